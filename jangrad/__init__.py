@@ -1,0 +1,26 @@
+"""jangrad: a scalar reverse-mode autograd engine and a small neural-network library, for learning backprop.
+
+The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the derivative transforms (``grad``,
+``value_and_grad``, ``gradcheck``) load with no third-party package at all.
+"""
+
+from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
+from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
+                     topological_order)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "AnomalyError",
+    "topological_order",
+    "grad",
+    "value_and_grad",
+    "gradcheck",
+    "GradcheckError",
+    "__version__",
+]

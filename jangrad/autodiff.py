@@ -1,0 +1,189 @@
+"""Derivatives as functions: ``grad`` and ``value_and_grad`` (which nest, for higher orders) and ``gradcheck``.
+
+``grad(f)`` is a function transform in the style of HIPS autograd and JAX. Given plain numbers it returns floats;
+given Values it returns Values connected to the graph, which is what lets ``grad(grad(f))`` work: the outer call
+hands the inner one a Value, the inner one builds its gradient as a graph (``create_graph=True``), and the outer
+one differentiates that graph. Nothing here touches any ``.grad`` attribute.
+
+``gradcheck`` compares those analytic derivatives with central differences and, when they disagree, walks the
+graph to name the first op whose own local rule disagrees with its own numeric slope.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable, Sequence
+
+from .engine import VALUE_MATH, Value, apply_op, gradients, topological_order
+from .ops import FLOAT_MATH
+
+__all__ = ["grad", "value_and_grad", "gradcheck", "GradcheckError"]
+
+
+class GradcheckError(AssertionError):
+    """An analytic derivative disagrees with its numeric estimate. The message says where and by how much."""
+
+
+def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
+    many = not isinstance(argnums, int)
+    nums = tuple(argnums) if many else (argnums,)
+    for n in nums:
+        if not isinstance(n, int) or not -nargs <= n < nargs:
+            raise ValueError(f"argnums {argnums!r} does not fit a call with {nargs} positional argument(s)")
+    return tuple(n % nargs for n in nums)
+
+
+def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+    """Return a function computing ``(f(*args), df/d args[argnums])``.
+
+    With plain numbers for the differentiated arguments the results are floats. If any of them is a Value, the
+    results are Values connected to the graph, so they can be differentiated again.
+    """
+    many = not isinstance(argnums, int)
+
+    def wrapped(*args):
+        nums = _normalise_argnums(argnums, len(args))
+        connected = any(isinstance(args[n], Value) for n in nums)
+        args = list(args)
+        for n in nums:
+            if not isinstance(args[n], Value):
+                if not isinstance(args[n], numbers.Real):
+                    raise TypeError(f"argument {n} must be a real number or a Value, got {args[n]!r} of type "
+                                    f"{type(args[n]).__name__}")
+                args[n] = Value(args[n])
+        inputs = [args[n] for n in nums]
+        out = f(*args)
+        if isinstance(out, numbers.Real) and not isinstance(out, Value):
+            value, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
+        elif isinstance(out, Value):
+            value = out
+            grads = gradients(out, inputs, create_graph=connected)
+        else:
+            raise TypeError(f"the function must return a scalar Value, got {out!r} of type {type(out).__name__}")
+        if connected:
+            value = value if isinstance(value, Value) else Value(value)
+            grads = [g if isinstance(g, Value) else Value(g) for g in grads]
+        else:
+            value = value.data if isinstance(value, Value) else value
+            grads = [g.data if isinstance(g, Value) else g for g in grads]
+        return value, (tuple(grads) if many else grads[0])
+
+    return wrapped
+
+
+def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+    """Return a function computing the derivative of scalar ``f`` with respect to ``args[argnums]``.
+
+    >>> import jangrad
+    >>> f = lambda x: x ** 3
+    >>> jangrad.grad(f)(2.0), jangrad.grad(jangrad.grad(f))(2.0)
+    (12.0, 12.0)
+    """
+    vg = value_and_grad(f, argnums)
+
+    def derivative(*args):
+        return vg(*args)[1]
+
+    return derivative
+
+
+# ---- gradcheck ---------------------------------------------------------------------------------------------------
+def _call_on_floats(f: Callable, args: Sequence[float]) -> float:
+    out = f(*[Value(a) for a in args])
+    return out.data if isinstance(out, Value) else float(out)
+
+
+def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    if math.isnan(analytic) or math.isnan(numeric):
+        return math.isnan(analytic) and math.isnan(numeric)
+    if math.isinf(analytic) or math.isinf(numeric):
+        return analytic == numeric
+    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
+
+
+def _central_difference(fn: Callable[[list[float]], float], args: list[float], i: int, eps: float) -> float:
+    up, down = list(args), list(args)
+    up[i] += eps
+    down[i] -= eps
+    return (fn(up) - fn(down)) / (2.0 * eps)
+
+
+def _first_local_disagreement(f: Callable, args: list[float], eps: float, atol: float, rtol: float,
+                              order: int) -> str:
+    """Walk f's graph in creation order; describe the first node whose rule disagrees with its numeric slope."""
+    with_values = [Value(a) for a in args]
+    out = f(*with_values)
+    if not isinstance(out, Value):
+        return "no graph to walk"
+    for node in topological_order(out):
+        if not node._prev:
+            continue
+        op = node._op
+        operands = [p.data for p in node._prev]
+        variables = range(1 if op.constant_operand else op.arity)
+
+        def local(xs: list[float], op=op) -> float:
+            return op.forward(FLOAT_MATH, *xs)
+
+        first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+        for j in variables:
+            numeric = _central_difference(local, operands, j, eps)
+            if not _close(first[j], numeric, atol, rtol):
+                return (f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}"
+                        f", its numeric slope is {numeric!r}")
+        if order >= 2:
+            for j in variables:
+                def local_derivative(xs: list[float], op=op, j=j) -> float:
+                    return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+
+                def as_values(*xs: Value, op=op, j=j) -> Value:
+                    ins = list(xs) + ([operands[1]] if op.constant_operand else [])
+                    result = apply_op(op.name, *ins)
+                    rule_ins = [xs[0], operands[1]] if op.constant_operand else list(xs)
+                    return op.backward(VALUE_MATH, 1.0, result, *rule_ins)[j]
+
+                for k in variables:
+                    numeric = _central_difference(local_derivative, operands, k, eps)
+                    analytic = grad(as_values, k)(*operands[: len(variables)])
+                    if not _close(analytic, numeric, atol, rtol):
+                        return (f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
+                                f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}")
+    return "every op's local rule agrees with its numeric slope"
+
+
+def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              order: int = 1) -> bool:
+    """Check f's derivatives at ``args`` against central differences; return True or raise ``GradcheckError``.
+
+    ``order=2`` checks every second derivative too (the derivative of each first derivative, numerically).
+    On failure the message gives the input, both numbers, and the first node whose local derivative disagrees
+    with its own numeric slope (op name and operand values).
+    """
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    floats = [float(a) if isinstance(a, numbers.Real) else _bad_arg(i, a) for i, a in enumerate(args)]
+    every = tuple(range(len(floats)))
+    gradient = grad(f, every)
+    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], tuple]]] = [
+        ("df", lambda xs: _call_on_floats(f, xs), lambda xs: gradient(*xs)),
+    ]
+    if order == 2:
+        for i in every:
+            def first_i(*xs, i=i):
+                return gradient(*xs)[i]
+            checks.append((f"d(df/dx{i})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs)))
+    for what, fn, analytic_fn in checks:
+        analytic = analytic_fn(floats)
+        for i in range(len(floats)):
+            numeric = _central_difference(fn, floats, i, eps)
+            if not _close(analytic[i], numeric, atol, rtol):
+                culprit = _first_local_disagreement(f, floats, eps, atol, rtol, order)
+                raise GradcheckError(
+                    f"{what}/dx{i} at inputs {tuple(floats)}: analytic {analytic[i]!r}, numeric {numeric!r} "
+                    f"(eps={eps}); first disagreeing node: {culprit}")
+    return True
+
+
+def _bad_arg(i: int, a: object) -> float:
+    raise TypeError(f"gradcheck argument {i} must be a real number, got {a!r} of type {type(a).__name__}")

@@ -1,0 +1,441 @@
+"""The Value: a scalar that remembers how it was computed, and backward(), which walks that record in reverse.
+
+This file owns the graph: building it (one node per op, each op's maths looked up in ``ops.OPS``), ordering it
+(an iterative, deterministic post-order), and the reverse pass over it, for floats and, with
+``create_graph=True``, for Values (which is what makes higher-order gradients possible). It also owns the two
+switches that change how graphs are recorded: ``no_grad`` and ``detect_anomaly``.
+
+Design notes, for the reader:
+
+* A node holds its parents in a tuple and its op by reference; no closure refers back to the node, so a graph
+  has no reference cycles and is freed by reference counting the moment it is dropped.
+* ``backward()`` computes a fresh gradient for every node on each call. Non-leaf nodes get that gradient
+  (recomputed, never doubled by a second call); leaves add it to what they had, as in PyTorch, so summing
+  per-sample backward passes is right. ``zero_grad()`` clears them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import operator
+import os
+import sys
+from typing import Callable, Iterator, Union
+
+from .ops import FLOAT_MATH, OPS, FloatMath, Op
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "AnomalyError",
+    "topological_order",
+    "gradients",
+    "apply_op",
+    "VALUE_MATH",
+]
+
+Number = Union[int, float]
+
+
+class AnomalyError(ArithmeticError):
+    """Raised inside ``detect_anomaly()`` by the first op whose output or gradient is nan or infinite."""
+
+
+class _State:
+    """The engine's switches. One module-level instance; read on every op, so kept to two plain attributes."""
+
+    grad_enabled: bool = True
+    anomaly_sites: dict[int, tuple["Value", str]] | None = None
+
+
+_state = _State()
+
+
+def _as_float(data: object, what: str = "data") -> float:
+    """Convert an accepted number to float, or raise a TypeError that names the value and its type."""
+    if type(data) is float:
+        return data
+    if isinstance(data, numbers.Real):  # int, bool, Fraction and NumPy's integer and floating scalars
+        return float(data)
+    if isinstance(data, Value):
+        raise TypeError(f"{what} must be a real number, got a Value ({data!r}); pass it directly or use .data")
+    raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type "
+                    f"{type(data).__name__}")
+
+
+class Value:
+    """A scalar in a computation graph: its ``data``, its ``grad`` after ``backward()``, and how it was made.
+
+    >>> a = Value(2.0, label="a"); b = Value(3.0, label="b")
+    >>> e = a * a + a * b
+    >>> e.backward()
+    >>> a.grad, b.grad
+    (7.0, 2.0)
+    """
+
+    __slots__ = ("data", "grad", "label", "_prev", "_op")
+    __array_ufunc__ = None  # NumPy scalars defer to our reflected operators instead of wrapping us in arrays
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {label!r} of type {type(label).__name__}")
+        self.data: float = _as_float(data)
+        self.grad: float | Value = 0.0
+        self.label: str = label
+        self._prev: tuple[Value, ...] = ()
+        self._op: Op | None = None
+
+    # ---- what the node is -------------------------------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        """The name of the op that produced this node ('' for a leaf)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands of the op that produced this node, in order (empty for a leaf)."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self._prev
+
+    def item(self) -> float:
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # ---- arithmetic: each line names its op; the maths lives in ops.OPS ----------------------------------------
+    def __add__(self, other: Value | Number) -> Value:
+        return apply_op("add", self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return apply_op("add", other, self)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        return apply_op("sub", self, other)
+
+    def __rsub__(self, other: Number) -> Value:
+        return apply_op("sub", other, self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        return apply_op("mul", self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return apply_op("mul", other, self)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        return apply_op("div", self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return apply_op("div", other, self)
+
+    def __pow__(self, exponent: Value | Number) -> Value:
+        # A plain-number exponent is a constant (powc): no gradient flows to it, so no log of a negative base.
+        if isinstance(exponent, Value):
+            return apply_op("pow", self, exponent)
+        return apply_op("powc", self, exponent)
+
+    def __rpow__(self, base: Number) -> Value:
+        return apply_op("pow", base, self)
+
+    def __neg__(self) -> Value:
+        return apply_op("neg", self)
+
+    def __abs__(self) -> Value:
+        return apply_op("abs", self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def exp(self) -> Value:
+        return apply_op("exp", self)
+
+    def log(self) -> Value:
+        return apply_op("log", self)
+
+    def sqrt(self) -> Value:
+        return apply_op("sqrt", self)
+
+    def tanh(self) -> Value:
+        return apply_op("tanh", self)
+
+    def sigmoid(self) -> Value:
+        return apply_op("sigmoid", self)
+
+    def relu(self) -> Value:
+        return apply_op("relu", self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        return apply_op("leaky_relu", self, slope)
+
+    def erf(self) -> Value:
+        return apply_op("erf", self)
+
+    def gelu(self) -> Value:
+        return apply_op("gelu", self)
+
+    # Comparisons read .data and give a bool, like PyTorch's scalar tensors. Equality stays identity, so
+    # Values can be dict keys and `in` tests mean "this very node".
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < _data_of(other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= _data_of(other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > _data_of(other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= _data_of(other)
+
+    __hash__ = object.__hash__
+
+    # ---- the reverse pass ----------------------------------------------------------------------------------------
+    def backward(self, gradient: Number = 1.0, create_graph: bool = False) -> None:
+        """Fill ``.grad`` of every node this Value depends on with d(self)/d(node).
+
+        Leaves accumulate (``leaf.grad += ...``), as in PyTorch; every other node gets this call's gradient, so a
+        second call never doubles them. With ``create_graph=True`` the gradients are Values, built from the same
+        rules, and can be differentiated again.
+        """
+        seed = _as_float(gradient, "gradient")
+        order, grads = _backprop(self, seed, create_graph)
+        for node in order:
+            g = grads[id(node)]
+            if node._prev:
+                node.grad = g
+            else:
+                node.grad = node.grad + g
+
+    backtrack = backward  # the name the jangrad post uses
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` to 0 on every node of this Value's graph (leaves included)."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+
+def _data_of(x: Value | Number) -> float:
+    return x.data if isinstance(x, Value) else _as_float(x, "operand")
+
+
+def _constant(x: object, op_name: str) -> Value:
+    """Wrap a plain number met in an op as a leaf; refuse anything else with a message naming it."""
+    if isinstance(x, numbers.Real):
+        leaf = Value.__new__(Value)
+        leaf.data = float(x)
+        leaf.grad = 0.0
+        leaf.label = ""
+        leaf._prev = ()
+        leaf._op = None
+        return leaf
+    raise TypeError(f"cannot use {x!r} of type {type(x).__name__} in '{op_name}': expected a Value or a real "
+                    f"number")
+
+
+def apply_op(name: str, *operands: Value | Number) -> Value:
+    """Run the op ``OPS[name]`` on its operands and record the result as a new node (unless in ``no_grad``)."""
+    op = OPS[name]
+    operands = tuple(x if isinstance(x, Value) else _constant(x, name) for x in operands)
+    out = Value.__new__(Value)
+    out.data = op.forward(FLOAT_MATH, *[x.data for x in operands])
+    out.grad = 0.0
+    out.label = ""
+    if _state.grad_enabled:
+        out._prev = operands
+        out._op = op
+    else:
+        out._prev = ()
+        out._op = None
+    if _state.anomaly_sites is not None:
+        _check_forward(out, op, operands)
+    return out
+
+
+# ---- ordering ------------------------------------------------------------------------------------------------
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each after all of its parents, ``root`` last.
+
+    A real post-order, iterative so that a chain of a million nodes needs no recursion, and deterministic: it
+    follows each node's parents in their tuple order, so the same program gives the same order in every run.
+    The visited record is keyed by ``id`` only for membership, never iterated.
+    """
+    order: list[Value] = []
+    visited = {id(root)}
+    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._prev))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent._prev)))
+                break
+        else:  # all parents are in order: the node can follow them
+            stack.pop()
+            order.append(node)
+    return order
+
+
+# ---- the reverse pass, shared by backward() and the functional API --------------------------------------------
+def _operand_inputs(node: Value, as_values: bool) -> list:
+    """What the rule is given as operands: floats, or (for create_graph) the Values themselves.
+
+    A constant operand (an exponent, a slope) is always a float, so that differentiating a rule again never
+    builds a graph through the constant.
+    """
+    if not as_values:
+        return [p.data for p in node._prev]
+    if node._op.constant_operand:
+        return [node._prev[0], node._prev[1].data]
+    return list(node._prev)
+
+
+def _backprop(root: Value, seed: float, create_graph: bool) -> tuple[list[Value], dict[int, object]]:
+    """Return the topological order of ``root``'s graph and a fresh ``{id(node): d root / d node}``."""
+    order = topological_order(root)
+    m = VALUE_MATH if create_graph else FLOAT_MATH
+    grads: dict[int, object] = {id(root): seed}
+    checking = _state.anomaly_sites is not None
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        g = grads[id(node)]
+        out = node if create_graph else node.data
+        contributions = node._op.backward(m, g, out, *_operand_inputs(node, create_graph))
+        if checking:
+            _check_backward(node, g, contributions)
+        for parent, c in zip(node._prev, contributions):
+            key = id(parent)
+            grads[key] = grads[key] + c if key in grads else c
+    return order, grads
+
+
+def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
+    """d output / d input for each input, without touching any ``.grad`` (0.0 where output does not depend on it).
+
+    The functional core of ``jangrad.grad``. With ``create_graph=True`` each result is a Value connected to the
+    graph (or a float where the gradient is a constant).
+    """
+    _, grads = _backprop(output, 1.0, create_graph)
+    return [grads.get(id(x), 0.0) for x in inputs]
+
+
+class _ValueMath(FloatMath):
+    """The maths namespace that runs rules on Values, so that a gradient is itself a differentiable graph."""
+
+    @staticmethod
+    def _unary(name: str, float_fn: Callable[[float], float]) -> Callable:
+        def fn(a):
+            return apply_op(name, a) if isinstance(a, Value) else float_fn(a)
+        return staticmethod(fn)
+
+    div = staticmethod(lambda a, b: operator.truediv(a, b) if isinstance(a, Value) or isinstance(b, Value)
+                       else FloatMath.div(a, b))
+    pow = staticmethod(lambda a, b: a ** b if isinstance(a, Value) or isinstance(b, Value) else FloatMath.pow(a, b))
+    exp = _unary("exp", FloatMath.exp)
+    log = _unary("log", FloatMath.log)
+    sqrt = _unary("sqrt", FloatMath.sqrt)
+    tanh = _unary("tanh", FloatMath.tanh)
+    erf = _unary("erf", FloatMath.erf)
+    sigmoid = _unary("sigmoid", FloatMath.sigmoid)
+    relu = _unary("relu", FloatMath.relu)
+    # step and sign are piecewise constant: their derivative is 0, so a float read off .data is exact.
+    step = staticmethod(lambda a: FloatMath.step(_data_of(a)))
+    sign = staticmethod(lambda a: FloatMath.sign(_data_of(a)))
+    leaky_relu = staticmethod(lambda a, slope: apply_op("leaky_relu", a, slope) if isinstance(a, Value)
+                              else FloatMath.leaky_relu(a, slope))
+
+
+VALUE_MATH = _ValueMath()
+
+
+# ---- switches --------------------------------------------------------------------------------------------------
+class no_grad(contextlib.ContextDecorator):
+    """Ops inside record no graph: their results are leaves. For evaluation and parameter updates.
+
+    Use as ``with jangrad.no_grad():`` or as a decorator ``@jangrad.no_grad()``. The switch is process-wide.
+    """
+
+    def __init__(self, enabled: bool = False) -> None:
+        self._enabled = enabled
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> no_grad:
+        self._saved.append(_state.grad_enabled)
+        _state.grad_enabled = self._enabled
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._saved.pop()
+
+
+def enable_grad() -> no_grad:
+    """The opposite of ``no_grad``: record graphs inside, even within a ``no_grad`` block."""
+    return no_grad(enabled=True)
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Inside, the first op whose output or gradient is nan or infinite raises ``AnomalyError``.
+
+    The error names the op, its operand values and the file and line where the node was created. Only nodes
+    created inside the block carry that record; outside the block nothing is recorded and nothing is checked.
+    """
+    outer = _state.anomaly_sites
+    _state.anomaly_sites = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _state.anomaly_sites = outer
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_site() -> str:
+    """The file and line of the innermost caller outside jangrad's own package (or of jangrad, if none)."""
+    frame = sys._getframe(1)
+    first = frame
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    frame = frame or first
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _is_finite(x: object) -> bool:
+    value = x.data if isinstance(x, Value) else x
+    return not (math.isinf(value) or math.isnan(value))
+
+
+def _check_forward(out: Value, op: Op, operands: tuple[Value, ...]) -> None:
+    site = _user_site()
+    _state.anomaly_sites[id(out)] = (out, site)  # holding the node keeps its id from being reused
+    if not _is_finite(out.data):
+        values = ", ".join(repr(x.data) for x in operands)
+        raise AnomalyError(f"'{op.name}' returned {out.data!r} from operand(s) ({values}); created at {site}")
+
+
+def _check_backward(node: Value, g: object, contributions: tuple) -> None:
+    for index, c in enumerate(contributions):
+        if not _is_finite(c):
+            values = ", ".join(repr(x.data) for x in node._prev)
+            entry = _state.anomaly_sites.get(id(node))
+            site = entry[1] if entry is not None and entry[0] is node else "(created outside detect_anomaly)"
+            raise AnomalyError(
+                f"backward of '{node._op.name}' gave gradient {_data_of(c)!r} for operand {index} "
+                f"(operands: {values}; incoming gradient {_data_of(g)!r}); created at {site}")
