@@ -13,13 +13,14 @@ import os
 import subprocess
 import sys
 import textwrap
-import tracemalloc
 from pathlib import Path
 
 import pytest
 
 import jangrad
 from jangrad import Value, no_grad, topological_order
+
+from memory import assert_freed, bytes_held
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 100_000
@@ -304,26 +305,6 @@ def gc_disabled():
         gc.enable()
 
 
-FREELIST_SLACK = 256 * 1024
-"""CPython keeps up to 2000 freed tuples of each small size for reuse; tracemalloc still counts them as allocated."""
-
-
-def _assert_freed(build_and_use) -> None:
-    """Run ``build_and_use()`` and drop what it returns: all but the interpreter's free lists must come back."""
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        kept = build_and_use()
-        peak = tracemalloc.get_traced_memory()[1] - before
-        del kept
-        left = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    assert peak > 4 * FREELIST_SLACK  # sanity: the graph was big enough to see
-    assert left < FREELIST_SLACK + 0.01 * peak, f"{left} of {peak} bytes still allocated after dropping the graph"
-    assert gc.collect() == 0, "dropping the graph left objects in reference cycles"
-
-
 def test_dropped_graph_is_freed_without_the_cycle_collector(gc_disabled):
     def build():
         x = Value(0.3)
@@ -334,7 +315,7 @@ def test_dropped_graph_is_freed_without_the_cycle_collector(gc_disabled):
         y.backward()
         return [x, y]
 
-    _assert_freed(build)
+    assert_freed(build)
 
 
 def test_higher_order_graphs_from_grad_are_freed(gc_disabled):
@@ -351,22 +332,11 @@ def test_higher_order_graphs_from_grad_are_freed(gc_disabled):
         d2_again = jangrad.grad(jangrad.grad(f))(0.3)
         return [d2, d2_again]
 
-    _assert_freed(build)
-
-
-def _bytes_held(build):
-    """Bytes still allocated after ``build()`` returns, and its result (kept alive while measuring)."""
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        result = build()
-        return tracemalloc.get_traced_memory()[0] - before, result
-    finally:
-        tracemalloc.stop()
+    assert_freed(build)
 
 
 def test_bytes_per_node_of_a_1e5_chain(gc_disabled, record_property):
-    held, y = _bytes_held(lambda: _chain(N))
+    held, y = bytes_held(lambda: _chain(N))
     per_node = held / len(topological_order(y))
     print(f"\nbytes per node of a 1e5 tanh chain: {per_node:.0f}")
     record_property("bytes_per_node", round(per_node))
