@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from jangrad.ops import OPS, Op
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=50, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 KINK_DISTANCE = 1e-3

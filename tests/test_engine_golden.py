@@ -83,6 +83,56 @@ def test_reused_intermediate_b_squared():
     assert b.grad == 12.0
 
 
+# ---- numbers on either side, and what a node says about itself -------------------------------------------------------
+def test_plain_numbers_mix_on_both_sides():
+    """Each expression's derivative worked out by hand at v = 1.5."""
+    np = pytest.importorskip("numpy")
+    cases = [
+        (lambda v: 2 * v, 3.0, 2.0),
+        (lambda v: v * 2, 3.0, 2.0),
+        (lambda v: v - 1, 0.5, 1.0),
+        (lambda v: 1 - v, -0.5, -1.0),
+        (lambda v: v + 1, 2.5, 1.0),
+        (lambda v: 1 + v, 2.5, 1.0),
+        (lambda v: 1 / v, 1 / 1.5, -1 / 1.5 ** 2),
+        (lambda v: v / 2, 0.75, 0.5),
+        (lambda v: 2 ** v, 2 ** 1.5, 2 ** 1.5 * math.log(2)),
+        (lambda v: v ** 2, 2.25, 3.0),
+        (lambda v: np.float64(2.0) * v, 3.0, 2.0),
+        (lambda v: v + np.int64(1), 2.5, 1.0),
+    ]
+    for make, value, derivative in cases:
+        v = Value(1.5)
+        out = make(v)
+        assert isinstance(out, Value)
+        out.backward()
+        assert out.data == pytest.approx(value, rel=1e-15)
+        assert v.grad == pytest.approx(derivative, rel=1e-15)
+
+
+def test_each_operator_records_its_op_and_operands_in_order():
+    x, y = Value(2.0), Value(3.0)
+    assert (x - y).op == "sub" and (x - y).parents == (x, y)
+    assert (x ** 2).op == "powc" and (x ** 2).parents[1].data == 2.0
+    assert (x ** y).op == "pow"
+    assert (2 ** y).op == "pow" and (2 ** y).parents[0].data == 2.0 and (2 ** y).parents[1] is y
+    slope_node = x.leaky_relu()
+    assert slope_node.op == "leaky_relu" and slope_node.parents[1].data == 0.01
+    for name in ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "erf", "gelu"]:
+        node = getattr(x, name)()
+        assert node.op == name and node.parents == (x,)
+    assert (-x).op == "neg" and abs(x).op == "abs"
+    assert x.is_leaf and x.op == "" and x.parents == ()
+
+
+def test_comparisons_read_data_and_equality_is_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a <= b and a >= b and not a < b and not a > b
+    assert a < 2 and a > 0.5
+    assert a != b and a == a
+    assert len({a, b, a}) == 2  # hashable by identity
+
+
 # ---- depth and width ----------------------------------------------------------------------------------------------
 def test_chain_of_1e5_ops():
     """y = x * r, n times: y = x r^n and dy/dx = r^n. Far deeper than any recursion limit."""
@@ -94,7 +144,6 @@ def test_chain_of_1e5_ops():
     y.backward()
     assert math.isclose(y.data, r ** N, rel_tol=1e-9)
     assert math.isclose(x.grad, r ** N, rel_tol=1e-9)
-    assert len(topological_order(y)) == 2 * N + 1  # every op node and its constant, and x
 
 
 def test_chain_of_1e5_unary_ops():
@@ -337,7 +386,7 @@ def test_higher_order_graphs_from_grad_are_freed(gc_disabled):
 
 def test_bytes_per_node_of_a_1e5_chain(gc_disabled, record_property):
     held, y = bytes_held(lambda: _chain(N))
-    per_node = held / len(topological_order(y))
+    per_node = held / (N + 1)  # N tanh nodes and the leaf
     print(f"\nbytes per node of a 1e5 tanh chain: {per_node:.0f}")
     record_property("bytes_per_node", round(per_node))
     assert per_node < 400

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jangrad import Value, grad
-from jangrad.engine import apply_op, gradients
+from jangrad.engine import apply_op, gradients, topological_order
 from jangrad.ops import OPS
 
 from numeric import assert_close, partial
@@ -130,3 +130,46 @@ def test_every_way_of_asking_for_a_gradient_agrees(program):
     assert list(from_grad) == from_backward
     for i, v in enumerate(as_values):
         assert_close(float(v), from_backward[i], f"create_graph gradient of x{i}", rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(program=expression_dags())
+def test_topological_order_of_a_dag(program):
+    """Every node the output depends on appears once, after all of its parents, and the output comes last."""
+    nodes = _run_dag(program, list(program.inputs))
+    order = topological_order(nodes[-1])
+    position = {id(n): i for i, n in enumerate(order)}
+    assert len(position) == len(order)
+    assert order[-1] is nodes[-1]
+    for node in order:
+        for parent in node.parents:
+            assert position[id(parent)] < position[id(node)]
+    reachable, stack = set(), [nodes[-1]]
+    while stack:
+        node = stack.pop()
+        if id(node) not in reachable:
+            reachable.add(id(node))
+            stack.extend(node.parents)
+    assert reachable == set(position)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)  # nan is the same as nan here
+
+
+@SETTINGS
+@given(program=expression_dags())
+def test_repeated_backward_doubles_leaves_only(program):
+    """A second backward adds to leaves and recomputes the rest; zero_grad then makes one call's values again."""
+    nodes = _run_dag(program, list(program.inputs))
+    out = nodes[-1]
+    order = topological_order(out)
+    out.backward()
+    once = [n.grad for n in order]
+    out.backward()
+    for node, first in zip(order, once):
+        assert _same(node.grad, 2 * first if node.is_leaf else first)
+    out.zero_grad()
+    assert all(n.grad == 0.0 for n in order)
+    out.backward()
+    assert all(_same(n.grad, first) for n, first in zip(order, once))
