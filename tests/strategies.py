@@ -134,7 +134,7 @@ class Program:
             nodes.append(apply(step.op, *args))
         return nodes
 
-    def kink_operands(self, nodes: Sequence[float]) -> list[float]:
+    def kink_distances(self, nodes: Sequence[float]) -> list[float]:
         """Distance of each kink-sensitive operand from its kink, given the float value of every node."""
         distances = []
         for step in self.steps:
@@ -215,4 +215,4 @@ def expression_dags(draw: st.DrawFn, ops: Sequence[str] | None = None, max_input
 def assume_well_behaved(program: Program, values: Sequence[float], bound: float = 1e4) -> None:
     """Reject a drawn program whose nodes leave a sane range or sit on a kink: finite differences cannot judge it."""
     assume(all(math.isfinite(v) and abs(v) <= bound for v in values))
-    assume(all(d > KINK_DISTANCE for d in program.kink_operands(values)))
+    assume(all(d > KINK_DISTANCE for d in program.kink_distances(values)))

@@ -134,7 +134,7 @@ def test_value_and_grad_like_jax():
     assert (value.data, derivative.data) == (8.0, 12.0)
 
 
-# ---- backward(create_graph=True) ---------------------------------------------------------------------------------------
+# ---- backward(create_graph=True) -------------------------------------------------------------------------------------
 def test_backward_create_graph_then_differentiate_the_gradient():
     x = Value(2.0)
     y = x ** 3
@@ -166,7 +166,7 @@ def test_create_graph_with_a_reused_intermediate():
     assert gradients(x.grad, [x])[0] == 8.0
 
 
-# ---- gradcheck ---------------------------------------------------------------------------------------------------------
+# ---- gradcheck -------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("order", [1, 2])
 def test_gradcheck_passes_on_correct_functions(order):
     assert gradcheck(cube, 1.3, order=order) is True
@@ -254,7 +254,7 @@ def test_public_names_are_exported():
         assert hasattr(jangrad, name), name
 
 
-# ---- transforms inside no_grad -------------------------------------------------------------------------------------------
+# ---- transforms inside no_grad ---------------------------------------------------------------------------------------
 @pytest.mark.xfail(strict=True, reason="engine bug: grad() inside a no_grad block silently returns 0.0 (f records "
                                        "no graph); torch.func.grad, a transform like ours, ignores the outer "
                                        "no_grad and returns 12.0 here")
