@@ -117,73 +117,73 @@ class Value:
 
     # ---- arithmetic: each line names its op; the maths lives in ops.OPS ----------------------------------------
     def __add__(self, other: Value | Number) -> Value:
-        return apply_op("add", self, other)
+        return _binary("add", self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return apply_op("add", other, self)
+        return _binary("add", other, self)
 
     def __sub__(self, other: Value | Number) -> Value:
-        return apply_op("sub", self, other)
+        return _binary("sub", self, other)
 
     def __rsub__(self, other: Number) -> Value:
-        return apply_op("sub", other, self)
+        return _binary("sub", other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        return apply_op("mul", self, other)
+        return _binary("mul", self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return apply_op("mul", other, self)
+        return _binary("mul", other, self)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        return apply_op("div", self, other)
+        return _binary("div", self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
-        return apply_op("div", other, self)
+        return _binary("div", other, self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
         # A plain-number exponent is a constant (powc): no gradient flows to it, so no log of a negative base.
         if isinstance(exponent, Value):
-            return apply_op("pow", self, exponent)
-        return apply_op("powc", self, exponent)
+            return _binary("pow", self, exponent)
+        return _binary("powc", self, exponent)
 
     def __rpow__(self, base: Number) -> Value:
-        return apply_op("pow", base, self)
+        return _binary("pow", base, self)
 
     def __neg__(self) -> Value:
-        return apply_op("neg", self)
+        return _unary("neg", self)
 
     def __abs__(self) -> Value:
-        return apply_op("abs", self)
+        return _unary("abs", self)
 
     def __pos__(self) -> Value:
         return self
 
     def exp(self) -> Value:
-        return apply_op("exp", self)
+        return _unary("exp", self)
 
     def log(self) -> Value:
-        return apply_op("log", self)
+        return _unary("log", self)
 
     def sqrt(self) -> Value:
-        return apply_op("sqrt", self)
+        return _unary("sqrt", self)
 
     def tanh(self) -> Value:
-        return apply_op("tanh", self)
+        return _unary("tanh", self)
 
     def sigmoid(self) -> Value:
-        return apply_op("sigmoid", self)
+        return _unary("sigmoid", self)
 
     def relu(self) -> Value:
-        return apply_op("relu", self)
+        return _unary("relu", self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        return apply_op("leaky_relu", self, slope)
+        return _binary("leaky_relu", self, slope)
 
     def erf(self) -> Value:
-        return apply_op("erf", self)
+        return _unary("erf", self)
 
     def gelu(self) -> Value:
-        return apply_op("gelu", self)
+        return _unary("gelu", self)
 
     # Comparisons read .data and give a bool, like PyTorch's scalar tensors. Equality stays identity, so
     # Values can be dict keys and `in` tests mean "this very node".
@@ -210,13 +210,18 @@ class Value:
         rules, and can be differentiated again.
         """
         seed = _as_float(gradient, "gradient")
-        order, grads = _backprop(self, seed, create_graph)
+        if create_graph:
+            order, grads = _backprop(self, seed, create_graph=True)
+            for node in order:
+                g = grads[id(node)]
+                node.grad = g if node._prev else node.grad + g
+            return
+        order = topological_order(self)
         for node in order:
-            g = grads[id(node)]
             if node._prev:
-                node.grad = g
-            else:
-                node.grad = node.grad + g
+                node.grad = 0.0  # inner nodes start this call afresh; leaves keep what they had
+        self.grad = seed if self._prev else self.grad + seed
+        _float_backward_into_grad(order)
 
     backtrack = backward  # the name the jangrad post uses
 
@@ -244,23 +249,49 @@ def _constant(x: object, op_name: str) -> Value:
                     f"number")
 
 
-def apply_op(name: str, *operands: Value | Number) -> Value:
-    """Run the op ``OPS[name]`` on its operands and record the result as a new node (unless in ``no_grad``)."""
-    op = OPS[name]
-    operands = tuple(x if isinstance(x, Value) else _constant(x, name) for x in operands)
-    out = Value.__new__(Value)
-    out.data = op.forward(FLOAT_MATH, *[x.data for x in operands])
+def _record(data: float, op: Op, parents: tuple[Value, ...]) -> Value:
+    """Make the node for one op's result; in ``no_grad`` it is a leaf that remembers nothing."""
+    out = _new_object(Value)
+    out.data = data
     out.grad = 0.0
     out.label = ""
     if _state.grad_enabled:
-        out._prev = operands
+        out._prev = parents
         out._op = op
     else:
         out._prev = ()
         out._op = None
     if _state.anomaly_sites is not None:
-        _check_forward(out, op, operands)
+        _check_forward(out, op, parents)
     return out
+
+
+_new_object = object.__new__  # skips Value.__init__'s input checks: an op's result is already a float
+
+
+def _unary(name: str, a: Value) -> Value:
+    op = OPS[name]
+    return _record(op.forward(FLOAT_MATH, a.data), op, (a,))
+
+
+def _binary(name: str, a: Value | Number, b: Value | Number) -> Value:
+    if not isinstance(a, Value):
+        a = _constant(a, name)
+    if not isinstance(b, Value):
+        b = _constant(b, name)
+    op = OPS[name]
+    return _record(op.forward(FLOAT_MATH, a.data, b.data), op, (a, b))
+
+
+def apply_op(name: str, *operands: Value | Number) -> Value:
+    """Run the op ``OPS[name]`` on its operands and record the result as a new node (unless in ``no_grad``)."""
+    arity = OPS[name].arity
+    if len(operands) != arity:
+        raise TypeError(f"op '{name}' takes {arity} operand(s), got {len(operands)}")
+    if arity == 1:
+        a = operands[0]
+        return _unary(name, a if isinstance(a, Value) else _constant(a, name))
+    return _binary(name, *operands)
 
 
 # ---- ordering ------------------------------------------------------------------------------------------------
@@ -269,56 +300,96 @@ def topological_order(root: Value) -> list[Value]:
 
     A real post-order, iterative so that a chain of a million nodes needs no recursion, and deterministic: it
     follows each node's parents in their tuple order, so the same program gives the same order in every run.
-    The visited record is keyed by ``id`` only for membership, never iterated.
+    The records of visited nodes are sets of ``id``s used only for membership, never iterated.
     """
     order: list[Value] = []
-    visited = {id(root)}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._prev))]
+    placed: set[int] = set()  # nodes already in `order`
+    opened: set[int] = set()  # nodes whose parents have been pushed
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent._prev)))
-                break
-        else:  # all parents are in order: the node can follow them
-            stack.pop()
+        node = stack.pop()
+        key = id(node)
+        if key in placed:
+            continue  # reached again through another consumer
+        if key in opened or not node._prev:
+            # Second visit (or a leaf): everything above it on the stack, its parents included, is placed.
+            placed.add(key)
             order.append(node)
+            continue
+        opened.add(key)
+        stack.append(node)  # come back to it after its parents
+        for parent in reversed(node._prev):  # reversed, so the first parent is placed first
+            if id(parent) not in placed:
+                stack.append(parent)
     return order
 
 
 # ---- the reverse pass, shared by backward() and the functional API --------------------------------------------
-def _operand_inputs(node: Value, as_values: bool) -> list:
-    """What the rule is given as operands: floats, or (for create_graph) the Values themselves.
-
-    A constant operand (an exponent, a slope) is always a float, so that differentiating a rule again never
-    builds a graph through the constant.
-    """
-    if not as_values:
-        return [p.data for p in node._prev]
-    if node._op.constant_operand:
-        return [node._prev[0], node._prev[1].data]
-    return list(node._prev)
-
-
 def _backprop(root: Value, seed: float, create_graph: bool) -> tuple[list[Value], dict[int, object]]:
-    """Return the topological order of ``root``'s graph and a fresh ``{id(node): d root / d node}``."""
+    """Return the topological order of ``root``'s graph and a fresh ``{id(node): d root / d node}``.
+
+    Each node's rule turns its gradient into one contribution per operand; a node used by several consumers
+    sums theirs, and is only reached in reverse order after all of them.
+    """
     order = topological_order(root)
-    m = VALUE_MATH if create_graph else FLOAT_MATH
     grads: dict[int, object] = {id(root): seed}
     checking = _state.anomaly_sites is not None
+    if create_graph:
+        rule_inputs, m = _value_inputs, VALUE_MATH
+    else:
+        rule_inputs, m = _float_inputs, FLOAT_MATH
     for node in reversed(order):
-        if not node._prev:
+        prev = node._prev
+        if not prev:
             continue
         g = grads[id(node)]
-        out = node if create_graph else node.data
-        contributions = node._op.backward(m, g, out, *_operand_inputs(node, create_graph))
+        contributions = node._op.backward(m, g, *rule_inputs(node))
         if checking:
             _check_backward(node, g, contributions)
-        for parent, c in zip(node._prev, contributions):
+        for parent, c in zip(prev, contributions):
             key = id(parent)
             grads[key] = grads[key] + c if key in grads else c
     return order, grads
+
+
+def _float_backward_into_grad(order: list[Value]) -> None:
+    """The first-order pass on floats, the hot path of training: the same rules as ``_backprop``, written out for
+    one and two operands and accumulating straight into ``.grad`` (no dictionary, no per-node tuple of inputs)."""
+    m = FLOAT_MATH
+    checking = _state.anomaly_sites is not None
+    for node in reversed(order):
+        prev = node._prev
+        if not prev:
+            continue
+        g = node.grad
+        if len(prev) == 1:
+            a = prev[0]
+            contributions = node._op.backward(m, g, node.data, a.data)
+            a.grad += contributions[0]
+        else:
+            a, b = prev
+            contributions = node._op.backward(m, g, node.data, a.data, b.data)
+            a.grad += contributions[0]
+            b.grad += contributions[1]
+        if checking:
+            _check_backward(node, g, contributions)
+
+
+def _float_inputs(node: Value) -> tuple:
+    """A rule's ``out`` and operands as floats: the fast first-order pass."""
+    prev = node._prev
+    if len(prev) == 1:
+        return node.data, prev[0].data
+    return node.data, prev[0].data, prev[1].data
+
+
+def _value_inputs(node: Value) -> tuple:
+    """A rule's ``out`` and operands as Values, so its result is a graph. A constant operand (an exponent, a
+    slope) stays a float, so that differentiating again never builds a graph through the constant."""
+    prev = node._prev
+    if len(prev) == 1:
+        return node, prev[0]
+    return node, prev[0], (prev[1].data if node._op.constant_operand else prev[1])
 
 
 def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
@@ -335,25 +406,25 @@ class _ValueMath(FloatMath):
     """The maths namespace that runs rules on Values, so that a gradient is itself a differentiable graph."""
 
     @staticmethod
-    def _unary(name: str, float_fn: Callable[[float], float]) -> Callable:
+    def _lift(name: str, float_fn: Callable[[float], float]) -> Callable:
         def fn(a):
-            return apply_op(name, a) if isinstance(a, Value) else float_fn(a)
+            return _unary(name, a) if isinstance(a, Value) else float_fn(a)
         return staticmethod(fn)
 
     div = staticmethod(lambda a, b: operator.truediv(a, b) if isinstance(a, Value) or isinstance(b, Value)
                        else FloatMath.div(a, b))
     pow = staticmethod(lambda a, b: a ** b if isinstance(a, Value) or isinstance(b, Value) else FloatMath.pow(a, b))
-    exp = _unary("exp", FloatMath.exp)
-    log = _unary("log", FloatMath.log)
-    sqrt = _unary("sqrt", FloatMath.sqrt)
-    tanh = _unary("tanh", FloatMath.tanh)
-    erf = _unary("erf", FloatMath.erf)
-    sigmoid = _unary("sigmoid", FloatMath.sigmoid)
-    relu = _unary("relu", FloatMath.relu)
+    exp = _lift("exp", FloatMath.exp)
+    log = _lift("log", FloatMath.log)
+    sqrt = _lift("sqrt", FloatMath.sqrt)
+    tanh = _lift("tanh", FloatMath.tanh)
+    erf = _lift("erf", FloatMath.erf)
+    sigmoid = _lift("sigmoid", FloatMath.sigmoid)
+    relu = _lift("relu", FloatMath.relu)
     # step and sign are piecewise constant: their derivative is 0, so a float read off .data is exact.
     step = staticmethod(lambda a: FloatMath.step(_data_of(a)))
     sign = staticmethod(lambda a: FloatMath.sign(_data_of(a)))
-    leaky_relu = staticmethod(lambda a, slope: apply_op("leaky_relu", a, slope) if isinstance(a, Value)
+    leaky_relu = staticmethod(lambda a, slope: _binary("leaky_relu", a, slope) if isinstance(a, Value)
                               else FloatMath.leaky_relu(a, slope))
 
 
