@@ -238,13 +238,7 @@ def _data_of(x: Value | Number) -> float:
 def _constant(x: object, op_name: str) -> Value:
     """Wrap a plain number met in an op as a leaf; refuse anything else with a message naming it."""
     if isinstance(x, numbers.Real):
-        leaf = Value.__new__(Value)
-        leaf.data = float(x)
-        leaf.grad = 0.0
-        leaf.label = ""
-        leaf._prev = ()
-        leaf._op = None
-        return leaf
+        return Value(x)
     raise TypeError(f"cannot use {x!r} of type {type(x).__name__} in '{op_name}': expected a Value or a real "
                     f"number")
 
