@@ -78,7 +78,7 @@ class Value:
     (7.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op")
+    __slots__ = ("data", "grad", "label", "_x", "_y", "_op")
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators instead of wrapping us in arrays
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -87,7 +87,8 @@ class Value:
         self.data: float = _as_float(data)
         self.grad: float | Value = 0.0
         self.label: str = label
-        self._prev: tuple[Value, ...] = ()
+        self._x: Value | None = None  # first operand of the op that made this node (None for a leaf)
+        self._y: Value | None = None  # second operand, for binary ops
         self._op: Op | None = None
 
     # ---- what the node is -------------------------------------------------------------------------------------
@@ -99,11 +100,16 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The operands of the op that produced this node, in order (empty for a leaf)."""
-        return self._prev
+        x = self._x
+        if x is None:
+            return ()
+        return (x,) if self._y is None else (x, self._y)
+
+    _prev = parents  # micrograd's name for the same thing
 
     @property
     def is_leaf(self) -> bool:
-        return not self._prev
+        return self._x is None
 
     def item(self) -> float:
         return self.data
@@ -214,13 +220,13 @@ class Value:
             order, grads = _backprop(self, seed, create_graph=True)
             for node in order:
                 g = grads[id(node)]
-                node.grad = g if node._prev else node.grad + g
+                node.grad = node.grad + g if node._x is None else g
             return
         order = topological_order(self)
         for node in order:
-            if node._prev:
+            if node._x is not None:
                 node.grad = 0.0  # inner nodes start this call afresh; leaves keep what they had
-        self.grad = seed if self._prev else self.grad + seed
+        self.grad = self.grad + seed if self._x is None else seed
         _float_backward_into_grad(order)
 
     backtrack = backward  # the name the jangrad post uses
@@ -243,20 +249,26 @@ def _constant(x: object, op_name: str) -> Value:
                     f"number")
 
 
-def _record(data: float, op: Op, parents: tuple[Value, ...]) -> Value:
-    """Make the node for one op's result; in ``no_grad`` it is a leaf that remembers nothing."""
+def _record(data: float, op: Op, x: Value, y: Value | None) -> Value:
+    """Make the node for one op's result; in ``no_grad`` it is a leaf that remembers nothing.
+
+    The operands sit in two slots rather than a tuple: one object fewer per node for the allocator and for
+    Python's cyclic garbage collector to scan, which is most of what building a big graph costs.
+    """
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     if _state.grad_enabled:
-        out._prev = parents
+        out._x = x
+        out._y = y
         out._op = op
     else:
-        out._prev = ()
+        out._x = None
+        out._y = None
         out._op = None
     if _state.anomaly_sites is not None:
-        _check_forward(out, op, parents)
+        _check_forward(out, op, (x,) if y is None else (x, y))
     return out
 
 
@@ -265,7 +277,7 @@ _new_object = object.__new__  # skips Value.__init__'s input checks: an op's res
 
 def _unary(name: str, a: Value) -> Value:
     op = OPS[name]
-    return _record(op.forward(FLOAT_MATH, a.data), op, (a,))
+    return _record(op.forward(FLOAT_MATH, a.data), op, a, None)
 
 
 def _binary(name: str, a: Value | Number, b: Value | Number) -> Value:
@@ -274,7 +286,7 @@ def _binary(name: str, a: Value | Number, b: Value | Number) -> Value:
     if not isinstance(b, Value):
         b = _constant(b, name)
     op = OPS[name]
-    return _record(op.forward(FLOAT_MATH, a.data, b.data), op, (a, b))
+    return _record(op.forward(FLOAT_MATH, a.data, b.data), op, a, b)
 
 
 def apply_op(name: str, *operands: Value | Number) -> Value:
@@ -305,16 +317,18 @@ def topological_order(root: Value) -> list[Value]:
         key = id(node)
         if key in placed:
             continue  # reached again through another consumer
-        if key in opened or not node._prev:
+        if key in opened or node._x is None:
             # Second visit (or a leaf): everything above it on the stack, its parents included, is placed.
             placed.add(key)
             order.append(node)
             continue
         opened.add(key)
         stack.append(node)  # come back to it after its parents
-        for parent in reversed(node._prev):  # reversed, so the first parent is placed first
-            if id(parent) not in placed:
-                stack.append(parent)
+        # Push the second operand first, so that the first one is placed first.
+        if node._y is not None and id(node._y) not in placed:
+            stack.append(node._y)
+        if id(node._x) not in placed:
+            stack.append(node._x)
     return order
 
 
@@ -333,14 +347,13 @@ def _backprop(root: Value, seed: float, create_graph: bool) -> tuple[list[Value]
     else:
         rule_inputs, m = _float_inputs, FLOAT_MATH
     for node in reversed(order):
-        prev = node._prev
-        if not prev:
+        if node._x is None:
             continue
         g = grads[id(node)]
         contributions = node._op.backward(m, g, *rule_inputs(node))
         if checking:
             _check_backward(node, g, contributions)
-        for parent, c in zip(prev, contributions):
+        for parent, c in zip(node.parents, contributions):
             key = id(parent)
             grads[key] = grads[key] + c if key in grads else c
     return order, grads
@@ -352,38 +365,35 @@ def _float_backward_into_grad(order: list[Value]) -> None:
     m = FLOAT_MATH
     checking = _state.anomaly_sites is not None
     for node in reversed(order):
-        prev = node._prev
-        if not prev:
+        x = node._x
+        if x is None:
             continue
         g = node.grad
-        if len(prev) == 1:
-            a = prev[0]
-            contributions = node._op.backward(m, g, node.data, a.data)
-            a.grad += contributions[0]
+        y = node._y
+        if y is None:
+            contributions = node._op.backward(m, g, node.data, x.data)
+            x.grad += contributions[0]
         else:
-            a, b = prev
-            contributions = node._op.backward(m, g, node.data, a.data, b.data)
-            a.grad += contributions[0]
-            b.grad += contributions[1]
+            contributions = node._op.backward(m, g, node.data, x.data, y.data)
+            x.grad += contributions[0]
+            y.grad += contributions[1]
         if checking:
             _check_backward(node, g, contributions)
 
 
 def _float_inputs(node: Value) -> tuple:
-    """A rule's ``out`` and operands as floats: the fast first-order pass."""
-    prev = node._prev
-    if len(prev) == 1:
-        return node.data, prev[0].data
-    return node.data, prev[0].data, prev[1].data
+    """A rule's ``out`` and operands as floats (for the functional first-order pass)."""
+    if node._y is None:
+        return node.data, node._x.data
+    return node.data, node._x.data, node._y.data
 
 
 def _value_inputs(node: Value) -> tuple:
     """A rule's ``out`` and operands as Values, so its result is a graph. A constant operand (an exponent, a
     slope) stays a float, so that differentiating again never builds a graph through the constant."""
-    prev = node._prev
-    if len(prev) == 1:
-        return node, prev[0]
-    return node, prev[0], (prev[1].data if node._op.constant_operand else prev[1])
+    if node._y is None:
+        return node, node._x
+    return node, node._x, (node._y.data if node._op.constant_operand else node._y)
 
 
 def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
@@ -498,7 +508,7 @@ def _check_forward(out: Value, op: Op, operands: tuple[Value, ...]) -> None:
 def _check_backward(node: Value, g: object, contributions: tuple) -> None:
     for index, c in enumerate(contributions):
         if not _is_finite(c):
-            values = ", ".join(repr(x.data) for x in node._prev)
+            values = ", ".join(repr(x.data) for x in node.parents)
             entry = _state.anomaly_sites.get(id(node))
             site = entry[1] if entry is not None and entry[0] is node else "(created outside detect_anomaly)"
             raise AnomalyError(
