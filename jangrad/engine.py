@@ -22,6 +22,7 @@ import numbers
 import operator
 import os
 import sys
+import threading
 from typing import Callable, Iterator, Union
 
 from .ops import FLOAT_MATH, OPS, FloatMath, Op
@@ -46,11 +47,18 @@ class AnomalyError(ArithmeticError):
     """Raised inside ``detect_anomaly()`` by the first op whose output or gradient is nan or infinite."""
 
 
-class _State:
-    """The engine's switches. One module-level instance; read on every op, so kept to two plain attributes."""
+class _State(threading.local):
+    """The engine's switches, per thread as in PyTorch (a server may train in one thread and evaluate under
+    ``no_grad`` in another). Every op reads ``unusual`` alone, so the common case costs one attribute look-up."""
 
     grad_enabled: bool = True
     anomaly_sites: dict[int, tuple["Value", str]] | None = None
+    unusual: bool = False  # True while no_grad or detect_anomaly is in force on this thread
+
+    def set(self, grad_enabled: bool, anomaly_sites: dict | None) -> None:
+        self.grad_enabled = grad_enabled
+        self.anomaly_sites = anomaly_sites
+        self.unusual = not grad_enabled or anomaly_sites is not None
 
 
 _state = _State()
@@ -259,16 +267,14 @@ def _record(data: float, op: Op, x: Value, y: Value | None) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _state.grad_enabled:
-        out._x = x
-        out._y = y
-        out._op = op
-    else:
-        out._x = None
-        out._y = None
-        out._op = None
-    if _state.anomaly_sites is not None:
-        _check_forward(out, op, (x,) if y is None else (x, y))
+    out._x = x
+    out._y = y
+    out._op = op
+    if _state.unusual:
+        if _state.anomaly_sites is not None:
+            _check_forward(out, op, (x,) if y is None else (x, y))
+        if not _state.grad_enabled:
+            out._x = out._y = out._op = None
     return out
 
 
@@ -439,7 +445,8 @@ VALUE_MATH = _ValueMath()
 class no_grad(contextlib.ContextDecorator):
     """Ops inside record no graph: their results are leaves. For evaluation and parameter updates.
 
-    Use as ``with jangrad.no_grad():`` or as a decorator ``@jangrad.no_grad()``. The switch is process-wide.
+    Use as ``with jangrad.no_grad():`` or as a decorator ``@jangrad.no_grad()``. Like PyTorch's, the switch
+    belongs to the thread that sets it.
     """
 
     def __init__(self, enabled: bool = False) -> None:
@@ -448,11 +455,11 @@ class no_grad(contextlib.ContextDecorator):
 
     def __enter__(self) -> no_grad:
         self._saved.append(_state.grad_enabled)
-        _state.grad_enabled = self._enabled
+        _state.set(self._enabled, _state.anomaly_sites)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._saved.pop()
+        _state.set(self._saved.pop(), _state.anomaly_sites)
 
 
 def enable_grad() -> no_grad:
@@ -472,11 +479,11 @@ def detect_anomaly() -> Iterator[None]:
     created inside the block carry that record; outside the block nothing is recorded and nothing is checked.
     """
     outer = _state.anomaly_sites
-    _state.anomaly_sites = {} if outer is None else outer
+    _state.set(_state.grad_enabled, {} if outer is None else outer)
     try:
         yield
     finally:
-        _state.anomaly_sites = outer
+        _state.set(_state.grad_enabled, outer)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
