@@ -312,28 +312,28 @@ def topological_order(root: Value) -> list[Value]:
 
     A real post-order, iterative so that a chain of a million nodes needs no recursion, and deterministic: it
     follows each node's parents in their tuple order, so the same program gives the same order in every run.
-    The records of visited nodes are sets of ``id``s used only for membership, never iterated.
+    The record of visited nodes is keyed by ``id`` and used only for look-ups, never iterated.
     """
     order: list[Value] = []
-    placed: set[int] = set()  # nodes already in `order`
-    opened: set[int] = set()  # nodes whose parents have been pushed
+    placed: dict[int, bool] = {}  # id -> False once its parents are pushed, True once it is in `order`
     stack = [root]
     while stack:
         node = stack.pop()
         key = id(node)
-        if key in placed:
+        state = placed.get(key)
+        if state:
             continue  # reached again through another consumer
-        if key in opened or node._x is None:
-            # Second visit (or a leaf): everything above it on the stack, its parents included, is placed.
-            placed.add(key)
+        if state is not None or node._x is None:
+            # Second visit (or a leaf): everything pushed above it, its parents included, is placed by now.
+            placed[key] = True
             order.append(node)
             continue
-        opened.add(key)
+        placed[key] = False
         stack.append(node)  # come back to it after its parents
         # Push the second operand first, so that the first one is placed first.
-        if node._y is not None and id(node._y) not in placed:
+        if node._y is not None and not placed.get(id(node._y)):
             stack.append(node._y)
-        if id(node._x) not in placed:
+        if not placed.get(id(node._x)):
             stack.append(node._x)
     return order
 
