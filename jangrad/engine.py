@@ -7,8 +7,8 @@ switches that change how graphs are recorded: ``no_grad`` and ``detect_anomaly``
 
 Design notes, for the reader:
 
-* A node holds its parents in a tuple and its op by reference; no closure refers back to the node, so a graph
-  has no reference cycles and is freed by reference counting the moment it is dropped.
+* A node holds its (at most two) operands and its op by reference; no closure refers back to the node, so a
+  graph has no reference cycles and is freed by reference counting the moment it is dropped.
 * ``backward()`` computes a fresh gradient for every node on each call. Non-leaf nodes get that gradient
   (recomputed, never doubled by a second call); leaves add it to what they had, as in PyTorch, so summing
   per-sample backward passes is right. ``zero_grad()`` clears them.
@@ -84,6 +84,9 @@ class Value:
     >>> e.backward()
     >>> a.grad, b.grad
     (7.0, 2.0)
+
+    ``<``, ``<=``, ``>``, ``>=`` compare ``data``; ``==`` is identity (as for any object), so Values can be dict
+    keys and ``v in nodes`` means "this very node". Compare ``a.data == b.data`` for numbers.
     """
 
     __slots__ = ("data", "grad", "label", "_x", "_y", "_op")
@@ -199,8 +202,7 @@ class Value:
     def gelu(self) -> Value:
         return _unary("gelu", self)
 
-    # Comparisons read .data and give a bool, like PyTorch's scalar tensors. Equality stays identity, so
-    # Values can be dict keys and `in` tests mean "this very node".
+    # Comparisons read .data and give a bool, like PyTorch's scalar tensors (equality: see the class docstring).
     def __lt__(self, other: Value | Number) -> bool:
         return self.data < _data_of(other)
 
