@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from typing import Callable, Sequence
 
-from .engine import VALUE_MATH, Value, apply_op, gradients, topological_order
+from .engine import VALUE_MATH, Value, apply_op, enable_grad, gradients, topological_order
 from .ops import FLOAT_MATH
 
 __all__ = ["grad", "value_and_grad", "gradcheck", "GradcheckError"]
@@ -34,17 +35,26 @@ def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, .
     return tuple(n % nargs for n in nums)
 
 
+class _Nesting(threading.local):
+    depth = 0  # how many transforms are evaluating their function on this thread right now
+
+
+_nesting = _Nesting()
+
+
 def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """Return a function computing ``(f(*args), df/d args[argnums])``.
 
-    With plain numbers for the differentiated arguments the results are floats. If any of them is a Value, the
-    results are Values connected to the graph, so they can be differentiated again.
+    Called with plain numbers, at the top level, the results are floats. Called with any Value among its
+    arguments, or from inside another transform's function (``grad(grad(f))``, or a ``grad`` whose function
+    closes over an outer transform's Value), the results are Values connected to the graph, so that the outer
+    transform can differentiate them. Like ``torch.func.grad``, it differentiates even inside ``no_grad``.
     """
     many = not isinstance(argnums, int)
 
     def wrapped(*args):
         nums = _normalise_argnums(argnums, len(args))
-        connected = any(isinstance(args[n], Value) for n in nums)
+        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in args)
         args = list(args)
         for n in nums:
             if not isinstance(args[n], Value):
@@ -53,19 +63,23 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
                                     f"{type(args[n]).__name__}")
                 args[n] = Value(args[n])
         inputs = [args[n] for n in nums]
-        out = f(*args)
+        _nesting.depth += 1
+        try:
+            with enable_grad():
+                out = f(*args)
+                if isinstance(out, Value):
+                    grads = gradients(out, inputs, create_graph=connected)
+        finally:
+            _nesting.depth -= 1
         if isinstance(out, numbers.Real) and not isinstance(out, Value):
-            value, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
-        elif isinstance(out, Value):
-            value = out
-            grads = gradients(out, inputs, create_graph=connected)
-        else:
+            out, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
+        elif not isinstance(out, Value):
             raise TypeError(f"the function must return a scalar Value, got {out!r} of type {type(out).__name__}")
         if connected:
-            value = value if isinstance(value, Value) else Value(value)
+            value = out if isinstance(out, Value) else Value(out)
             grads = [g if isinstance(g, Value) else Value(g) for g in grads]
         else:
-            value = value.data if isinstance(value, Value) else value
+            value = out.data if isinstance(out, Value) else out
             grads = [g.data if isinstance(g, Value) else g for g in grads]
         return value, (tuple(grads) if many else grads[0])
 
@@ -117,10 +131,10 @@ def _first_local_disagreement(f: Callable, args: list[float], eps: float, atol: 
     if not isinstance(out, Value):
         return "no graph to walk"
     for node in topological_order(out):
-        if not node._prev:
+        if not node.parents:
             continue
         op = node._op
-        operands = [p.data for p in node._prev]
+        operands = [p.data for p in node.parents]
         variables = range(1 if op.constant_operand else op.arity)
 
         def local(xs: list[float], op=op) -> float:
