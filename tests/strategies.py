@@ -19,12 +19,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from hypothesis import HealthCheck, assume, settings
+from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis import strategies as st
 
 from jangrad.ops import OPS, Op
 
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True,
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # no slow "explain" phase
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 KINK_DISTANCE = 1e-3

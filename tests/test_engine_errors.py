@@ -296,11 +296,8 @@ def test_nodes_made_inside_the_block_are_not_kept_after_it():
         gc.enable()
 
 
-@pytest.mark.xfail(strict=True, reason="engine issue: detect_anomaly keeps every node created inside the block in "
-                                       "a module-level dict until the block ends, so a training loop run inside "
-                                       "it never frees a graph (about 350 bytes per node; PyTorch keeps the "
-                                       "record on the node instead)")
 def test_a_graph_dropped_inside_the_block_is_freed_inside_it():
+    """A training loop run inside detect_anomaly must not keep every step's graph alive until the block ends."""
     def build_and_drop():
         y = Value(0.5)
         for _ in range(10_000):
@@ -319,10 +316,8 @@ def test_a_graph_dropped_inside_the_block_is_freed_inside_it():
     assert held < FREELIST_SLACK, f"{held} bytes still held by dropped graphs inside detect_anomaly"
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: engine._user_site tests path.startswith(_PACKAGE_DIR) with no "
-                                       "separator, so a user file such as <repo>/jangrad_examples.py counts as "
-                                       "jangrad's own and the reported site is its caller's")
 def test_creation_site_of_a_user_file_whose_name_starts_like_the_package():
+    """Only files inside the package directory are jangrad's own; a sibling named jangrad_*.py is user code."""
     package_dir = os.path.dirname(os.path.abspath(jangrad.__file__))
     sibling = package_dir + "_examples.py"  # e.g. /repo/jangrad_examples.py, next to /repo/jangrad/
 

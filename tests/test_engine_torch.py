@@ -141,8 +141,6 @@ def _known_difference(name: str, args: tuple[float, ...]) -> str:
     x = args[0]
     if name == "pow" and x == 0.0:
         return "documented: d(b**x)/dx at b = 0 is nan here (log 0), PyTorch gives 0"
-    if name in ("pow", "powc") and args[1] == 0.0:
-        return "x**0: tested separately (test_derivative_of_x_to_the_zero_at_zero)"
     if name in ("abs", "relu") and math.isnan(x):
         return "derivative at nan: PyTorch says 0 (abs) and 1 (relu), we give nan and 0"
     return ""
@@ -210,10 +208,9 @@ def test_pow_exponent_derivative_at_base_zero_is_the_documented_difference():
     assert math.isnan(x.grad) and t.grad.item() == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: powc/pow backward computes k * x**(k-1) = 0 * inf = nan "
-                                       "for x**0 at x = 0; d(x**0)/dx is 0 (PyTorch: 0)")
 @pytest.mark.parametrize("make", [lambda v: v ** 0, lambda v: v ** Value(0.0)], ids=["powc", "pow"])
 def test_derivative_of_x_to_the_zero_at_zero(make):
+    """x**0 is constant, so its derivative is 0 even at x = 0, where the power rule's x**-1 is inf (0 * inf)."""
     x = Value(0.0)
     make(x).backward()
     t = _tensor(0.0)
