@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -288,6 +289,29 @@ def test_parameter_update_under_no_grad_makes_a_leaf():
         w_new = w - 0.1 * w.grad  # the idiom an optimiser uses
     assert w_new.is_leaf
     assert w_new.data == pytest.approx(1.0 - 0.1 * 2 * (3.0 - 1.0) * 3.0)
+
+
+def test_no_grad_belongs_to_the_thread_that_sets_it():
+    """As in PyTorch: one thread evaluating under no_grad does not stop another from recording its graph."""
+    inside, release = threading.Event(), threading.Event()
+    seen_in_thread = []
+
+    def evaluate() -> None:
+        with no_grad():
+            seen_in_thread.append((Value(1.0) * 2.0).is_leaf)
+            inside.set()
+            release.wait(timeout=10)
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    try:
+        assert inside.wait(timeout=10)
+        recorded_here = not (Value(1.0) * 2.0).is_leaf
+    finally:
+        release.set()
+        worker.join(timeout=10)
+    assert seen_in_thread == [True]
+    assert recorded_here and jangrad.is_grad_enabled()
 
 
 # ---- order ----------------------------------------------------------------------------------------------------------
