@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jangrad import Value, grad
+from jangrad import Value, detect_anomaly, enable_grad, grad, no_grad
 from jangrad.engine import apply_op, gradients, topological_order
 from jangrad.ops import OPS
 
@@ -190,3 +190,24 @@ def test_repeated_backward_doubles_leaves_only(program):
     assert all(n.grad == 0.0 for n in order)
     out.backward()
     assert all(_same(n.grad, first) for n, first in zip(order, once))
+
+
+@SETTINGS
+@given(program=expression_dags())
+def test_switches_change_no_numbers(program):
+    """Inside detect_anomaly (traced nodes) and inside enable_grad within no_grad, a finite DAG gives exactly the
+    values and gradients it gives with no switch at all."""
+    xs = list(program.inputs)
+    nodes = _run_dag(program, xs)
+    assume_well_behaved(program, [n.data for n in nodes])
+
+    def values_and_grads() -> list[float]:
+        fresh = _run_dag(program, xs)
+        fresh[-1].backward()
+        return [n.data for n in fresh] + [leaf.grad for leaf in fresh[: len(xs)]]
+
+    plain = values_and_grads()
+    with detect_anomaly():
+        assert values_and_grads() == plain
+    with no_grad(), enable_grad():
+        assert values_and_grads() == plain
