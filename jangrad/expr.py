@@ -169,7 +169,7 @@ def _parse(source: str) -> ast.Module:
     return tree
 
 
-def _check_variables(variables: dict[str, float]) -> dict[str, Value]:
+def _check_variables(variables: dict[str, float | Value]) -> dict[str, Value]:
     if not isinstance(variables, dict):
         raise TypeError(f"variables must be a dict of name -> number, got {type(variables).__name__}")
     names: dict[str, Value] = {}
@@ -178,18 +178,24 @@ def _check_variables(variables: dict[str, float]) -> dict[str, Value]:
             raise ExpressionError(f"variable name {name!r} must be an identifier not starting with '_'")
         if name in FUNCTIONS:
             raise ExpressionError(f"variable name '{name}' is the name of a function; choose another name")
+        if isinstance(number, Value):  # gradcheck and grad() hand in Values: build the graph on them
+            if not number.label:
+                number.label = name
+            names[name] = number
+            continue
         if isinstance(number, bool) or not isinstance(number, numbers.Real) or not math.isfinite(number):
             raise ExpressionError(f"variable '{name}' must be a finite real number, got {number!r}")
         names[name] = Value(float(number), label=name)
     return names
 
 
-def evaluate(source: str, variables: dict[str, float] | None = None) -> tuple[Value, dict[str, Value]]:
+def evaluate(source: str, variables: dict[str, float | Value] | None = None) -> tuple[Value, dict[str, Value]]:
     """Build the graph for ``source`` and return ``(result, names)``.
 
     ``source`` is one expression, or several lines (or ``;``-separated statements) of ``name = expression`` with
     an optional final expression; the result is the last statement's value. ``names`` maps every variable and
-    every assigned name to its Value, each labelled with its name.
+    every assigned name to its Value, each labelled with its name. A variable given as a Value is used as it is
+    (so ``jangrad.grad`` and ``gradcheck`` can differentiate an expression); numbers become new leaves.
 
     >>> out, names = evaluate("e = a * b\\nd = e + c", {"a": 2, "b": -3, "c": 10})
     >>> out.data, names["e"].data
