@@ -253,6 +253,10 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
         outside = [c for c in consumers[id(node)] if group_of[id(c)] != name]
         if outside or node is value:
             heads.setdefault(name, []).append(node)
+    for name in heads:  # a neuron's box shows the neuron's outputs, not the weights the loss also reads
+        named = [h for h in heads[name] if h.label == name and h.parents]
+        if named:
+            heads[name] = named
 
     hidden: set[int] = set()  # folded constants: shown inside their op node
     for node in order:
