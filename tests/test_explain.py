@@ -1,7 +1,6 @@
 """The narrated backward pass: the engine's order, the op table's numbers, and the reason shared nodes wait."""
 
 import io
-import math
 
 import pytest
 
