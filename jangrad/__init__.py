@@ -7,6 +7,8 @@ The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the de
 from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
 from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                      topological_order)
+from . import data, losses, nn, optim
+from .train import History, TrainingDiverged, fit
 
 __version__ = "0.1.0"
 
@@ -22,5 +24,31 @@ __all__ = [
     "value_and_grad",
     "gradcheck",
     "GradcheckError",
+    "nn",
+    "losses",
+    "optim",
+    "data",
+    "fit",
+    "History",
+    "TrainingDiverged",
     "__version__",
 ]
+
+# The pictures load on first use, so `import jangrad` never pulls in graphviz or matplotlib.
+_VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain"}
+
+
+def __getattr__(name: str):
+    if name in _VIZ_EXPORTS:
+        import importlib
+
+        module = importlib.import_module(f".viz.{_VIZ_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    if name in ("viz", "expr", "cli"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'jangrad' has no attribute {name!r}")
+
+
+__all__ += list(_VIZ_EXPORTS)
