@@ -56,6 +56,9 @@ def test_first_derivative_of_every_op(name, data):
     variables, constants = _split(name, data.draw(operands(name), label="operands"))
     leaves = [Value(x) for x in variables]
     out = apply_op(name, *leaves, *constants)
+    # nan would compare equal to a nan slope and pass vacuously: an op drawn outside its domain must say so.
+    assert math.isfinite(out.data), (f"{name}{tuple(variables + constants)} = {out.data!r}: give '{name}' its "
+                                     f"domain in tests/strategies.py DOMAINS")
     out.backward()
     for i, leaf in enumerate(leaves):
         numeric = partial(_op_value(name, constants), variables, i)
