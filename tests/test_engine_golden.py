@@ -344,7 +344,7 @@ _ORDER_SCRIPT = textwrap.dedent("""
     root.label = "root"
     order = topological_order(root)
     root.backward()
-    print(" ".join(f"{n.label or n.op}:{n.grad!r}" for n in order))
+    print(" ".join(f"{n.label or n.op or repr(n.data)}:{n.grad!r}" for n in order))
 """)
 
 
