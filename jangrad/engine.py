@@ -69,7 +69,11 @@ def _as_float(data: object, what: str = "data") -> float:
     if type(data) is float:
         return data
     if isinstance(data, numbers.Real):  # int, bool, Fraction and NumPy's integer and floating scalars
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            shown = repr(data) if len(repr(data)) <= 40 else repr(data)[:37] + "..."
+            raise OverflowError(f"{what} {shown} is too large for a float64") from None
     if isinstance(data, Value):
         raise TypeError(f"{what} must be a real number, got a Value ({data!r}); pass it directly or use .data")
     raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type "
@@ -452,8 +456,8 @@ class _ValueMath(FloatMath):
 
     @staticmethod
     def power_rule(x, k):
-        if _data_of(k) == 0.0:
-            return 0.0  # as on floats: x^0 is constant, so its derivative is 0 even at x = 0
+        if _data_of(k) == 0.0 and _data_of(x) == 0.0:
+            return 0.0  # as on floats: 0 * 0^-1 would be nan, but x^0 is constant, so its derivative is 0
         return k * VALUE_MATH.pow(x, k - 1.0)
 
     exp = _lift("exp", FloatMath.exp)

@@ -82,7 +82,8 @@ class FloatMath:
 
     @staticmethod
     def power_rule(x: float, k: float) -> float:
-        """k x^(k-1), the derivative of x^k; 0 when k = 0 (x^0 is constant, even at x = 0 where x^-1 is inf)."""
+        """k x^(k-1), the derivative of x^k; 0 at k = 0 even for x = 0, where 0 * 0^-1 would be nan (x^0 is
+        constant)."""
         return 0.0 if k == 0.0 else k * FloatMath.pow(x, k - 1.0)
 
     @staticmethod

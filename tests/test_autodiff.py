@@ -152,9 +152,6 @@ def test_create_graph_third_order_by_hand():
     assert (first.data, second.data, third) == pytest.approx((1.5 * e, 2.5 * e, 3.5 * e), rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: VALUE_MATH.power_rule returns the constant 0.0 whenever the "
-                                       "exponent's data is 0, cutting the graph through the exponent; the "
-                                       "0 * inf it guards against only happens at x = 0")
 def test_mixed_second_derivative_of_pow_at_exponent_zero():
     """d/dy d(x**y)/dx = x**(y-1) (1 + y ln x), which is 1/x = 0.5 at x = 2, y = 0."""
     assert grad(grad(lambda x, y: x ** y, 0), 1)(2.0, 0.0) == pytest.approx(0.5, rel=1e-12)

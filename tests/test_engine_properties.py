@@ -67,17 +67,7 @@ def test_first_derivative_of_every_op(name, data):
         assert constant_leaf.grad == 0.0, f"the constant operand of {name} got gradient {constant_leaf.grad}"
 
 
-KNOWN_SECOND_ORDER_BUGS = {
-    "pow": "engine bug: VALUE_MATH.power_rule returns the constant 0.0 whenever the exponent's data is 0, which "
-           "cuts its dependence on the exponent: d2(x**y)/dx dy at y = 0 is x**-1 (1 at x = 1), the engine gives 0",
-}
-
-
-def _with_known_bugs(names: list[str], bugs: dict[str, str]) -> list:
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=bugs[n])) if n in bugs else n for n in names]
-
-
-@pytest.mark.parametrize("name", _with_known_bugs(op_names(), KNOWN_SECOND_ORDER_BUGS))
+@pytest.mark.parametrize("name", op_names())
 @SETTINGS
 @given(data=st.data())
 def test_second_derivative_of_every_op(name, data):
