@@ -55,7 +55,7 @@ def _rule_node(fn: Callable) -> ast.Lambda | ast.FunctionDef:
     arg_names = list(code.co_varnames[: code.co_argcount])
     on_line = _functions_by_line(inspect.getsource(inspect.getmodule(fn))).get(code.co_firstlineno, [])
     matches = [node for node in on_line if [a.arg for a in node.args.args] == arg_names]
-    if isinstance(fn.__name__, str) and fn.__name__ != "<lambda>":
+    if fn.__name__ != "<lambda>":  # a def: keep only the one with its name
         matches = [n for n in matches if isinstance(n, ast.FunctionDef) and n.name == fn.__name__]
     if len(matches) != 1:
         raise ValueError(f"cannot find the source of rule {fn!r} (line {code.co_firstlineno} of "
@@ -93,6 +93,7 @@ class _Mathsify(ast.NodeTransformer):
 
 
 def _maths(expr: ast.expr) -> str:
+    # Transform a fresh copy: the parsed trees are cached and shared, so they must never be changed in place.
     return ast.unparse(_Mathsify().visit(ast.parse(ast.unparse(expr), mode="eval").body))
 
 
