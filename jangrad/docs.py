@@ -25,6 +25,7 @@ import tokenize
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .files import write_text
 from .ops import OPS, Op
 
 __all__ = ["rule_source", "render_ops_markdown", "code_lines", "refresh_code_lines", "main"]
@@ -262,9 +263,7 @@ def expected_files(root: str | os.PathLike) -> dict[Path, str]:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    write_text(path, text)
 
 
 def main(argv: list[str] | None = None) -> int:

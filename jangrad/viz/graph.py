@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
 from ..engine import Value, topological_order
+from ..files import write_bytes
 
 __all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "fmt", "node_name"]
 
@@ -82,7 +82,7 @@ class Drawing:
             data = self.pipe(suffix[1:])
         else:
             raise ValueError(f"cannot save a drawing as {str(path)!r}: expected a name ending in .svg, .png or .dot")
-        _write_atomically(path, data)
+        write_bytes(path, data)
         return path
 
     def _repr_svg_(self) -> str | None:
@@ -96,28 +96,6 @@ class Drawing:
         if svg is not None:
             return {"image/svg+xml": svg}
         return {"text/plain": INSTALL_HINT + "\n" + self.source}
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: the folder {str(directory)!r} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; a drawing is an ordinary file
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 # ---- grouping ----------------------------------------------------------------------------------------------------

@@ -15,12 +15,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 from ..engine import Value, no_grad
-from .graph import _umask
+from ..files import replace_atomically
 
 __all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure"]
 
@@ -40,18 +39,8 @@ def _pyplot():
 def save_figure(figure, path: str | os.PathLike) -> Path:
     """Write ``figure`` as a PNG to ``path`` (temporary file in the same folder, then renamed)."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(handle)
-    try:
+    with replace_atomically(path) as temporary:
         figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; a plot is an ordinary file
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
     return path
 
 
