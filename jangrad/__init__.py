@@ -7,6 +7,8 @@ The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the de
 from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
 from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                      topological_order)
+from . import data, losses, nn, optim
+from .train import History, TrainingDiverged, fit
 
 __version__ = "0.1.0"
 
@@ -22,5 +24,12 @@ __all__ = [
     "value_and_grad",
     "gradcheck",
     "GradcheckError",
+    "nn",
+    "losses",
+    "optim",
+    "data",
+    "fit",
+    "History",
+    "TrainingDiverged",
     "__version__",
 ]
