@@ -11,8 +11,7 @@ import math
 import re
 
 from ..engine import Value, topological_order
-from ..ops import FLOAT_MATH, OPS
-from . import narration
+from ..ops import FLOAT_MATH
 from .limits import MAX_EXPR_NODES, MAX_INPUTS, MAX_SOURCE_CHARS, MAX_SOURCE_LINES
 
 __all__ = ["LabError", "parse_inputs", "build_lab", "check_lab", "python_code"]
@@ -25,11 +24,9 @@ class LabError(ValueError):
 
 
 def _evaluate(source: str, variables: dict[str, float]) -> tuple[Value, dict[str, Value]]:
-    """The shared safe parser (``jangrad.expr``), or the playground's stand-in when it is not installed."""
-    try:
-        from ..expr import ExpressionError, evaluate
-    except ImportError:
-        from ._miniexpr import ExpressionError, evaluate
+    """The same safe parser as ``jangrad graph`` (``jangrad.expr``), its errors turned into one-line LabErrors."""
+    from ..expr import ExpressionError, evaluate
+
     try:
         return evaluate(source, variables)
     except ExpressionError as error:
@@ -83,57 +80,47 @@ def _number(x: float) -> float | str:
     return x if math.isfinite(x) else repr(x)
 
 
-def node_names(order: list[Value]) -> dict[int, str]:
-    """A readable name per node: its label, or the number for an unnamed constant, or ``v<i>``."""
-    names = {}
-    for index, node in enumerate(order):
-        if node.label:
-            names[id(node)] = node.label
-        elif node.is_leaf:
-            names[id(node)] = f"{node.data:g}"
-        else:
-            names[id(node)] = f"v{index}"
-    return names
+def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, str]]:
+    """The backward pass as steps: the seed, then one step per op, in the engine's order; and each node's name.
 
-
-def _is_constant(node: Value, index_in_op: int) -> bool:
-    return index_in_op == 1 and node._op.constant_operand
-
-
-def walk_steps(root: Value, order: list[Value], ids: dict[int, str], names: dict[int, str]) -> list[dict]:
-    """The backward pass as a list of steps: the seed, then one step per op in the engine's reverse order.
-
-    Each step names the op node it visits and, for every operand, the contribution and the operand's running
-    sum afterwards. The rules are the op table's, run on floats exactly as ``Value.backward()`` runs them.
+    The narration and the numbers are ``jangrad.explain``'s (which runs ``root.backward()``); each step also
+    lists, for every operand, the contribution and the operand's running sum afterwards, so a node used twice
+    shows both contributions adding up.
     """
+    from ..viz.explain import explain
+
+    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
+    names = {id(node): node.label or (f"{node.data:g}" if node.is_leaf else ids[id(node)]) for node in order}
+    told = explain(root, quiet=True)
+    root_name = told[0].name if told else names[id(root)]
+    names[id(root)] = root_name
     grads: dict[int, float] = {id(root): 1.0}
-    steps = [{"node": ids[id(root)], "op": "", "lines": [narration.seed_line(names[id(root)])],
+    uses: dict[int, int] = {}
+    steps = [{"node": ids[id(root)], "op": "", "lines": [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: "
+                                                          f"backward starts at the output)"],
               "updates": [{"id": ids[id(root)], "contribution": 1.0, "grad": 1.0}]}]
-    for node in reversed(order):
-        if node.is_leaf:
-            continue
-        g = grads[id(node)]
-        operands = [p.data for p in node._prev]
-        contributions = node._op.backward(FLOAT_MATH, g, node.data, *operands)
-        lines, updates = [], []
-        for index, (parent, c) in enumerate(zip(node._prev, contributions)):
-            if _is_constant(node, index):
-                continue  # an exponent or slope is a parameter of the op, not a variable
-            key = id(parent)
-            grads[key] = grads[key] + c if key in grads else c
-            updates.append({"id": ids[key], "contribution": _number(c), "grad": _number(grads[key])})
-            lines.append(narration.contribution_line(node, index, names, c, grads[key]))
-        steps.append({"node": ids[id(node)], "op": node.op, "lines": lines, "updates": updates})
-    return steps
+    for step in told:
+        names[id(step.node)] = step.name
+        lines = [line.strip() for line in step.lines]
+        updates = []
+        for part in step.contributions:
+            key = id(part.parent)
+            names[key] = part.name
+            grads[key] = grads.get(key, 0.0) + part.amount
+            uses[key] = uses.get(key, 0) + 1
+            updates.append({"id": ids[key], "contribution": _number(part.amount), "grad": _number(grads[key])})
+            if uses[key] > 1:
+                lines.append(f"{part.name}.grad is now {grads[key]:.6g}: the running sum of its "
+                             f"{uses[key]} contributions so far")
+        steps.append({"node": ids[id(step.node)], "op": step.op, "lines": lines, "updates": updates})
+    return steps, names
 
 
 def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dict:
     """Everything the expression lab shows for one program: nodes, the stepped backward pass, SVG, DOT, Python."""
     root, order = _graph(source, inputs_text)
-    ids = {id(node): f"v{index}" for index, node in enumerate(order)}
-    names = node_names(order)
-    steps = walk_steps(root, order, ids, names)
-    root.backward()  # the engine's own answer, which the last step must reproduce
+    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
+    steps, names = walk_steps(root, order)  # runs backward: every .grad below is the engine's own answer
     nodes = [{"id": ids[id(node)], "name": names[id(node)], "label": node.label, "op": node.op,
               "symbol": node._op.symbol if node._op else "", "data": _number(node.data),
               "grad": _number(node.grad), "leaf": node.is_leaf,
@@ -143,7 +130,7 @@ def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dic
               "python": python_code(order, names)}
     if with_svg:
         from .graph_svg import render
-        result.update(render(order, ids, names))
+        result.update(render(root))
     return result
 
 
@@ -172,11 +159,8 @@ def check_lab(source: object, inputs_text: object) -> dict:
         analytic = float(node.grad)
         ok = math.isclose(numeric, analytic, rel_tol=1e-4, abs_tol=1e-5) if math.isfinite(numeric) \
             else numeric == analytic
-        checks.append({"id": f"v{index}", "analytic": _number(analytic), "numeric": _number(numeric), "ok": ok})
+        checks.append({"id": f"n{index}", "analytic": _number(analytic), "numeric": _number(numeric), "ok": ok})
     return {"checks": checks, "all_ok": all(c["ok"] for c in checks)}
-
-
-_METHOD_OPS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "erf", "gelu")
 
 
 def python_code(order: list[Value], names: dict[int, str]) -> str:
@@ -185,7 +169,7 @@ def python_code(order: list[Value], names: dict[int, str]) -> str:
     lines = ["from jangrad import Value", ""]
     for index, node in enumerate(order):
         label = node.label
-        name = label if label and _NAME.match(label) else f"v{index}"
+        name = names[id(node)] if _NAME.match(names[id(node)]) else f"n{index}"
         if node.is_leaf:
             if not label:
                 var[id(node)] = repr(node.data)

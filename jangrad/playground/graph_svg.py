@@ -1,54 +1,49 @@
-"""The expression lab's drawing: the graph as SVG with stable element ids, or a one-line note when it cannot be drawn.
+"""The expression lab's drawing: ``jangrad.draw``'s SVG with element ids the page can find, or a one-line note.
 
-Ids, which the page uses to update gradients and highlight a step: the value node ``v<i>`` (its index in
-``topological_order``) and its op node ``op-v<i>``. The value node's last ``<text>`` is its gradient, drawn as
-"—": the page fills it in as the backward pass reaches it. (Graphviz gives a table cell no id of its own.)
+``draw`` names each node ``n<i>`` (its index in ``topological_order``) and each op node ``n<i>op`` in its DOT
+text; Graphviz puts those names in each SVG group's <title> but numbers the groups' ids itself, so the ids are
+set here to the names. The value node's last <text> is its gradient: it is blanked to "—" for the page to fill
+in as its stepper reaches it.
 """
 
 from __future__ import annotations
 
-import html
+import re
+import shutil
 
 from ..engine import Value
 
+__all__ = ["render", "graphviz_available"]
 
-def _dot(order: list[Value], ids: dict[int, str], names: dict[int, str]):
-    import graphviz
-
-    graph = graphviz.Digraph(graph_attr={"rankdir": "LR", "bgcolor": "transparent"},
-                             node_attr={"fontname": "Helvetica", "fontsize": "11"})
-    for node in order:
-        nid = ids[id(node)]
-        name = html.escape(names[id(node)])
-        label = (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>'
-                 f'<TD><B>{name}</B></TD><TD>data {node.data:.4g}</TD>'
-                 f'<TD WIDTH="84">grad —</TD></TR></TABLE>>')
-        graph.node(nid, label=label, shape="plain", id=nid)
-        if node._op is not None:
-            graph.node(f"op-{nid}", label=html.escape(node._op.symbol), shape="circle", id=f"op-{nid}",
-                       width="0.3", margin="0.02")
-            graph.edge(f"op-{nid}", nid, id=f"edge-op-{nid}")
-            for k, parent in enumerate(node._prev):
-                graph.edge(ids[id(parent)], f"op-{nid}", id=f"edge-{ids[id(parent)]}-{nid}-{k}")
-    return graph
-
-
-def render(order: list[Value], ids: dict[int, str], names: dict[int, str]) -> dict:
-    """``{"dot": ..., "svg": ... or None, "svg_note": ""}``; without the Graphviz program, a note instead of SVG."""
-    try:
-        graph = _dot(order, ids, names)
-    except ImportError:
-        return {"dot": "", "svg": None, "svg_note": "the graphviz Python package is not installed: no drawing"}
-    try:
-        svg = graph.pipe(format="svg", encoding="utf-8")
-    except Exception:  # graphviz.ExecutableNotFound, or dot failing: the page still shows numbers and narration
-        return {"dot": graph.source, "svg": None,
-                "svg_note": "the Graphviz program 'dot' is not available, so the graph is not drawn"}
-    start = svg.find("<svg")
-    return {"dot": graph.source, "svg": svg[start:] if start >= 0 else svg, "svg_note": ""}
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>([^<]*)</title>')
+_GRAD_TEXT = re.compile(r'(<text[^>]*>)grad [^<]*(</text>)')
 
 
 def graphviz_available() -> bool:
     """Whether the Graphviz ``dot`` program can be run (the page says so in one line when it cannot)."""
-    import shutil
     return shutil.which("dot") is not None
+
+
+def _with_ids(svg: str) -> str:
+    def rename(match: re.Match) -> str:
+        kind, title = match.group(1), match.group(2)
+        if kind == "edge":
+            return match.group(0)
+        return f'<g id="{title}" class="node">\n<title>{title}</title>'
+    svg = _GROUP.sub(rename, svg)
+    return _GRAD_TEXT.sub(lambda m: f"{m.group(1)}grad —{m.group(2)}", svg)
+
+
+def render(root: Value, max_nodes: int = 10**9) -> dict:
+    """``{"dot": ..., "svg": ... or None, "svg_note": ""}``; without the Graphviz program, a note instead of SVG."""
+    from ..viz import GraphvizNotFound, draw
+
+    drawing = draw(root, group=False)
+    try:
+        svg = drawing.pipe("svg").decode("utf-8")
+    except GraphvizNotFound:
+        return {"dot": drawing.source, "svg": None,
+                "svg_note": "the Graphviz program 'dot' is not installed, so the graph is not drawn; "
+                            "the numbers and the narration below still work"}
+    start = svg.find("<svg")
+    return {"dot": drawing.source, "svg": _with_ids(svg[start:]), "svg_note": ""}

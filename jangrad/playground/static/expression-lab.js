@@ -145,7 +145,7 @@ export class ExpressionLab {
       el.classList.remove("hl", "touched");
     }
     if (id === null) return;
-    const target = svgPart(graph, step.op ? `op-${id}` : id);
+    const target = svgPart(graph, step.op ? `${id}op` : id);
     if (target) target.classList.add("hl");
     const row = $("expr-table").querySelector(`tr[data-id="${id}"]`);
     if (row) row.classList.add("hl");
