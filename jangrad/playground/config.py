@@ -20,7 +20,9 @@ DATASETS = ("seed4", "xor", "moons", "circles", "spiral", "csv")
 LOSSES = ("hinge", "sse", "mse", "bce", "ce")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "linear", "step", "cosine")
-ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "gelu")
+ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "gelu", "linear")
+# What ``jangrad train`` uses for each generated data set (it has no options for them): (samples, noise).
+CLI_DATA_DEFAULTS = {"moons": (100, 0.1), "circles": (100, 0.05), "spiral": (40, 0.2)}
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,9 @@ class RunConfig:
     noise: float = 0.1
     seed: int = 0
     test: float = 0.0
-    layers: tuple[int, ...] = (8, 8)
+    layers: tuple[int, ...] = (6, 6)
     activation: str = "tanh"
+    output: str = "linear"
     loss: str = "hinge"
     optimizer: str = "sgd"
     lr: float = 0.1
@@ -104,8 +107,9 @@ def parse_config(payload: object) -> RunConfig:
         noise=_number(payload, "noise", 0.0, 1.0),
         seed=_number(payload, "seed", 0, 2**31 - 1, integer=True),
         test=_number(payload, "test", 0.0, 0.9),
-        layers=_layers(payload.get("layers", "8,8")),
+        layers=_layers(payload.get("layers", "6,6")),
         activation=_choice(payload, "activation", ACTIVATIONS),
+        output=_choice(payload, "output", ACTIVATIONS),
         loss=_choice(payload, "loss", LOSSES),
         optimizer=_choice(payload, "optimizer", OPTIMIZERS),
         lr=_number(payload, "lr", 1e-9, 1000.0),
@@ -120,21 +124,28 @@ def parse_config(payload: object) -> RunConfig:
     return config
 
 
-def cli_command(config: RunConfig) -> str:
-    """The ``jangrad train`` command line that trains the same model on the same data with the same numbers."""
-    args = ["jangrad", "train", "--data", config.data if config.data != "csv" else "data.csv"]
+def cli_command(config: RunConfig) -> tuple[str, str]:
+    """The ``jangrad train`` command that repeats this run, and a note on anything it cannot repeat ('' if none)."""
+    data = "data.csv" if config.data == "csv" else config.data
+    args = ["jangrad", "train", "--data", data]
     if config.data == "csv":
         args += ["--target", config.target]
-    if config.data in ("moons", "circles", "spiral"):
-        args += ["--samples", str(config.samples), "--noise", repr(config.noise)]
-    args += ["--seed", str(config.seed)]
-    if config.test:
-        args += ["--test-size", repr(config.test)]
-    args += ["--layers", ",".join(str(n) for n in config.layers) or "none", "--activation", config.activation,
-             "--loss", config.loss, "--optimizer", config.optimizer, "--lr", repr(config.lr), "--steps",
-             str(config.steps)]
+    args += ["--hidden", ",".join(str(n) for n in config.layers), "--activation", config.activation,
+             "--output-activation", config.output, "--loss", config.loss, "--optimizer", config.optimizer,
+             "--lr", repr(config.lr), "--steps", str(config.steps), "--seed", str(config.seed)]
     if config.schedule != "none":
         args += ["--schedule", config.schedule]
     if config.batch:
         args += ["--batch-size", str(config.batch)]
-    return " ".join(shlex.quote(a) for a in args)
+    args += ["--out", "jangrad-out"]
+    differences = []
+    if config.data in CLI_DATA_DEFAULTS and (config.samples, config.noise) != CLI_DATA_DEFAULTS[config.data]:
+        samples, noise = CLI_DATA_DEFAULTS[config.data]
+        differences.append(f"jangrad train always uses {samples} samples and noise {noise:g} for {config.data}")
+    if config.test:
+        differences.append("jangrad train trains on all the data (no test split)")
+    if not config.layers:
+        differences.append("jangrad train needs at least one hidden layer")
+    if config.data == "csv":
+        differences.append("save the uploaded file as data.csv first")
+    return " ".join(shlex.quote(a) for a in args), "; ".join(differences)

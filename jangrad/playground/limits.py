@@ -4,7 +4,7 @@ The server only listens on 127.0.0.1, but any web page the learner visits can st
 caps keep one request from tying up the machine.
 """
 
-MAX_BODY_BYTES = 256 * 1024        # a JSON request body; larger ones are refused before they are read
+MAX_BODY_BYTES = 1024 * 1024       # a JSON request body; larger ones are refused (413) before they are read
 MAX_SOURCE_CHARS = 4000            # an expression-lab program
 MAX_SOURCE_LINES = 100
 MAX_INPUTS = 50

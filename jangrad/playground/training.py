@@ -304,7 +304,8 @@ class TrainingManager:
                 return f.read()
 
     def command(self, body: dict) -> dict:
-        return {"command": cli_command(parse_config(body.get("config")))}
+        command, note = cli_command(parse_config(body.get("config")))
+        return {"command": command, "note": note}
 
     def sample_graph(self, body: dict) -> dict:
         from .sample_graph import sample_graph

@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def expect(locator):
+    """playwright's ``expect``, imported only when playwright is there (so collection never fails without it)."""
+    from playwright.sync_api import expect as playwright_expect
+    return playwright_expect(locator)
+
+
 
 class ServerProcess:
     """``python -m jangrad.playground --port 0`` in a child process, and the URL it printed."""

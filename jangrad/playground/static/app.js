@@ -15,8 +15,12 @@ function showTab(name) {
   }
 }
 
+const MAX_URL_PROGRAM = 2000;  // a longer program is left out of the URL rather than making it huge
+
 function saveUrl() {
-  const params = new URLSearchParams({tab: current, ...expression.state(), ...network.state()});
+  const program = expression.state();
+  const kept = program.src.length + program.inputs.length <= MAX_URL_PROGRAM ? program : {};
+  const params = new URLSearchParams({tab: current, ...kept, ...network.state()});
   history.replaceState(null, "", `${location.pathname}?${params}`);
 }
 

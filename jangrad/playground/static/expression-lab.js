@@ -29,6 +29,7 @@ export class ExpressionLab {
     this.onChange = onChange;
     this.lab = null;
     this.stepper = null;
+    this.ticket = 0;
     $("expr-preset").addEventListener("change", () => {
       const preset = PRESETS[$("expr-preset").value];
       if (preset) this.load(preset.source, preset.inputs);
@@ -71,19 +72,26 @@ export class ExpressionLab {
     $("expr-error").textContent = message ? String(message).split("\n")[0] : "";
   }
 
+  // Only the latest request's answer is shown; body[data-expr] is "busy" while one is on its way.
   async run() {
     const {src, inputs} = this.state();
     this.onChange();
-    let lab;
+    const ticket = ++this.ticket;
+    document.body.dataset.expr = "busy";
+    let lab = null;
+    let failure = "";
     try {
       lab = await transport.expression(src, inputs);
     } catch (error) {
-      this.showError(error.message);
-      return;
+      failure = error.message;
     }
-    this.showError("");
-    this.lab = lab;
-    this.render(lab);
+    if (ticket !== this.ticket) return;
+    this.showError(failure);
+    if (lab) {
+      this.lab = lab;
+      this.render(lab);
+    }
+    document.body.dataset.expr = failure ? "error" : "ready";
   }
 
   render(lab) {

@@ -6,9 +6,11 @@ import {formatNumber} from "./stepper.js";
 
 const FIELDS = {
   data: "net-data", samples: "net-samples", noise: "net-noise", seed: "net-seed", test: "net-test",
-  layers: "net-layers", activation: "net-activation", loss: "net-loss", optimizer: "net-optimizer", lr: "net-lr",
+  layers: "net-layers", activation: "net-activation", output: "net-output", loss: "net-loss", optimizer: "net-optimizer", lr: "net-lr",
   schedule: "net-schedule", batch: "net-batch", steps: "net-steps", target: "net-target",
 };
+// jangrad train's sample count and noise for each generated data set, so a default run can be repeated exactly.
+const DATA_DEFAULTS = {moons: [100, 0.1], circles: [100, 0.05], spiral: [40, 0.2]};
 const NUMBERS = ["samples", "noise", "seed", "test", "lr", "batch", "steps"];
 const CLASS_COLOURS = [[230, 126, 34], [41, 128, 185], [39, 174, 96], [142, 68, 173], [192, 57, 43]];
 
@@ -22,6 +24,10 @@ export class NetworkLab {
     this.pending = null;      // a frame of a run whose start reply has not arrived yet
     this.dirty = true;        // the form changed since the run started: play starts a new run
     this.csvText = "";
+    $("net-data").addEventListener("change", () => {
+      const defaults = DATA_DEFAULTS[$("net-data").value];
+      if (defaults) { $("net-samples").value = defaults[0]; $("net-noise").value = defaults[1]; }
+    });
     for (const id of Object.values(FIELDS)) {
       $(id).addEventListener("change", () => { this.dirty = true; this.showCsvBox(); this.onChange(); });
     }
@@ -299,9 +305,9 @@ export class NetworkLab {
   }
 
   async copyCommand() {
-    const {command} = await transport.command(this.config());
+    const {command, note} = await transport.command(this.config());
     const box = $("cli-out");
-    box.value = command;
+    box.value = note ? `${command}\n# note: ${note}` : command;
     box.hidden = false;
     box.select();
     try { await navigator.clipboard.writeText(command); } catch (error) { /* the text stays selected */ }
