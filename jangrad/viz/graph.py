@@ -98,6 +98,12 @@ class Drawing:
         return {"text/plain": INSTALL_HINT + "\n" + self.source}
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
@@ -106,6 +112,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; a drawing is an ordinary file
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
