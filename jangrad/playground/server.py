@@ -19,7 +19,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from . import expression, limits
 from .training import TrainingManager
@@ -213,8 +213,6 @@ class Handler(BaseHTTPRequestHandler):
         if not self._streams_acquire():
             raise RequestError(HTTPStatus.TOO_MANY_REQUESTS, "too many open playground tabs")
         try:
-            query = parse_qs(urlsplit(self.path).query)
-            after = int(query.get("after", ["-1"])[0]) if query.get("after", [""])[0].lstrip("-").isdigit() else -1
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
@@ -224,8 +222,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.wfile.write(b"retry: 1000\n\n")
             self.wfile.flush()
-            for frame in self.server.trainer.frames(after):
-                self.wfile.write(b"data: " + frame + b"\n\n")
+            for chunk in self.server.trainer.frames():
+                self.wfile.write(chunk)
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             pass

@@ -242,7 +242,7 @@ class TrainingManager:
             self.seq += 1
             self.changed.notify_all()
 
-    def frames(self, after: int = -1) -> Iterator[bytes]:
+    def frames(self) -> Iterator[bytes]:
         """Server-sent-event chunks: each new frame (with the losses the stream has not sent yet), and pings."""
         sent_run, sent_losses, seen = None, 0, -1
         last_write = time.monotonic()

@@ -2,7 +2,7 @@
 // network diagram drawn from the server's training frames.
 
 import {transport} from "./transport.js";
-import {formatNumber} from "./stepper.js";
+import {Stepper, formatNumber} from "./stepper.js";
 
 const FIELDS = {
   data: "net-data", samples: "net-samples", noise: "net-noise", seed: "net-seed", test: "net-test",
@@ -38,6 +38,9 @@ export class NetworkLab {
     $("train-reset").addEventListener("click", () => this.act(() => this.reset()));
     $("copy-cli").addEventListener("click", () => this.act(() => this.copyCommand()));
     $("boundary-canvas").addEventListener("click", (event) => this.act(() => this.pickPoint(event)));
+    for (const move of ["first", "back", "next", "last"]) {
+      $(`sample-${move}`).addEventListener("click", () => this.sampleStepper && this.sampleStepper[move]());
+    }
     transport.subscribe((frame) => this.onFrame(frame));
     this.drawLoss();
   }
@@ -159,8 +162,9 @@ export class NetworkLab {
         }
       }
     }
-    for (const [x, y, label, test] of summary.points) {
+    summary.points.forEach(([x, y, label, test], index) => {
       const [px, py] = this.toCanvas(x, y);
+      if (index === 0) canvas.dataset.firstPoint = `${px.toFixed(1)},${py.toFixed(1)}`;  // for tests
       context.beginPath();
       context.arc(px, py, 4, 0, 2 * Math.PI);
       const [r, g, b] = this.classColour(label);
@@ -168,7 +172,7 @@ export class NetworkLab {
       context.fillStyle = `rgb(${r},${g},${b})`;
       if (!test) context.fill();
       context.stroke();
-    }
+    });
   }
 
   classColour(label) {
@@ -219,7 +223,13 @@ export class NetworkLab {
       const result = await transport.sampleGraph(index);
       $("sample-message").textContent = result.note || "";
       $("sample-graph").innerHTML = result.svg || "";
-      if (this.onSample) this.onSample(result);
+      this.sampleStepper = new Stepper(result, {
+        showGrad: () => {},
+        highlight: () => {},
+        narrate: (lines) => { $("sample-narration").textContent = lines.join("\n"); },
+        counter: (k, n) => { $("sample-counter").textContent = `step ${k} / ${n}`; },
+      });
+      this.sampleStepper.first();
     } catch (error) {
       $("sample-message").textContent = error.message;
     }
