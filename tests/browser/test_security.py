@@ -96,7 +96,7 @@ def test_sigterm_stops_within_a_second_and_a_taken_port_exits_2(server):
     assert own.process.returncode == 0
     assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
 
-    taken = subprocess.run([sys.executable, "-m", "jangrad.playground", "--port", str(server.port)], cwd=ROOT,
+    taken = subprocess.run([sys.executable, "-m", "jangrad", "serve", "--port", str(server.port)], cwd=ROOT,
                            capture_output=True, text=True, timeout=30, env={"PYTHONPATH": str(ROOT)})
     assert taken.returncode == 2
     assert taken.stderr.count("\n") == 1 and f"port {server.port} is already in use" in taken.stderr

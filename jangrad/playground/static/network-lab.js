@@ -71,7 +71,10 @@ export class NetworkLab {
     file.text().then((text) => { this.csvText = text; this.dirty = true; });
   }
 
-  message(text) { $("train-message").textContent = text ? String(text).split("\n")[0] : ""; }
+  message(text, kind = "error") {
+    $("train-message").textContent = text ? String(text).split("\n")[0] : "";
+    $("train-message").className = kind;
+  }
 
   async act(action) {
     try {
@@ -138,7 +141,7 @@ export class NetworkLab {
     $("train-loss").textContent = frame.loss === null ? "—" : formatNumber(frame.loss);
     $("train-accuracy").textContent = frame.accuracy === null ? "—" : `${Math.round(frame.accuracy * 100)}%`;
     $("train-state").textContent = frame.state;
-    if (frame.message || frame.state === "diverged" || frame.state === "error") this.message(frame.message);
+    if (frame.message) this.message(frame.message, frame.state === "done" ? "info" : "error");
     this.drawLoss();
     if (frame.boundary) this.drawBoundary(frame.boundary);
     this.drawWeights(frame.weights);
@@ -158,7 +161,7 @@ export class NetworkLab {
       for (let row = 0; row < n; row++) {
         for (let col = 0; col < n; col++) {
           context.fillStyle = this.cellColour(scores[row * n + col]);
-          context.fillRect(col * cell, row * cell, cell + 1, cell + 1);
+          context.fillRect(Math.floor(col * cell), Math.floor(row * cell), Math.ceil(cell) + 1, Math.ceil(cell) + 1);
         }
       }
     }
@@ -182,13 +185,19 @@ export class NetworkLab {
     return CLASS_COLOURS[Math.round(label) % CLASS_COLOURS.length];
   }
 
+  // Opaque colours (a class colour mixed with white), so neighbouring cells never show seams.
   cellColour(score) {
+    let colour;
+    let strength;
     if (this.summary.config.loss === "ce") {
-      const [r, g, b] = CLASS_COLOURS[Math.round(score) % CLASS_COLOURS.length];
-      return `rgba(${r},${g},${b},0.35)`;
+      colour = CLASS_COLOURS[Math.round(score) % CLASS_COLOURS.length];
+      strength = 0.35;
+    } else {
+      colour = score >= 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
+      strength = 0.1 + 0.5 * Math.abs(score);
     }
-    const [r, g, b] = score >= 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
-    return `rgba(${r},${g},${b},${(0.1 + 0.5 * Math.abs(score)).toFixed(3)})`;
+    const [r, g, b] = colour.map((c) => Math.round(255 + (c - 255) * strength));
+    return `rgb(${r},${g},${b})`;
   }
 
   toCanvas(x, y) {
