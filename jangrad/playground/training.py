@@ -103,21 +103,25 @@ class _Run:
         return loss
 
     def _wait_turn(self) -> None:
+        """Return when this step may run; while paused, publish one frame (so every tab shows it) and wait."""
         manager = self.manager
-        with manager.lock:
-            must_wait = not (self.playing or self.tokens or self.stopped)
-            if must_wait:
+        manager.publish(self, force=not self.losses)  # throttled while playing
+        announced = False
+        while True:
+            with manager.lock:
+                if self.stopped:
+                    raise _Stopped
+                if self.playing or self.tokens:
+                    if not self.playing:
+                        self.tokens -= 1
+                    self.state = "running"
+                    return
                 self.state = "paused"
-        manager.publish(self, force=must_wait or not self.losses)
-        with manager.lock:
-            while not (self.playing or self.tokens or self.stopped):
-                self.state = "paused"
-                manager.changed.wait(0.25)
-            if self.stopped:
-                raise _Stopped
-            if not self.playing:
-                self.tokens -= 1
-            self.state = "running"
+                if announced:
+                    manager.changed.wait(0.25)
+                    continue
+            manager.publish(self, force=True)
+            announced = True
 
     # ---- the frame -------------------------------------------------------------------------------------------------
     def frame(self) -> dict:
