@@ -34,8 +34,10 @@ def expect(locator):
 class ServerProcess:
     """``python -m jangrad.playground --port 0`` in a child process, and the URL it printed."""
 
-    def __init__(self, env_path: str | Path = ROOT, cwd: str | Path = ROOT) -> None:
+    def __init__(self, env_path: str | Path = ROOT, cwd: str | Path = ROOT, path_variable: str | None = None) -> None:
         env = dict(os.environ, PYTHONPATH=str(env_path), PYTHONUNBUFFERED="1")
+        if path_variable is not None:
+            env["PATH"] = path_variable
         self.process = subprocess.Popen([sys.executable, "-m", "jangrad.playground", "--port", "0"], cwd=cwd,
                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import expect
+from conftest import ServerProcess, expect, open_page
 from jangrad.expr import evaluate
 
 
@@ -98,3 +98,23 @@ def test_presets_and_copy_as_python(page):
     page.click("#copy-python")
     code = page.input_value("#python-out")
     assert "o.backward()" in code and "Value(" in code
+    for kind in ("svg", "dot"):
+        with page.expect_download() as download:
+            page.click(f"#download-{kind}")
+        text = open(download.value.path(), encoding="utf-8").read()
+        assert ("<svg" in text) if kind == "svg" else text.startswith("digraph")
+
+
+def test_without_graphviz_the_page_says_so_and_still_steps(browser, tmp_path):
+    server = ServerProcess(path_variable=str(tmp_path))  # a PATH with no 'dot' on it
+    try:
+        context, page, guard = open_page(browser, server.url)
+        expect(page.locator("#expr-graph-note")).to_contain_text("Graphviz program 'dot' is not installed")
+        assert page.locator("#expr-graph svg").count() == 0
+        page.click("#step-last")
+        assert float(grad_of(page, "a")) == 6.0
+        assert "a.grad += b.data * e.grad" in page.inner_text("#narration")
+        context.close()
+        assert guard.foreign == []
+    finally:
+        server.stop()

@@ -11,6 +11,7 @@ import re
 import time
 
 from conftest import ROOT, expect, open_page
+from jangrad import nn
 
 FAST = {"net-samples": "40", "net-layers": "4", "net-steps": "400"}  # small enough for a shared 2-core machine
 
@@ -99,6 +100,10 @@ def test_a_large_networks_sample_graph_is_refused_and_the_page_stays_responsive(
 
 
 def test_reload_restores_the_configuration_from_the_url(page):
+    page.fill("#expr-source", "y = tanh(a) * b")
+    page.fill("#expr-inputs", "a=0.5, b=2")
+    page.click("#expr-run")
+    page.wait_for_selector("body[data-expr='ready']")
     network_tab(page)
     configure(page, **{"net-data": "circles", "net-layers": "3,5", "net-lr": "0.05", "net-optimizer": "adam",
                        "net-activation": "relu", "net-seed": "7"})
@@ -111,6 +116,9 @@ def test_reload_restores_the_configuration_from_the_url(page):
     assert page.input_value("#net-optimizer") == "adam"
     assert page.input_value("#net-activation") == "relu"
     assert page.input_value("#net-seed") == "7"
+    assert page.input_value("#expr-source") == "y = tanh(a) * b"
+    assert page.input_value("#expr-inputs") == "a=0.5, b=2"
+    assert page.inner_text("#expr-output").startswith("y = 0.924")
 
 
 def test_two_tabs_at_once_both_follow_the_run(browser, server, page):
@@ -155,3 +163,25 @@ def test_fifty_steps_in_the_page_equal_jangrad_train(page, tmp_path):
     assert len(page_history) == len(cli_history) == 50
     for ours, theirs in zip(page_history, cli_history):
         assert abs(float(ours["loss"]) - float(theirs["loss"])) <= 1e-12
+    with page.expect_download() as download:
+        page.click("#download-model")
+    ours, theirs = nn.load(download.value.path()), nn.load(str(out / "model.json"))
+    pairs = list(zip(ours.parameters(), theirs.parameters()))
+    assert len(pairs) == ours.num_parameters() == 3 * 4 + 4 + 4 * 4 + 4 + 4 + 1
+    assert all(abs(p.data - q.data) <= 1e-12 for p, q in pairs)
+
+
+def test_a_csv_upload_with_a_test_split_trains(page, tmp_path):
+    rows = ["x1,x2,label"] + [f"{i % 7 - 3},{(i * 5) % 11 - 5},{int((i % 7 - 3) * ((i * 5) % 11 - 5) > 0)}"
+                              for i in range(40)]
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    network_tab(page)
+    configure(page, **{"net-data": "csv", "net-layers": "4", "net-steps": "20", "net-test": "0.25",
+                       "net-target": "label"})
+    page.set_input_files("#net-csv", str(path))
+    page.wait_for_timeout(200)
+    page.click("#train-play")
+    expect(page.locator("#train-state")).to_have_text("done", timeout=60_000)
+    assert float(page.inner_text("#train-test-loss")) > 0
+    assert page.inner_text("#train-message") == "finished: 20 steps"

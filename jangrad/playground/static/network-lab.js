@@ -122,6 +122,7 @@ export class NetworkLab {
     $("train-step-counter").textContent = "0";
     $("train-loss").textContent = "—";
     $("train-accuracy").textContent = "—";
+    $("train-test-loss").textContent = "—";
     $("train-state").textContent = "idle";
     this.message("");
     this.drawLoss();
@@ -139,6 +140,7 @@ export class NetworkLab {
     this.lastState = frame.state;
     $("train-step-counter").textContent = String(frame.step);
     $("train-loss").textContent = frame.loss === null ? "—" : formatNumber(frame.loss);
+    $("train-test-loss").textContent = frame.test_loss === null ? "—" : formatNumber(frame.test_loss);
     $("train-accuracy").textContent = frame.accuracy === null ? "—" : `${Math.round(frame.accuracy * 100)}%`;
     $("train-state").textContent = frame.state;
     if (frame.message) this.message(frame.message, frame.state === "done" ? "info" : "error");
