@@ -33,6 +33,8 @@ def _evaluate(source: str, variables: dict[str, float]) -> tuple[Value, dict[str
         raise LabError(_one_line(str(error))) from None
     except RecursionError:
         raise LabError("the expression is nested too deeply") from None
+    except TypeError as error:  # e.g. a program of comments only, which computes nothing
+        raise LabError(f"the program does not compute a number ({_one_line(str(error))})") from None
 
 
 def _one_line(message: str) -> str:

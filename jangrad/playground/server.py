@@ -84,6 +84,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "jangrad-playground"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds: a connection that sends nothing (or reads nothing) is dropped, not kept forever
 
     # ---- plumbing -------------------------------------------------------------------------------------------------
     def log_message(self, format: str, *args: object) -> None:
@@ -164,7 +165,8 @@ class Handler(BaseHTTPRequestHandler):
             "/api/train/history.csv": self._history_csv,
         })
 
-    do_HEAD = do_GET
+    def do_HEAD(self) -> None:
+        self._dispatch({"/": self._index})
 
     def do_POST(self) -> None:
         self._dispatch({
