@@ -1,6 +1,5 @@
 """Drawings: DOT, SVG and PNG files, grouping of big graphs, highlighting, and life without the dot program."""
 
-import math
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ import pytest
 
 import jangrad
 from jangrad import Value, ops
-from jangrad.viz import GraphvizNotFound, draw, first_disagreeing_node
+from jangrad.viz import draw, draw_gradcheck, first_disagreeing_node
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz dot program is not installed")
@@ -140,7 +139,10 @@ def test_highlight_marks_exactly_the_node_whose_rule_is_wrong(monkeypatch):
     assert culprit is t
     red = [line for line in draw(out, highlight=culprit).source.splitlines() if "color=red" in line]
     assert len(red) == 2 and "{ t |" in red[0]  # the record and its op node
-    monkeypatch.setitem(ops.OPS, "tanh", ops.OPS["tanh"])
+    drawing, node = draw_gradcheck(lambda x, y: (x * y).tanh() + x, 0.3, 0.8)
+    assert node.op == "tanh" and node.parents[0].op == "mul"
+    assert [line for line in drawing.source.splitlines() if "color=red" in line][0].lstrip().startswith(
+        "n3 [label=\"{ tanh |")
 
 
 def test_first_disagreeing_node_is_none_for_the_real_op_table():

@@ -6,12 +6,12 @@ and ``jangrad.viz.plots`` is imported only when first touched.
 """
 
 from .ascii import ascii, print_tree
-from .check import first_disagreeing_node
+from .check import draw_gradcheck, first_disagreeing_node
 from .explain import explain
 from .graph import Drawing, GraphvizNotFound, draw
 
 __all__ = ["draw", "Drawing", "GraphvizNotFound", "ascii", "print_tree", "explain", "first_disagreeing_node",
-           "plots"]
+           "draw_gradcheck", "plots"]
 
 
 def __getattr__(name: str):

@@ -8,12 +8,15 @@ name the culprit in its message, but returns the node itself instead of a senten
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH
 
-__all__ = ["first_disagreeing_node", "local_disagreement"]
+if TYPE_CHECKING:
+    from .graph import Drawing
+
+__all__ = ["first_disagreeing_node", "local_disagreement", "draw_gradcheck"]
 
 
 def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
@@ -64,7 +67,19 @@ def first_disagreeing_node(value: Value, eps: float = 1e-6, atol: float = 1e-5,
     return None
 
 
-def graph_of(f: Callable[..., Value], *args: float) -> Value:
-    """Build f's graph at ``args`` with each input labelled x0, x1, ... (for drawing a gradcheck)."""
+def draw_gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5,
+                   rtol: float = 1e-3, **draw_options: object) -> tuple["Drawing", Value | None]:
+    """Build f's graph at ``args`` (inputs labelled x0, x1, ...), run backward, and draw it with the first node
+    whose local rule is wrong highlighted. Returns ``(drawing, node)``; node is None when every rule agrees.
+
+    Use it after ``jangrad.gradcheck(f, *args)`` raised ``GradcheckError``, to see where the error comes from.
+    """
+    from .graph import draw
+
     inputs = [Value(a, label=f"x{i}") for i, a in enumerate(args)]
-    return f(*inputs)
+    out = f(*inputs)
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, got {out!r} of type {type(out).__name__}")
+    out.backward()
+    culprit = first_disagreeing_node(out, eps, atol, rtol)
+    return draw(out, highlight=culprit, **draw_options), culprit
