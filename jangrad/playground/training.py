@@ -168,6 +168,7 @@ class TrainingManager:
     def __init__(self, stopping: threading.Event) -> None:
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
+        self._starting = threading.Lock()
         self.stopping = stopping
         self.run: _Run | None = None
         self.runs_started = 0
@@ -178,15 +179,16 @@ class TrainingManager:
     def start(self, body: dict) -> dict:
         config = parse_config(body.get("config"))
         paused = bool(body.get("paused", False))
-        self._end_current()
-        with self.lock:
-            self.runs_started += 1
-            number = self.runs_started
-        run = _Run(number, config, self, paused)  # builds data and model outside the lock: it can take a moment
-        with self.lock:
-            self.run = run
-            self.latest = None
-        run.thread.start()
+        with self._starting:  # two tabs pressing play at once still give one run, the later one
+            self._end_current()
+            with self.lock:
+                self.runs_started += 1
+                number = self.runs_started
+            run = _Run(number, config, self, paused)  # data and model are built outside self.lock: it takes a moment
+            with self.lock:
+                self.run = run
+                self.latest = None
+            run.thread.start()
         return run.summary()
 
     def _end_current(self) -> None:
@@ -205,12 +207,13 @@ class TrainingManager:
         if action not in ("play", "pause", "step", "reset"):
             raise ValueError(f"action must be play, pause, step or reset, got {str(action)[:20]!r}")
         if action == "reset":
-            self._end_current()
-            with self.lock:
-                self.run = None
-                self.latest = None
-                self.seq += 1
-                self.changed.notify_all()
+            with self._starting:
+                self._end_current()
+                with self.lock:
+                    self.run = None
+                    self.latest = None
+                    self.seq += 1
+                    self.changed.notify_all()
             return {"state": "idle"}
         with self.lock:
             run = self.run
