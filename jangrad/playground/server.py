@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import sys
 import threading
 from http import HTTPStatus
@@ -225,12 +227,25 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"retry: 1000\n\n")
             self.wfile.flush()
             for chunk in self.server.trainer.frames():
-                self.wfile.write(chunk)
-                self.wfile.flush()
+                if chunk:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                elif self._client_left():
+                    break
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             pass
         finally:
             self.server._streams.release()
+
+    def _client_left(self) -> bool:
+        """A closed tab shows up as a readable socket with nothing to read (an event stream's client never sends)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _streams_acquire(self) -> bool:
         return self.server._streams.acquire(blocking=False)

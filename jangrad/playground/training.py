@@ -250,7 +250,10 @@ class TrainingManager:
             self.changed.notify_all()
 
     def frames(self) -> Iterator[bytes]:
-        """Server-sent-event chunks: each new frame (with the losses the stream has not sent yet), and pings."""
+        """Server-sent-event chunks: each new frame (with the losses the stream has not sent yet), and pings.
+
+        Yields ``b""`` about twice a second when there is nothing to send, so the caller can notice a closed tab.
+        """
         sent_run, sent_losses, seen = None, 0, -1
         last_write = time.monotonic()
         while not self.stopping.is_set():
@@ -278,6 +281,8 @@ class TrainingManager:
             elif time.monotonic() - last_write > 10.0:
                 last_write = time.monotonic()
                 yield b": ping\n\n"
+            else:
+                yield b""  # nothing new: the stream may check that its client is still there
 
     # ---- downloads and the sample graph --------------------------------------------------------------------------------
     def _current(self) -> _Run:

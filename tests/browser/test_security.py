@@ -7,10 +7,12 @@ import json
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from conftest import ROOT, ServerProcess, expect
+from jangrad.playground import limits
 
 UNSAFE = [
     "__import__('os').system('echo hacked')",
@@ -84,6 +86,28 @@ def test_page_shows_one_line_errors_with_status_400_and_keeps_working(page):
     page.select_option("#expr-preset", "reused")
     expect(page.locator("#expr-output")).to_have_text("y = -4.0")
     assert page.inner_text("#expr-error") == ""
+
+
+def test_event_streams_are_capped_and_a_closed_tab_frees_its_place():
+    own = ServerProcess()
+    try:
+        def open_stream():
+            stream = socket.create_connection(("127.0.0.1", own.port))
+            stream.sendall(f"GET /api/train/events HTTP/1.1\r\nHost: 127.0.0.1:{own.port}\r\n\r\n".encode())
+            return stream, stream.recv(300).split(b"\r\n")[0]
+        held = [open_stream() for _ in range(limits.MAX_EVENT_STREAMS)]
+        assert all(status == b"HTTP/1.1 200 OK" for _, status in held)
+        refused, status = open_stream()
+        assert status == b"HTTP/1.1 429 Too Many Requests"
+        refused.close()
+        for stream, _ in held:
+            stream.close()
+        time.sleep(1.5)
+        again, status = open_stream()
+        assert status == b"HTTP/1.1 200 OK"
+        again.close()
+    finally:
+        own.stop()
 
 
 def test_sigterm_stops_within_a_second_and_a_taken_port_exits_2(server):

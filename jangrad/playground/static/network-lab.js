@@ -41,7 +41,8 @@ export class NetworkLab {
     for (const move of ["first", "back", "next", "last"]) {
       $(`sample-${move}`).addEventListener("click", () => this.sampleStepper && this.sampleStepper[move]());
     }
-    transport.subscribe((frame) => this.onFrame(frame));
+    transport.subscribe((frame) => this.onFrame(frame),
+                        () => this.message("no live updates: the server refused them (too many open tabs?)"));
     this.drawLoss();
   }
 
@@ -156,7 +157,12 @@ export class NetworkLab {
     context.fillStyle = "#fff";
     context.fillRect(0, 0, canvas.width, canvas.height);
     const summary = this.summary;
-    if (!summary || !summary.extent) return;
+    if (!summary) return;
+    if (!summary.extent) {
+      context.fillStyle = "#666";
+      context.fillText(`no decision boundary: the data has ${summary.sizes[0]} features, not 2`, 10, 20);
+      return;
+    }
     const n = summary.grid;
     if (scores) {
       const cell = canvas.width / n;

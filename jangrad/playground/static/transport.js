@@ -36,7 +36,8 @@ export const transport = {
   subscribe(onFrame, onTrouble) {
     const source = new EventSource("/api/train/events");
     source.onmessage = (event) => onFrame(JSON.parse(event.data));
-    source.onerror = () => { if (onTrouble) onTrouble(); };
+    // EventSource reconnects by itself after a dropped connection; CLOSED means the server refused it.
+    source.onerror = () => { if (onTrouble && source.readyState === EventSource.CLOSED) onTrouble(); };
     return () => source.close();
   },
 };
