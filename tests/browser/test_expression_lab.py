@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ServerProcess, expect, open_page
+from harness import ServerProcess, expect, open_page
 from jangrad.expr import evaluate
 
 

@@ -10,7 +10,7 @@ import sys
 import re
 import time
 
-from conftest import ROOT, expect, open_page
+from harness import ROOT, expect, open_page
 from jangrad import nn
 
 FAST = {"net-samples": "40", "net-layers": "4", "net-steps": "400"}  # small enough for a shared 2-core machine

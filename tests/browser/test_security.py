@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, ServerProcess, expect
+from harness import ROOT, ServerProcess, expect
 from jangrad.playground import limits
 
 UNSAFE = [

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT, ServerProcess, expect, open_page
+from harness import ROOT, ServerProcess, expect, open_page
 
 
 def test_the_page_loads_from_an_installed_wheel(browser, tmp_path):
