@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--steps", type=_positive_int, nargs="+", default=[100],
                        help="steps per run: one number for all, or one per learning rate")
     sweep.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+
+    from .playground.cli import add_serve_command
+    add_serve_command(commands)
     return parser
 
 
@@ -157,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help (0) or a one-line argument error (2)
         return int(stop.code or 0)
     try:
+        if args.command == "serve":
+            return args.func(args)
         if args.command in ("graph", "explain", "gradcheck"):
             from . import cli_expr
 

@@ -1,0 +1,200 @@
+"""The expression lab's logic: parse a small program, run it, and lay out its backward pass one op at a time.
+
+Everything the page shows is computed here, from the engine's own ``topological_order`` and the op table's
+backward rules, so a step on the page is exactly a step of ``Value.backward()``. The server is stateless for this
+lab: each request carries the program and its inputs and gets the whole walk back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..engine import Value, topological_order
+from ..ops import FLOAT_MATH
+from .limits import MAX_EXPR_NODES, MAX_INPUTS, MAX_SOURCE_CHARS, MAX_SOURCE_LINES
+
+__all__ = ["LabError", "parse_inputs", "build_lab", "check_lab", "python_code"]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class LabError(ValueError):
+    """A one-line, learner-facing reason why a request was refused (the server answers it with status 400)."""
+
+
+def _evaluate(source: str, variables: dict[str, float]) -> tuple[Value, dict[str, Value]]:
+    """The same safe parser as ``jangrad graph`` (``jangrad.expr``), its errors turned into one-line LabErrors."""
+    from ..expr import ExpressionError, evaluate
+
+    try:
+        return evaluate(source, variables)
+    except ExpressionError as error:
+        raise LabError(_one_line(str(error))) from None
+    except RecursionError:
+        raise LabError("the expression is nested too deeply") from None
+    except TypeError as error:  # e.g. a program of comments only, which computes nothing
+        raise LabError(f"the program does not compute a number ({_one_line(str(error))})") from None
+
+
+def _one_line(message: str) -> str:
+    line = " ".join(message.split())
+    return line[:300]
+
+
+def parse_inputs(text: str) -> dict[str, float]:
+    """Read ``a=2, b=-3`` (commas, semicolons or newlines between pairs) into ``{'a': 2.0, 'b': -3.0}``."""
+    if not isinstance(text, str):
+        raise LabError(f"inputs must be text like 'a=2, b=-3', got {type(text).__name__}")
+    values: dict[str, float] = {}
+    for part in re.split(r"[,;\n]", text):
+        if not part.strip():
+            continue
+        name, sep, number = part.partition("=")
+        name = name.strip()
+        if not sep or not _NAME.match(name):
+            raise LabError(f"cannot read input '{part.strip()[:40]}': expected name=number")
+        try:
+            values[name] = float(number.strip())
+        except ValueError:
+            raise LabError(f"input '{name}' must be a number, got '{number.strip()[:40]}'") from None
+        if len(values) > MAX_INPUTS:
+            raise LabError(f"too many inputs: at most {MAX_INPUTS}")
+    return values
+
+
+def _graph(source: object, inputs_text: object) -> tuple[Value, list[Value]]:
+    if not isinstance(source, str):
+        raise LabError("the program must be text")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise LabError(f"the program is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}")
+    if source.count("\n") + 1 > MAX_SOURCE_LINES:
+        raise LabError(f"the program has too many lines; the limit is {MAX_SOURCE_LINES}")
+    root, _names = _evaluate(source, parse_inputs(inputs_text))
+    order = topological_order(root)
+    if len(order) > MAX_EXPR_NODES:
+        raise LabError(f"the graph has {len(order)} nodes; the playground draws at most {MAX_EXPR_NODES}")
+    return root, order
+
+
+def _number(x: float) -> float | str:
+    """JSON has no inf or nan; the page shows these strings as they are."""
+    return x if math.isfinite(x) else repr(x)
+
+
+def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, str]]:
+    """The backward pass as steps: the seed, then one step per op, in the engine's order; and each node's name.
+
+    The narration and the numbers are ``jangrad.explain``'s (which runs ``root.backward()``); each step also
+    lists, for every operand, the contribution and the operand's running sum afterwards, so a node used twice
+    shows both contributions adding up.
+    """
+    from ..viz.explain import explain
+
+    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
+    names = {id(node): node.label or (f"{node.data:g}" if node.is_leaf else ids[id(node)]) for node in order}
+    told = explain(root, quiet=True)
+    root_name = told[0].name if told else names[id(root)]
+    names[id(root)] = root_name
+    grads: dict[int, float] = {id(root): 1.0}
+    uses: dict[int, int] = {}
+    steps = [{"node": ids[id(root)], "op": "", "lines": [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: "
+                                                          f"backward starts at the output)"],
+              "updates": [{"id": ids[id(root)], "contribution": 1.0, "grad": 1.0}]}]
+    for step in told:
+        names[id(step.node)] = step.name
+        lines = [line.strip() for line in step.lines]
+        updates = []
+        for part in step.contributions:
+            key = id(part.parent)
+            names[key] = part.name
+            grads[key] = grads.get(key, 0.0) + part.amount
+            uses[key] = uses.get(key, 0) + 1
+            updates.append({"id": ids[key], "contribution": _number(part.amount), "grad": _number(grads[key])})
+            if uses[key] > 1:
+                lines.append(f"{part.name}.grad is now {grads[key]:.6g}: the running sum of its "
+                             f"{uses[key]} contributions so far")
+        steps.append({"node": ids[id(step.node)], "op": step.op, "lines": lines, "updates": updates})
+    return steps, names
+
+
+def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dict:
+    """Everything the expression lab shows for one program: nodes, the stepped backward pass, SVG, DOT, Python."""
+    root, order = _graph(source, inputs_text)
+    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
+    steps, names = walk_steps(root, order)  # runs backward: every .grad below is the engine's own answer
+    nodes = [{"id": ids[id(node)], "name": names[id(node)], "label": node.label, "op": node.op,
+              "symbol": node._op.symbol if node._op else "", "data": _number(node.data),
+              "grad": _number(node.grad), "leaf": node.is_leaf,
+              "constant": node.is_leaf and not node.label,
+              "parents": [ids[id(p)] for p in node._prev]} for node in order]
+    result = {"output": ids[id(root)], "output_name": names[id(root)], "nodes": nodes, "steps": steps,
+              "python": python_code(order, names)}
+    if with_svg:
+        from .graph_svg import render
+        result.update(render(root))
+    return result
+
+
+def _reforward(order: list[Value], index: int, value: float) -> float:
+    """The output when node ``index`` is forced to ``value`` and everything after it is recomputed."""
+    position = {id(node): i for i, node in enumerate(order)}
+    data = [node.data for node in order]
+    data[index] = value
+    for i in range(index + 1, len(order)):
+        node = order[i]
+        if node._prev:
+            data[i] = node._op.forward(FLOAT_MATH, *[data[position[id(p)]] for p in node._prev])
+    return data[-1]
+
+
+def check_lab(source: object, inputs_text: object) -> dict:
+    """Compare every node's gradient with a central difference of the output, and mark each ok or not."""
+    root, order = _graph(source, inputs_text)
+    root.backward()
+    checks = []
+    for index, node in enumerate(order):
+        if node.is_leaf and not node.label:
+            continue  # a constant: nothing to check
+        h = 1e-6 * max(1.0, abs(node.data))
+        numeric = (_reforward(order, index, node.data + h) - _reforward(order, index, node.data - h)) / (2 * h)
+        analytic = float(node.grad)
+        ok = math.isclose(numeric, analytic, rel_tol=1e-4, abs_tol=1e-5) if math.isfinite(numeric) \
+            else numeric == analytic
+        checks.append({"id": f"n{index}", "analytic": _number(analytic), "numeric": _number(numeric), "ok": ok})
+    return {"checks": checks, "all_ok": all(c["ok"] for c in checks)}
+
+
+def python_code(order: list[Value], names: dict[int, str]) -> str:
+    """A standalone script that builds the same graph with jangrad and prints every gradient."""
+    var = {}
+    lines = ["from jangrad import Value", ""]
+    for index, node in enumerate(order):
+        label = node.label
+        name = names[id(node)] if _NAME.match(names[id(node)]) else f"n{index}"
+        if node.is_leaf:
+            if not label:
+                var[id(node)] = repr(node.data)
+                continue
+            lines.append(f"{name} = Value({node.data!r}, label={label!r})")
+        else:
+            args = [var[id(p)] for p in node._prev]
+            op = node._op
+            if op.arity == 2 and op.name != "leaky_relu":
+                text = f"{args[0]} {op.symbol} {args[1]}"
+            elif op.name == "neg":
+                text = f"-{args[0]}"
+            elif op.name == "abs":
+                text = f"abs({args[0]})"
+            elif op.name == "leaky_relu":
+                text = f"{args[0]}.leaky_relu({args[1]})"
+            else:
+                text = f"{args[0]}.{op.name}()"
+            lines.append(f"{name} = {text}" + (f"; {name}.label = {label!r}" if label else ""))
+        var[id(node)] = name
+    out = var[id(order[-1])]
+    lines += ["", f"{out}.backward()"]
+    for node in order:
+        if node.label or not node.is_leaf:
+            lines.append(f"print({names[id(node)]!r}, {var[id(node)]}.data, {var[id(node)]}.grad)")
+    return "\n".join(lines) + "\n"

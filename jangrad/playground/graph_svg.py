@@ -1,0 +1,49 @@
+"""The expression lab's drawing: ``jangrad.draw``'s SVG with element ids the page can find, or a one-line note.
+
+``draw`` names each node ``n<i>`` (its index in ``topological_order``) and each op node ``n<i>op`` in its DOT
+text; Graphviz puts those names in each SVG group's <title> but numbers the groups' ids itself, so the ids are
+set here to the names. The value node's last <text> is its gradient: it is blanked to "—" for the page to fill
+in as its stepper reaches it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+from ..engine import Value
+
+__all__ = ["render", "graphviz_available"]
+
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>([^<]*)</title>')
+_GRAD_TEXT = re.compile(r'(<text[^>]*>)grad [^<]*(</text>)')
+
+
+def graphviz_available() -> bool:
+    """Whether the Graphviz ``dot`` program can be run (the page says so in one line when it cannot)."""
+    return shutil.which("dot") is not None
+
+
+def _with_ids(svg: str) -> str:
+    def rename(match: re.Match) -> str:
+        kind, title = match.group(1), match.group(2)
+        if kind == "edge":
+            return match.group(0)
+        return f'<g id="{title}" class="node">\n<title>{title}</title>'
+    svg = _GROUP.sub(rename, svg)
+    return _GRAD_TEXT.sub(lambda m: f"{m.group(1)}grad —{m.group(2)}", svg)
+
+
+def render(root: Value, max_nodes: int = 10**9) -> dict:
+    """``{"dot": ..., "svg": ... or None, "svg_note": ""}``; without the Graphviz program, a note instead of SVG."""
+    from ..viz import GraphvizNotFound, draw
+
+    drawing = draw(root, group=False)
+    try:
+        svg = drawing.pipe("svg").decode("utf-8")
+    except GraphvizNotFound:
+        return {"dot": drawing.source, "svg": None,
+                "svg_note": "the Graphviz program 'dot' is not installed, so the graph is not drawn; "
+                            "the numbers and the narration below still work"}
+    start = svg.find("<svg")
+    return {"dot": drawing.source, "svg": _with_ids(svg[start:]), "svg_note": ""}

@@ -1,0 +1,21 @@
+"""Every cap the playground server enforces, in one place, so a reviewer can see the whole attack surface at once.
+
+The server only listens on 127.0.0.1, but any web page the learner visits can still send it requests; these
+caps keep one request from tying up the machine.
+"""
+
+MAX_BODY_BYTES = 1024 * 1024       # a JSON request body; larger ones are refused (413) before they are read
+MAX_SOURCE_CHARS = 4000            # an expression-lab program
+MAX_SOURCE_LINES = 100
+MAX_INPUTS = 50
+MAX_EXPR_NODES = 300               # nodes in an expression-lab graph (it is drawn and stepped node by node)
+
+MAX_TRAIN_STEPS = 5000             # the step limit of one training run
+MAX_LAYERS = 6                     # hidden layers
+MAX_WIDTH = 32                     # neurons per hidden layer
+MAX_SAMPLES = 2000                 # data points of a generated or uploaded data set
+MAX_CSV_BYTES = 200 * 1024
+MAX_FEATURES = 64
+GRID_SIZE = 48                     # the decision-boundary image is GRID_SIZE x GRID_SIZE predictions
+MAX_SAMPLE_GRAPH_NODES = 1500      # a clicked sample's graph is drawn grouped by neuron, or refused above this
+MAX_EVENT_STREAMS = 8              # concurrent server-sent-event connections (one per open tab, roughly)

@@ -1,0 +1,187 @@
+"""The network lab in a real browser: training plays and learns, pause and single step, divergence, the URL,
+a clicked sample's graph, two tabs at once, and the page's run equal to ``jangrad train``'s."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import re
+import time
+
+from harness import ROOT, expect, open_page
+from jangrad import nn
+
+FAST = {"net-samples": "40", "net-layers": "4", "net-steps": "400"}  # small enough for a shared 2-core machine
+
+
+def configure(page, **fields: str) -> None:
+    for element, value in fields.items():
+        if page.locator(f"select#{element}").count():
+            page.select_option(f"#{element}", value)
+        else:
+            page.fill(f"#{element}", value)
+            page.dispatch_event(f"#{element}", "change")
+
+
+def network_tab(page) -> None:
+    page.click("#tab-network")
+    expect(page.locator("#panel-network")).to_be_visible()
+
+
+def counter(page) -> int:
+    return int(page.inner_text("#train-step-counter"))
+
+
+def wait_for_step(page, at_least: int) -> None:
+    page.wait_for_function(f"() => Number(document.getElementById('train-step-counter').textContent) >= {at_least}")
+
+
+def canvas(page) -> str:
+    return page.eval_on_selector("#boundary-canvas", "c => c.toDataURL()")
+
+
+def test_moons_plays_learns_pauses_and_steps(page):
+    network_tab(page)
+    configure(page, **{"net-data": "moons"}, **FAST)
+    page.click("#train-play")
+    wait_for_step(page, 3)
+    first_picture = canvas(page)
+    first_loss = float(page.inner_text("#train-loss"))
+    wait_for_step(page, 60)
+    assert float(page.inner_text("#train-loss")) < first_loss, "the loss falls"
+    assert canvas(page) != first_picture, "the decision boundary changes between frames"
+
+    page.click("#train-pause")
+    expect(page.locator("#train-state")).to_have_text("paused")
+    held = counter(page)
+    time.sleep(0.6)
+    assert counter(page) == held, "pause holds the step counter"
+    page.click("#train-step")
+    expect(page.locator("#train-step-counter")).to_have_text(str(held + 1))
+    time.sleep(0.4)
+    assert counter(page) == held + 1, "a single step adds exactly one"
+    assert page.locator("#net-diagram line").count() == 2 * 4 + 4 * 1
+
+    # click the first data point: its graph, grouped by neuron, and its backward pass step by step
+    box = page.locator("#boundary-canvas").bounding_box()
+    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
+    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+    expect(page.locator("#sample-message")).to_contain_text("grouped by neuron")
+    assert page.locator("#sample-graph svg").count() == 1
+    page.click("#sample-next")
+    expect(page.locator("#sample-counter")).to_contain_text("step 1 /")
+    page.click("#train-reset")
+    expect(page.locator("#train-state")).to_have_text("idle")
+
+
+def test_a_large_rate_with_sse_stops_with_the_non_finite_message(page):
+    network_tab(page)
+    configure(page, **{"net-data": "moons", "net-loss": "sse", "net-lr": "10"}, **FAST)
+    page.click("#train-play")
+    expect(page.locator("#train-state")).to_have_text("diverged", timeout=60_000)
+    message = page.inner_text("#train-message")
+    assert "not a finite number" in message and "\n" not in message
+
+
+def test_a_large_networks_sample_graph_is_refused_and_the_page_stays_responsive(page):
+    network_tab(page)
+    configure(page, **{"net-data": "xor", "net-layers": "32,32,32", "net-steps": "1"})
+    page.click("#train-step")
+    expect(page.locator("#train-state")).to_have_text(re.compile("paused|done"), timeout=60_000)
+    box = page.locator("#boundary-canvas").bounding_box()
+    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
+    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+    expect(page.locator("#sample-message")).to_contain_text("try a smaller network")
+    page.click("#tab-expression")
+    page.select_option("#expr-preset", "reused")
+    expect(page.locator("#expr-output")).to_have_text("y = -4.0")
+
+
+def test_reload_restores_the_configuration_from_the_url(page):
+    page.fill("#expr-source", "y = tanh(a) * b")
+    page.fill("#expr-inputs", "a=0.5, b=2")
+    page.click("#expr-run")
+    page.wait_for_selector("body[data-expr='ready']")
+    network_tab(page)
+    configure(page, **{"net-data": "circles", "net-layers": "3,5", "net-lr": "0.05", "net-optimizer": "adam",
+                       "net-activation": "relu", "net-seed": "7"})
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("#panel-network")).to_be_visible()
+    assert page.input_value("#net-data") == "circles"
+    assert page.input_value("#net-layers") == "3,5"
+    assert page.input_value("#net-lr") == "0.05"
+    assert page.input_value("#net-optimizer") == "adam"
+    assert page.input_value("#net-activation") == "relu"
+    assert page.input_value("#net-seed") == "7"
+    assert page.input_value("#expr-source") == "y = tanh(a) * b"
+    assert page.input_value("#expr-inputs") == "a=0.5, b=2"
+    assert page.inner_text("#expr-output").startswith("y = 0.924")
+
+
+def test_two_tabs_at_once_both_follow_the_run(browser, server, page):
+    other_context, other, guard = open_page(browser, server.url)
+    try:
+        network_tab(page)
+        network_tab(other)
+        small = {"net-data": "xor", "net-layers": "3", "net-steps": "40"}
+        configure(page, **small)
+        configure(other, **small, **{"net-seed": "1"})
+        page.click("#train-play")
+        expect(page.locator("#train-state")).to_have_text("done", timeout=60_000)
+        other.click("#train-play")  # the second tab starts its own run: the first one's is replaced
+        expect(other.locator("#train-state")).to_have_text("done", timeout=60_000)
+        assert guard.foreign == []
+    finally:
+        other_context.close()
+
+
+def test_fifty_steps_in_the_page_equal_jangrad_train(page, tmp_path):
+    network_tab(page)
+    # seed4 (3 inputs) keeps the command line from drawing a decision boundary, which takes a while
+    configure(page, **{"net-data": "seed4", "net-layers": "4,4", "net-steps": "50", "net-optimizer": "adam",
+                       "net-lr": "0.05", "net-batch": "2", "net-seed": "3", "net-schedule": "cosine",
+                       "net-loss": "sse", "net-output": "tanh"})
+    page.click("#train-play")
+    expect(page.locator("#train-state")).to_have_text("done", timeout=90_000)
+    page.click("#copy-cli")
+    expect(page.locator("#cli-out")).to_have_value(re.compile("^jangrad train"))
+    command = page.input_value("#cli-out")
+    assert "# note" not in command, command
+    with page.expect_download() as download:
+        page.click("#download-history")
+    page_history = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    args = command.split()[1:]
+    out = tmp_path / "cli"
+    args[args.index("--out") + 1] = str(out)
+    finished = subprocess.run([sys.executable, "-m", "jangrad", *args, "--no-progress"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    cli_history = list(csv.DictReader(open(out / "history.csv", encoding="utf-8")))
+    assert len(page_history) == len(cli_history) == 50
+    for ours, theirs in zip(page_history, cli_history):
+        assert abs(float(ours["loss"]) - float(theirs["loss"])) <= 1e-12
+    with page.expect_download() as download:
+        page.click("#download-model")
+    ours, theirs = nn.load(download.value.path()), nn.load(str(out / "model.json"))
+    pairs = list(zip(ours.parameters(), theirs.parameters()))
+    assert len(pairs) == ours.num_parameters() == 3 * 4 + 4 + 4 * 4 + 4 + 4 + 1
+    assert all(abs(p.data - q.data) <= 1e-12 for p, q in pairs)
+
+
+def test_a_csv_upload_with_a_test_split_trains(page, tmp_path):
+    rows = ["x1,x2,label"] + [f"{i % 7 - 3},{(i * 5) % 11 - 5},{int((i % 7 - 3) * ((i * 5) % 11 - 5) > 0)}"
+                              for i in range(40)]
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    network_tab(page)
+    configure(page, **{"net-data": "csv", "net-layers": "4", "net-steps": "20", "net-test": "0.25",
+                       "net-target": "label"})
+    page.set_input_files("#net-csv", str(path))
+    page.wait_for_timeout(200)
+    page.click("#train-play")
+    expect(page.locator("#train-state")).to_have_text("done", timeout=60_000)
+    assert float(page.inner_text("#train-test-loss")) > 0
+    assert page.inner_text("#train-message") == "finished: 20 steps"

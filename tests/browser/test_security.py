@@ -1,0 +1,128 @@
+"""What the server refuses, and that it keeps answering afterwards; a clean, quick exit on SIGTERM."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import ROOT, ServerProcess, expect
+from jangrad.playground import limits
+
+UNSAFE = [
+    "__import__('os').system('echo hacked')",
+    "a.__class__.__mro__",
+    "open('/etc/passwd')",
+    "(lambda: 1)()",
+    "[x for x in (1, 2)]",
+    "'text' * 3",
+    "a if a else a",
+    "import os",
+]
+
+
+def request(server, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    return response.status, payload
+
+
+def post_json(server, path: str, payload: dict, **headers):
+    return request(server, "POST", path, json.dumps(payload).encode(),
+                   {"Content-Type": "application/json", **headers})
+
+
+def test_foreign_host_and_origin_get_403(server):
+    status, body = request(server, "GET", "/", headers={"Host": "evil.example"})
+    assert status == 403 and b"<html" not in body
+    status, _ = post_json(server, "/api/expr", {"source": "a", "inputs": "a=1"}, Host=f"evil.example:{server.port}")
+    assert status == 403
+    status, _ = post_json(server, "/api/expr", {"source": "a", "inputs": "a=1"}, Origin="http://evil.example")
+    assert status == 403
+    assert request(server, "GET", "/", headers={"Host": f"localhost:{server.port}"})[0] == 200
+    assert request(server, "GET", "/")[0] == 200
+
+
+def test_only_small_json_posts_and_only_package_files(server):
+    status, _ = request(server, "POST", "/api/expr", b"source=a", {"Content-Type": "text/plain"})
+    assert status == 415
+    # a body announced as 2 MB is refused from its headers, before a byte of it is read
+    status, _ = request(server, "POST", "/api/expr", b"{}", {"Content-Type": "application/json",
+                                                             "Content-Length": "2000000"})
+    assert status == 413
+    status, body = request(server, "POST", "/api/expr", b"{not json", {"Content-Type": "application/json"})
+    assert status == 400 and b"not valid JSON" in body
+    for path in ("/static/../server.py", "/static/%2e%2e/server.py", "/static/nothing.js", "/etc/passwd"):
+        assert request(server, "GET", path)[0] == 404, path
+    status, _ = post_json(server, "/api/expr", {"source": "a*b", "inputs": "a=2, b=3"})
+    assert status == 200
+
+
+@pytest.mark.parametrize("source", UNSAFE)
+def test_unsafe_expressions_are_refused_in_one_line(server, source):
+    status, body = post_json(server, "/api/expr", {"source": source, "inputs": "a=1"})
+    message = json.loads(body)["error"]
+    assert status == 400 and message and "\n" not in message and "Traceback" not in message
+
+
+def test_page_shows_one_line_errors_with_status_400_and_keeps_working(page):
+    huge_input = "a + " * 25_000 + "a"           # 100 kB
+    long_sum = " + ".join(["a"] * 100_000)       # a sum of 10^5 terms
+    for source in [UNSAFE[0], UNSAFE[1], huge_input, long_sum]:
+        page.fill("#expr-source", source)
+        page.fill("#expr-inputs", "a=1")
+        with page.expect_response("**/api/expr") as response:
+            page.click("#expr-run")
+        assert response.value.status == 400
+        page.wait_for_selector("body[data-expr='error']")
+        message = page.inner_text("#expr-error")
+        assert message and "\n" not in message and "Traceback" not in message
+    page.select_option("#expr-preset", "reused")
+    expect(page.locator("#expr-output")).to_have_text("y = -4.0")
+    assert page.inner_text("#expr-error") == ""
+
+
+def test_event_streams_are_capped_and_a_closed_tab_frees_its_place():
+    own = ServerProcess()
+    try:
+        def open_stream():
+            stream = socket.create_connection(("127.0.0.1", own.port))
+            stream.sendall(f"GET /api/train/events HTTP/1.1\r\nHost: 127.0.0.1:{own.port}\r\n\r\n".encode())
+            return stream, stream.recv(300).split(b"\r\n")[0]
+        held = [open_stream() for _ in range(limits.MAX_EVENT_STREAMS)]
+        assert all(status == b"HTTP/1.1 200 OK" for _, status in held)
+        refused, status = open_stream()
+        assert status == b"HTTP/1.1 429 Too Many Requests"
+        refused.close()
+        for stream, _ in held:
+            stream.close()
+        time.sleep(1.5)
+        again, status = open_stream()
+        assert status == b"HTTP/1.1 200 OK"
+        again.close()
+    finally:
+        own.stop()
+
+
+def test_sigterm_stops_within_a_second_and_a_taken_port_exits_2(server):
+    own = ServerProcess()
+    stream = socket.create_connection(("127.0.0.1", own.port))  # an open event stream must not hold it up
+    stream.sendall(f"GET /api/train/events HTTP/1.1\r\nHost: 127.0.0.1:{own.port}\r\n\r\n".encode())
+    assert stream.recv(100).startswith(b"HTTP/1.")
+    elapsed = own.stop()
+    stream.close()
+    assert own.process.returncode == 0
+    assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+
+    taken = subprocess.run([sys.executable, "-m", "jangrad", "serve", "--port", str(server.port)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=30, env={"PYTHONPATH": str(ROOT)})
+    assert taken.returncode == 2
+    assert taken.stderr.count("\n") == 1 and f"port {server.port} is already in use" in taken.stderr

@@ -1,0 +1,78 @@
+"""The training manager without a browser: one run at a time, exact single steps, a quick stop."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+from jangrad.playground.config import cli_command, parse_config
+from jangrad.playground.training import TrainingManager
+
+SMALL = {"data": "xor", "layers": "2", "steps": 500}
+
+
+def training_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("jangrad-train-") and t.is_alive()]
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_two_starts_at_once_leave_one_run():
+    manager = TrainingManager(threading.Event())
+    answers = []
+    starters = [threading.Thread(target=lambda: answers.append(manager.start({"config": SMALL, "paused": True})))
+                for _ in range(2)]
+    for thread in starters:
+        thread.start()
+    for thread in starters:
+        thread.join()
+    assert sorted(a["run"] for a in answers) == [1, 2]
+    wait_until(lambda: len(training_threads()) == 1)
+    manager.stop()
+    wait_until(lambda: not training_threads(), seconds=1.0)
+
+
+def test_paused_run_moves_exactly_one_step_per_single_step():
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": SMALL, "paused": True})
+    run = manager.run
+    time.sleep(0.3)
+    assert len(run.losses) == 0 and run.state == "paused"
+    for expected in (1, 2, 3):
+        manager.control({"action": "step"})
+        wait_until(lambda: run.state == "paused" and len(run.losses) == expected)
+        time.sleep(0.1)
+        assert len(run.losses) == expected
+    manager.control({"action": "reset"})
+    assert manager.run is None and not run.thread.is_alive()
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("layers", "4,4,4,4,4,4,4", "at most 6 hidden layers"),
+    ("layers", "64", "from 1 to 32"),
+    ("steps", 10**6, "between 1 and 5000"),
+    ("samples", 10**6, "between 4 and 2000"),
+    ("lr", -1, "between"),
+    ("lr", "nan", "finite"),
+    ("data", "../../etc/passwd", "data must be one of"),
+    ("loss", "eval", "loss must be one of"),
+])
+def test_every_size_is_capped_with_a_one_line_reason(field, value, words):
+    with pytest.raises(ValueError, match=re.escape(words)) as refused:
+        parse_config({field: value})
+    assert "\n" not in str(refused.value)
+
+
+def test_the_cli_command_says_what_it_cannot_repeat():
+    command, note = cli_command(parse_config({"data": "moons", "samples": 100, "noise": 0.1, "layers": "4"}))
+    assert command.startswith("jangrad train --data moons --hidden 4 ") and note == ""
+    _, note = cli_command(parse_config({"data": "moons", "samples": 60, "test": 0.2}))
+    assert "100 samples" in note and "no test split" in note
