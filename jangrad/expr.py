@@ -155,8 +155,6 @@ def _parse(source: str) -> ast.Module:
         raise TypeError(f"source must be a str, got {source!r} of type {type(source).__name__}")
     if len(source) > MAX_SOURCE_CHARS:
         raise ExpressionError(f"expression is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}")
-    if not source.strip():
-        raise ExpressionError("expression is empty")
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as error:
@@ -166,6 +164,8 @@ def _parse(source: str) -> ast.Module:
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise ExpressionError(f"expression has {count} syntax nodes; the limit is {MAX_NODES}")
+    if not tree.body:  # blank, or only comments: nothing to compute
+        raise ExpressionError("expression is empty")
     return tree
 
 

@@ -97,3 +97,9 @@ def test_parse_assignments():
     for bad in (["a"], ["=1"], ["a=x"], ["a=1", "a=2"], ["exp=1"], ["a=inf"]):
         with pytest.raises(ExpressionError):
             parse_assignments(bad)
+
+
+@pytest.mark.parametrize("source", ["", "   ", "# only a comment", "\n# one\n# two\n"])
+def test_a_program_that_computes_nothing_is_refused(source):
+    with pytest.raises(ExpressionError, match="empty"):
+        evaluate(source, {})
