@@ -1,0 +1,366 @@
+"""``jangrad.compile``: trace a graph once, then replay its forward and backward passes vectorised with NumPy.
+
+Training a scalar model rebuilds the same graph for every step: only the numbers in the leaves change. A tape
+records that graph once and replays it level by level, one NumPy call per group of like nodes instead of one
+Python call per node, using the op table's own rules (``tape_kernels.NUMPY_MATH``, the third interpreter).
+
+How the graph becomes a tape:
+
+1. The nodes are listed in topological order (``engine.topological_order``).
+2. Chains of ``+``/``-`` whose inner results have one consumer become n-ary signed sums, and products feeding
+   only a sum become its product terms (``b + w1 x1 + w2 x2 + ...`` is one node, not a ladder of 2K nodes); chains
+   of ``*`` become n-ary products. A sum over 100 samples is one level, not 100.
+3. Every remaining node gets a depth (1 + its deepest operand); nodes of one depth and one kind form a group, run
+   by one kernel. Each group's outputs get consecutive slots in one flat array, so most operand reads are slices.
+4. Index arrays for reading operands and for adding gradients are built here, once.
+
+What a tape assumes, and what it checks:
+
+* The structure is static. The tape replays the graph it traced: a Python ``if`` on a Value's ``.data``, a
+  ``max()`` over Values, a loop whose length depends on data are all frozen as they were at trace time (ops that
+  branch inside, such as ``relu`` or ``abs``, are fine: the branch is re-taken on every replay).
+* It re-reads every leaf's ``.data`` on each ``forward()`` (inputs and parameters alike) and writes the result to
+  ``output.data``. Intermediate nodes keep the ``.data`` and ``.grad`` they had: only leaves get gradients.
+* ``check(new_output)`` compares a freshly built graph with the traced one (op by op, operand by operand) and
+  raises ``GraphChangedError`` if the structure differs; it costs one traversal, so call it when in doubt, not
+  every step. ``forward()`` itself only checks, in O(1), that the output node was not rewired.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Iterable
+
+from .engine import Value, topological_order
+from .ops import OPS
+
+__all__ = ["compile", "Tape", "GraphChangedError"]
+
+_SUMS = ("add", "sub")
+_read_data = operator.attrgetter("data")
+
+
+class GraphChangedError(ValueError):
+    """A graph handed to a tape does not have the structure the tape was traced from."""
+
+
+class _Traced:
+    """The graph as integer arrays: what ``_schedule`` groups and what ``Tape.check`` compares."""
+
+    def __init__(self, output: Value) -> None:
+        self.nodes = topological_order(output)
+        index = {id(node): i for i, node in enumerate(self.nodes)}
+        self.ops = [node._op.name if node._op is not None else "" for node in self.nodes]
+        self.parents = [tuple(index[id(p)] for p in node._prev) for node in self.nodes]
+
+    def signature(self) -> tuple:
+        return (len(self.nodes), tuple(self.ops), tuple(self.parents))
+
+
+def _fuse(traced: _Traced) -> list:
+    """Turn the traced nodes into kernel nodes: ``("leaf",)``, ``("op", name, operands)``,
+    ``("sum", plain_terms, product_terms)`` or ``("prod", factors)``; absorbed nodes become None.
+
+    A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
+    a binary product into a sum as a product term). The output is never absorbed: it must have a slot.
+    """
+    n = len(traced.nodes)
+    ops, parents = traced.ops, traced.parents
+    uses = [0] * n
+    consumer = [-1] * n
+    for i in range(n):
+        for p in parents[i]:
+            uses[p] += 1
+            consumer[p] = i
+    root = n - 1
+
+    def single_use_by(i: int, family: tuple) -> bool:
+        return i != root and uses[i] == 1 and ops[consumer[i]] in family
+
+    into_prod = [ops[i] == "mul" and single_use_by(i, ("mul",)) for i in range(n)]
+    into_sum = [False] * n
+    for i in range(n):
+        if ops[i] in _SUMS:
+            into_sum[i] = single_use_by(i, _SUMS)
+        elif ops[i] == "mul":
+            into_sum[i] = single_use_by(i, _SUMS) and not any(into_prod[p] for p in parents[i])
+
+    kernel_nodes: list = [None] * n
+    for i in range(n):
+        if into_sum[i] or into_prod[i]:
+            continue
+        if not parents[i]:
+            kernel_nodes[i] = ("leaf",)
+        elif ops[i] in _SUMS:
+            kernel_nodes[i] = _flatten_sum(i, ops, parents, into_sum)
+        elif ops[i] == "mul" and any(into_prod[p] for p in parents[i]):
+            kernel_nodes[i] = ("prod", _flatten_prod(i, parents, into_prod))
+        else:
+            kernel_nodes[i] = ("op", ops[i], parents[i])
+    return kernel_nodes
+
+
+def _flatten_sum(i: int, ops: list, parents: list, into_sum: list) -> tuple:
+    """The signed terms of the sum rooted at node ``i``, left to right as the chain added them."""
+    plain: list[tuple[float, int]] = []
+    products: list[tuple[float, int, int]] = []
+    stack = [(1.0, i)]  # an explicit stack, so a chain of a million additions needs no recursion
+    while stack:
+        sign, j = stack.pop()
+        if j != i and not into_sum[j]:
+            plain.append((sign, j))
+        elif ops[j] == "mul":
+            products.append((sign, parents[j][0], parents[j][1]))
+        else:
+            a, b = parents[j]
+            stack.append((-sign if ops[j] == "sub" else sign, b))
+            stack.append((sign, a))
+    return ("sum", plain, products)
+
+
+def _flatten_prod(i: int, parents: list, into_prod: list) -> list[int]:
+    factors: list[int] = []
+    stack = [i]
+    while stack:
+        j = stack.pop()
+        if j != i and not into_prod[j]:
+            factors.append(j)
+        else:
+            a, b = parents[j]
+            stack.append(b)
+            stack.append(a)
+    return factors
+
+
+def _operands(node: tuple) -> list[int]:
+    if node[0] == "op":
+        return list(node[2])
+    if node[0] == "prod":
+        return node[1]
+    return [j for _, j in node[1]] + [j for _, a, b in node[2] for j in (a, b)]
+
+
+def _group_key(node: tuple, depth: int) -> tuple:
+    if node[0] == "op":
+        return (depth, "op", node[1])
+    if node[0] == "prod":
+        return (depth, "prod", len(node[1]))
+    return (depth, "sum", len(node[1]), len(node[2]))
+
+
+def _schedule(traced: _Traced):
+    """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
+
+    Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
+    their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
+    """
+    import numpy as np
+
+    from . import tape_kernels as tk
+
+    kernel_nodes = _fuse(traced)
+    depth = [0] * len(kernel_nodes)
+    groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
+    leaves: list[int] = []
+    for i, node in enumerate(kernel_nodes):
+        if node is None:
+            continue
+        if node[0] == "leaf":
+            leaves.append(i)
+            continue
+        depth[i] = 1 + max(depth[j] for j in _operands(node))
+        groups.setdefault(_group_key(node, depth[i]), []).append(i)
+    ordered_keys = sorted(groups, key=lambda k: k[0])  # a stable sort: depth first, then first appearance
+
+    first_kernels, _ = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
+    # A layer's weights and inputs first: they are read as whole matrices, so consecutive slots matter most.
+    layers = [k for k in first_kernels if isinstance(k, tk.SumKernel) and k.is_layer()]
+    others = [k for k in first_kernels if not (isinstance(k, tk.SumKernel) and k.is_layer())]
+    reads = [index for kernel in layers + others for index in kernel.reads()]
+    read_order = np.concatenate([index.ravel() for index in reads] + [np.arange(len(leaves))])
+    read_order = read_order[read_order < len(leaves)]
+    _, first_read = np.unique(read_order, return_index=True)
+    leaves = [leaves[k] for k in np.argsort(first_read, kind="stable")]
+    kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
+    size = len(leaves) + sum(len(members) for members in groups.values())
+    return [traced.nodes[i] for i in leaves], kernels, int(slot[len(kernel_nodes) - 1]), size
+
+
+def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves: list[int]):
+    """Assign slots (leaves first, in the order given, then group by group) and build one kernel per group."""
+    slot = np.full(len(kernel_nodes), -1, dtype=np.intp)
+    slot[leaves] = np.arange(len(leaves))
+    next_slot = len(leaves)
+    kernels = []
+    for key in ordered_keys:
+        members = groups[key]
+        kind = key[1]
+        if kind == "sum":
+            kernel, members = _sum_kernel(np, tk, kernel_nodes, members, slot, next_slot)
+        else:
+            # Ordering a group by its first operand's slot turns most operand reads into slices.
+            members = sorted(members, key=lambda i: slot[_operands(kernel_nodes[i])[0]])
+            out = slice(next_slot, next_slot + len(members))
+            if kind == "prod":
+                factors = np.array([[slot[j] for j in kernel_nodes[i][1]] for i in members], dtype=np.intp)
+                kernel = tk.ProdKernel(out, factors)
+            else:
+                arity = OPS[key[2]].arity
+                operands = [np.array([slot[kernel_nodes[i][2][k]] for i in members], dtype=np.intp)
+                            for k in range(arity)]
+                kernel = tk.OpKernel(OPS[key[2]], out, operands)
+        slot[members] = np.arange(next_slot, next_slot + len(members))
+        next_slot += len(members)
+        kernels.append(kernel)
+    return kernels, slot
+
+
+def _signs(np, rows: list[list[float]]):
+    signs = np.array(rows, dtype=np.float64)
+    return None if signs.size == 0 or bool(np.all(signs == 1.0)) else signs
+
+
+def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot: int):
+    """Build a SumKernel for a group of sums of one shape, as a matrix product when the products allow it."""
+    def arrays(order: list[int]):
+        plain = np.array([[slot[j] for _, j in kernel_nodes[i][1]] for i in order], dtype=np.intp)
+        left = np.array([[slot[a] for _, a, _ in kernel_nodes[i][2]] for i in order], dtype=np.intp)
+        right = np.array([[slot[b] for _, _, b in kernel_nodes[i][2]] for i in order], dtype=np.intp)
+        plain_sign = _signs(np, [[s for s, _ in kernel_nodes[i][1]] for i in order])
+        prod_sign = _signs(np, [[s for s, _, _ in kernel_nodes[i][2]] for i in order])
+        return (plain.reshape(len(order), -1), left.reshape(len(order), -1), right.reshape(len(order), -1),
+                plain_sign, prod_sign)
+
+    n = len(members)
+    plain, left, right, plain_sign, prod_sign = arrays(members)
+    matmul = None
+    if left.shape[1] and prod_sign is None:
+        # Products that pair every distinct left row with every distinct right row exactly once are a layer
+        # applied to a batch: out[i, j] = right_rows[i] . left_rows[j], one matrix product.
+        left_rows, which_left = np.unique(left, axis=0, return_inverse=True)
+        right_rows, which_right = np.unique(right, axis=0, return_inverse=True)
+        a, b = len(left_rows), len(right_rows)
+        cell = which_right.ravel() * a + which_left.ravel()
+        if a * b == n and np.unique(cell).size == n:
+            members = [members[k] for k in np.argsort(cell, kind="stable")]
+            plain, left, right, plain_sign, prod_sign = arrays(members)
+            matmul = (left_rows, right_rows)
+    if matmul is None:
+        first = plain[:, 0] if plain.shape[1] else left[:, 0]
+        order = np.argsort(first, kind="stable")
+        members = [members[k] for k in order]
+        plain, left, right, plain_sign, prod_sign = arrays(members)
+    out = slice(next_slot, next_slot + n)
+    return tk.SumKernel(out, plain, plain_sign, left, right, prod_sign, matmul), members
+
+
+class Tape:
+    """A traced graph that replays with NumPy. Build one with ``jangrad.compile(output)``.
+
+    >>> x = Value(2.0); y = x * x + 3.0 * x
+    >>> tape = compile(y)
+    >>> x.data = 5.0
+    >>> tape.forward()
+    40.0
+    >>> tape.backward(); x.grad
+    13.0
+    """
+
+    def __init__(self, output: Value, inputs: Iterable[Value] | None = None) -> None:
+        import numpy as np
+
+        if not isinstance(output, Value):
+            raise TypeError(f"compile() needs the Value a graph ends in, got {output!r} of type "
+                            f"{type(output).__name__}")
+        from .tape_kernels import NUMPY_MATH
+
+        self._np = np
+        self._math = NUMPY_MATH
+        self.output = output
+        self._root_links = (output._prev, output._op)
+        traced = _Traced(output)
+        self._signature = traced.signature()
+        self.leaves, self._kernels, self._out_slot, size = _schedule(traced)
+        self.size = len(traced.nodes)
+        self._vals = np.zeros(size)
+        self._grads = np.zeros(size)
+        self._targets = self._grad_targets(inputs)
+        self._ran_forward = False
+
+    def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], list[int]]:
+        if inputs is None:
+            return self.leaves, slice(0, len(self.leaves))
+        position = {id(leaf): k for k, leaf in enumerate(self.leaves)}
+        chosen, slots = [], []
+        for x in inputs:
+            if not isinstance(x, Value):
+                raise TypeError(f"inputs must be Values, got {x!r} of type {type(x).__name__}")
+            if id(x) in position:  # an input the output does not depend on keeps its .grad, as in PyTorch
+                chosen.append(x)
+                slots.append(position[id(x)])
+        return chosen, self._np.array(slots, dtype=self._np.intp)
+
+    @property
+    def depth(self) -> int:
+        """How many groups run one after another (the sequential length of a replay)."""
+        return len(self._kernels)
+
+    def __repr__(self) -> str:
+        return (f"Tape({self.size} nodes, {len(self.leaves)} leaves, {len(self._kernels)} kernels, "
+                f"output={self.output.data!r})")
+
+    def forward(self) -> float:
+        """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data)."""
+        np = self._np
+        if self.output._prev is not self._root_links[0] or self.output._op is not self._root_links[1]:
+            raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
+        vals = self._vals
+        try:
+            vals[:len(self.leaves)] = np.fromiter(map(_read_data, self.leaves), np.float64, len(self.leaves))
+        except (TypeError, ValueError) as error:
+            bad = next(leaf for leaf in self.leaves if not isinstance(leaf.data, (int, float)))
+            raise TypeError(f"a leaf's .data must be a real number, got {bad.data!r} (leaf {bad!r})") from error
+        with np.errstate(all="ignore"):
+            for kernel in self._kernels:
+                kernel.forward(vals, self._math)
+        result = float(vals[self._out_slot])
+        self.output.data = result
+        self._ran_forward = True
+        return result
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add d output / d leaf to every leaf's ``.grad`` (or only the ``inputs`` given to ``compile``).
+
+        Uses the values of the last ``forward()`` (run here first if there was none).
+        """
+        np = self._np
+        if not self._ran_forward:
+            self.forward()
+        grads = self._grads
+        grads.fill(0.0)
+        grads[self._out_slot] = float(gradient)
+        vals = self._vals
+        with np.errstate(all="ignore"):
+            for kernel in reversed(self._kernels):
+                kernel.backward(vals, grads, self._math)
+        targets, slots = self._targets
+        for leaf, g in zip(targets, grads[slots].tolist()):
+            leaf.grad = leaf.grad + g
+
+    def check(self, output: Value) -> None:
+        """Raise ``GraphChangedError`` unless ``output``'s graph has exactly the traced structure.
+
+        Use it to test whether a tape may stand in for a graph that your code builds anew (one traversal).
+        """
+        if _Traced(output).signature() != self._signature:
+            raise GraphChangedError("this graph's structure differs from the one the tape was compiled from "
+                                    "(data-dependent Python control flow?): compile it again")
+
+
+def compile(output: Value, inputs: Iterable[Value] | None = None) -> Tape:
+    """Trace the graph that produced ``output`` into a ``Tape`` that replays it with NumPy.
+
+    ``inputs``: if given, ``tape.backward()`` adds gradients only to these leaves (like PyTorch's
+    ``backward(inputs=...)``), which saves a Python loop over constants and data leaves.
+    """
+    return Tape(output, inputs)
