@@ -172,7 +172,7 @@ def _schedule(traced: _Traced):
         groups.setdefault(_group_key(node, depth[i]), []).append(i)
     ordered_keys = sorted(groups, key=lambda k: k[0])  # a stable sort: depth first, then first appearance
 
-    first_kernels, _ = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
+    first_kernels, first_slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
     # A layer's weights and inputs first: they are read as whole matrices, so consecutive slots matter most.
     layers = [k for k in first_kernels if isinstance(k, tk.SumKernel) and k.is_layer()]
     others = [k for k in first_kernels if not (isinstance(k, tk.SumKernel) and k.is_layer())]
@@ -180,8 +180,12 @@ def _schedule(traced: _Traced):
     read_order = np.concatenate([index.ravel() for index in reads] + [np.arange(len(leaves))])
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
-    leaves = [leaves[k] for k in np.argsort(first_read, kind="stable")]
-    kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
+    new_order = np.argsort(first_read, kind="stable")
+    if np.array_equal(new_order, np.arange(len(leaves))):
+        kernels, slot = first_kernels, first_slot
+    else:
+        leaves = [leaves[k] for k in new_order]
+        kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
     size = len(leaves) + sum(len(members) for members in groups.values())
     return [traced.nodes[i] for i in leaves], kernels, int(slot[len(kernel_nodes) - 1]), size
 
@@ -215,26 +219,23 @@ def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves:
     return kernels, slot
 
 
-def _signs(np, rows: list[list[float]]):
-    signs = np.array(rows, dtype=np.float64)
+def _signs(np, signs):
+    """The sign matrix, or None when every sign is +1 (the common case, which then costs nothing)."""
     return None if signs.size == 0 or bool(np.all(signs == 1.0)) else signs
 
 
 def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot: int):
     """Build a SumKernel for a group of sums of one shape, as a matrix product when the products allow it."""
-    def arrays(order: list[int]):
-        plain = np.array([[slot[j] for _, j in kernel_nodes[i][1]] for i in order], dtype=np.intp)
-        left = np.array([[slot[a] for _, a, _ in kernel_nodes[i][2]] for i in order], dtype=np.intp)
-        right = np.array([[slot[b] for _, _, b in kernel_nodes[i][2]] for i in order], dtype=np.intp)
-        plain_sign = _signs(np, [[s for s, _ in kernel_nodes[i][1]] for i in order])
-        prod_sign = _signs(np, [[s for s, _, _ in kernel_nodes[i][2]] for i in order])
-        return (plain.reshape(len(order), -1), left.reshape(len(order), -1), right.reshape(len(order), -1),
-                plain_sign, prod_sign)
-
     n = len(members)
-    plain, left, right, plain_sign, prod_sign = arrays(members)
+    sums = [kernel_nodes[i] for i in members]
+    plain = np.array([[slot[j] for _, j in node[1]] for node in sums], dtype=np.intp).reshape(n, -1)
+    left = np.array([[slot[a] for _, a, _ in node[2]] for node in sums], dtype=np.intp).reshape(n, -1)
+    right = np.array([[slot[b] for _, _, b in node[2]] for node in sums], dtype=np.intp).reshape(n, -1)
+    plain_sign = np.array([[s for s, _ in node[1]] for node in sums], dtype=np.float64).reshape(n, -1)
+    prod_sign = np.array([[s for s, _, _ in node[2]] for node in sums], dtype=np.float64).reshape(n, -1)
     matmul = None
-    if left.shape[1] and prod_sign is None:
+    order = None
+    if left.shape[1] and np.all(prod_sign == 1.0):
         # Products that pair every distinct left row with every distinct right row exactly once are a layer
         # applied to a batch: out[i, j] = right_rows[i] . left_rows[j], one matrix product.
         left_rows, which_left = np.unique(left, axis=0, return_inverse=True)
@@ -242,16 +243,16 @@ def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot:
         a, b = len(left_rows), len(right_rows)
         cell = which_right.ravel() * a + which_left.ravel()
         if a * b == n and np.unique(cell).size == n:
-            members = [members[k] for k in np.argsort(cell, kind="stable")]
-            plain, left, right, plain_sign, prod_sign = arrays(members)
+            order = np.argsort(cell, kind="stable")
             matmul = (left_rows, right_rows)
-    if matmul is None:
-        first = plain[:, 0] if plain.shape[1] else left[:, 0]
-        order = np.argsort(first, kind="stable")
-        members = [members[k] for k in order]
-        plain, left, right, plain_sign, prod_sign = arrays(members)
+    if order is None:
+        # Ordering rows by their first operand's slot turns most operand reads into slices.
+        order = np.argsort(plain[:, 0] if plain.shape[1] else left[:, 0], kind="stable")
+    members = [members[k] for k in order]
+    plain, left, right, plain_sign, prod_sign = (x[order] for x in (plain, left, right, plain_sign, prod_sign))
     out = slice(next_slot, next_slot + n)
-    return tk.SumKernel(out, plain, plain_sign, left, right, prod_sign, matmul), members
+    kernel = tk.SumKernel(out, plain, _signs(np, plain_sign), left, right, _signs(np, prod_sign), matmul)
+    return kernel, members
 
 
 class Tape:

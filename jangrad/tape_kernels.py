@@ -96,7 +96,9 @@ def _contiguous_start(index: np.ndarray) -> int | None:
     if flat.size == 0:
         return None
     start = int(flat[0])
-    if np.array_equal(flat, np.arange(start, start + flat.size)):
+    if int(flat[-1]) - start != flat.size - 1:  # the quick rejection that settles most cases
+        return None
+    if flat.size <= 2 or np.array_equal(flat, np.arange(start, start + flat.size)):
         return start
     return None
 
@@ -130,7 +132,7 @@ class Scatter:
         self.window = None if start is None else slice(start, start + flat.size)
         self.targets = flat
         self.local = None
-        if self.window is None:
+        if self.window is None and flat.size > 1:
             unique, local = np.unique(flat, return_inverse=True)
             if unique.size < flat.size:
                 self.targets = unique
