@@ -8,6 +8,8 @@ from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
 from .compile import GraphChangedError, Tape, compile
 from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                      topological_order)
+from . import data, losses, nn, optim
+from .train import History, TrainingDiverged, fit
 
 __version__ = "0.1.0"
 
@@ -26,5 +28,12 @@ __all__ = [
     "compile",
     "Tape",
     "GraphChangedError",
+    "nn",
+    "losses",
+    "optim",
+    "data",
+    "fit",
+    "History",
+    "TrainingDiverged",
     "__version__",
 ]

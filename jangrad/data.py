@@ -1,0 +1,273 @@
+"""Small data sets for training, as plain Python lists: ``X`` is a list of samples (lists of floats), ``y`` a list.
+
+* ``seed4()``: the lecture's four samples of three inputs, targets [1, -1, -1, 1].
+* ``xor()``: the four corners of the unit square, labelled by exclusive or.
+* ``spiral(n, classes, seed)``: interleaved spiral arms (CS231n's), one class per arm, our own generator.
+* ``moons``, ``circles``, ``blobs``, ``digits``, ``iris``: scikit-learn's, each with a fixed default ``seed``, so
+  the same call always gives the same data.
+* ``load_csv(path, target=...)``: numbers from a CSV file, with errors naming the file, line and column.
+* ``train_test_split`` and ``standardize``: scikit-learn's, returning lists.
+
+Binary sets take ``signed=True`` for labels -1/+1 (what ``losses.hinge`` and the lecture's tanh network want)
+instead of 0/1. Multi-class sets give class indices 0..k-1.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import numbers
+import random
+from typing import Sequence
+
+__all__ = ["seed4", "xor", "spiral", "moons", "circles", "blobs", "digits", "iris", "load_csv",
+           "train_test_split", "standardize", "check_dataset", "CSVError"]
+
+Dataset = tuple[list[list[float]], list[float]]
+
+
+class CSVError(ValueError):
+    """A CSV file that cannot be read as numbers; the message names the file, the line and the column."""
+
+
+# ---- checks shared with fit ----------------------------------------------------------------------------------
+def check_dataset(X: object, y: object, nin: int | None = None) -> None:
+    """Raise TypeError/ValueError unless X is a non-empty list of equal-length number lists and y matches it."""
+    for what, seq in (("X", X), ("y", y)):
+        if isinstance(seq, (str, bytes)) or not (hasattr(seq, "__len__") and hasattr(seq, "__getitem__")):
+            raise TypeError(f"{what} must be a list, got {seq!r:.80} of type {type(seq).__name__}")
+    if len(X) == 0:
+        raise ValueError("X is empty: there is nothing to train on")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)} targets")
+    width = nin if nin is not None else len(X[0])
+    for i, row in enumerate(X):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+            raise TypeError(f"X[{i}] must be a list of numbers, got {row!r:.80}")
+        if len(row) != width:
+            raise ValueError(f"X[{i}] has {len(row)} numbers, expected {width}")
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"X[{i}][{j}] must be a number, got {v!r} of type {type(v).__name__}")
+    for i, t in enumerate(y):
+        if isinstance(t, (str, bytes)):
+            raise TypeError(f"y[{i}] must be a number (or a list of numbers), got {t!r}")
+
+
+def _check_n(n: object, name: str = "n", minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {n!r} of type {type(n).__name__}")
+    if n < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {n!r}")
+    return int(n)
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed!r}")
+    return int(seed)
+
+
+def _check_noise(noise: object) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    return float(noise)
+
+
+def _as_lists(X, y, signed: bool = False) -> Dataset:
+    """NumPy arrays to plain lists of floats (X) and ints or +-1 floats (y)."""
+    rows = [[float(v) for v in row] for row in X]
+    labels = [2.0 * int(t) - 1.0 for t in y] if signed else [int(t) for t in y]
+    return rows, labels
+
+
+# ---- our own ------------------------------------------------------------------------------------------------------
+def seed4() -> Dataset:
+    """The lecture's data: 4 samples with 3 inputs each, desired outputs [1, -1, -1, 1]."""
+    X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    y = [1.0, -1.0, -1.0, 1.0]
+    return X, y
+
+
+def xor(signed: bool = False) -> Dataset:
+    """The exclusive-or truth table: labels 0/1, or -1/+1 with ``signed=True``. No straight line separates it."""
+    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    y = [0, 1, 1, 0]
+    return X, ([2.0 * t - 1.0 for t in y] if signed else y)
+
+
+def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) -> Dataset:
+    """``n`` points on each of ``classes`` spiral arms in the plane; the label is the arm (0..classes-1)."""
+    n = _check_n(n, "n", 2)
+    classes = _check_n(classes, "classes", 2)
+    noise = _check_noise(noise)
+    rng = random.Random(_check_seed(seed))
+    X: list[list[float]] = []
+    y: list[int] = []
+    for arm in range(classes):
+        for i in range(n):
+            radius = i / (n - 1)
+            angle = arm * 4.0 + 4.0 * i / (n - 1) + rng.gauss(0.0, noise)
+            X.append([radius * math.sin(angle), radius * math.cos(angle)])
+            y.append(arm)
+    return X, y
+
+
+# ---- scikit-learn's -------------------------------------------------------------------------------------------------
+def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False) -> Dataset:
+    """Two interleaving half circles (``sklearn.datasets.make_moons``); micrograd's demo uses n=100, noise=0.1."""
+    from sklearn.datasets import make_moons
+    X, y = make_moons(n_samples=_check_n(n, "n", 2), noise=_check_noise(noise), random_state=_check_seed(seed))
+    return _as_lists(X, y, signed)
+
+
+def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0, signed: bool = False) -> Dataset:
+    """A small circle inside a large one (``sklearn.datasets.make_circles``)."""
+    from sklearn.datasets import make_circles
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+        raise ValueError(f"factor must be a number between 0 and 1, got {factor!r}")
+    X, y = make_circles(n_samples=_check_n(n, "n", 2), noise=_check_noise(noise), factor=float(factor),
+                        random_state=_check_seed(seed))
+    return _as_lists(X, y, signed)
+
+
+def blobs(n: int = 100, centers: int = 3, features: int = 2, std: float = 1.0, seed: int = 0) -> Dataset:
+    """Gaussian clusters (``sklearn.datasets.make_blobs``); the label is the cluster."""
+    from sklearn.datasets import make_blobs
+    if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0 or not math.isfinite(std):
+        raise ValueError(f"std must be a finite number > 0, got {std!r}")
+    X, y = make_blobs(n_samples=_check_n(n, "n", 1), centers=_check_n(centers, "centers"),
+                      n_features=_check_n(features, "features"), cluster_std=float(std),
+                      random_state=_check_seed(seed))
+    return _as_lists(X, y)
+
+
+def _shuffled(X, y, seed: int, n: int | None) -> Dataset:
+    X, y = _as_lists(X, y)
+    order = list(range(len(X)))
+    random.Random(_check_seed(seed)).shuffle(order)
+    if n is not None:
+        order = order[:_check_n(n, "n")]
+    return [X[i] for i in order], [y[i] for i in order]
+
+
+def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
+    """8x8 images of handwritten digits (``sklearn.datasets.load_digits``), 64 pixel values 0..16 each.
+
+    The samples come shuffled by ``seed``; ``n`` keeps only the first n of them (the full set is 1797).
+    """
+    from sklearn.datasets import load_digits
+    bunch = load_digits(n_class=_check_n(classes, "classes", 2))
+    return _shuffled(bunch.data, bunch.target, seed, n)
+
+
+def iris(seed: int = 0) -> Dataset:
+    """Fisher's 150 irises (``sklearn.datasets.load_iris``): 4 measurements, 3 species, shuffled by ``seed``."""
+    from sklearn.datasets import load_iris
+    bunch = load_iris()
+    return _shuffled(bunch.data, bunch.target, seed, None)
+
+
+# ---- files -------------------------------------------------------------------------------------------------------
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> tuple[list[list[float]], list]:
+    """Read a CSV file of numbers: every column but ``target`` becomes X, the ``target`` column becomes y.
+
+    ``target`` is a column index (negative counts from the end; the default is the last column) or a header name.
+    ``header=None`` takes the first row as a header when any of its cells is not a number. Target values that are
+    not numbers (such as species names) become class indices 0..k-1 in sorted order of the names.
+    Errors raise ``CSVError`` naming the file, the line and the column.
+    """
+    path = str(path)
+    with open(path, newline="", encoding="utf-8") as f:
+        try:
+            rows = [(line_no, row) for line_no, row in enumerate(csv.reader(f), start=1) if row]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise CSVError(f"{path}: not a readable CSV file ({exc})") from None
+    if not rows:
+        raise CSVError(f"{path}: the file has no rows")
+    if header is None:
+        header = not all(_is_number(cell) for cell in rows[0][1])
+    names = [cell.strip() for cell in rows[0][1]] if header else [f"column {j}" for j in range(len(rows[0][1]))]
+    body = rows[1:] if header else rows
+    if not body:
+        raise CSVError(f"{path}: the file has a header but no data rows")
+    width = len(names)
+    if width < 2:
+        raise CSVError(f"{path}: line {rows[0][0]} has {width} column; need at least one input and the target")
+    if isinstance(target, str):
+        if target not in names:
+            raise CSVError(f"{path}: no column named {target!r}; the columns are {names}")
+        t = names.index(target)
+    elif isinstance(target, numbers.Integral) and not isinstance(target, bool):
+        if not -width <= target < width:
+            raise CSVError(f"{path}: target column {target} does not exist (the file has {width} columns)")
+        t = int(target) % width
+    else:
+        raise TypeError(f"target must be a column index or name, got {target!r}")
+    X: list[list[float]] = []
+    raw_y: list[str] = []
+    for line_no, row in body:
+        if len(row) != width:
+            raise CSVError(f"{path}: line {line_no} has {len(row)} columns, expected {width}")
+        values = []
+        for j, cell in enumerate(row):
+            if j == t:
+                continue
+            text = cell.strip()
+            try:
+                v = float(text)
+            except ValueError:
+                raise CSVError(f"{path}: line {line_no}, column {j + 1} ({names[j]!r}): {cell!r} is not a "
+                               f"number") from None
+            if not math.isfinite(v):
+                raise CSVError(f"{path}: line {line_no}, column {j + 1} ({names[j]!r}): {cell!r} is not a "
+                               f"finite number (missing values must be filled in first)")
+            values.append(v)
+        X.append(values)
+        raw_y.append(row[t].strip())
+    if all(_is_number(v) and math.isfinite(float(v)) for v in raw_y):
+        y: list = [float(v) for v in raw_y]
+    else:
+        classes = sorted(set(raw_y))
+        index = {name: k for k, name in enumerate(classes)}
+        y = [index[v] for v in raw_y]
+    return X, y
+
+
+# ---- splitting and scaling ------------------------------------------------------------------------------------------
+def train_test_split(X: Sequence, y: Sequence, test_size: float = 0.25, seed: int = 0,
+                     stratify: bool = False) -> tuple[list, list, list, list]:
+    """``X_train, X_test, y_train, y_test`` (scikit-learn's split, shuffled by ``seed``)."""
+    from sklearn.model_selection import train_test_split as split
+    check_dataset(X, y)
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
+    X_train, X_test, y_train, y_test = split(list(X), list(y), test_size=float(test_size),
+                                             random_state=_check_seed(seed), stratify=list(y) if stratify else None)
+    return list(X_train), list(X_test), list(y_train), list(y_test)
+
+
+def standardize(X_train: Sequence, X_test: Sequence | None = None):
+    """Scale each input column to mean 0 and standard deviation 1, measured on ``X_train`` only.
+
+    Returns the scaled ``X_train``, or ``(X_train, X_test)`` when ``X_test`` is given (scaled with the training
+    set's mean and deviation, so nothing about the test set leaks into training).
+    """
+    from sklearn.preprocessing import StandardScaler
+    check_dataset(X_train, [0] * len(X_train))
+    scaler = StandardScaler().fit(X_train)
+    train = scaler.transform(X_train).tolist()
+    if X_test is None:
+        return train
+    check_dataset(X_test, [0] * len(X_test), nin=len(X_train[0]))
+    return train, scaler.transform(X_test).tolist()

@@ -1,0 +1,209 @@
+"""Optimizers: they read each parameter's ``.grad`` and move its ``.data``, with PyTorch's update rules.
+
+* ``SGD``   p -= lr * g, optionally with momentum (Nesterov's too) and L2 weight decay (g += wd * p).
+* ``Adam``  per-parameter steps scaled by running averages of g and g^2, bias-corrected.
+* ``AdamW`` Adam with decoupled weight decay (p -= lr * wd * p, apart from the gradient).
+
+``lr`` is a plain attribute: a training loop (or a schedule, see ``jangrad.schedules``) may set it at any step.
+The schedules are re-exported here, so ``optim.make_schedule("linear", 1.0, 100)`` works.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Iterable
+
+from .engine import Value
+from .schedules import CosineSchedule, LinearSchedule, StepSchedule, make_schedule
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "make_optimizer",
+           "LinearSchedule", "StepSchedule", "CosineSchedule", "make_schedule"]
+
+
+def _hyper(value: object, name: str, low: float = 0.0, high: float = math.inf, high_open: bool = False) -> float:
+    """Check a hyperparameter: a finite real number in [low, high] (or [low, high) when high_open)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    too_high = value >= high if high_open else value > high
+    if math.isnan(value) or value < low or too_high or math.isinf(value):
+        bound = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
+        raise ValueError(f"{name} must be a finite number in {bound}, got {value!r}")
+    return value
+
+
+def _grad_of(p: Value) -> float:
+    # After backward(create_graph=True) a gradient is a Value; the update only needs its number.
+    g = p.grad
+    return g.data if isinstance(g, Value) else float(g)
+
+
+class Optimizer:
+    """What every optimizer shares: the parameter list, ``lr``, ``zero_grad()`` and ``state_dict()``."""
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        if isinstance(params, Value) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be a list of Values such as model.parameters(), got {params!r}")
+        if hasattr(params, "parameters") and callable(params.parameters):
+            raise TypeError("pass model.parameters(), not the model itself, to the optimizer")
+        self.params: list[Value] = list(params)
+        seen: set[int] = set()  # ids, only tested for membership, never iterated
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"parameter {i} must be a Value, got {p!r} of type {type(p).__name__}")
+            if id(p) in seen:
+                raise ValueError(f"parameter {i} ({p!r}) appears twice in the parameter list")
+            seen.add(id(p))
+        if not self.params:
+            raise ValueError("the optimizer got an empty parameter list")
+        self.lr: float = _hyper(lr, "lr")
+        self.steps: int = 0
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0 before the next ``backward()`` (gradients add up otherwise)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Move every parameter once, using its current ``.grad``."""
+        lr = _hyper(self.lr, "lr")  # lr may have been set by a loop since the constructor checked it
+        self.steps += 1
+        for i, p in enumerate(self.params):
+            p.data = self._update(i, p.data, _grad_of(p), lr)
+
+    def _update(self, i: int, data: float, g: float, lr: float) -> float:
+        raise NotImplementedError
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {"lr": self.lr}
+
+    def _buffers(self) -> dict[str, list[float]]:
+        return {}
+
+    def state_dict(self) -> dict[str, object]:
+        """Hyperparameters, the step count and the per-parameter buffers (lists of floats, in parameter order)."""
+        return {"type": type(self).__name__, **self._hyperparameters(), "steps": self.steps,
+                "buffers": {name: list(values) for name, values in self._buffers().items()}}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        """Restore what ``state_dict()`` returned (same optimizer type, same number of parameters)."""
+        if not isinstance(state, dict) or state.get("type") != type(self).__name__:
+            raise ValueError(f"not a {type(self).__name__} state: {state!r:.80}")
+        buffers = state.get("buffers")
+        mine = self._buffers()
+        if not isinstance(buffers, dict) or sorted(buffers) != sorted(mine):
+            raise ValueError(f"{type(self).__name__} state must have buffers {sorted(mine)}, got {buffers!r:.80}")
+        for name, values in buffers.items():
+            if not isinstance(values, list) or len(values) != len(self.params):
+                raise ValueError(f"buffer {name!r} must hold {len(self.params)} numbers")
+        for key in self._hyperparameters():
+            if key not in state:
+                raise ValueError(f"{type(self).__name__} state is missing {key!r}")
+        steps = state.get("steps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
+        for key in self._hyperparameters():
+            setattr(self, key, state[key])
+        self.steps = steps
+        for name, values in buffers.items():
+            mine[name][:] = [float(v) for v in values]
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
+        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's rule.
+
+    g = grad + weight_decay * p;  with momentum: buf = momentum * buf + g (buf = g on the first step) and
+    g = buf, or g + momentum * buf for Nesterov;  then p -= lr * g.
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr)
+        self.momentum = _hyper(momentum, "momentum", 0.0, 1.0, high_open=True)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        if nesterov and self.momentum == 0.0:
+            raise ValueError("nesterov=True needs a momentum above 0")
+        self.nesterov = nesterov
+        self.weight_decay = _hyper(weight_decay, "weight_decay")
+        self.velocity: list[float] = [0.0] * len(self.params)
+
+    def _update(self, i: int, data: float, g: float, lr: float) -> float:
+        g = g + self.weight_decay * data
+        if self.momentum:
+            buf = g if self.steps == 1 else self.momentum * self.velocity[i] + g
+            self.velocity[i] = buf
+            g = g + self.momentum * buf if self.nesterov else buf
+        return data - lr * g
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
+
+    def _buffers(self) -> dict[str, list[float]]:
+        return {"velocity": self.velocity}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), PyTorch's rule; ``weight_decay`` adds ``wd * p`` to the gradient (L2)."""
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Value], lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
+        self.betas = (_hyper(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
+                      _hyper(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
+        self.eps = _hyper(eps, "eps")
+        self.weight_decay = _hyper(weight_decay, "weight_decay")
+        self.m: list[float] = [0.0] * len(self.params)
+        self.v: list[float] = [0.0] * len(self.params)
+
+    def _update(self, i: int, data: float, g: float, lr: float) -> float:
+        beta1, beta2 = self.betas
+        if self.decoupled:
+            data = data - lr * self.weight_decay * data
+        else:
+            g = g + self.weight_decay * data
+        self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g
+        self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g * g
+        m_hat = self.m[i] / (1.0 - beta1 ** self.steps)
+        v_hat = self.v[i] / (1.0 - beta2 ** self.steps)
+        return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
+
+    def _hyperparameters(self) -> dict[str, object]:
+        return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        super().load_state_dict(state)
+        self.betas = tuple(self.betas)
+
+    def _buffers(self) -> dict[str, list[float]]:
+        return {"m": self.m, "v": self.v}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter): p -= lr * weight_decay * p, then the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Value], lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def make_optimizer(name: str, params: Iterable[Value], lr: float, **options: object) -> Optimizer:
+    """``make_optimizer("adam", model.parameters(), 0.01)``: an optimizer by name ("sgd", "adam", "adamw")."""
+    if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name.lower()](params, lr, **options)

@@ -1,0 +1,122 @@
+"""The bridge to PyTorch: ``model.to_torch()`` and ``nn.MLP.from_torch(module)``.
+
+An MLP becomes a ``torch.nn.Sequential`` of ``Linear`` layers (float64, weights copied exactly) each followed by
+its activation module (none for "linear"), so it computes the same function on a ``(batch, nin)`` tensor and a
+learner can carry a trained model on into PyTorch. ``from_torch`` reads such a Sequential back.
+
+torch is optional: without it these functions raise ImportError with the command that installs it.
+"""
+
+from __future__ import annotations
+
+from .nn import LEAKY_SLOPE, MLP, Layer
+
+__all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("this needs PyTorch, which is not installed: pip install torch "
+                          "(or pip install 'jangrad[torch]')") from None
+    return torch
+
+
+def _activation_module(torch, name: str):
+    """The torch module for one of our activations, or None for "linear"."""
+    nn = torch.nn
+    return {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
+            "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "gelu": lambda: nn.GELU(approximate="none"),
+            "linear": lambda: None}[name]()
+
+
+def _torch_modules(torch, layer: Layer) -> list:
+    linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(layer.weight_rows(), dtype=torch.float64))
+        linear.bias.copy_(torch.tensor(layer.biases(), dtype=torch.float64))
+    activation = _activation_module(torch, layer.activation)
+    return [linear] if activation is None else [linear, activation]
+
+
+def layer_to_torch(layer: Layer):
+    torch = _torch()
+    return torch.nn.Sequential(*_torch_modules(torch, layer))
+
+
+def mlp_to_torch(model: MLP):
+    torch = _torch()
+    modules = []
+    for layer in model.layers:
+        modules.extend(_torch_modules(torch, layer))
+    return torch.nn.Sequential(*modules)
+
+
+def _activation_name(torch, module) -> str | None:
+    """Our name for a torch activation module, or None if it is not one we have."""
+    nn = torch.nn
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    if isinstance(module, nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(module, nn.Identity):
+        return "linear"
+    if isinstance(module, nn.LeakyReLU):
+        if module.negative_slope != LEAKY_SLOPE:
+            raise ValueError(f"LeakyReLU with negative_slope={module.negative_slope} is not supported; jangrad's "
+                             f"leaky_relu uses {LEAKY_SLOPE}")
+        return "leaky_relu"
+    if isinstance(module, nn.GELU):
+        if module.approximate != "none":
+            raise ValueError("GELU(approximate='tanh') is not supported; jangrad's gelu is the exact (erf) one")
+        return "gelu"
+    return None
+
+
+def mlp_from_torch(module) -> MLP:
+    """Read a ``torch.nn.Sequential`` of Linear layers, each optionally followed by one activation, into an MLP."""
+    torch = _torch()
+    if not isinstance(module, torch.nn.Sequential):
+        raise TypeError(f"from_torch expects a torch.nn.Sequential of Linear layers and activations, got "
+                        f"{type(module).__name__}")
+    linears: list = []
+    activations: list[str] = []
+    for index, child in enumerate(module):
+        if isinstance(child, torch.nn.Linear):
+            if linears and child.in_features != linears[-1].out_features:
+                raise ValueError(f"module {index}: Linear takes {child.in_features} inputs but the layer before "
+                                 f"gives {linears[-1].out_features}")
+            linears.append(child)
+            activations.append("linear")
+            continue
+        name = _activation_name(torch, child)
+        if name is None:
+            raise ValueError(f"module {index} ({type(child).__name__}) has no jangrad equivalent; an MLP is made "
+                             f"of Linear, Tanh, ReLU, LeakyReLU, Sigmoid, GELU and Identity")
+        if not linears:
+            raise ValueError(f"module {index} ({type(child).__name__}) comes before any Linear layer")
+        if name == "linear":
+            continue
+        if activations[-1] != "linear":
+            raise ValueError(f"module {index}: two activations in a row after one Linear layer")
+        activations[-1] = name
+    if not linears:
+        raise ValueError("the Sequential holds no Linear layer")
+    hidden = sorted(set(activations[:-1]))
+    if len(hidden) > 1:
+        raise ValueError(f"the hidden layers use different activations {hidden}; an MLP has one hidden activation")
+    activation = hidden[0] if hidden else activations[-1]
+    model = MLP(linears[0].in_features, [lin.out_features for lin in linears], activation, activations[-1], seed=0)
+    state: dict[str, float] = {}
+    for i, linear in enumerate(linears):
+        weight = linear.weight.detach().to(torch.float64).tolist()
+        bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else [0.0] * len(weight)
+        for j, row in enumerate(weight):
+            for k, w in enumerate(row):
+                state[f"layers.{i}.neurons.{j}.w.{k}"] = w
+            state[f"layers.{i}.neurons.{j}.b"] = bias[j]
+    model.load_state_dict(state)
+    return model

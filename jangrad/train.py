@@ -1,0 +1,290 @@
+"""``fit``: the training loop every example in the lecture writes by hand, with batches, a history and a bar.
+
+One step is: set the learning rate (from the schedule, if any), zero the gradients, compute the batch's loss and
+run ``backward()`` (all in ``_loss_and_backward``, the one function a compiled tape replaces), stop if the loss is
+not finite, record the loss, learning rate and accuracy, and let the optimizer move the parameters.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import numbers
+import os
+import random
+import sys
+import tempfile
+import time
+from typing import Callable, Iterator, Sequence
+
+from . import losses as losses_module
+from .data import check_dataset
+from .engine import Value
+from .optim import Optimizer, make_optimizer
+from .schedules import make_schedule
+
+__all__ = ["fit", "History", "TrainingDiverged"]
+
+METRICS = ("loss", "accuracy")
+DEFAULT_LR = {"sgd": 0.05, "adam": 0.01, "adamw": 0.01}
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss became nan or infinite. ``step``, ``loss``, ``lr`` and the ``history`` so far are attributes."""
+
+    def __init__(self, step: int, loss: float, lr: float, history: History) -> None:
+        self.step, self.loss, self.lr, self.history = step, loss, lr, history
+        super().__init__(
+            f"training diverged at step {step}: the loss is {loss!r} with learning rate {lr!r}. A learning rate "
+            f"that is too high is the usual cause: try a smaller one (such as {lr / 10:g}).")
+
+
+class History:
+    """What ``fit`` measured at each step: ``step``, ``loss``, ``lr`` and ``accuracy`` (lists, one entry per step).
+
+    Steps count from 0. Loss and accuracy are those of the batch the step trained on, measured before its update.
+    ``accuracy`` stays empty when the targets are not class labels. ``seconds`` is the wall time of the run.
+    """
+
+    def __init__(self) -> None:
+        self.step: list[int] = []
+        self.loss: list[float] = []
+        self.lr: list[float] = []
+        self.accuracy: list[float] = []
+        self.seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def __repr__(self) -> str:
+        if not self.step:
+            return "History(no steps)"
+        accuracy = f", accuracy {self.accuracy[-1]:.3f}" if self.accuracy else ""
+        return f"History({len(self)} steps, final loss {self.loss[-1]:.6g}{accuracy}, {self.seconds:.2f} s)"
+
+    def columns(self) -> dict[str, list]:
+        """The recorded series by name (only the ones that were recorded)."""
+        columns = {"step": self.step, "loss": self.loss, "lr": self.lr}
+        if self.accuracy:
+            columns["accuracy"] = self.accuracy
+        return columns
+
+    def to_csv(self, path: str) -> None:
+        """One row per step: step, loss, lr[, accuracy]. Written atomically (temporary file, then renamed)."""
+        columns = self.columns()
+
+        def write(f) -> None:
+            writer = csv.writer(f)
+            writer.writerow(list(columns))
+            for row in zip(*columns.values()):
+                writer.writerow([repr(v) for v in row])
+
+        _write_atomically(path, write, newline="")
+
+    def to_json(self, path: str) -> None:
+        """``{"step": [...], "loss": [...], "lr": [...], "accuracy": [...], "seconds": ...}``, written atomically."""
+        document = {**self.columns(), "seconds": self.seconds}
+        _write_atomically(path, lambda f: json.dump(document, f, indent=1))
+
+
+def _write_atomically(path: str, write: Callable, newline: str | None = None) -> None:
+    """Write to a temporary file in the same directory, then rename it over ``path``: never a half-written file."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# ---- the step that a compiled tape replaces ---------------------------------------------------------------------
+def _loss_and_backward(model: Callable, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable,
+                       l2: float, params: list[Value]) -> tuple[float, list]:
+    """Compute one batch's loss (plus ``l2`` times the sum of squared parameters) and run ``backward()``.
+
+    Returns the loss as a float and the predictions as floats (or lists of floats), for the metrics.
+    """
+    predictions = [model(x) for x in X_batch]
+    loss = loss_fn(predictions, y_batch)
+    if not isinstance(loss, Value):
+        raise TypeError(f"the loss function must return a Value, got {loss!r} of type {type(loss).__name__}")
+    if l2:
+        loss = loss + l2 * losses_module.l2(params)
+    loss.backward()
+    return loss.data, [_floats(p) for p in predictions]
+
+
+def _floats(prediction: object) -> float | list[float]:
+    if isinstance(prediction, Value):
+        return prediction.data
+    if isinstance(prediction, (list, tuple)):
+        return [_floats(p) for p in prediction]
+    return float(prediction)
+
+
+# ---- accuracy ----------------------------------------------------------------------------------------------------
+def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bool] | None:
+    """How to tell a right prediction from a wrong one for these targets, or None when they are not labels.
+
+    Labels -1/+1: the sign decides. Labels 0/1 with one output: a logit above 0 (for "bce") or an output above
+    0.5 means 1. Class indices with several outputs: the largest output is the predicted class.
+    """
+    if any(isinstance(t, (list, tuple)) for t in y):
+        return None
+    if all(t in (-1, 1) for t in y):
+        return lambda p, t: not isinstance(p, list) and (p > 0) == (t > 0)
+    if not all(float(t).is_integer() and t >= 0 for t in y):
+        return None
+    threshold = 0.0 if loss_name == "bce" else 0.5
+
+    def right(p: object, t: float) -> bool:
+        if isinstance(p, list):
+            return max(range(len(p)), key=p.__getitem__) == int(t)
+        return t in (0, 1) and (p > threshold) == (t == 1)
+
+    return right
+
+
+def _accuracy(rule: Callable, predictions: list, targets: Sequence) -> float:
+    return sum(1 for p, t in zip(predictions, targets) if rule(p, t)) / len(targets)
+
+
+# ---- argument checks --------------------------------------------------------------------------------------------------
+def _positive_int_or_none(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value!r}")
+    return int(value)
+
+
+def _resolve_loss(loss: str | Callable) -> tuple[Callable, str]:
+    fn = losses_module.get(loss)
+    names = {fn_: name for name, fn_ in losses_module.LOSSES.items()}
+    return fn, names.get(fn, loss if isinstance(loss, str) else "")
+
+
+def _resolve_optimizer(optimizer: Optimizer | str | None, lr: float | None, params: list[Value]) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise ValueError("give lr either to the optimizer or to fit, not both")
+        return optimizer
+    if optimizer is None:
+        optimizer = "sgd"
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be an optim.SGD/Adam/AdamW or a name such as 'sgd', got {optimizer!r}")
+    return make_optimizer(optimizer, params, DEFAULT_LR.get(optimizer.lower(), 0.01) if lr is None else lr)
+
+
+def _resolve_schedule(schedule: str | Callable | None, lr: float, total: int) -> Callable[[int], float] | None:
+    if schedule is None or callable(schedule):
+        return schedule
+    if isinstance(schedule, str):
+        return make_schedule(schedule, lr, total)
+    raise TypeError(f"schedule must be a name ('linear', 'step', 'cosine'), a function of the step, or None, "
+                    f"got {schedule!r}")
+
+
+def _batches(n: int, batch_size: int, rng: random.Random) -> Iterator[list[int]]:
+    """Endless index batches: a fresh shuffle each epoch; full batches keep the data's order (nothing to mix)."""
+    order = list(range(n))
+    while True:
+        if batch_size < n:
+            rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+
+def _progress_bar(total: int, progress: bool):
+    """A tqdm bar on a terminal, or None when asked for none or when output is not a terminal."""
+    try:
+        interactive = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    if not (progress and interactive):
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc="training", unit="step")
+
+
+# ---- the loop ----------------------------------------------------------------------------------------------------
+def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer: Optimizer | str | None = None,
+        steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
+        schedule: str | Callable[[int], float] | None = None, metrics: Sequence[str] = METRICS,
+        seed: int | None = None, progress: bool = True, lr: float | None = None, l2: float = 0.0) -> History:
+    """Train ``model`` on ``(X, y)`` and return the ``History`` of every step.
+
+    ``loss``: a name ("sse", "mse", "hinge", "bce", "ce") or a function ``(predictions, targets) -> Value``;
+    ``l2`` adds ``l2 * sum(p**2)`` over the parameters (micrograd's demo uses 1e-4).
+    ``optimizer``: an ``optim`` optimizer, or a name ("sgd", "adam", "adamw") built with ``lr``.
+    Give ``steps`` (optimizer steps) or ``epochs`` (passes over the data). ``batch_size=None`` uses every sample in
+    every step; otherwise each epoch is shuffled into batches by ``seed`` (None counts as 0, so runs repeat).
+    ``schedule``: a name ("linear", "step", "cosine"), a function of the step number, or None for a fixed lr.
+    ``metrics``: which of "loss" and "accuracy" to record (the loss is always recorded; it is what training uses).
+    Raises ``TrainingDiverged`` as soon as the loss is nan or infinite.
+    """
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise TypeError(f"model must be a jangrad model (such as nn.MLP), got {model!r:.80}")
+    params = model.parameters()
+    check_dataset(X, y, getattr(model, "nin", None))
+    loss_fn, loss_name = _resolve_loss(loss)
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not math.isfinite(l2) or l2 < 0:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    if isinstance(metrics, str) or not all(m in METRICS for m in metrics):
+        raise ValueError(f"metrics must be a list drawn from {METRICS}, got {metrics!r}")
+    steps = _positive_int_or_none(steps, "steps")
+    epochs = _positive_int_or_none(epochs, "epochs")
+    if (steps is None) == (epochs is None):
+        raise ValueError("give exactly one of steps= (optimizer steps) or epochs= (passes over the data)")
+    n = len(X)
+    batch_size = min(_positive_int_or_none(batch_size, "batch_size") or n, n)
+    total = steps if steps is not None else epochs * math.ceil(n / batch_size)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    opt = _resolve_optimizer(optimizer, lr, params)
+    lr_at = _resolve_schedule(schedule, opt.lr, total)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+
+    rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None
+    rng = random.Random(0 if seed is None else int(seed))
+    batches = _batches(n, batch_size, rng)
+    history = History()
+    bar = _progress_bar(total, progress)
+    started = time.perf_counter()
+    try:
+        for step in range(total):
+            if lr_at is not None:
+                opt.lr = lr_at(step)
+            indices = next(batches)
+            X_batch = [X[i] for i in indices]
+            y_batch = [y[i] for i in indices]
+            opt.zero_grad()
+            loss_value, predictions = _loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
+            if not math.isfinite(loss_value):
+                history.seconds = time.perf_counter() - started
+                raise TrainingDiverged(step, loss_value, opt.lr, history)
+            history.step.append(step)
+            history.loss.append(loss_value)
+            history.lr.append(opt.lr)
+            if rule is not None:
+                history.accuracy.append(_accuracy(rule, predictions, y_batch))
+            opt.step()
+            if bar is not None:
+                shown = {"loss": f"{loss_value:.4g}"}
+                if rule is not None:
+                    shown["acc"] = f"{history.accuracy[-1]:.0%}"
+                bar.set_postfix(shown, refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    history.seconds = time.perf_counter() - started
+    return history
