@@ -57,12 +57,13 @@ class _Traced:
         return (len(self.nodes), tuple(self.ops), tuple(self.parents))
 
 
-def _fuse(traced: _Traced) -> list:
+def _fuse(traced: _Traced, keep: set[int]) -> list:
     """Turn the traced nodes into kernel nodes: ``("leaf",)``, ``("op", name, operands)``,
     ``("sum", plain_terms, product_terms)`` or ``("prod", factors)``; absorbed nodes become None.
 
     A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
-    a binary product into a sum as a product term). The output is never absorbed: it must have a slot.
+    a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
+    absorbed: they must have a slot that ``Tape.read`` can read.
     """
     n = len(traced.nodes)
     ops, parents = traced.ops, traced.parents
@@ -72,6 +73,8 @@ def _fuse(traced: _Traced) -> list:
         for p in parents[i]:
             uses[p] += 1
             consumer[p] = i
+    for i in keep:
+        uses[i] += 1  # an outside reader counts as a second consumer
     root = n - 1
 
     def single_use_by(i: int, family: tuple) -> bool:
@@ -148,7 +151,7 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[2]))
 
 
-def _schedule(traced: _Traced):
+def _schedule(traced: _Traced, keep: set[int]):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
@@ -158,7 +161,7 @@ def _schedule(traced: _Traced):
 
     from . import tape_kernels as tk
 
-    kernel_nodes = _fuse(traced)
+    kernel_nodes = _fuse(traced, keep)
     depth = [0] * len(kernel_nodes)
     groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
     leaves: list[int] = []
@@ -187,7 +190,7 @@ def _schedule(traced: _Traced):
         leaves = [leaves[k] for k in new_order]
         kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
     size = len(leaves) + sum(len(members) for members in groups.values())
-    return [traced.nodes[i] for i in leaves], kernels, int(slot[len(kernel_nodes) - 1]), size
+    return [traced.nodes[i] for i in leaves], kernels, slot, size
 
 
 def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves: list[int]):
@@ -267,7 +270,7 @@ class Tape:
     13.0
     """
 
-    def __init__(self, output: Value, inputs: Iterable[Value] | None = None) -> None:
+    def __init__(self, output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> None:
         import numpy as np
 
         if not isinstance(output, Value):
@@ -281,7 +284,14 @@ class Tape:
         self._root_links = (output._prev, output._op)
         traced = _Traced(output)
         self._signature = traced.signature()
-        self.leaves, self._kernels, self._out_slot, size = _schedule(traced)
+        self._index = {id(node): i for i, node in enumerate(traced.nodes)}
+        kept = set()
+        for node in keep:
+            if not isinstance(node, Value) or id(node) not in self._index:
+                raise ValueError(f"keep must list Values of this graph, got {node!r}")
+            kept.add(self._index[id(node)])
+        self.leaves, self._kernels, self._slot, size = _schedule(traced, kept)
+        self._out_slot = int(self._slot[-1])
         self.size = len(traced.nodes)
         self._vals = np.zeros(size)
         self._grads = np.zeros(size)
@@ -348,6 +358,17 @@ class Tape:
         for leaf, g in zip(targets, grads[slots].tolist()):
             leaf.grad = leaf.grad + g
 
+    def read(self, nodes: Iterable[Value]) -> list[float]:
+        """The values from the last ``forward()`` of nodes of this graph that have a slot: leaves, the output, the
+        nodes given as ``keep`` to ``compile``, and any node not merged into a fused sum or product."""
+        slots = []
+        for node in nodes:
+            i = self._index.get(id(node))
+            if i is None or self._slot[i] < 0:
+                raise ValueError(f"{node!r} has no value in this tape: pass it in compile(..., keep=[...])")
+            slots.append(self._slot[i])
+        return self._vals[slots].tolist()
+
     def check(self, output: Value) -> None:
         """Raise ``GraphChangedError`` unless ``output``'s graph has exactly the traced structure.
 
@@ -358,10 +379,12 @@ class Tape:
                                     "(data-dependent Python control flow?): compile it again")
 
 
-def compile(output: Value, inputs: Iterable[Value] | None = None) -> Tape:
+def compile(output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> Tape:
     """Trace the graph that produced ``output`` into a ``Tape`` that replays it with NumPy.
 
     ``inputs``: if given, ``tape.backward()`` adds gradients only to these leaves (like PyTorch's
     ``backward(inputs=...)``), which saves a Python loop over constants and data leaves.
+    ``keep``: nodes whose values you want to ``tape.read()`` after each forward (a model's predictions, say); they
+    are kept out of fused sums and products.
     """
-    return Tape(output, inputs)
+    return Tape(output, inputs, keep)
