@@ -31,7 +31,7 @@ from __future__ import annotations
 import operator
 from typing import Iterable
 
-from .engine import Value, topological_order
+from .engine import Value
 from .ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -45,13 +45,35 @@ class GraphChangedError(ValueError):
 
 
 class _Traced:
-    """The graph as integer arrays: what ``_schedule`` groups and what ``Tape.check`` compares."""
+    """The graph as lists: nodes in topological order, op names, parents as node indices.
+
+    One iterative depth-first pass (parents in tuple order, as ``engine.topological_order`` goes) that numbers the
+    nodes as it emits them, so no second pass over the graph is needed to index them.
+    """
 
     def __init__(self, output: Value) -> None:
-        self.nodes = topological_order(output)
-        index = {id(node): i for i, node in enumerate(self.nodes)}
-        self.ops = [node._op.name if node._op is not None else "" for node in self.nodes]
-        self.parents = [tuple(index[id(p)] for p in node._prev) for node in self.nodes]
+        self.nodes: list[Value] = []
+        self.ops: list[str] = []
+        self.parents: list[tuple[int, ...]] = []
+        position: dict[int, int] = {}  # id -> index, only for membership and lookup; never iterated
+        opened: set[int] = set()
+        stack = [output]
+        while stack:
+            node = stack[-1]
+            key = id(node)
+            if key in opened:  # its parents are done (or it is a copy of a node already emitted)
+                stack.pop()
+                if key not in position:
+                    position[key] = len(self.nodes)
+                    self.nodes.append(node)
+                    self.ops.append(node._op.name if node._op is not None else "")
+                    self.parents.append(tuple([position[id(p)] for p in node._prev]))
+                continue
+            opened.add(key)
+            for parent in reversed(node._prev):
+                if id(parent) not in opened:
+                    stack.append(parent)
+        self.position = position
 
     def signature(self) -> tuple:
         return (len(self.nodes), tuple(self.ops), tuple(self.parents))
@@ -227,6 +249,24 @@ def _signs(np, signs):
     return None if signs.size == 0 or bool(np.all(signs == 1.0)) else signs
 
 
+def _distinct_rows(np, matrix):
+    """The distinct rows of an integer matrix, ordered by their first entry, and each row's index among them.
+
+    Rows are compared as raw bytes (much faster than ``np.unique(axis=0)`` on wide rows); ordering them by their
+    first slot makes the order follow the slots, which is what lets a layer's weights be read as one slice.
+    """
+    n = matrix.shape[0]
+    if n == 1:
+        return matrix, np.zeros(1, dtype=np.intp)
+    rows_as_bytes = np.ascontiguousarray(matrix).view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1])))
+    _, first, which = np.unique(rows_as_bytes.ravel(), return_index=True, return_inverse=True)
+    rows = matrix[first]
+    order = np.lexsort((first, rows[:, 0]))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rows[order], rank[which.ravel()]
+
+
 def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot: int):
     """Build a SumKernel for a group of sums of one shape, as a matrix product when the products allow it."""
     n = len(members)
@@ -241,8 +281,8 @@ def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot:
     if left.shape[1] and np.all(prod_sign == 1.0):
         # Products that pair every distinct left row with every distinct right row exactly once are a layer
         # applied to a batch: out[i, j] = right_rows[i] . left_rows[j], one matrix product.
-        left_rows, which_left = np.unique(left, axis=0, return_inverse=True)
-        right_rows, which_right = np.unique(right, axis=0, return_inverse=True)
+        left_rows, which_left = _distinct_rows(np, left)
+        right_rows, which_right = _distinct_rows(np, right)
         a, b = len(left_rows), len(right_rows)
         cell = which_right.ravel() * a + which_left.ravel()
         if a * b == n and np.unique(cell).size == n:
@@ -284,7 +324,7 @@ class Tape:
         self._root_links = (output._prev, output._op)
         traced = _Traced(output)
         self._signature = traced.signature()
-        self._index = {id(node): i for i, node in enumerate(traced.nodes)}
+        self._index = traced.position
         kept = set()
         for node in keep:
             if not isinstance(node, Value) or id(node) not in self._index:
