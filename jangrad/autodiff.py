@@ -117,10 +117,10 @@ def _first_local_disagreement(f: Callable, args: list[float], eps: float, atol: 
     if not isinstance(out, Value):
         return "no graph to walk"
     for node in topological_order(out):
-        if not node._prev:
+        if not node.parents:
             continue
         op = node._op
-        operands = [p.data for p in node._prev]
+        operands = [p.data for p in node.parents]
         variables = range(1 if op.constant_operand else op.arity)
 
         def local(xs: list[float], op=op) -> float:

@@ -7,8 +7,8 @@ switches that change how graphs are recorded: ``no_grad`` and ``detect_anomaly``
 
 Design notes, for the reader:
 
-* A node holds its parents in a tuple and its op by reference; no closure refers back to the node, so a graph
-  has no reference cycles and is freed by reference counting the moment it is dropped.
+* A node holds its (at most two) operands and its op by reference; no closure refers back to the node, so a
+  graph has no reference cycles and is freed by reference counting the moment it is dropped.
 * ``backward()`` computes a fresh gradient for every node on each call. Non-leaf nodes get that gradient
   (recomputed, never doubled by a second call); leaves add it to what they had, as in PyTorch, so summing
   per-sample backward passes is right. ``zero_grad()`` clears them.
@@ -22,6 +22,7 @@ import numbers
 import operator
 import os
 import sys
+import threading
 from typing import Callable, Iterator, Union
 
 from .ops import FLOAT_MATH, OPS, FloatMath, Op
@@ -46,11 +47,18 @@ class AnomalyError(ArithmeticError):
     """Raised inside ``detect_anomaly()`` by the first op whose output or gradient is nan or infinite."""
 
 
-class _State:
-    """The engine's switches. One module-level instance; read on every op, so kept to two plain attributes."""
+class _State(threading.local):
+    """The engine's switches, per thread as in PyTorch (a server may train in one thread and evaluate under
+    ``no_grad`` in another). Every op reads ``unusual`` alone, so the common case costs one attribute look-up."""
 
     grad_enabled: bool = True
     anomaly_sites: dict[int, tuple["Value", str]] | None = None
+    unusual: bool = False  # True while no_grad or detect_anomaly is in force on this thread
+
+    def set(self, grad_enabled: bool, anomaly_sites: dict | None) -> None:
+        self.grad_enabled = grad_enabled
+        self.anomaly_sites = anomaly_sites
+        self.unusual = not grad_enabled or anomaly_sites is not None
 
 
 _state = _State()
@@ -76,9 +84,12 @@ class Value:
     >>> e.backward()
     >>> a.grad, b.grad
     (7.0, 2.0)
+
+    ``<``, ``<=``, ``>``, ``>=`` compare ``data``; ``==`` is identity (as for any object), so Values can be dict
+    keys and ``v in nodes`` means "this very node". Compare ``a.data == b.data`` for numbers.
     """
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op")
+    __slots__ = ("data", "grad", "label", "_x", "_y", "_op")
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators instead of wrapping us in arrays
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -87,7 +98,8 @@ class Value:
         self.data: float = _as_float(data)
         self.grad: float | Value = 0.0
         self.label: str = label
-        self._prev: tuple[Value, ...] = ()
+        self._x: Value | None = None  # first operand of the op that made this node (None for a leaf)
+        self._y: Value | None = None  # second operand, for binary ops
         self._op: Op | None = None
 
     # ---- what the node is -------------------------------------------------------------------------------------
@@ -99,11 +111,16 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The operands of the op that produced this node, in order (empty for a leaf)."""
-        return self._prev
+        x = self._x
+        if x is None:
+            return ()
+        return (x,) if self._y is None else (x, self._y)
+
+    _prev = parents  # micrograd's name for the same thing
 
     @property
     def is_leaf(self) -> bool:
-        return not self._prev
+        return self._x is None
 
     def item(self) -> float:
         return self.data
@@ -117,76 +134,75 @@ class Value:
 
     # ---- arithmetic: each line names its op; the maths lives in ops.OPS ----------------------------------------
     def __add__(self, other: Value | Number) -> Value:
-        return apply_op("add", self, other)
+        return _binary("add", self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return apply_op("add", other, self)
+        return _binary("add", other, self)
 
     def __sub__(self, other: Value | Number) -> Value:
-        return apply_op("sub", self, other)
+        return _binary("sub", self, other)
 
     def __rsub__(self, other: Number) -> Value:
-        return apply_op("sub", other, self)
+        return _binary("sub", other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        return apply_op("mul", self, other)
+        return _binary("mul", self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return apply_op("mul", other, self)
+        return _binary("mul", other, self)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        return apply_op("div", self, other)
+        return _binary("div", self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
-        return apply_op("div", other, self)
+        return _binary("div", other, self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
         # A plain-number exponent is a constant (powc): no gradient flows to it, so no log of a negative base.
         if isinstance(exponent, Value):
-            return apply_op("pow", self, exponent)
-        return apply_op("powc", self, exponent)
+            return _binary("pow", self, exponent)
+        return _binary("powc", self, exponent)
 
     def __rpow__(self, base: Number) -> Value:
-        return apply_op("pow", base, self)
+        return _binary("pow", base, self)
 
     def __neg__(self) -> Value:
-        return apply_op("neg", self)
+        return _unary("neg", self)
 
     def __abs__(self) -> Value:
-        return apply_op("abs", self)
+        return _unary("abs", self)
 
     def __pos__(self) -> Value:
         return self
 
     def exp(self) -> Value:
-        return apply_op("exp", self)
+        return _unary("exp", self)
 
     def log(self) -> Value:
-        return apply_op("log", self)
+        return _unary("log", self)
 
     def sqrt(self) -> Value:
-        return apply_op("sqrt", self)
+        return _unary("sqrt", self)
 
     def tanh(self) -> Value:
-        return apply_op("tanh", self)
+        return _unary("tanh", self)
 
     def sigmoid(self) -> Value:
-        return apply_op("sigmoid", self)
+        return _unary("sigmoid", self)
 
     def relu(self) -> Value:
-        return apply_op("relu", self)
+        return _unary("relu", self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        return apply_op("leaky_relu", self, slope)
+        return _binary("leaky_relu", self, slope)
 
     def erf(self) -> Value:
-        return apply_op("erf", self)
+        return _unary("erf", self)
 
     def gelu(self) -> Value:
-        return apply_op("gelu", self)
+        return _unary("gelu", self)
 
-    # Comparisons read .data and give a bool, like PyTorch's scalar tensors. Equality stays identity, so
-    # Values can be dict keys and `in` tests mean "this very node".
+    # Comparisons read .data and give a bool, like PyTorch's scalar tensors (equality: see the class docstring).
     def __lt__(self, other: Value | Number) -> bool:
         return self.data < _data_of(other)
 
@@ -210,13 +226,18 @@ class Value:
         rules, and can be differentiated again.
         """
         seed = _as_float(gradient, "gradient")
-        order, grads = _backprop(self, seed, create_graph)
+        if create_graph:
+            order, grads = _backprop(self, seed, create_graph=True)
+            for node in order:
+                g = grads[id(node)]
+                node.grad = node.grad + g if node._x is None else g
+            return
+        order = topological_order(self)
         for node in order:
-            g = grads[id(node)]
-            if node._prev:
-                node.grad = g
-            else:
-                node.grad = node.grad + g
+            if node._x is not None:
+                node.grad = 0.0  # inner nodes start this call afresh; leaves keep what they had
+        self.grad = self.grad + seed if self._x is None else seed
+        _float_backward_into_grad(order)
 
     backtrack = backward  # the name the jangrad post uses
 
@@ -233,34 +254,58 @@ def _data_of(x: Value | Number) -> float:
 def _constant(x: object, op_name: str) -> Value:
     """Wrap a plain number met in an op as a leaf; refuse anything else with a message naming it."""
     if isinstance(x, numbers.Real):
-        leaf = Value.__new__(Value)
-        leaf.data = float(x)
-        leaf.grad = 0.0
-        leaf.label = ""
-        leaf._prev = ()
-        leaf._op = None
-        return leaf
+        return Value(x)
     raise TypeError(f"cannot use {x!r} of type {type(x).__name__} in '{op_name}': expected a Value or a real "
                     f"number")
 
 
-def apply_op(name: str, *operands: Value | Number) -> Value:
-    """Run the op ``OPS[name]`` on its operands and record the result as a new node (unless in ``no_grad``)."""
-    op = OPS[name]
-    operands = tuple(x if isinstance(x, Value) else _constant(x, name) for x in operands)
-    out = Value.__new__(Value)
-    out.data = op.forward(FLOAT_MATH, *[x.data for x in operands])
+def _record(data: float, op: Op, x: Value, y: Value | None) -> Value:
+    """Make the node for one op's result; in ``no_grad`` it is a leaf that remembers nothing.
+
+    The operands sit in two slots rather than a tuple: one object fewer per node for the allocator and for
+    Python's cyclic garbage collector to scan, which is most of what building a big graph costs.
+    """
+    out = _new_object(Value)
+    out.data = data
     out.grad = 0.0
     out.label = ""
-    if _state.grad_enabled:
-        out._prev = operands
-        out._op = op
-    else:
-        out._prev = ()
-        out._op = None
-    if _state.anomaly_sites is not None:
-        _check_forward(out, op, operands)
+    out._x = x
+    out._y = y
+    out._op = op
+    if _state.unusual:
+        if _state.anomaly_sites is not None:
+            _check_forward(out, op, (x,) if y is None else (x, y))
+        if not _state.grad_enabled:
+            out._x = out._y = out._op = None
     return out
+
+
+_new_object = object.__new__  # skips Value.__init__'s input checks: an op's result is already a float
+
+
+def _unary(name: str, a: Value) -> Value:
+    op = OPS[name]
+    return _record(op.forward(FLOAT_MATH, a.data), op, a, None)
+
+
+def _binary(name: str, a: Value | Number, b: Value | Number) -> Value:
+    if not isinstance(a, Value):
+        a = _constant(a, name)
+    if not isinstance(b, Value):
+        b = _constant(b, name)
+    op = OPS[name]
+    return _record(op.forward(FLOAT_MATH, a.data, b.data), op, a, b)
+
+
+def apply_op(name: str, *operands: Value | Number) -> Value:
+    """Run the op ``OPS[name]`` on its operands and record the result as a new node (unless in ``no_grad``)."""
+    arity = OPS[name].arity
+    if len(operands) != arity:
+        raise TypeError(f"op '{name}' takes {arity} operand(s), got {len(operands)}")
+    if arity == 1:
+        a = operands[0]
+        return _unary(name, a if isinstance(a, Value) else _constant(a, name))
+    return _binary(name, *operands)
 
 
 # ---- ordering ------------------------------------------------------------------------------------------------
@@ -269,56 +314,94 @@ def topological_order(root: Value) -> list[Value]:
 
     A real post-order, iterative so that a chain of a million nodes needs no recursion, and deterministic: it
     follows each node's parents in their tuple order, so the same program gives the same order in every run.
-    The visited record is keyed by ``id`` only for membership, never iterated.
+    The record of visited nodes is keyed by ``id`` and used only for look-ups, never iterated.
     """
     order: list[Value] = []
-    visited = {id(root)}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._prev))]
+    placed: dict[int, bool] = {}  # id -> False once its parents are pushed, True once it is in `order`
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent._prev)))
-                break
-        else:  # all parents are in order: the node can follow them
-            stack.pop()
+        node = stack.pop()
+        key = id(node)
+        state = placed.get(key)
+        if state:
+            continue  # reached again through another consumer
+        if state is not None or node._x is None:
+            # Second visit (or a leaf): everything pushed above it, its parents included, is placed by now.
+            placed[key] = True
             order.append(node)
+            continue
+        placed[key] = False
+        stack.append(node)  # come back to it after its parents
+        # Push the second operand first, so that the first one is placed first.
+        if node._y is not None and not placed.get(id(node._y)):
+            stack.append(node._y)
+        if not placed.get(id(node._x)):
+            stack.append(node._x)
     return order
 
 
 # ---- the reverse pass, shared by backward() and the functional API --------------------------------------------
-def _operand_inputs(node: Value, as_values: bool) -> list:
-    """What the rule is given as operands: floats, or (for create_graph) the Values themselves.
-
-    A constant operand (an exponent, a slope) is always a float, so that differentiating a rule again never
-    builds a graph through the constant.
-    """
-    if not as_values:
-        return [p.data for p in node._prev]
-    if node._op.constant_operand:
-        return [node._prev[0], node._prev[1].data]
-    return list(node._prev)
-
-
 def _backprop(root: Value, seed: float, create_graph: bool) -> tuple[list[Value], dict[int, object]]:
-    """Return the topological order of ``root``'s graph and a fresh ``{id(node): d root / d node}``."""
+    """Return the topological order of ``root``'s graph and a fresh ``{id(node): d root / d node}``.
+
+    Each node's rule turns its gradient into one contribution per operand; a node used by several consumers
+    sums theirs, and is only reached in reverse order after all of them.
+    """
     order = topological_order(root)
-    m = VALUE_MATH if create_graph else FLOAT_MATH
     grads: dict[int, object] = {id(root): seed}
     checking = _state.anomaly_sites is not None
+    if create_graph:
+        rule_inputs, m = _value_inputs, VALUE_MATH
+    else:
+        rule_inputs, m = _float_inputs, FLOAT_MATH
     for node in reversed(order):
-        if not node._prev:
+        if node._x is None:
             continue
         g = grads[id(node)]
-        out = node if create_graph else node.data
-        contributions = node._op.backward(m, g, out, *_operand_inputs(node, create_graph))
+        contributions = node._op.backward(m, g, *rule_inputs(node))
         if checking:
             _check_backward(node, g, contributions)
-        for parent, c in zip(node._prev, contributions):
+        for parent, c in zip(node.parents, contributions):
             key = id(parent)
             grads[key] = grads[key] + c if key in grads else c
     return order, grads
+
+
+def _float_backward_into_grad(order: list[Value]) -> None:
+    """The first-order pass on floats, the hot path of training: the same rules as ``_backprop``, written out for
+    one and two operands and accumulating straight into ``.grad`` (no dictionary, no per-node tuple of inputs)."""
+    m = FLOAT_MATH
+    checking = _state.anomaly_sites is not None
+    for node in reversed(order):
+        x = node._x
+        if x is None:
+            continue
+        g = node.grad
+        y = node._y
+        if y is None:
+            contributions = node._op.backward(m, g, node.data, x.data)
+            x.grad += contributions[0]
+        else:
+            contributions = node._op.backward(m, g, node.data, x.data, y.data)
+            x.grad += contributions[0]
+            y.grad += contributions[1]
+        if checking:
+            _check_backward(node, g, contributions)
+
+
+def _float_inputs(node: Value) -> tuple:
+    """A rule's ``out`` and operands as floats (for the functional first-order pass)."""
+    if node._y is None:
+        return node.data, node._x.data
+    return node.data, node._x.data, node._y.data
+
+
+def _value_inputs(node: Value) -> tuple:
+    """A rule's ``out`` and operands as Values, so its result is a graph. A constant operand (an exponent, a
+    slope) stays a float, so that differentiating again never builds a graph through the constant."""
+    if node._y is None:
+        return node, node._x
+    return node, node._x, (node._y.data if node._op.constant_operand else node._y)
 
 
 def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
@@ -335,25 +418,25 @@ class _ValueMath(FloatMath):
     """The maths namespace that runs rules on Values, so that a gradient is itself a differentiable graph."""
 
     @staticmethod
-    def _unary(name: str, float_fn: Callable[[float], float]) -> Callable:
+    def _lift(name: str, float_fn: Callable[[float], float]) -> Callable:
         def fn(a):
-            return apply_op(name, a) if isinstance(a, Value) else float_fn(a)
+            return _unary(name, a) if isinstance(a, Value) else float_fn(a)
         return staticmethod(fn)
 
     div = staticmethod(lambda a, b: operator.truediv(a, b) if isinstance(a, Value) or isinstance(b, Value)
                        else FloatMath.div(a, b))
     pow = staticmethod(lambda a, b: a ** b if isinstance(a, Value) or isinstance(b, Value) else FloatMath.pow(a, b))
-    exp = _unary("exp", FloatMath.exp)
-    log = _unary("log", FloatMath.log)
-    sqrt = _unary("sqrt", FloatMath.sqrt)
-    tanh = _unary("tanh", FloatMath.tanh)
-    erf = _unary("erf", FloatMath.erf)
-    sigmoid = _unary("sigmoid", FloatMath.sigmoid)
-    relu = _unary("relu", FloatMath.relu)
+    exp = _lift("exp", FloatMath.exp)
+    log = _lift("log", FloatMath.log)
+    sqrt = _lift("sqrt", FloatMath.sqrt)
+    tanh = _lift("tanh", FloatMath.tanh)
+    erf = _lift("erf", FloatMath.erf)
+    sigmoid = _lift("sigmoid", FloatMath.sigmoid)
+    relu = _lift("relu", FloatMath.relu)
     # step and sign are piecewise constant: their derivative is 0, so a float read off .data is exact.
     step = staticmethod(lambda a: FloatMath.step(_data_of(a)))
     sign = staticmethod(lambda a: FloatMath.sign(_data_of(a)))
-    leaky_relu = staticmethod(lambda a, slope: apply_op("leaky_relu", a, slope) if isinstance(a, Value)
+    leaky_relu = staticmethod(lambda a, slope: _binary("leaky_relu", a, slope) if isinstance(a, Value)
                               else FloatMath.leaky_relu(a, slope))
 
 
@@ -364,7 +447,8 @@ VALUE_MATH = _ValueMath()
 class no_grad(contextlib.ContextDecorator):
     """Ops inside record no graph: their results are leaves. For evaluation and parameter updates.
 
-    Use as ``with jangrad.no_grad():`` or as a decorator ``@jangrad.no_grad()``. The switch is process-wide.
+    Use as ``with jangrad.no_grad():`` or as a decorator ``@jangrad.no_grad()``. Like PyTorch's, the switch
+    belongs to the thread that sets it.
     """
 
     def __init__(self, enabled: bool = False) -> None:
@@ -373,11 +457,11 @@ class no_grad(contextlib.ContextDecorator):
 
     def __enter__(self) -> no_grad:
         self._saved.append(_state.grad_enabled)
-        _state.grad_enabled = self._enabled
+        _state.set(self._enabled, _state.anomaly_sites)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._saved.pop()
+        _state.set(self._saved.pop(), _state.anomaly_sites)
 
 
 def enable_grad() -> no_grad:
@@ -397,11 +481,11 @@ def detect_anomaly() -> Iterator[None]:
     created inside the block carry that record; outside the block nothing is recorded and nothing is checked.
     """
     outer = _state.anomaly_sites
-    _state.anomaly_sites = {} if outer is None else outer
+    _state.set(_state.grad_enabled, {} if outer is None else outer)
     try:
         yield
     finally:
-        _state.anomaly_sites = outer
+        _state.set(_state.grad_enabled, outer)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -433,7 +517,7 @@ def _check_forward(out: Value, op: Op, operands: tuple[Value, ...]) -> None:
 def _check_backward(node: Value, g: object, contributions: tuple) -> None:
     for index, c in enumerate(contributions):
         if not _is_finite(c):
-            values = ", ".join(repr(x.data) for x in node._prev)
+            values = ", ".join(repr(x.data) for x in node.parents)
             entry = _state.anomaly_sites.get(id(node))
             site = entry[1] if entry is not None and entry[0] is node else "(created outside detect_anomaly)"
             raise AnomalyError(
