@@ -31,7 +31,7 @@ from __future__ import annotations
 import operator
 from typing import Iterable
 
-from .engine import Value
+from .engine import Value, topological_order
 from .ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -45,34 +45,13 @@ class GraphChangedError(ValueError):
 
 
 class _Traced:
-    """The graph as lists: nodes in topological order, op names, parents as node indices.
-
-    One iterative depth-first pass (parents in tuple order, as ``engine.topological_order`` goes) that numbers the
-    nodes as it emits them, so no second pass over the graph is needed to index them.
-    """
+    """The graph as lists: nodes in topological order (``engine.topological_order``), op names, parent indices."""
 
     def __init__(self, output: Value) -> None:
-        self.nodes: list[Value] = []
-        self.ops: list[str] = []
-        self.parents: list[tuple[int, ...]] = []
-        position: dict[int, int] = {}  # id -> index, only for membership and lookup; never iterated
-        opened: set[int] = set()
-        stack = [output]
-        while stack:
-            node = stack[-1]
-            key = id(node)
-            if key in opened:  # its parents are done (or it is a copy of a node already emitted)
-                stack.pop()
-                if key not in position:
-                    position[key] = len(self.nodes)
-                    self.nodes.append(node)
-                    self.ops.append(node._op.name if node._op is not None else "")
-                    self.parents.append(tuple([position[id(p)] for p in node._prev]))
-                continue
-            opened.add(key)
-            for parent in reversed(node._prev):
-                if id(parent) not in opened:
-                    stack.append(parent)
+        self.nodes = topological_order(output)
+        position = {id(node): i for i, node in enumerate(self.nodes)}  # for look-ups only, never iterated
+        self.ops = [node.op for node in self.nodes]
+        self.parents = [tuple([position[id(p)] for p in node.parents]) for node in self.nodes]
         self.position = position
 
     def signature(self) -> tuple:
@@ -321,7 +300,7 @@ class Tape:
         self._np = np
         self._math = NUMPY_MATH
         self.output = output
-        self._root_links = (output._prev, output._op)
+        self._root_links = (output.parents, output._op)
         traced = _Traced(output)
         self._signature = traced.signature()
         self._index = traced.position
@@ -363,7 +342,9 @@ class Tape:
     def forward(self) -> float:
         """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data)."""
         np = self._np
-        if self.output._prev is not self._root_links[0] or self.output._op is not self._root_links[1]:
+        parents, op = self._root_links
+        now = self.output.parents
+        if op is not self.output._op or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
             raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
         vals = self._vals
         try:
