@@ -235,13 +235,16 @@ def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> t
             values.append(v)
         X.append(values)
         raw_y.append(row[t].strip())
-    if all(_is_number(v) and math.isfinite(float(v)) for v in raw_y):
-        y: list = [float(v) for v in raw_y]
-    else:
-        classes = sorted(set(raw_y))
-        index = {name: k for k, name in enumerate(classes)}
-        y = [index[v] for v in raw_y]
-    return X, y
+    numeric = [_is_number(v) and math.isfinite(float(v)) for v in raw_y]
+    if all(numeric):
+        return X, [float(v) for v in raw_y]
+    if any(numeric):  # a mix of numbers and names is a damaged column, not a set of class names
+        bad = numeric.index(False) if numeric[0] else numeric.index(True)
+        raise CSVError(f"{path}: line {body[bad][0]}, column {t + 1} ({names[t]!r}): the target {raw_y[bad]!r} "
+                       f"does not fit the column (its first value is {raw_y[0]!r}): mixed numbers and names")
+    classes = sorted(set(raw_y))
+    index = {name: k for k, name in enumerate(classes)}
+    return X, [index[v] for v in raw_y]
 
 
 # ---- splitting and scaling ------------------------------------------------------------------------------------------

@@ -147,8 +147,7 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]], classes: Sequence[i
             raise TypeError(f"cross_entropy: logits {i} must be a list of at least 2 Values (one per class), "
                             f"got {zs!r}")
         zs = [_scalar(z, i, "cross_entropy") for z in zs]
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral) and not (
-                isinstance(c, numbers.Real) and float(c).is_integer()):
+        if isinstance(c, bool) or not isinstance(c, numbers.Real) or not float(c).is_integer():
             raise TypeError(f"cross_entropy: class {i} must be a class index (int), got {c!r}")
         c = int(c)
         if not 0 <= c < len(zs):

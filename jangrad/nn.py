@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Mapping, Sequence, Union
 
 from .engine import Value
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "load", "ACTIVATIONS", "INITS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "load", "iter_neurons", "ACTIVATIONS", "INITS"]
 
 Number = Union[int, float]
 

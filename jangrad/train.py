@@ -63,12 +63,14 @@ class History:
         accuracy = f", accuracy {self.accuracy[-1]:.3f}" if self.accuracy else ""
         return f"History({len(self)} steps, final loss {self.loss[-1]:.6g}{accuracy}, {self.seconds:.2f} s)"
 
+    @property
+    def metrics(self) -> dict[str, list[float]]:
+        """The metric series recorded besides the loss, by name (``{"accuracy": [...]}`` or ``{}``)."""
+        return {"accuracy": self.accuracy} if self.accuracy else {}
+
     def columns(self) -> dict[str, list]:
         """The recorded series by name (only the ones that were recorded)."""
-        columns = {"step": self.step, "loss": self.loss, "lr": self.lr}
-        if self.accuracy:
-            columns["accuracy"] = self.accuracy
-        return columns
+        return {"step": self.step, "loss": self.loss, "lr": self.lr, **self.metrics}
 
     def to_csv(self, path: str) -> None:
         """One row per step: step, loss, lr[, accuracy]. Written atomically (temporary file, then renamed)."""
@@ -154,7 +156,7 @@ def _accuracy(rule: Callable, predictions: list, targets: Sequence) -> float:
     return sum(1 for p, t in zip(predictions, targets) if rule(p, t)) / len(targets)
 
 
-# ---- argument checks --------------------------------------------------------------------------------------------------
+# ---- argument checks ----------------------------------------------------------------------------------------------
 def _positive_int_or_none(value: object, name: str) -> int | None:
     if value is None:
         return None

@@ -203,7 +203,7 @@ def test_bad_neuron_and_layer_arguments():
         nn.Neuron(None)
 
 
-# ---- the lecture's runs (acceptance) ----------------------------------------------------------------------------------
+# ---- the lecture's runs (acceptance) ---------------------------------------------------------------------------------
 def test_seed4_lecture_recipe_reaches_small_loss():
     X, y = data.seed4()
     model = nn.MLP(3, [4, 4, 1], seed=0)

@@ -137,7 +137,7 @@ def test_lr_set_to_garbage_is_caught_at_step():
         opt.step()
 
 
-# ---- schedules --------------------------------------------------------------------------------------------------------
+# ---- schedules -------------------------------------------------------------------------------------------------------
 def test_linear_schedule_is_micrograds():
     schedule = LinearSchedule(1.0, 0.1, 100)
     assert [schedule(k) for k in range(100)] == pytest.approx([1.0 - 0.9 * k / 100 for k in range(100)])
