@@ -12,6 +12,8 @@ How the graph becomes a tape:
    of ``*`` become n-ary products. A sum over 100 samples is one level, not 100.
 3. Every remaining node gets a depth (1 + its deepest operand); nodes of one depth and one kind form a group, run
    by one kernel. Each group's outputs get consecutive slots in one flat array, so most operand reads are slices.
+   A group of sums whose products pair every row of weights with every row of inputs (a layer applied to a
+   batch) runs as one matrix product.
 4. Index arrays for reading operands and for adding gradients are built here, once.
 
 What a tape assumes, and what it checks:
@@ -20,10 +22,16 @@ What a tape assumes, and what it checks:
   ``max()`` over Values, a loop whose length depends on data are all frozen as they were at trace time (ops that
   branch inside, such as ``relu`` or ``abs``, are fine: the branch is re-taken on every replay).
 * It re-reads every leaf's ``.data`` on each ``forward()`` (inputs and parameters alike) and writes the result to
-  ``output.data``. Intermediate nodes keep the ``.data`` and ``.grad`` they had: only leaves get gradients.
+  ``output.data``. Intermediate nodes keep the ``.data`` and ``.grad`` they had: only leaves get gradients (all
+  leaves, or the ``inputs`` given to ``compile``); ``keep=`` nodes can be read back with ``tape.read``.
+* A plain number written into the expression (``1 - y * s`` with ``y`` a float) became a hidden constant leaf at
+  trace time: to change it between replays, make it a Value leaf you hold and assign its ``.data``.
 * ``check(new_output)`` compares a freshly built graph with the traced one (op by op, operand by operand) and
   raises ``GraphChangedError`` if the structure differs; it costs one traversal, so call it when in doubt, not
   every step. ``forward()`` itself only checks, in O(1), that the output node was not rewired.
+
+(``jangrad.compile`` is this module's function; import the module's other names with ``from jangrad.compile
+import Tape, GraphChangedError``.)
 """
 
 from __future__ import annotations
