@@ -112,12 +112,18 @@ def targets(results: dict) -> list[str]:
         for name, value, ok in checks]
 
 
+def accuracy(result: dict) -> str:
+    if "test_accuracy" not in result:
+        return "n/a"
+    return f"{result['test_accuracy']:.1%}" + (f" (after {result['epochs']} epoch)" if result.get("note") else "")
+
+
 def digits_table(rows: dict) -> list[str]:
     lines = ["| W5 digits | " + " | ".join(HEADERS) + " |", "|---" * 5 + "|"]
     for size, row in rows.items():
-        lines.append(f"| {size}: training time | " + " | ".join(cell(row[e]) for e in ENGINES) + " |")
-        lines.append(f"| {size}: test accuracy | " + " | ".join(
-            f"{row[e]['test_accuracy']:.1%}" if "test_accuracy" in row[e] else "n/a" for e in ENGINES) + " |")
+        lines.append(f"| {size}: training time | " + " | ".join(
+            cell(row[e]) + (" (scaled from 1 epoch)" if row[e].get("note") else "") for e in ENGINES) + " |")
+        lines.append(f"| {size}: test accuracy | " + " | ".join(accuracy(row[e]) for e in ENGINES) + " |")
     return lines
 
 
