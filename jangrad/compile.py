@@ -62,8 +62,9 @@ class _Traced:
         self.parents = [tuple([position[id(p)] for p in node.parents]) for node in self.nodes]
         self.position = position
 
-    def signature(self) -> tuple:
-        return (len(self.nodes), tuple(self.ops), tuple(self.parents))
+    def signature(self) -> tuple[int, int]:
+        """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
+        return (len(self.nodes), hash((tuple(self.ops), tuple(self.parents))))
 
 
 def _fuse(traced: _Traced, keep: set[int]) -> list:
@@ -325,7 +326,8 @@ class Tape:
         self._targets = self._grad_targets(inputs)
         self._ran_forward = False
 
-    def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], list[int]]:
+    def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], slice | object]:
+        """The leaves that backward() writes to, and their slots (a slice, or an index array)."""
         if inputs is None:
             return self.leaves, slice(0, len(self.leaves))
         position = {id(leaf): k for k, leaf in enumerate(self.leaves)}
@@ -358,8 +360,9 @@ class Tape:
         try:
             vals[:len(self.leaves)] = np.fromiter(map(_read_data, self.leaves), np.float64, len(self.leaves))
         except (TypeError, ValueError) as error:
-            bad = next(leaf for leaf in self.leaves if not isinstance(leaf.data, (int, float)))
-            raise TypeError(f"a leaf's .data must be a real number, got {bad.data!r} (leaf {bad!r})") from error
+            bad = next((leaf for leaf in self.leaves if not isinstance(leaf.data, (int, float))), None)
+            shown = f"got {bad.data!r} of type {type(bad.data).__name__}" if bad is not None else str(error)
+            raise TypeError(f"every leaf's .data must be a real number: {shown}") from error
         with np.errstate(all="ignore"):
             for kernel in self._kernels:
                 kernel.forward(vals, self._math)
