@@ -173,7 +173,9 @@ def test_a_long_sum_is_one_level_not_a_ladder():
     assert ws[10].grad == pytest.approx(10.0, rel=REL)
 
 
-def test_a_layer_over_a_batch_matches_eager():
+@pytest.mark.parametrize("form", ["bias", "minus_bias", "per_sample_term"])
+def test_a_layer_over_a_batch_matches_eager(form):
+    """Runs as a matrix product; plain terms as a broadcast bias, a signed bias, or terms that vary per sample."""
     rng = random.Random(0)
     weights = [[Value(rng.uniform(-1, 1)) for _ in range(5)] for _ in range(4)]
     biases = [Value(rng.uniform(-1, 1)) for _ in range(4)]
@@ -182,11 +184,18 @@ def test_a_layer_over_a_batch_matches_eager():
     def loss():
         total = 0.0
         for x in batch:
-            hidden = [sum((w * xi for w, xi in zip(row, x)), b).tanh() for row, b in zip(weights, biases)]
+            if form == "bias":
+                hidden = [sum((w * xi for w, xi in zip(row, x)), b).tanh() for row, b in zip(weights, biases)]
+            elif form == "minus_bias":
+                hidden = [(sum(w * xi for w, xi in zip(row, x)) - b).tanh() for row, b in zip(weights, biases)]
+            else:
+                hidden = [(sum(w * xi for w, xi in zip(row, x)) + x[0] - b).tanh() for row, b in zip(weights, biases)]
             total = total + sum(h * h for h in hidden)
         return total
 
     out = loss()
+    tape = jangrad.compile(out)
+    assert any(getattr(kernel, "grid", None) == (7, 4) for kernel in tape._kernels)  # one matrix product
     params = [w for row in weights for w in row] + biases + [x for row in batch for x in row]
     out.backward()
     eager = [p.grad for p in params]
