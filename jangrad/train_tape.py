@@ -41,14 +41,13 @@ def compiled_step(model, loss_fn: Callable, l2: float, params: list[Value]) -> C
         return None
     if not isinstance(model, Module) or loss_fn not in _TARGET_LEAVES:
         return None
-    return CompiledStep(model, loss_fn, l2, params)
+    return CompiledStep()
 
 
 class _BatchTape:
     """The tape for one batch size: its input leaves, target leaves and the prediction nodes it reads back."""
 
-    def __init__(self, model, loss_fn: Callable, l2: float, params: list[Value], X_batch: Sequence,
-                 y_batch: Sequence) -> None:
+    def __init__(self, model, loss_fn: Callable, l2: float, params: list[Value], X_batch: Sequence) -> None:
         self.x_leaves = [[Value(0.0) for _ in row] for row in X_batch]
         predictions = [model(x) for x in self.x_leaves]
         self.outputs = [p if isinstance(p, list) else [p] for p in predictions]
@@ -83,14 +82,14 @@ class _BatchTape:
 class CompiledStep:
     """Called like ``train._loss_and_backward``: computes one batch's loss, backpropagates, returns predictions."""
 
-    def __init__(self, model, loss_fn: Callable, l2: float, params: list[Value]) -> None:
-        self.tapes: dict[int, _BatchTape] = {}
+    def __init__(self) -> None:
+        self.tapes: dict[int, _BatchTape] = {}  # batch size -> its tape
 
     def __call__(self, model, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable, l2: float,
                  params: list[Value]) -> tuple[float, list]:
         batch_tape = self.tapes.get(len(X_batch))
         if batch_tape is None:
-            batch_tape = _BatchTape(model, loss_fn, l2, params, X_batch, y_batch)
+            batch_tape = _BatchTape(model, loss_fn, l2, params, X_batch)
             self.tapes[len(X_batch)] = batch_tape
         return batch_tape.run(X_batch, y_batch, loss_fn)
 
