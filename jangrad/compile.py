@@ -337,7 +337,7 @@ class Tape:
                 raise TypeError(f"inputs must be Values, got {x!r} of type {type(x).__name__}")
             if id(x) in position:  # an input the output does not depend on keeps its .grad, as in PyTorch
                 chosen.append(x)
-                slots.append(position[id(x)])
+                slots.append(position.pop(id(x)))  # popped: a leaf listed twice still gets its gradient once
         return chosen, self._np.array(slots, dtype=self._np.intp)
 
     @property

@@ -254,7 +254,7 @@ def test_backward_seed_and_inputs_restrict_which_leaves_get_grads():
     c = Value(7.0)  # not in the graph: ignored, its grad untouched
     out = (a * b).exp().log()
     b.grad = 0.25
-    tape = jangrad.compile(out, inputs=[a, c])
+    tape = jangrad.compile(out, inputs=[a, c, a])
     tape.backward(gradient=2.0)
     assert a.grad == pytest.approx(6.0, rel=REL)
     assert b.grad == 0.25 and c.grad == 0.0
