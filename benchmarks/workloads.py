@@ -57,10 +57,33 @@ def _sse_loss(model, inputs, targets):
     return sum((model(x) - t) ** 2 for x, t in zip(inputs, targets))
 
 
-def _mlp_workload(X, y, sizes, loss_fn, repeats: dict, torch_loss: str) -> dict:
+def timed_interleaved(steps: dict[str, tuple[Callable[[], object], int]], rounds: int) -> dict[str, float]:
+    """Per-call median times of several engines measured round by round, each round running every engine.
+
+    On a shared machine the load changes from second to second; interleaving makes every engine see the same
+    conditions, so the ratios between them hold even when the absolute times drift. ``steps`` maps an engine to
+    (step function, calls per round): fast engines make many calls per round, so each round times them well.
+    """
+    for step, calls in steps.values():  # warm-up
+        for _ in range(min(calls, 5)):
+            step()
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, (step, calls) in steps.items():
+            # Each block starts from a collected heap, so no engine pays for another's garbage (micrograd leaves
+            # reference cycles behind); within a block, later calls pay for earlier ones, as in a training loop.
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(calls):
+                step()
+            samples[name].append((time.perf_counter() - start) / calls)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def _mlp_workload(X, y, sizes, loss_fn, calls: dict, rounds: int, torch_loss: str) -> dict:
     import jangrad
 
-    results = {}
+    steps, results = {}, {}
     for engine, value_cls in _value_classes().items():
         model = MLP(value_cls, len(X[0]), sizes)
 
@@ -69,33 +92,39 @@ def _mlp_workload(X, y, sizes, loss_fn, repeats: dict, torch_loss: str) -> dict:
             loss = loss_fn(model, inputs, y)
             model.zero_grad()
             loss.backward()
-            return loss
 
-        results[engine] = _guard(lambda: {"seconds": timed(step, repeats[engine])})
+        steps[engine] = (step, calls[engine])
 
     model = MLP(jangrad.Value, len(X[0]), sizes)
     inputs = [[jangrad.Value(v) for v in row] for row in X]
     loss = loss_fn(model, inputs, y)
     start = time.perf_counter()
     tape = jangrad.compile(loss, inputs=model.parameters())
-    compile_seconds = time.perf_counter() - start
+    results["compiled"] = {"compile_seconds": time.perf_counter() - start, "nodes": tape.size,
+                           "kernels": tape.depth}
 
     def compiled_step():
         tape.forward()
         model.zero_grad()
         tape.backward()
 
-    results["compiled"] = {"seconds": timed(compiled_step, repeats["compiled"], warmup=5),
-                           "compile_seconds": compile_seconds, "nodes": tape.size, "kernels": tape.depth}
-    results["torch"] = _torch_mlp(X, y, sizes, torch_loss, repeats["torch"])
+    steps["compiled"] = (compiled_step, calls["compiled"])
+    torch_step = _torch_mlp(X, y, sizes, torch_loss)
+    if torch_step is None:
+        results["torch"] = {"error": "torch not installed"}
+    else:
+        steps["torch"] = (torch_step, calls["torch"])
+    for engine, seconds in timed_interleaved(steps, rounds).items():
+        results.setdefault(engine, {})["seconds"] = seconds
     return results
 
 
-def _torch_mlp(X, y, sizes, loss: str, repeats: int) -> dict:
+def _torch_mlp(X, y, sizes, loss: str) -> Callable[[], None] | None:
+    """The same step in PyTorch (batched tensors), or None without PyTorch."""
     try:
         import torch
     except ImportError:
-        return {"error": "torch not installed"}
+        return None
     torch.set_num_threads(1)
     generator = torch.Generator().manual_seed(0)
     dims = [len(X[0])] + list(sizes)
@@ -122,13 +151,13 @@ def _torch_mlp(X, y, sizes, loss: str, repeats: int) -> dict:
             total = torch.relu(1 - ys * scores).mean() + 1e-4 * sum((p * p).sum() for p in params)
         total.backward()
 
-    return {"seconds": timed(step, repeats, warmup=20)}
+    return step
 
 
 def w1(quick: bool) -> dict:
     """The lecture's 4-sample step: MLP(3, [4, 4, 1]) (ReLU hidden, linear output), sum of squared errors."""
-    repeats = {"micrograd": 200, "eager": 200, "compiled": 2000, "torch": 2000}
-    return _mlp_workload(W1_X, W1_Y, [4, 4, 1], _sse_loss, repeats, "sse")
+    calls = {"micrograd": 20, "eager": 20, "compiled": 100, "torch": 100}
+    return _mlp_workload(W1_X, W1_Y, [4, 4, 1], _sse_loss, calls, 10 if quick else 30, "sse")
 
 
 def w2(quick: bool) -> dict:
@@ -137,9 +166,8 @@ def w2(quick: bool) -> dict:
 
     X, y = make_moons(n_samples=100, noise=0.1, random_state=1)
     X, y = X.tolist(), (y * 2 - 1).astype(float).tolist()
-    repeats = {"micrograd": 2 if quick else 5, "eager": 3 if quick else 10, "compiled": 200 if quick else 1000,
-               "torch": 200 if quick else 1000}
-    return _mlp_workload(X, y, [16, 16, 1], hinge_l2_loss, repeats, "hinge")
+    calls = {"micrograd": 2, "eager": 2, "compiled": 100, "torch": 100}
+    return _mlp_workload(X, y, [16, 16, 1], hinge_l2_loss, calls, 2 if quick else 5, "hinge")
 
 
 # ---- W3: a long chain ----------------------------------------------------------------------------------------------
