@@ -37,3 +37,22 @@ __all__ = [
     "TrainingDiverged",
     "__version__",
 ]
+
+# The pictures load on first use, so `import jangrad` never pulls in graphviz or matplotlib.
+_VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain"}
+
+
+def __getattr__(name: str):
+    if name in _VIZ_EXPORTS:
+        import importlib
+
+        module = importlib.import_module(f".viz.{_VIZ_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    if name in ("viz", "expr", "cli"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'jangrad' has no attribute {name!r}")
+
+
+__all__ += list(_VIZ_EXPORTS)

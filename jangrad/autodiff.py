@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from typing import Callable, Sequence
 
-from .engine import VALUE_MATH, Value, apply_op, gradients, topological_order
+from .engine import VALUE_MATH, Value, apply_op, enable_grad, gradients, topological_order
 from .ops import FLOAT_MATH
 
-__all__ = ["grad", "value_and_grad", "gradcheck", "GradcheckError"]
+__all__ = ["grad", "value_and_grad", "gradcheck", "GradcheckError", "local_disagreement", "first_disagreeing_node"]
 
 
 class GradcheckError(AssertionError):
@@ -34,17 +35,26 @@ def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, .
     return tuple(n % nargs for n in nums)
 
 
+class _Nesting(threading.local):
+    depth = 0  # how many transforms are evaluating their function on this thread right now
+
+
+_nesting = _Nesting()
+
+
 def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """Return a function computing ``(f(*args), df/d args[argnums])``.
 
-    With plain numbers for the differentiated arguments the results are floats. If any of them is a Value, the
-    results are Values connected to the graph, so they can be differentiated again.
+    Called with plain numbers, at the top level, the results are floats. Called with any Value among its
+    arguments, or from inside another transform's function (``grad(grad(f))``, or a ``grad`` whose function
+    closes over an outer transform's Value), the results are Values connected to the graph, so that the outer
+    transform can differentiate them. Like ``torch.func.grad``, it differentiates even inside ``no_grad``.
     """
     many = not isinstance(argnums, int)
 
     def wrapped(*args):
         nums = _normalise_argnums(argnums, len(args))
-        connected = any(isinstance(args[n], Value) for n in nums)
+        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in args)
         args = list(args)
         for n in nums:
             if not isinstance(args[n], Value):
@@ -53,19 +63,23 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
                                     f"{type(args[n]).__name__}")
                 args[n] = Value(args[n])
         inputs = [args[n] for n in nums]
-        out = f(*args)
+        _nesting.depth += 1
+        try:
+            with enable_grad():
+                out = f(*args)
+                if isinstance(out, Value):
+                    grads = gradients(out, inputs, create_graph=connected)
+        finally:
+            _nesting.depth -= 1
         if isinstance(out, numbers.Real) and not isinstance(out, Value):
-            value, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
-        elif isinstance(out, Value):
-            value = out
-            grads = gradients(out, inputs, create_graph=connected)
-        else:
+            out, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
+        elif not isinstance(out, Value):
             raise TypeError(f"the function must return a scalar Value, got {out!r} of type {type(out).__name__}")
         if connected:
-            value = value if isinstance(value, Value) else Value(value)
+            value = out if isinstance(out, Value) else Value(out)
             grads = [g if isinstance(g, Value) else Value(g) for g in grads]
         else:
-            value = value.data if isinstance(value, Value) else value
+            value = out.data if isinstance(out, Value) else out
             grads = [g.data if isinstance(g, Value) else g for g in grads]
         return value, (tuple(grads) if many else grads[0])
 
@@ -109,47 +123,67 @@ def _central_difference(fn: Callable[[list[float]], float], args: list[float], i
     return (fn(up) - fn(down)) / (2.0 * eps)
 
 
-def _first_local_disagreement(f: Callable, args: list[float], eps: float, atol: float, rtol: float,
-                              order: int) -> str:
-    """Walk f's graph in creation order; describe the first node whose rule disagrees with its numeric slope."""
-    with_values = [Value(a) for a in args]
-    out = f(*with_values)
+def local_disagreement(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                       order: int = 1) -> str | None:
+    """How ``node``'s own local rule disagrees with its op's numeric slope at its operands, or None if it agrees.
+
+    This tests one op in isolation, so it points at a wrong rule in the op table rather than at the function as a
+    whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on).
+    """
+    op = node._op
+    if op is None:
+        return None
+    operands = [p.data for p in node.parents]
+    variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
+
+    def local(xs: list[float]) -> float:
+        return op.forward(FLOAT_MATH, *xs)
+
+    first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    for j in variables:
+        numeric = _central_difference(local, operands, j, eps)
+        if not _close(first[j], numeric, atol, rtol):
+            return (f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}, "
+                    f"its numeric slope is {numeric!r}")
+    if order < 2:
+        return None
+    for j in variables:
+        def local_derivative(xs: list[float], j: int = j) -> float:
+            return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+
+        def rule_on_values(*xs: Value, j: int = j) -> Value:
+            constant = [operands[1]] if op.constant_operand else []
+            result = apply_op(op.name, *xs, *constant)
+            return op.backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+
+        for k in variables:
+            numeric = _central_difference(local_derivative, operands, k, eps)
+            analytic = grad(rule_on_values, k)(*operands[: len(variables)])
+            if not _close(analytic, numeric, atol, rtol):
+                return (f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
+                        f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}")
+    return None
+
+
+def first_disagreeing_node(value: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                           order: int = 1) -> Value | None:
+    """The first node of ``value``'s graph (in topological order) whose local rule is wrong, or None."""
+    if not isinstance(value, Value):
+        raise TypeError(f"expected a Value, got {value!r} of type {type(value).__name__}")
+    for node in topological_order(value):
+        if node._op is not None and local_disagreement(node, eps, atol, rtol, order) is not None:
+            return node
+    return None
+
+
+def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, rtol: float, order: int) -> str:
+    out = f(*[Value(a) for a in args])
     if not isinstance(out, Value):
         return "no graph to walk"
-    for node in topological_order(out):
-        if not node.parents:
-            continue
-        op = node._op
-        operands = [p.data for p in node.parents]
-        variables = range(1 if op.constant_operand else op.arity)
-
-        def local(xs: list[float], op=op) -> float:
-            return op.forward(FLOAT_MATH, *xs)
-
-        first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
-        for j in variables:
-            numeric = _central_difference(local, operands, j, eps)
-            if not _close(first[j], numeric, atol, rtol):
-                return (f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}"
-                        f", its numeric slope is {numeric!r}")
-        if order >= 2:
-            for j in variables:
-                def local_derivative(xs: list[float], op=op, j=j) -> float:
-                    return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
-
-                def as_values(*xs: Value, op=op, j=j) -> Value:
-                    ins = list(xs) + ([operands[1]] if op.constant_operand else [])
-                    result = apply_op(op.name, *ins)
-                    rule_ins = [xs[0], operands[1]] if op.constant_operand else list(xs)
-                    return op.backward(VALUE_MATH, 1.0, result, *rule_ins)[j]
-
-                for k in variables:
-                    numeric = _central_difference(local_derivative, operands, k, eps)
-                    analytic = grad(as_values, k)(*operands[: len(variables)])
-                    if not _close(analytic, numeric, atol, rtol):
-                        return (f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
-                                f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}")
-    return "every op's local rule agrees with its numeric slope"
+    node = first_disagreeing_node(out, eps, atol, rtol, order)
+    if node is None:
+        return "every op's local rule agrees with its numeric slope"
+    return local_disagreement(node, eps, atol, rtol, order)
 
 
 def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -178,7 +212,7 @@ def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: fl
         for i in range(len(floats)):
             numeric = _central_difference(fn, floats, i, eps)
             if not _close(analytic[i], numeric, atol, rtol):
-                culprit = _first_local_disagreement(f, floats, eps, atol, rtol, order)
+                culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
                 raise GradcheckError(
                     f"{what}/dx{i} at inputs {tuple(floats)}: analytic {analytic[i]!r}, numeric {numeric!r} "
                     f"(eps={eps}); first disagreeing node: {culprit}")

@@ -52,13 +52,13 @@ class _State(threading.local):
     ``no_grad`` in another). Every op reads ``unusual`` alone, so the common case costs one attribute look-up."""
 
     grad_enabled: bool = True
-    anomaly_sites: dict[int, tuple["Value", str]] | None = None
+    anomaly: bool = False
     unusual: bool = False  # True while no_grad or detect_anomaly is in force on this thread
 
-    def set(self, grad_enabled: bool, anomaly_sites: dict | None) -> None:
+    def set(self, grad_enabled: bool, anomaly: bool) -> None:
         self.grad_enabled = grad_enabled
-        self.anomaly_sites = anomaly_sites
-        self.unusual = not grad_enabled or anomaly_sites is not None
+        self.anomaly = anomaly
+        self.unusual = not grad_enabled or anomaly
 
 
 _state = _State()
@@ -69,7 +69,11 @@ def _as_float(data: object, what: str = "data") -> float:
     if type(data) is float:
         return data
     if isinstance(data, numbers.Real):  # int, bool, Fraction and NumPy's integer and floating scalars
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            shown = repr(data) if len(repr(data)) <= 40 else repr(data)[:37] + "..."
+            raise OverflowError(f"{what} {shown} is too large for a float64") from None
     if isinstance(data, Value):
         raise TypeError(f"{what} must be a real number, got a Value ({data!r}); pass it directly or use .data")
     raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type "
@@ -227,10 +231,11 @@ class Value:
         """
         seed = _as_float(gradient, "gradient")
         if create_graph:
-            order, grads = _backprop(self, seed, create_graph=True)
-            for node in order:
-                g = grads[id(node)]
-                node.grad = node.grad + g if node._x is None else g
+            with enable_grad():  # a graph of the gradients was asked for, so record it even inside no_grad
+                order, grads = _backprop(self, seed, create_graph=True)
+                for node in order:
+                    g = grads[id(node)]
+                    node.grad = node.grad + g if node._x is None else g
             return
         order = topological_order(self)
         for node in order:
@@ -260,11 +265,13 @@ def _constant(x: object, op_name: str) -> Value:
 
 
 def _record(data: float, op: Op, x: Value, y: Value | None) -> Value:
-    """Make the node for one op's result; in ``no_grad`` it is a leaf that remembers nothing.
+    """Make the node for one op's result.
 
     The operands sit in two slots rather than a tuple: one object fewer per node for the allocator and for
     Python's cyclic garbage collector to scan, which is most of what building a big graph costs.
     """
+    if _state.unusual:
+        return _record_unusual(data, op, x, y)
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
@@ -272,11 +279,24 @@ def _record(data: float, op: Op, x: Value, y: Value | None) -> Value:
     out._x = x
     out._y = y
     out._op = op
-    if _state.unusual:
-        if _state.anomaly_sites is not None:
-            _check_forward(out, op, (x,) if y is None else (x, y))
-        if not _state.grad_enabled:
-            out._x = out._y = out._op = None
+    return out
+
+
+def _record_unusual(data: float, op: Op, x: Value, y: Value | None) -> Value:
+    """``_record`` under ``detect_anomaly`` (a node that knows where it was made, checked at once) or
+    ``no_grad`` (a leaf that remembers nothing)."""
+    out = _new_object(_TracedValue if _state.anomaly else Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._x = out._y = out._op = None
+    if _state.anomaly:
+        out.site = _user_site()
+        _check_forward(out, op, (x,) if y is None else (x, y))
+    if _state.grad_enabled:
+        out._x = x
+        out._y = y
+        out._op = op
     return out
 
 
@@ -349,11 +369,19 @@ def _backprop(root: Value, seed: float, create_graph: bool) -> tuple[list[Value]
     """
     order = topological_order(root)
     grads: dict[int, object] = {id(root): seed}
-    checking = _state.anomaly_sites is not None
     if create_graph:
         rule_inputs, m = _value_inputs, VALUE_MATH
     else:
         rule_inputs, m = _float_inputs, FLOAT_MATH
+    # create_graph asks for a graph of the gradients, so record one even inside no_grad (as PyTorch does).
+    with enable_grad() if create_graph else contextlib.nullcontext():
+        _accumulate(order, grads, rule_inputs, m)
+    return order, grads
+
+
+def _accumulate(order: list[Value], grads: dict[int, object], rule_inputs: Callable, m: object) -> None:
+    """Walk ``order`` backwards, turning each node's gradient into its operands' (into ``grads``)."""
+    checking = _state.anomaly
     for node in reversed(order):
         if node._x is None:
             continue
@@ -364,14 +392,13 @@ def _backprop(root: Value, seed: float, create_graph: bool) -> tuple[list[Value]
         for parent, c in zip(node.parents, contributions):
             key = id(parent)
             grads[key] = grads[key] + c if key in grads else c
-    return order, grads
 
 
 def _float_backward_into_grad(order: list[Value]) -> None:
     """The first-order pass on floats, the hot path of training: the same rules as ``_backprop``, written out for
     one and two operands and accumulating straight into ``.grad`` (no dictionary, no per-node tuple of inputs)."""
     m = FLOAT_MATH
-    checking = _state.anomaly_sites is not None
+    checking = _state.anomaly
     for node in reversed(order):
         x = node._x
         if x is None:
@@ -426,6 +453,13 @@ class _ValueMath(FloatMath):
     div = staticmethod(lambda a, b: operator.truediv(a, b) if isinstance(a, Value) or isinstance(b, Value)
                        else FloatMath.div(a, b))
     pow = staticmethod(lambda a, b: a ** b if isinstance(a, Value) or isinstance(b, Value) else FloatMath.pow(a, b))
+
+    @staticmethod
+    def power_rule(x, k):
+        if _data_of(k) == 0.0 and _data_of(x) == 0.0:
+            return 0.0  # as on floats: 0 * 0^-1 would be nan, but x^0 is constant, so its derivative is 0
+        return k * VALUE_MATH.pow(x, k - 1.0)
+
     exp = _lift("exp", FloatMath.exp)
     log = _lift("log", FloatMath.log)
     sqrt = _lift("sqrt", FloatMath.sqrt)
@@ -457,11 +491,11 @@ class no_grad(contextlib.ContextDecorator):
 
     def __enter__(self) -> no_grad:
         self._saved.append(_state.grad_enabled)
-        _state.set(self._enabled, _state.anomaly_sites)
+        _state.set(self._enabled, _state.anomaly)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.set(self._saved.pop(), _state.anomaly_sites)
+        _state.set(self._saved.pop(), _state.anomaly)
 
 
 def enable_grad() -> no_grad:
@@ -480,8 +514,8 @@ def detect_anomaly() -> Iterator[None]:
     The error names the op, its operand values and the file and line where the node was created. Only nodes
     created inside the block carry that record; outside the block nothing is recorded and nothing is checked.
     """
-    outer = _state.anomaly_sites
-    _state.set(_state.grad_enabled, {} if outer is None else outer)
+    outer = _state.anomaly
+    _state.set(_state.grad_enabled, True)
     try:
         yield
     finally:
@@ -495,7 +529,7 @@ def _user_site() -> str:
     """The file and line of the innermost caller outside jangrad's own package (or of jangrad, if none)."""
     frame = sys._getframe(1)
     first = frame
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep):
         frame = frame.f_back
     frame = frame or first
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
@@ -506,20 +540,24 @@ def _is_finite(x: object) -> bool:
     return not (math.isinf(value) or math.isnan(value))
 
 
-def _check_forward(out: Value, op: Op, operands: tuple[Value, ...]) -> None:
-    site = _user_site()
-    _state.anomaly_sites[id(out)] = (out, site)  # holding the node keeps its id from being reused
+class _TracedValue(Value):
+    """A node made inside ``detect_anomaly()``: it also remembers where it was created. Only such nodes pay
+    for that record; it lives and dies with the node."""
+
+    __slots__ = ("site",)
+
+
+def _check_forward(out: _TracedValue, op: Op, operands: tuple[Value, ...]) -> None:
     if not _is_finite(out.data):
         values = ", ".join(repr(x.data) for x in operands)
-        raise AnomalyError(f"'{op.name}' returned {out.data!r} from operand(s) ({values}); created at {site}")
+        raise AnomalyError(f"'{op.name}' returned {out.data!r} from operand(s) ({values}); created at {out.site}")
 
 
 def _check_backward(node: Value, g: object, contributions: tuple) -> None:
     for index, c in enumerate(contributions):
         if not _is_finite(c):
             values = ", ".join(repr(x.data) for x in node.parents)
-            entry = _state.anomaly_sites.get(id(node))
-            site = entry[1] if entry is not None and entry[0] is node else "(created outside detect_anomaly)"
+            site = getattr(node, "site", "(a line outside detect_anomaly)")
             raise AnomalyError(
                 f"backward of '{node._op.name}' gave gradient {_data_of(c)!r} for operand {index} "
                 f"(operands: {values}; incoming gradient {_data_of(g)!r}); created at {site}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 
+from .files import write_text
 from .nn import ACTIVATIONS, INITS, MLP, Module
 
 __all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSION"]
@@ -46,18 +46,7 @@ def save_model(model: Module, path: str) -> None:
     if not isinstance(model, MLP):
         raise TypeError(f"only an MLP can be saved to a file, not a {type(model).__name__}")
     text = json.dumps(_document(model), indent=1, allow_nan=False)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_text(path, text + "\n")
 
 
 class _Reader:

@@ -81,6 +81,12 @@ class FloatMath:
             return -math.inf if a < 0.0 and _is_odd_integer(b) else math.inf
 
     @staticmethod
+    def power_rule(x: float, k: float) -> float:
+        """k x^(k-1), the derivative of x^k; 0 at k = 0 even for x = 0, where 0 * 0^-1 would be nan (x^0 is
+        constant)."""
+        return 0.0 if k == 0.0 else k * FloatMath.pow(x, k - 1.0)
+
+    @staticmethod
     def exp(a: float) -> float:
         try:
             return math.exp(a)
@@ -164,11 +170,11 @@ _OP_LIST = [
        "d(x/y)/dx = 1/y and d(x/y)/dy = -x/y^2 = -out/y."),
     Op("pow", 2, "**",
        lambda m, x, y: m.pow(x, y),
-       lambda m, g, out, x, y: (g * y * m.pow(x, y - 1.0), g * out * m.log(x)),
+       lambda m, g, out, x, y: (g * m.power_rule(x, y), g * out * m.log(x)),
        "d(x^y)/dx = y x^(y-1) and d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm)."),
     Op("powc", 2, "**",
        lambda m, x, k: m.pow(x, k),
-       lambda m, g, out, x, k: (g * k * m.pow(x, k - 1.0), 0.0),
+       lambda m, g, out, x, k: (g * m.power_rule(x, k), 0.0),
        "d(x^k)/dx = k x^(k-1) for a constant exponent k (the power rule).",
        constant_operand=True),
     Op("neg", 1, "-",

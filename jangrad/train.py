@@ -11,16 +11,15 @@ import csv
 import json
 import math
 import numbers
-import os
 import random
 import sys
-import tempfile
 import time
 from typing import Callable, Iterator, Sequence
 
 from . import losses as losses_module
 from .data import check_dataset
 from .engine import Value
+from .files import replace_atomically
 from .optim import Optimizer, make_optimizer
 from .schedules import make_schedule
 
@@ -92,16 +91,9 @@ class History:
 
 def _write_atomically(path: str, write: Callable, newline: str | None = None) -> None:
     """Write to a temporary file in the same directory, then rename it over ``path``: never a half-written file."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
+    with replace_atomically(path) as temporary:
+        with open(temporary, "w", encoding="utf-8", newline=newline) as f:
             write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 # ---- the step that a compiled tape replaces ---------------------------------------------------------------------

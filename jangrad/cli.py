@@ -1,0 +1,189 @@
+"""The ``jangrad`` command: argument parsing and error handling for the subcommands.
+
+``jangrad demo | train | graph | explain | gradcheck | sweep``; ``python -m jangrad`` is the same. This file only
+reads arguments and reports errors: the expression commands live in ``cli_expr.py`` and the training ones in
+``cli_train.py``. A command-line user should never see a traceback: every bad argument, unreadable expression or
+missing file ends with one line on stderr and exit status 2; a failed gradcheck or a diverged run exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import NoReturn, Sequence
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints the usage block and the error on two or more lines; we want exactly one line."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return number
+
+
+def _positive_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return number
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _widths(text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"expected layer widths like 16,16, got {text!r}")
+    return [_positive_int(p) for p in parts]
+
+
+_EXAMPLES = {
+    "demo": "example:\n  jangrad demo --out jangrad-out",
+    "train": ("examples:\n  jangrad train --data moons --hidden 16,16 --activation relu --loss hinge --optimizer sgd "
+              "--lr 0.1 --schedule linear --steps 100 --seed 0 --out runs/moons\n"
+              "  jangrad train --data my.csv --target label --loss bce --optimizer adam --lr 0.01 --out runs/csv"),
+    "graph": 'example:\n  jangrad graph "tanh(a * b + c)" --set a=2 b=-3 c=10 --out graph.svg',
+    "explain": 'example:\n  jangrad explain "e = a * b; d = e + c" --set a=2 b=-3 c=10',
+    "gradcheck": 'example:\n  jangrad gradcheck "sigmoid(a) * log(b) ** 2" --set a=0.5 b=3 --order 2',
+    "sweep": "example:\n  jangrad sweep --data seed4 --lr 0.1 0.005 --steps 50 1000 --out sweep",
+}
+
+DATASETS = ("seed4", "xor", "moons", "circles", "spiral", "digits")
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "gelu", "linear")
+LOSSES = ("hinge", "sse", "mse", "bce", "ce")
+
+
+def _subparser(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help_text, description=help_text, epilog=_EXAMPLES[name],
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", help="e.g. 'tanh(a * b + c)', or lines 'name = expression'; "
+                        "allowed: numbers, the --set names, + - * / **, and tanh exp log relu sigmoid gelu sqrt abs "
+                        "leaky_relu erf")
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=NUMBER", dest="variables",
+                        help="the inputs, e.g. --set a=2 b=-3 c=10")
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser, default_steps: int) -> None:
+    parser.add_argument("--data", default="seed4", help=f"{'|'.join(DATASETS)} or a PATH.csv (default seed4)")
+    parser.add_argument("--target", default=None, help="for a CSV file: the target column (default: the last)")
+    parser.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden layer widths (default 16,16)")
+    parser.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (relu)")
+    parser.add_argument("--output-activation", choices=ACTIVATIONS, default="linear",
+                        help="output activation (linear)")
+    parser.add_argument("--loss", choices=LOSSES, default=None,
+                        help="default: hinge for two classes, ce for more, mse for regression")
+    parser.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd", help="(default sgd)")
+    parser.add_argument("--schedule", choices=("none", "linear", "step", "cosine"), default="none",
+                        help="learning-rate schedule (default none)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, help="samples per step (default all)")
+    parser.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="jangrad", description="jangrad: see backpropagation work, from one expression to a "
+                     "trained network.", epilog="run 'jangrad COMMAND --help' for an example of each command.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = _subparser(commands, "demo", "the lecture in one run: an expression drawn with its gradients, then "
+                      "MLP(3, [4, 4, 1]) trained on the 4-sample dataset")
+    demo.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    train = _subparser(commands, "train", "train an MLP and write model.json, history.csv, loss.png "
+                       "(and boundary.png for 2-D data)")
+    _add_model_arguments(train, default_steps=100)
+    train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
+    train.add_argument("--steps", type=_positive_int, default=100, help="optimizer steps (default 100)")
+    train.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+
+    for name, text in (("graph", "draw an expression's graph with its gradients (SVG, PNG or DOT)"),
+                       ("explain", "run backward on an expression and narrate every step"),
+                       ("gradcheck", "compare an expression's gradients with central differences")):
+        sub = _subparser(commands, name, text)
+        _add_expression_arguments(sub)
+        if name == "graph":
+            sub.add_argument("--out", default="graph.svg", help="file to write: .svg, .png or .dot (graph.svg)")
+            sub.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (LR)")
+        if name == "gradcheck":
+            sub.add_argument("--order", type=int, choices=(1, 2), default=1, help="1 or 2 (default 1)")
+            sub.add_argument("--eps", type=_positive_float, default=1e-6, help="finite-difference step (1e-6)")
+            sub.add_argument("--out", default=None, help="on failure, draw the graph with the culprit highlighted")
+
+    sweep = _subparser(commands, "sweep", "one run per learning rate, their loss curves on one figure")
+    _add_model_arguments(sweep, default_steps=100)
+    sweep.add_argument("--lr", type=_positive_float, nargs="+", required=True, help="learning rates")
+    sweep.add_argument("--steps", type=_positive_int, nargs="+", default=[100],
+                       help="steps per run: one number for all, or one per learning rate")
+    sweep.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (the console script passes it to sys.exit)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.error("choose a command: demo, train, graph, explain, gradcheck or sweep")
+    except SystemExit as stop:  # --help (0) or a one-line argument error (2)
+        return int(stop.code or 0)
+    try:
+        if args.command in ("graph", "explain", "gradcheck"):
+            from . import cli_expr
+
+            return cli_expr.run(args)
+        from . import cli_train
+
+        return cli_train.run(args)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("jangrad: interrupted\n")
+        return 130
+    except Exception as error:  # never a traceback; JANGRAD_DEBUG=1 shows it for developers
+        if os.environ.get("JANGRAD_DEBUG"):
+            raise
+        return _report(args.command, error)
+
+
+def _report(command: str, error: Exception) -> int:
+    from .expr import ExpressionError
+
+    message = " ".join(str(error).split()) or type(error).__name__  # one line, whatever the message held
+    user_errors = (UsageError, ExpressionError, ValueError, TypeError, KeyError, OSError)
+    if isinstance(error, user_errors):
+        if isinstance(error, FileNotFoundError) and error.filename and error.strerror:
+            message = f"{error.strerror}: {error.filename}"
+        sys.stderr.write(f"jangrad {command}: error: {message}\n")
+        return 2
+    sys.stderr.write(f"jangrad {command}: {type(error).__name__}: {message}\n")
+    return 1

@@ -1,0 +1,22 @@
+"""Seeing jangrad's graphs: drawings (graph.py), terminal trees (ascii.py), a narrated backward pass
+(explain.py), the node a failed gradcheck blames (check.py) and matplotlib plots (plots.py).
+
+Importing this package loads neither graphviz nor matplotlib: each is imported inside the function that uses it,
+and ``jangrad.viz.plots`` is imported only when first touched.
+"""
+
+from .ascii import ascii, print_tree
+from .check import draw_gradcheck, first_disagreeing_node
+from .explain import explain
+from .graph import Drawing, GraphvizNotFound, draw
+
+__all__ = ["draw", "Drawing", "GraphvizNotFound", "ascii", "print_tree", "explain", "first_disagreeing_node",
+           "draw_gradcheck", "plots"]
+
+
+def __getattr__(name: str):
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'jangrad.viz' has no attribute {name!r}")

@@ -1,0 +1,33 @@
+"""Which node broke a gradient? Draws a failing function with the node that ``jangrad.gradcheck`` names (the
+first whose op's local rule disagrees with its own numeric slope, ``autodiff.first_disagreeing_node``)
+highlighted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from ..autodiff import first_disagreeing_node
+from ..engine import Value
+
+if TYPE_CHECKING:
+    from .graph import Drawing
+
+__all__ = ["first_disagreeing_node", "draw_gradcheck"]
+
+
+def draw_gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5,
+                   rtol: float = 1e-3, **draw_options: object) -> tuple["Drawing", Value | None]:
+    """Build f's graph at ``args`` (inputs labelled x0, x1, ...), run backward, and draw it with the first node
+    whose local rule is wrong highlighted. Returns ``(drawing, node)``; node is None when every rule agrees.
+
+    Use it after ``jangrad.gradcheck(f, *args)`` raised ``GradcheckError``, to see where the error comes from.
+    """
+    from .graph import draw
+
+    inputs = [Value(a, label=f"x{i}") for i, a in enumerate(args)]
+    out = f(*inputs)
+    if not isinstance(out, Value):
+        raise TypeError(f"the function must return a Value, got {out!r} of type {type(out).__name__}")
+    out.backward()
+    culprit = first_disagreeing_node(out, eps, atol, rtol)
+    return draw(out, highlight=culprit, **draw_options), culprit

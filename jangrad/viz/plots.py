@@ -1,0 +1,199 @@
+"""Plots with matplotlib: loss curves, a model's decision boundary, and jangrad beside PyTorch.
+
+* ``loss_curves(runs, scale="linear" | "log")``: one curve per run on one figure, to compare learning rates as the
+  jangrad post does (lr 0.1 for 50 steps is spiky, lr 0.005 for 1000 steps is smooth).
+* ``decision_boundary(model, X, y)``: the model's prediction over the plane of 2-D data, with the points.
+* ``torch_comparison(model, X, y, ...)``: the same network, from the same starting weights, trained by jangrad
+  and by PyTorch with the same loss and plain SGD; both curves on one figure (they should lie on top of each other).
+
+Every function returns a matplotlib ``Figure`` (shown inline in a notebook) and, given ``path``, writes a PNG.
+matplotlib is imported inside each function, with the non-interactive Agg backend unless a notebook chose one.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from pathlib import Path
+from typing import Mapping, Sequence, Union
+
+from ..engine import Value, no_grad
+from ..files import replace_atomically
+
+__all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure"]
+
+Curve = Union[Sequence[float], object]  # a History (anything with a .loss list) or a list of losses
+
+
+def _pyplot():
+    import matplotlib
+
+    if "matplotlib.pyplot" not in __import__("sys").modules and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")  # files only, no window; a notebook that already imported pyplot keeps its backend
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(figure, path: str | os.PathLike) -> Path:
+    """Write ``figure`` as a PNG to ``path`` (temporary file in the same folder, then renamed)."""
+    path = Path(path)
+    with replace_atomically(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
+    return path
+
+
+def _losses(curve: Curve, name: str) -> list[float]:
+    losses = getattr(curve, "loss", curve)
+    if isinstance(losses, (str, bytes)) or not isinstance(losses, Sequence):
+        raise TypeError(f"run {name!r} must be a History or a list of losses, got {curve!r:.80}")
+    for i, v in enumerate(losses):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"run {name!r}: loss {i} must be a number, got {v!r}")
+    return [float(v) for v in losses]
+
+
+def _named_runs(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]]) -> list[tuple[str, list[float]]]:
+    if isinstance(runs, Mapping):
+        pairs = list(runs.items())
+    elif (isinstance(runs, Sequence) and runs and all(isinstance(r, tuple) and len(r) == 2 for r in runs)):
+        pairs = list(runs)
+    else:
+        pairs = [("loss", runs)]
+    named = [(str(name), _losses(curve, str(name))) for name, curve in pairs]
+    if not named or all(not losses for _, losses in named):
+        raise ValueError("nothing to plot: every run is empty")
+    return named
+
+
+def loss_curves(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]], scale: str = "linear",
+                path: str | os.PathLike | None = None, title: str = "training loss", ax=None):
+    """Plot loss against step for one run (a History or a list) or several (a dict label -> run); return the Figure.
+
+    ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them).
+    """
+    if scale not in ("linear", "log"):
+        raise ValueError(f"scale must be 'linear' or 'log', got {scale!r}")
+    named = _named_runs(runs)
+    plt = _pyplot()
+    figure, ax = (plt.subplots(figsize=(6.4, 4.0)) if ax is None else (ax.figure, ax))
+    for name, losses in named:
+        ax.plot(range(len(losses)), losses, label=name, linewidth=1.2)
+    ax.set_yscale(scale)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss" + (" (log scale)" if scale == "log" else ""))
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if len(named) > 1 or named[0][0] != "loss":
+        ax.legend()
+    if path is not None:
+        save_figure(figure, path)
+    return figure
+
+
+def _scores(model, X: Sequence[Sequence[float]]) -> list:
+    """The model's outputs as floats (or lists of floats), without recording any graph."""
+    with no_grad():
+        outputs = [model(list(x)) for x in X]
+    return [[o.data for o in out] if isinstance(out, list) else float(out.data if isinstance(out, Value) else out)
+            for out in outputs]
+
+
+def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: str | os.PathLike | None = None,
+                      resolution: int = 60, threshold: float | None = None, title: str = "decision boundary",
+                      ax=None):
+    """Colour the plane of 2-D data by the model's prediction and draw the points coloured by label.
+
+    One output: the boundary is where it crosses ``threshold`` (default 0 when any label is negative, as for
+    -1/+1 labels and logits, else 0.5). Several outputs: each region is coloured by the largest output's class.
+    ``resolution`` points per side are evaluated under ``no_grad``.
+    """
+    import numpy as np
+
+    if not X or any(len(x) != 2 for x in X):
+        raise ValueError("decision_boundary needs 2-D data: every sample must have exactly 2 inputs")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)} labels")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 2 <= resolution <= 400:
+        raise ValueError(f"resolution must be an int between 2 and 400, got {resolution!r}")
+    points = np.asarray(X, dtype=float)
+    labels = np.asarray(y, dtype=float)
+    (x_min, y_min), (x_max, y_max) = points.min(axis=0), points.max(axis=0)
+    pad_x, pad_y = 0.15 * (x_max - x_min or 1.0), 0.15 * (y_max - y_min or 1.0)
+    xs = np.linspace(x_min - pad_x, x_max + pad_x, resolution)
+    ys = np.linspace(y_min - pad_y, y_max + pad_y, resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    scores = _scores(model, np.column_stack([grid_x.ravel(), grid_y.ravel()]).tolist())
+    plt = _pyplot()
+    figure, ax = (plt.subplots(figsize=(5.2, 4.6)) if ax is None else (ax.figure, ax))
+    if isinstance(scores[0], list):
+        count = len(scores[0])
+        palette = [plt.get_cmap("tab10")(k % 10) for k in range(count)]  # region k and class-k points share a colour
+        classes = np.argmax(np.asarray(scores), axis=1).reshape(grid_x.shape)
+        ax.contourf(grid_x, grid_y, classes, levels=np.arange(count + 1) - 0.5, colors=palette, alpha=0.25)
+        point_colours = [palette[int(t) % count] for t in labels]
+    else:
+        if threshold is None:
+            threshold = 0.0 if (labels < 0).any() else 0.5
+        field = np.asarray(scores).reshape(grid_x.shape)
+        low, high = "#3b6fd4", "#d43b3b"  # blue for the low label and the region below the threshold, red above
+        ax.contourf(grid_x, grid_y, (field > threshold).astype(float), levels=[-0.5, 0.5, 1.5], colors=[low, high],
+                    alpha=0.2)
+        if field.min() < threshold < field.max():
+            ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1)
+        point_colours = [high if t > threshold else low for t in labels]
+    ax.scatter(points[:, 0], points[:, 1], c=point_colours, edgecolors="k", s=28)
+    ax.set_title(title)
+    if path is not None:
+        save_figure(figure, path)
+    return figure
+
+
+def _torch_loss(torch, name: str, out, target):
+    if name == "sse":
+        return ((out.squeeze(-1) - target) ** 2).sum() if out.shape[-1] == 1 else ((out - target) ** 2).sum()
+    if name == "mse":
+        return ((out.squeeze(-1) - target) ** 2).mean() if out.shape[-1] == 1 else ((out - target) ** 2).mean()
+    if name == "hinge":
+        return torch.relu(1.0 - target * out.squeeze(-1)).mean()
+    if name == "bce":
+        return torch.nn.functional.binary_cross_entropy_with_logits(out.squeeze(-1), target)
+    if name == "ce":
+        return torch.nn.functional.cross_entropy(out, target.long())
+    raise ValueError(f"loss must be one of sse, mse, hinge, bce, ce for a PyTorch comparison, got {name!r}")
+
+
+def torch_comparison(model, X: Sequence[Sequence[float]], y: Sequence, loss: str = "sse", lr: float = 0.05,
+                     steps: int = 100, path: str | os.PathLike | None = None, scale: str = "linear"):
+    """Train ``model`` with jangrad and a PyTorch copy of it (same weights, same loss, plain full-batch SGD).
+
+    Returns ``(figure, jangrad_losses, torch_losses)``. Needs torch (``pip install torch``). ``model`` is trained
+    in place, as ``fit`` would.
+    """
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("the PyTorch comparison needs torch: pip install torch") from None
+    from ..train import fit
+
+    twin = model.to_torch()  # before jangrad trains: both start from the same weights
+    history = fit(model, X, y, loss=loss, optimizer="sgd", lr=lr, steps=steps, progress=False)
+    inputs = torch.tensor(X, dtype=torch.float64)
+    targets = torch.tensor(y, dtype=torch.float64)
+    optimizer = torch.optim.SGD(twin.parameters(), lr=lr)
+    torch_losses: list[float] = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        value = _torch_loss(torch, loss, twin(inputs), targets)
+        value.backward()
+        torch_losses.append(float(value.item()))
+        optimizer.step()
+    if not all(math.isfinite(v) for v in torch_losses):
+        raise ArithmeticError(f"the PyTorch run diverged with lr {lr!r}")
+    figure = loss_curves({"jangrad": history.loss, "PyTorch": torch_losses}, scale=scale,
+                         title=f"jangrad vs PyTorch ({loss}, SGD lr {lr:g})")
+    figure.axes[0].lines[1].set_linestyle("--")
+    if path is not None:
+        save_figure(figure, path)
+    return figure, list(history.loss), torch_losses

@@ -1,0 +1,168 @@
+"""The jangrad command, end to end in a temporary folder: files written, output printed, one-line errors."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jangrad import nn, ops
+from jangrad.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(args, cwd, path=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "jangrad", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz dot program")
+def test_demo_writes_everything_and_prints_predictions(tmp_path):
+    result = run(["demo"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "jangrad-out"
+    assert (out / "graph.svg").read_text().lstrip().startswith("<?xml")
+    assert (out / "loss.png").read_bytes().startswith(PNG)
+    model = nn.load(str(out / "model.json"))
+    assert model.nin == 3 and model.nouts == [4, 4, 1]
+    lines = result.stdout.splitlines()
+    start = lines.index("   target  prediction")
+    rows = [line.split() for line in lines[start + 1:start + 5]]
+    for (target, prediction), x in zip(rows, [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]):
+        assert float(prediction) == pytest.approx(model(x).data, abs=1e-4)  # the saved model made these
+        assert abs(float(prediction) - float(target)) < 0.5
+
+
+def test_demo_without_the_dot_program_writes_dot_and_one_hint(tmp_path):
+    hidden = os.path.dirname(sys.executable)
+    if shutil.which("dot", path=hidden):
+        pytest.skip("dot sits next to the Python interpreter")
+    result = run(["demo", "--out", "d"], tmp_path, path=hidden)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / "graph.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "d" / "graph.svg").exists()
+    assert (tmp_path / "d" / "model.json").exists()
+    hints = [line for line in result.stdout.splitlines() if "install graphviz" in line]
+    assert len(hints) == 1
+
+
+def test_train_writes_model_history_and_plots(tmp_path):
+    result = run(["train", "--data", "xor", "--hidden", "3", "--activation", "tanh", "--steps", "3",
+                  "--seed", "1", "--out", "run", "--no-progress"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "run"
+    with open(out / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and float(rows[-1]["loss"]) >= 0
+    assert json.loads((out / "model.json").read_text())
+    assert nn.load(str(out / "model.json")).nouts == [3, 1]
+    for name in ("loss.png", "boundary.png"):
+        assert (out / name).read_bytes().startswith(PNG)
+    assert f"final loss {float(rows[-1]['loss']):.6g}" in result.stdout
+
+
+def test_train_on_a_csv_file(tmp_path, monkeypatch, capsys):
+    with open(tmp_path / "d.csv", "w") as f:
+        f.write("a,b,c,label\n" + "".join(f"{i},{i % 3},{-i},{'yes' if i % 2 else 'no'}\n" for i in range(8)))
+    monkeypatch.chdir(tmp_path)  # in-process: the subprocess tests above already cover the real command
+    code = main(["train", "--data", "d.csv", "--target", "label", "--hidden", "2", "--loss", "bce",
+                 "--optimizer", "adam", "--lr", "0.01", "--schedule", "cosine", "--steps", "2", "--out", "o",
+                 "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    assert "on d.csv (8 samples), loss bce, adam lr 0.01" in capsys.readouterr().out
+    assert nn.load(str(tmp_path / "o" / "model.json")).nin == 3
+    assert not (tmp_path / "o" / "boundary.png").exists()  # 3 inputs: no plane to draw
+
+
+def test_sweep_puts_every_run_on_one_figure(tmp_path):
+    result = run(["sweep", "--data", "seed4", "--lr", "0.1", "0.005", "--steps", "3", "5", "--hidden", "2",
+                  "--out", "s", "--no-progress"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    for lr, steps in (("0.1", 3), ("0.005", 5)):
+        with open(tmp_path / "s" / f"history_lr{lr}.csv") as f:
+            assert len(list(csv.DictReader(f))) == steps
+    assert (tmp_path / "s" / "sweep.png").read_bytes().startswith(PNG)
+    assert "lr 0.1, 3 steps" in result.stdout and "lr 0.005, 5 steps" in result.stdout
+
+
+def test_graph_explain_and_gradcheck(tmp_path):
+    result = run(["graph", "tanh(a * b + c)", "--set", "a=2", "b=-3", "c=10", "--out", "g.dot"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "{ a | data 2 |" in (tmp_path / "g.dot").read_text()
+    assert result.stdout.startswith("tanh  data=")
+    result = run(["explain", "e = a * b; d = e + c", "--set", "a=2", "b=3", "c=10"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "  a.grad += b.data * e.grad = 3.0 * 1.0 = 3.0" in result.stdout.splitlines()
+    result = run(["gradcheck", "sigmoid(a) * log(b) ** 2", "--set", "a=0.5", "b=3", "--order", "2"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("gradcheck passed (order 2")
+
+
+def test_gradcheck_failure_exits_1_and_draws_the_culprit(tmp_path, monkeypatch, capsys):
+    broken = ops.Op("exp", 1, "exp", ops.OPS["exp"].forward, lambda m, g, out, x: (g * 2.0 * out,), "wrong")
+    monkeypatch.setitem(ops.OPS, "exp", broken)
+    code = main(["gradcheck", "a * exp(b)", "--set", "a=0.5", "b=0.2", "--out", str(tmp_path / "fail.dot")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert len(captured.err.splitlines()) == 1 and "FAILED" in captured.err
+    red = [line for line in (tmp_path / "fail.dot").read_text().splitlines() if "color=red" in line]
+    assert red and all("exp" in line for line in red)
+
+
+BAD = [
+    [],
+    ["bogus"],
+    ["graph"],
+    ["graph", "a.real", "--set", "a=1"],
+    ["explain", "__import__('os')"],
+    ["graph", "a", "--set", "a"],
+    ["graph", "a", "--set", "a=x"],
+    ["graph", "a", "--set", "a=1", "--out", "g.txt"],
+    ["graph", "a", "--set", "a=1", "--out", "no/such/folder/g.svg"],
+    ["gradcheck", "a", "--set", "a=1", "--order", "3"],
+    ["gradcheck", "a", "--set", "a=1", "--eps", "-1"],
+    ["train", "--data", "missing.csv"],
+    ["train", "--data", "bad.csv"],
+    ["train", "--steps", "0"],
+    ["train", "--hidden", "4,x"],
+    ["train", "--lr", "nan"],
+    ["train", "--loss", "cubic"],
+    ["train", "--data", "spiral", "--loss", "hinge"],
+    ["train", "--out", "afile"],
+    ["sweep", "--data", "seed4"],
+    ["sweep", "--lr", "0.1", "0.2", "--steps", "1", "2", "3"],
+    ["demo", "--unknown"],
+]
+
+
+@pytest.mark.parametrize("args", BAD, ids=lambda a: " ".join(a) or "(nothing)")
+def test_each_bad_argument_exits_2_with_one_line(args, tmp_path, monkeypatch, capsys):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\noops,3\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("jangrad") and "Traceback" not in err
+
+
+def test_bad_arguments_through_the_real_command(tmp_path):
+    for args in (["train", "--data", "nowhere.csv"], ["graph", "lambda: 1"]):
+        result = run(args, tmp_path)
+        assert result.returncode == 2
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "graph", "explain", "gradcheck", "sweep"])
+def test_help_shows_an_example(command, capsys):
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "example" in text and f"jangrad {command}" in text.split("example")[-1]

@@ -1,0 +1,81 @@
+"""Plots: loss curves (one run or several, linear or log), a decision boundary, jangrad beside PyTorch."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+import jangrad  # noqa: E402
+from jangrad import data, nn  # noqa: E402
+from jangrad.viz import plots  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y = data.xor(signed=True)
+    model = nn.MLP(2, [4, 1], seed=3)
+    history = jangrad.fit(model, X, y, loss="sse", optimizer="sgd", lr=0.1, steps=20, progress=False)
+    return model, X, y, history
+
+
+def test_one_history_linear_and_log(trained, tmp_path):
+    _, _, _, history = trained
+    figure = plots.loss_curves(history, path=tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").read_bytes().startswith(PNG)
+    line, = figure.axes[0].lines
+    assert list(line.get_ydata()) == history.loss
+    assert figure.axes[0].get_yscale() == "linear"
+    log = plots.loss_curves(history.loss, scale="log")
+    assert log.axes[0].get_yscale() == "log"
+
+
+def test_several_runs_on_one_figure(tmp_path):
+    runs = {"lr 0.1, 50 steps": [3.0, 1.0, 2.0, 0.5] * 12, "lr 0.005, 1000 steps": [3.0 - i / 500 for i in range(1000)]}
+    figure = plots.loss_curves(runs, path=tmp_path / "sweep.png")
+    ax = figure.axes[0]
+    assert [line.get_label() for line in ax.lines] == list(runs)
+    assert [len(line.get_xdata()) for line in ax.lines] == [48, 1000]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(runs)
+    with pytest.raises(ValueError):
+        plots.loss_curves(runs, scale="cubic")
+    with pytest.raises(TypeError):
+        plots.loss_curves({"bad": ["x"]})
+
+
+def test_decision_boundary_matches_the_model_and_records_no_graph(trained, tmp_path):
+    model, X, y, _ = trained
+    before = [p.grad for p in model.parameters()]
+    figure = plots.decision_boundary(model, X, y, path=tmp_path / "boundary.png", resolution=12)
+    assert (tmp_path / "boundary.png").read_bytes().startswith(PNG)
+    assert [p.grad for p in model.parameters()] == before
+    assert jangrad.is_grad_enabled()
+    points = figure.axes[0].collections[-1]
+    assert [list(p) for p in points.get_offsets()] == X
+    # each point's colour is its label's: red for +1, blue for -1
+    colours = [tuple(c[:3]) for c in points.get_facecolors()]
+    assert len({colours[i] for i in range(4) if y[i] > 0}) == 1 and colours[0] != colours[1]
+    with pytest.raises(ValueError):
+        plots.decision_boundary(model, [[1.0, 2.0, 3.0]], [1])
+
+
+def test_decision_boundary_for_several_classes(tmp_path):
+    X, y = data.spiral(n=5, classes=3, seed=0)
+    model = nn.MLP(2, [3], seed=0)
+    plots.decision_boundary(model, X, y, path=tmp_path / "b.png", resolution=8)
+    assert (tmp_path / "b.png").read_bytes().startswith(PNG)
+
+
+def test_pytorch_trains_the_same_network_to_the_same_curve(tmp_path):
+    pytest.importorskip("torch")
+    X, y = data.seed4()
+    model = nn.MLP(3, [4, 4, 1], seed=1)
+    figure, ours, theirs = plots.torch_comparison(model, X, y, loss="sse", lr=0.05, steps=15,
+                                                  path=tmp_path / "torch.png")
+    assert len(ours) == len(theirs) == 15
+    assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
+    assert ours[-1] < ours[0]
+    assert [line.get_label() for line in figure.axes[0].lines] == ["jangrad", "PyTorch"]
+    assert (tmp_path / "torch.png").read_bytes().startswith(PNG)
