@@ -43,6 +43,11 @@ class NumpyMath:
         return np.power(a, b)
 
     @staticmethod
+    def power_rule(x, k):
+        """k x^(k-1); 0 where k = 0, even at x = 0 (x^0 is constant), as ``FloatMath.power_rule``."""
+        return np.where(k == 0.0, 0.0, k * np.power(x, k - 1.0))
+
+    @staticmethod
     def exp(a):
         return np.exp(a)
 

@@ -144,14 +144,17 @@ def test_numpy_math_agrees_with_float_math_on_edge_values():
     pairs = [(a, b) for a in specials for b in specials]
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
+    public = {name for name in dir(FLOAT_MATH) if not name.startswith("_")}
+    assert public <= {name for name in dir(NUMPY_MATH) if not name.startswith("_")}  # every function the rules use
     with np.errstate(all="ignore"):
         results = {"div": NUMPY_MATH.div(a, b), "pow": NUMPY_MATH.pow(a, b),
+                   "power_rule": NUMPY_MATH.power_rule(a, b),
                    "leaky_relu": NUMPY_MATH.leaky_relu(a, 0.1)}
         for unary in ("exp", "log", "sqrt", "tanh", "erf", "sigmoid", "relu", "step", "sign"):
             results[unary] = getattr(NUMPY_MATH, unary)(a)
     for k, (x, y) in enumerate(pairs):
         for name, got in results.items():
-            if name in ("div", "pow"):
+            if name in ("div", "pow", "power_rule"):
                 want = getattr(FLOAT_MATH, name)(x, y)
             elif name == "leaky_relu":
                 want = FLOAT_MATH.leaky_relu(x, 0.1)
