@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,6 +22,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))  # the jangrad checkout this file belongs to, before any installed copy
 
 from workloads import WORKLOADS  # noqa: E402
+
+from jangrad.files import write_text  # noqa: E402
 
 ENGINES = ("micrograd", "eager", "compiled", "torch")
 HEADERS = ("micrograd 0.1.0", "jangrad eager", "jangrad compiled", "PyTorch eager")
@@ -154,15 +155,6 @@ def _versions() -> dict:
     return {"numpy": numpy.__version__, **found}
 
 
-def write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", metavar="W", help="which of W1..W5 to run (default: all)")
@@ -189,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
 
     text = markdown(results)
     print(text)
-    write_atomically(os.path.join(args.out, "results.md"), text)
-    write_atomically(os.path.join(args.out, "results.json"), json.dumps(results, indent=1) + "\n")
+    os.makedirs(args.out, exist_ok=True)
+    write_text(os.path.join(args.out, "results.md"), text)
+    write_text(os.path.join(args.out, "results.json"), json.dumps(results, indent=1) + "\n")
     print(f"written to {os.path.join(args.out, 'results.md')} and results.json", file=sys.stderr)
     return 0
 
