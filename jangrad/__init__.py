@@ -5,6 +5,7 @@ The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the de
 """
 
 from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
+from .compile import GraphChangedError, Tape, compile
 from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                      topological_order)
 from . import data, losses, nn, optim
@@ -24,6 +25,9 @@ __all__ = [
     "value_and_grad",
     "gradcheck",
     "GradcheckError",
+    "compile",
+    "Tape",
+    "GraphChangedError",
     "nn",
     "losses",
     "optim",

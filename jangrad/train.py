@@ -212,7 +212,8 @@ def _progress_bar(total: int, progress: bool):
 def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer: Optimizer | str | None = None,
         steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
         schedule: str | Callable[[int], float] | None = None, metrics: Sequence[str] = METRICS,
-        seed: int | None = None, progress: bool = True, lr: float | None = None, l2: float = 0.0) -> History:
+        seed: int | None = None, progress: bool = True, lr: float | None = None, l2: float = 0.0,
+        compiled: bool = True) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every step.
 
     ``loss``: a name ("sse", "mse", "hinge", "bce", "ce") or a function ``(predictions, targets) -> Value``;
@@ -222,6 +223,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     every step; otherwise each epoch is shuffled into batches by ``seed`` (None counts as 0, so runs repeat).
     ``schedule``: a name ("linear", "step", "cosine"), a function of the step number, or None for a fixed lr.
     ``metrics``: which of "loss" and "accuracy" to record (the loss is always recorded; it is what training uses).
+    ``compiled``: replay a compiled tape per batch size (``train_tape.py``; same numbers, much faster) when the
+    model is a jangrad module and the loss a built-in one; ``False`` builds and backpropagates a graph every step.
     Raises ``TrainingDiverged`` as soon as the loss is nan or infinite.
     """
     if not callable(model) or not hasattr(model, "parameters"):
@@ -247,6 +250,11 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
 
+    loss_and_backward = _loss_and_backward
+    if compiled:
+        from .train_tape import compiled_step
+        loss_and_backward = compiled_step(model, loss_fn, l2, params) or _loss_and_backward
+
     rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None
     rng = random.Random(0 if seed is None else int(seed))
     batches = _batches(n, batch_size, rng)
@@ -261,7 +269,7 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
             X_batch = [X[i] for i in indices]
             y_batch = [y[i] for i in indices]
             opt.zero_grad()
-            loss_value, predictions = _loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
+            loss_value, predictions = loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
             if not math.isfinite(loss_value):
                 history.seconds = time.perf_counter() - started
                 raise TrainingDiverged(step, loss_value, opt.lr, history)

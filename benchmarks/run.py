@@ -1,0 +1,192 @@
+"""Run the jangrad benchmarks W1-W5 and print, and write as Markdown and JSON, one table of times and ratios.
+
+    python -m pip install -r benchmarks/requirements.txt   # micrograd 0.1.0, the baseline
+    python benchmarks/run.py                                # all workloads (a few minutes); --quick for a smoke run
+
+Engines, side by side in one run: micrograd 0.1.0, jangrad eager, jangrad compiled (``jangrad.compile``) and
+PyTorch eager (CPU, float64, one thread). Results go to ``benchmarks/results/results.{md,json}`` (``--out``).
+These are benchmarks, not tests: numbers vary with the machine and its load, ratios less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))  # the jangrad checkout this file belongs to, before any installed copy
+
+from workloads import WORKLOADS  # noqa: E402
+
+from jangrad.files import write_text  # noqa: E402
+
+ENGINES = ("micrograd", "eager", "compiled", "torch")
+HEADERS = ("micrograd 0.1.0", "jangrad eager", "jangrad compiled", "PyTorch eager")
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 1.0:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def ratio(a: dict, b: dict) -> float | None:
+    if "seconds" in a and "seconds" in b and b["seconds"] > 0:
+        return a["seconds"] / b["seconds"]
+    return None
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "-" if r is None else (f"{r:,.0f}x" if r >= 100 else f"{r:.2f}x")
+
+
+def cell(result: dict) -> str:
+    return fmt_time(result["seconds"]) if "seconds" in result else "n/a"
+
+
+def step_table(results: dict) -> list[str]:
+    """One row per workload size: the time of each engine, then the ratios the targets talk about."""
+    lines = ["| workload | " + " | ".join(HEADERS) + " | micrograd / eager | micrograd / compiled | "
+             "compiled / PyTorch |", "|---" * (len(HEADERS) + 4) + "|"]
+    for name, rows in results.items():
+        if name in ("W3", "meta"):
+            continue
+        for size, row in rows.items():
+            lines.append(f"| {name} {size} | " + " | ".join(cell(row[e]) for e in ENGINES) + " | "
+                         f"{fmt_ratio(ratio(row['micrograd'], row['eager']))} | "
+                         f"{fmt_ratio(ratio(row['micrograd'], row['compiled']))} | "
+                         f"{fmt_ratio(ratio(row['compiled'], row['torch']))} |")
+    return lines
+
+
+def chain_table(rows: dict) -> list[str]:
+    def per_node(result: dict, key: str = "us_per_node") -> str:
+        return f"{result[key]:.2f}" if key in result else result.get("error", "n/a")
+
+    lines = ["| W3 chain | jangrad eager µs/node (fwd + bwd) | fwd | bwd | bytes/node | micrograd µs/node | "
+             "PyTorch µs/node |", "|---" * 7 + "|"]
+    for size, row in rows.items():
+        eager = row["eager"]
+        bytes_per_node = f"{eager['bytes_per_node']:.0f}" if "bytes_per_node" in eager else "n/a"
+        lines.append(f"| {size} | {per_node(eager)} | {per_node(eager, 'forward_us_per_node')} | "
+                     f"{per_node(eager, 'backward_us_per_node')} | {bytes_per_node} | "
+                     f"{per_node(row['micrograd'])} | {per_node(row['torch'])} |")
+    return lines
+
+
+def targets(results: dict) -> list[str]:
+    """The issue's targets, each with the measured figure and PASS or MISS."""
+    checks = []
+    if "W2" in results:
+        row = results["W2"]["step"]
+        eager, compiled = ratio(row["micrograd"], row["eager"]), ratio(row["micrograd"], row["compiled"])
+        vs_torch = ratio(row["compiled"], row["torch"])
+        checks.append(("W2 eager >= 10x faster than micrograd", eager, eager is not None and eager >= 10))
+        checks.append(("W2 compiled >= 1000x faster than micrograd", compiled, compiled is not None and
+                       compiled >= 1000))
+        checks.append(("W2 compiled / PyTorch <= 1.0", vs_torch, vs_torch is not None and vs_torch <= 1.0))
+    if "W3" in results:
+        rows = [r["eager"] for r in results["W3"].values() if "us_per_node" in r["eager"]]
+        if rows:
+            last = rows[-1]
+            per_node = [r["us_per_node"] for r in rows]
+            spread = max(per_node) / min(per_node) - 1.0
+            checks.append((f"W3 eager at {list(results['W3'])[-1]}: <= 2 µs/node", last["us_per_node"],
+                           last["us_per_node"] <= 2.0))
+            checks.append(("W3 eager <= 250 bytes/node", last["bytes_per_node"], last["bytes_per_node"] <= 250))
+            checks.append(("W3 eager µs/node flat within 30 % (max/min - 1)", spread, spread <= 0.30))
+    if "W5" in results:
+        row = next(iter(results["W5"].values()))["compiled"]
+        checks.append(("W5 digits test accuracy >= 95 %", row["test_accuracy"], row["test_accuracy"] >= 0.95))
+        checks.append(("W5 digits training < 30 s", row["seconds"], row["seconds"] < 30))
+    return ["| target | measured | |", "|---|---|---|"] + [
+        f"| {name} | {'-' if value is None else f'{value:.4g}'} | {'PASS' if ok else 'MISS'} |"
+        for name, value, ok in checks]
+
+
+def accuracy(result: dict) -> str:
+    if "test_accuracy" not in result:
+        return "n/a"
+    return f"{result['test_accuracy']:.1%}" + (f" (after {result['epochs']} epoch)" if result.get("note") else "")
+
+
+def digits_table(rows: dict) -> list[str]:
+    lines = ["| W5 digits | " + " | ".join(HEADERS) + " |", "|---" * 5 + "|"]
+    for size, row in rows.items():
+        lines.append(f"| {size}: training time | " + " | ".join(
+            cell(row[e]) + (" (scaled from 1 epoch)" if row[e].get("note") else "") for e in ENGINES) + " |")
+        lines.append(f"| {size}: test accuracy | " + " | ".join(accuracy(row[e]) for e in ENGINES) + " |")
+    return lines
+
+
+def markdown(results: dict) -> str:
+    meta = results["meta"]
+    parts = [f"# jangrad benchmarks\n\n{meta['date']}, Python {meta['python']}, {meta['machine']}, "
+             f"{meta['cpus']} CPUs; micrograd {meta['micrograd']}, PyTorch {meta['torch']} (float64, 1 thread), "
+             f"NumPy {meta['numpy']}. Times are per step (median) unless stated; garbage collector on.\n",
+             "\n".join(step_table(results))]
+    if "W3" in results:
+        parts.append("\n".join(chain_table(results["W3"])))
+    if "W5" in results:
+        parts.append("\n".join(digits_table(results["W5"])))
+    parts.append("## Targets\n\n" + "\n".join(targets(results)))
+    return "\n\n".join(parts) + "\n"
+
+
+def _versions() -> dict:
+    import numpy
+
+    from importlib.metadata import PackageNotFoundError, version
+    found = {}
+    for name in ("micrograd", "torch"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return {"numpy": numpy.__version__, **found}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", metavar="W", help="which of W1..W5 to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats: a smoke run")
+    parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for results.md/.json")
+    args = parser.parse_args(argv)
+    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}: choose from {', '.join(WORKLOADS)}")
+    try:
+        import micrograd  # noqa: F401
+    except ImportError:
+        parser.error("micrograd is missing: python -m pip install -r benchmarks/requirements.txt")
+
+    results: dict = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
+                              "machine": platform.machine(), "cpus": os.cpu_count(), **_versions(),
+                              "quick": args.quick}}
+    for name in args.workloads or list(WORKLOADS):
+        started = time.perf_counter()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        outcome = WORKLOADS[name](args.quick)
+        results[name] = outcome if name in ("W3", "W4", "W5") else {"step": outcome}
+        print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+    text = markdown(results)
+    print(text)
+    os.makedirs(args.out, exist_ok=True)
+    write_text(os.path.join(args.out, "results.md"), text)
+    write_text(os.path.join(args.out, "results.json"), json.dumps(results, indent=1) + "\n")
+    print(f"written to {os.path.join(args.out, 'results.md')} and results.json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

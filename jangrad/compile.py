@@ -1,0 +1,422 @@
+"""``jangrad.compile``: trace a graph once, then replay its forward and backward passes vectorised with NumPy.
+
+Training a scalar model rebuilds the same graph for every step: only the numbers in the leaves change. A tape
+records that graph once and replays it level by level, one NumPy call per group of like nodes instead of one
+Python call per node, using the op table's own rules (``tape_kernels.NUMPY_MATH``, the third interpreter).
+
+How the graph becomes a tape:
+
+1. The nodes are listed in topological order (``engine.topological_order``).
+2. Chains of ``+``/``-`` whose inner results have one consumer become n-ary signed sums, and products feeding
+   only a sum become its product terms (``b + w1 x1 + w2 x2 + ...`` is one node, not a ladder of 2K nodes); chains
+   of ``*`` become n-ary products. A sum over 100 samples is one level, not 100.
+3. Every remaining node gets a depth (1 + its deepest operand); nodes of one depth and one kind form a group, run
+   by one kernel. Each group's outputs get consecutive slots in one flat array, so most operand reads are slices.
+   A group of sums whose products pair every row of weights with every row of inputs (a layer applied to a
+   batch) runs as one matrix product.
+4. Index arrays for reading operands and for adding gradients are built here, once.
+
+What a tape assumes, and what it checks:
+
+* The structure is static. The tape replays the graph it traced: a Python ``if`` on a Value's ``.data``, a
+  ``max()`` over Values, a loop whose length depends on data are all frozen as they were at trace time (ops that
+  branch inside, such as ``relu`` or ``abs``, are fine: the branch is re-taken on every replay).
+* It re-reads every leaf's ``.data`` on each ``forward()`` (inputs and parameters alike) and writes the result to
+  ``output.data``. Intermediate nodes keep the ``.data`` and ``.grad`` they had: only leaves get gradients (all
+  leaves, or the ``inputs`` given to ``compile``); ``keep=`` nodes can be read back with ``tape.read``.
+* A plain number written into the expression (``1 - y * s`` with ``y`` a float) became a hidden constant leaf at
+  trace time: to change it between replays, make it a Value leaf you hold and assign its ``.data``.
+* ``check(new_output)`` compares a freshly built graph with the traced one (op by op, operand by operand) and
+  raises ``GraphChangedError`` if the structure differs; it costs one traversal, so call it when in doubt, not
+  every step. ``forward()`` itself only checks, in O(1), that the output node was not rewired.
+
+(``jangrad.compile`` is this module's function; import the module's other names with ``from jangrad.compile
+import Tape, GraphChangedError``.)
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Iterable
+
+from .engine import Value, topological_order
+from .ops import OPS
+
+__all__ = ["compile", "Tape", "GraphChangedError"]
+
+_SUMS = ("add", "sub")
+_read_data = operator.attrgetter("data")
+
+
+class GraphChangedError(ValueError):
+    """A graph handed to a tape does not have the structure the tape was traced from."""
+
+
+class _Traced:
+    """The graph as lists: nodes in topological order (``engine.topological_order``), op names, parent indices."""
+
+    def __init__(self, output: Value) -> None:
+        self.nodes = topological_order(output)
+        position = {id(node): i for i, node in enumerate(self.nodes)}  # for look-ups only, never iterated
+        self.ops = [node.op for node in self.nodes]
+        self.parents = [tuple([position[id(p)] for p in node.parents]) for node in self.nodes]
+        self.position = position
+
+    def signature(self) -> tuple[int, int]:
+        """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
+        return (len(self.nodes), hash((tuple(self.ops), tuple(self.parents))))
+
+
+def _fuse(traced: _Traced, keep: set[int]) -> list:
+    """Turn the traced nodes into kernel nodes: ``("leaf",)``, ``("op", name, operands)``,
+    ``("sum", plain_terms, product_terms)`` or ``("prod", factors)``; absorbed nodes become None.
+
+    A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
+    a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
+    absorbed: they must have a slot that ``Tape.read`` can read.
+    """
+    n = len(traced.nodes)
+    ops, parents = traced.ops, traced.parents
+    uses = [0] * n
+    consumer = [-1] * n
+    for i in range(n):
+        for p in parents[i]:
+            uses[p] += 1
+            consumer[p] = i
+    for i in keep:
+        uses[i] += 1  # an outside reader counts as a second consumer
+    root = n - 1
+
+    def single_use_by(i: int, family: tuple) -> bool:
+        return i != root and uses[i] == 1 and ops[consumer[i]] in family
+
+    into_prod = [ops[i] == "mul" and single_use_by(i, ("mul",)) for i in range(n)]
+    into_sum = [False] * n
+    for i in range(n):
+        if ops[i] in _SUMS:
+            into_sum[i] = single_use_by(i, _SUMS)
+        elif ops[i] == "mul":
+            into_sum[i] = single_use_by(i, _SUMS) and not any(into_prod[p] for p in parents[i])
+
+    kernel_nodes: list = [None] * n
+    for i in range(n):
+        if into_sum[i] or into_prod[i]:
+            continue
+        if not parents[i]:
+            kernel_nodes[i] = ("leaf",)
+        elif ops[i] in _SUMS:
+            kernel_nodes[i] = _flatten_sum(i, ops, parents, into_sum)
+        elif ops[i] == "mul" and any(into_prod[p] for p in parents[i]):
+            kernel_nodes[i] = ("prod", _flatten_prod(i, parents, into_prod))
+        else:
+            kernel_nodes[i] = ("op", ops[i], parents[i])
+    return kernel_nodes
+
+
+def _flatten_sum(i: int, ops: list, parents: list, into_sum: list) -> tuple:
+    """The signed terms of the sum rooted at node ``i``, left to right as the chain added them."""
+    plain: list[tuple[float, int]] = []
+    products: list[tuple[float, int, int]] = []
+    stack = [(1.0, i)]  # an explicit stack, so a chain of a million additions needs no recursion
+    while stack:
+        sign, j = stack.pop()
+        if j != i and not into_sum[j]:
+            plain.append((sign, j))
+        elif ops[j] == "mul":
+            products.append((sign, parents[j][0], parents[j][1]))
+        else:
+            a, b = parents[j]
+            stack.append((-sign if ops[j] == "sub" else sign, b))
+            stack.append((sign, a))
+    return ("sum", plain, products)
+
+
+def _flatten_prod(i: int, parents: list, into_prod: list) -> list[int]:
+    factors: list[int] = []
+    stack = [i]
+    while stack:
+        j = stack.pop()
+        if j != i and not into_prod[j]:
+            factors.append(j)
+        else:
+            a, b = parents[j]
+            stack.append(b)
+            stack.append(a)
+    return factors
+
+
+def _operands(node: tuple) -> list[int]:
+    if node[0] == "op":
+        return list(node[2])
+    if node[0] == "prod":
+        return node[1]
+    return [j for _, j in node[1]] + [j for _, a, b in node[2] for j in (a, b)]
+
+
+def _group_key(node: tuple, depth: int) -> tuple:
+    if node[0] == "op":
+        return (depth, "op", node[1])
+    if node[0] == "prod":
+        return (depth, "prod", len(node[1]))
+    return (depth, "sum", len(node[1]), len(node[2]))
+
+
+def _schedule(traced: _Traced, keep: set[int]):
+    """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
+
+    Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
+    their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
+    """
+    import numpy as np
+
+    from . import tape_kernels as tk
+
+    kernel_nodes = _fuse(traced, keep)
+    depth = [0] * len(kernel_nodes)
+    groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
+    leaves: list[int] = []
+    for i, node in enumerate(kernel_nodes):
+        if node is None:
+            continue
+        if node[0] == "leaf":
+            leaves.append(i)
+            continue
+        depth[i] = 1 + max(depth[j] for j in _operands(node))
+        groups.setdefault(_group_key(node, depth[i]), []).append(i)
+    ordered_keys = sorted(groups, key=lambda k: k[0])  # a stable sort: depth first, then first appearance
+
+    first_kernels, first_slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
+    # A layer's weights and inputs first: they are read as whole matrices, so consecutive slots matter most.
+    layers = [k for k in first_kernels if isinstance(k, tk.SumKernel) and k.is_layer()]
+    others = [k for k in first_kernels if not (isinstance(k, tk.SumKernel) and k.is_layer())]
+    reads = [index for kernel in layers + others for index in kernel.reads()]
+    read_order = np.concatenate([index.ravel() for index in reads] + [np.arange(len(leaves))])
+    read_order = read_order[read_order < len(leaves)]
+    _, first_read = np.unique(read_order, return_index=True)
+    new_order = np.argsort(first_read, kind="stable")
+    if np.array_equal(new_order, np.arange(len(leaves))):
+        kernels, slot = first_kernels, first_slot
+    else:
+        leaves = [leaves[k] for k in new_order]
+        kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
+    size = len(leaves) + sum(len(members) for members in groups.values())
+    return [traced.nodes[i] for i in leaves], kernels, slot, size
+
+
+def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves: list[int]):
+    """Assign slots (leaves first, in the order given, then group by group) and build one kernel per group."""
+    slot = np.full(len(kernel_nodes), -1, dtype=np.intp)
+    slot[leaves] = np.arange(len(leaves))
+    next_slot = len(leaves)
+    kernels = []
+    for key in ordered_keys:
+        members = groups[key]
+        kind = key[1]
+        if kind == "sum":
+            kernel, members = _sum_kernel(np, tk, kernel_nodes, members, slot, next_slot)
+        else:
+            # Ordering a group by its first operand's slot turns most operand reads into slices.
+            members = sorted(members, key=lambda i: slot[_operands(kernel_nodes[i])[0]])
+            out = slice(next_slot, next_slot + len(members))
+            if kind == "prod":
+                factors = np.array([[slot[j] for j in kernel_nodes[i][1]] for i in members], dtype=np.intp)
+                kernel = tk.ProdKernel(out, factors)
+            else:
+                arity = OPS[key[2]].arity
+                operands = [np.array([slot[kernel_nodes[i][2][k]] for i in members], dtype=np.intp)
+                            for k in range(arity)]
+                kernel = tk.OpKernel(OPS[key[2]], out, operands)
+        slot[members] = np.arange(next_slot, next_slot + len(members))
+        next_slot += len(members)
+        kernels.append(kernel)
+    return kernels, slot
+
+
+def _signs(np, signs):
+    """The sign matrix, or None when every sign is +1 (the common case, which then costs nothing)."""
+    return None if signs.size == 0 or bool(np.all(signs == 1.0)) else signs
+
+
+def _distinct_rows(np, matrix):
+    """The distinct rows of an integer matrix, ordered by their first entry, and each row's index among them.
+
+    Rows are compared as raw bytes (much faster than ``np.unique(axis=0)`` on wide rows); ordering them by their
+    first slot makes the order follow the slots, which is what lets a layer's weights be read as one slice.
+    """
+    n = matrix.shape[0]
+    if n == 1:
+        return matrix, np.zeros(1, dtype=np.intp)
+    rows_as_bytes = np.ascontiguousarray(matrix).view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1])))
+    _, first, which = np.unique(rows_as_bytes.ravel(), return_index=True, return_inverse=True)
+    rows = matrix[first]
+    order = np.lexsort((first, rows[:, 0]))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rows[order], rank[which.ravel()]
+
+
+def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot: int):
+    """Build a SumKernel for a group of sums of one shape, as a matrix product when the products allow it."""
+    n = len(members)
+    sums = [kernel_nodes[i] for i in members]
+    plain = np.array([[slot[j] for _, j in node[1]] for node in sums], dtype=np.intp).reshape(n, -1)
+    left = np.array([[slot[a] for _, a, _ in node[2]] for node in sums], dtype=np.intp).reshape(n, -1)
+    right = np.array([[slot[b] for _, _, b in node[2]] for node in sums], dtype=np.intp).reshape(n, -1)
+    plain_sign = np.array([[s for s, _ in node[1]] for node in sums], dtype=np.float64).reshape(n, -1)
+    prod_sign = np.array([[s for s, _, _ in node[2]] for node in sums], dtype=np.float64).reshape(n, -1)
+    matmul = None
+    order = None
+    if left.shape[1] and np.all(prod_sign == 1.0):
+        # Products that pair every distinct left row with every distinct right row exactly once are a layer
+        # applied to a batch: out[i, j] = right_rows[i] . left_rows[j], one matrix product.
+        left_rows, which_left = _distinct_rows(np, left)
+        right_rows, which_right = _distinct_rows(np, right)
+        a, b = len(left_rows), len(right_rows)
+        cell = which_right.ravel() * a + which_left.ravel()
+        if a * b == n and np.unique(cell).size == n:
+            order = np.argsort(cell, kind="stable")
+            matmul = (left_rows, right_rows)
+    if order is None:
+        # Ordering rows by their first operand's slot turns most operand reads into slices.
+        order = np.argsort(plain[:, 0] if plain.shape[1] else left[:, 0], kind="stable")
+    members = [members[k] for k in order]
+    plain, left, right, plain_sign, prod_sign = (x[order] for x in (plain, left, right, plain_sign, prod_sign))
+    out = slice(next_slot, next_slot + n)
+    kernel = tk.SumKernel(out, plain, _signs(np, plain_sign), left, right, _signs(np, prod_sign), matmul)
+    return kernel, members
+
+
+class Tape:
+    """A traced graph that replays with NumPy. Build one with ``jangrad.compile(output)``.
+
+    >>> x = Value(2.0); y = x * x + 3.0 * x
+    >>> tape = compile(y)
+    >>> x.data = 5.0
+    >>> tape.forward()
+    40.0
+    >>> tape.backward(); x.grad
+    13.0
+    """
+
+    def __init__(self, output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> None:
+        import numpy as np
+
+        if not isinstance(output, Value):
+            raise TypeError(f"compile() needs the Value a graph ends in, got {output!r} of type "
+                            f"{type(output).__name__}")
+        from .tape_kernels import NUMPY_MATH
+
+        self._np = np
+        self._math = NUMPY_MATH
+        self.output = output
+        self._root_links = (output.parents, output._op)
+        traced = _Traced(output)
+        self._signature = traced.signature()
+        self._index = traced.position
+        kept = set()
+        for node in keep:
+            if not isinstance(node, Value) or id(node) not in self._index:
+                raise ValueError(f"keep must list Values of this graph, got {node!r}")
+            kept.add(self._index[id(node)])
+        self.leaves, self._kernels, self._slot, size = _schedule(traced, kept)
+        self._out_slot = int(self._slot[-1])
+        self.size = len(traced.nodes)
+        self._vals = np.zeros(size)
+        self._grads = np.zeros(size)
+        self._targets = self._grad_targets(inputs)
+        self._ran_forward = False
+
+    def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], slice | object]:
+        """The leaves that backward() writes to, and their slots (a slice, or an index array)."""
+        if inputs is None:
+            return self.leaves, slice(0, len(self.leaves))
+        position = {id(leaf): k for k, leaf in enumerate(self.leaves)}
+        chosen, slots = [], []
+        for x in inputs:
+            if not isinstance(x, Value):
+                raise TypeError(f"inputs must be Values, got {x!r} of type {type(x).__name__}")
+            if id(x) in position:  # an input the output does not depend on keeps its .grad, as in PyTorch
+                chosen.append(x)
+                slots.append(position.pop(id(x)))  # popped: a leaf listed twice still gets its gradient once
+        return chosen, self._np.array(slots, dtype=self._np.intp)
+
+    @property
+    def depth(self) -> int:
+        """How many groups run one after another (the sequential length of a replay)."""
+        return len(self._kernels)
+
+    def __repr__(self) -> str:
+        return (f"Tape({self.size} nodes, {len(self.leaves)} leaves, {len(self._kernels)} kernels, "
+                f"output={self.output.data!r})")
+
+    def forward(self) -> float:
+        """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data)."""
+        np = self._np
+        parents, op = self._root_links
+        now = self.output.parents
+        if op is not self.output._op or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
+            raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
+        vals = self._vals
+        try:
+            vals[:len(self.leaves)] = np.fromiter(map(_read_data, self.leaves), np.float64, len(self.leaves))
+        except (TypeError, ValueError) as error:
+            bad = next((leaf for leaf in self.leaves if not isinstance(leaf.data, (int, float))), None)
+            shown = f"got {bad.data!r} of type {type(bad.data).__name__}" if bad is not None else str(error)
+            raise TypeError(f"every leaf's .data must be a real number: {shown}") from error
+        with np.errstate(all="ignore"):
+            for kernel in self._kernels:
+                kernel.forward(vals, self._math)
+        result = float(vals[self._out_slot])
+        self.output.data = result
+        self._ran_forward = True
+        return result
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add d output / d leaf to every leaf's ``.grad`` (or only the ``inputs`` given to ``compile``).
+
+        Uses the values of the last ``forward()`` (run here first if there was none).
+        """
+        np = self._np
+        if not self._ran_forward:
+            self.forward()
+        grads = self._grads
+        grads.fill(0.0)
+        grads[self._out_slot] = float(gradient)
+        vals = self._vals
+        with np.errstate(all="ignore"):
+            for kernel in reversed(self._kernels):
+                kernel.backward(vals, grads, self._math)
+        targets, slots = self._targets
+        for leaf, g in zip(targets, grads[slots].tolist()):
+            leaf.grad = leaf.grad + g
+
+    def read(self, nodes: Iterable[Value]) -> list[float]:
+        """The values from the last ``forward()`` of nodes of this graph that have a slot: leaves, the output, the
+        nodes given as ``keep`` to ``compile``, and any node not merged into a fused sum or product."""
+        slots = []
+        for node in nodes:
+            i = self._index.get(id(node))
+            if i is None or self._slot[i] < 0:
+                raise ValueError(f"{node!r} has no value in this tape: pass it in compile(..., keep=[...])")
+            slots.append(self._slot[i])
+        return self._vals[slots].tolist()
+
+    def check(self, output: Value) -> None:
+        """Raise ``GraphChangedError`` unless ``output``'s graph has exactly the traced structure.
+
+        Use it to test whether a tape may stand in for a graph that your code builds anew (one traversal).
+        """
+        if _Traced(output).signature() != self._signature:
+            raise GraphChangedError("this graph's structure differs from the one the tape was compiled from "
+                                    "(data-dependent Python control flow?): compile it again")
+
+
+def compile(output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> Tape:
+    """Trace the graph that produced ``output`` into a ``Tape`` that replays it with NumPy.
+
+    ``inputs``: if given, ``tape.backward()`` adds gradients only to these leaves (like PyTorch's
+    ``backward(inputs=...)``), which saves a Python loop over constants and data leaves.
+    ``keep``: nodes whose values you want to ``tape.read()`` after each forward (a model's predictions, say); they
+    are kept out of fused sums and products.
+    """
+    return Tape(output, inputs, keep)

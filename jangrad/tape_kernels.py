@@ -1,0 +1,326 @@
+"""The compiled tape's third interpreter: the op table's rules run on NumPy arrays, one group of nodes at a time.
+
+``NUMPY_MATH`` is the maths namespace that ``ops.OPS`` rules receive here (the float and Value ones live in
+``ops.py`` and ``engine.py``): IEEE float64 semantics, element by element, with the same branches as
+``ops.FloatMath`` so that a tape gives the eager engine's numbers. Callers run it under
+``np.errstate(all="ignore")``: inf and nan are results, never warnings.
+
+The kernels are what ``compile.py`` schedules. Each owns one group of nodes that sit at the same depth of the
+graph and do the same thing, so one NumPy call does the work of many scalar nodes:
+
+* ``OpKernel``: any op of the table, running its own ``forward``/``backward`` rule on arrays;
+* ``SumKernel``: a flattened chain of ``+``/``-`` (an n-ary signed sum), whose terms may be products taken
+  straight from ``mul`` nodes; when the products of a group form a full outer product of distinct weight rows and
+  distinct input rows (a layer applied to a batch) it runs as one matrix product;
+* ``ProdKernel``: a flattened chain of ``*`` (an n-ary product).
+
+Every node's value and gradient live in two flat float64 arrays indexed by "slot"; kernels read their operands
+with ``Gather``s and add gradient contributions with ``Scatter``s, both prepared once at compile time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ops import OPS, Op
+
+__all__ = ["NUMPY_MATH", "NumpyMath", "Gather", "Scatter", "OpKernel", "SumKernel", "ProdKernel"]
+
+_erf_object = np.frompyfunc(math.erf, 1, 1)
+
+
+class NumpyMath:
+    """IEEE float64 maths on arrays, branch for branch the same as ``ops.FloatMath`` on floats."""
+
+    @staticmethod
+    def div(a, b):
+        return np.divide(a, b)
+
+    @staticmethod
+    def pow(a, b):
+        return np.power(a, b)
+
+    @staticmethod
+    def power_rule(x, k):
+        """k x^(k-1); 0 where k = 0, even at x = 0 (x^0 is constant), as ``FloatMath.power_rule``."""
+        return np.where(k == 0.0, 0.0, k * np.power(x, k - 1.0))
+
+    @staticmethod
+    def exp(a):
+        return np.exp(a)
+
+    @staticmethod
+    def log(a):
+        return np.log(a)
+
+    @staticmethod
+    def sqrt(a):
+        return np.sqrt(a)
+
+    @staticmethod
+    def tanh(a):
+        return np.tanh(a)
+
+    @staticmethod
+    def erf(a):
+        # NumPy has no erf; math.erf element by element gives exactly the eager engine's numbers.
+        return _erf_object(a).astype(np.float64)
+
+    @staticmethod
+    def sigmoid(a):
+        # FloatMath's two branches, both from e = exp(-|a|), so exp never overflows.
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    @staticmethod
+    def relu(a):
+        return np.where(a <= 0.0, 0.0, a)  # nan <= 0 is False: relu(nan) is nan
+
+    @staticmethod
+    def leaky_relu(a, slope):
+        return np.where(a <= 0.0, slope * a, a)
+
+    @staticmethod
+    def step(a):
+        return np.where(a > 0.0, 1.0, 0.0)
+
+    @staticmethod
+    def sign(a):
+        return np.where(a > 0.0, 1.0, np.where(a < 0.0, -1.0, a * 0.0))  # 0 stays 0, nan stays nan
+
+
+NUMPY_MATH = NumpyMath()
+
+
+# ---- reading operands and adding gradients --------------------------------------------------------------------
+def _contiguous_start(index: np.ndarray) -> int | None:
+    """The first slot if ``index`` (any shape) is a run of consecutive slots in order, else None."""
+    flat = index.ravel()
+    if flat.size == 0:
+        return None
+    start = int(flat[0])
+    if int(flat[-1]) - start != flat.size - 1:  # the quick rejection that settles most cases
+        return None
+    if flat.size <= 2 or np.array_equal(flat, np.arange(start, start + flat.size)):
+        return start
+    return None
+
+
+class Gather:
+    """Reads ``vals`` at an index array of any shape: a slice view when the slots are consecutive."""
+
+    def __init__(self, index: np.ndarray) -> None:
+        self.index = np.asarray(index, dtype=np.intp)
+        self.shape = self.index.shape
+        start = _contiguous_start(self.index)
+        self.window = None if start is None else slice(start, start + self.index.size)
+
+    def __call__(self, vals: np.ndarray) -> np.ndarray:
+        if self.window is not None:
+            return vals[self.window].reshape(self.shape)
+        return vals[self.index]
+
+
+class Scatter:
+    """Adds contributions into ``grads`` at an index array, summing repeated slots (a node used twice).
+
+    Chosen once at compile time: a slice when the slots are consecutive, a plain fancy ``+=`` when no slot
+    repeats, else ``np.bincount`` over the distinct slots only, so the cost follows the group, not the graph.
+    """
+
+    def __init__(self, index: np.ndarray) -> None:
+        flat = np.asarray(index, dtype=np.intp).ravel()
+        self.size = flat.size
+        start = _contiguous_start(flat)
+        self.window = None if start is None else slice(start, start + flat.size)
+        self.targets = flat
+        self.local = None
+        if self.window is None and flat.size > 1:
+            unique, local = np.unique(flat, return_inverse=True)
+            if unique.size < flat.size:
+                self.targets = unique
+                self.local = local.ravel()
+                start = _contiguous_start(unique)
+                self.window = None if start is None else slice(start, start + unique.size)
+
+    def add(self, grads: np.ndarray, contribution: np.ndarray) -> None:
+        """``contribution`` holds one number per index entry (any shape with that many elements)."""
+        c = contribution.reshape(-1)
+        if self.local is not None:
+            c = np.bincount(self.local, weights=c, minlength=self.targets.size)
+        if self.window is not None:
+            grads[self.window] += c
+        else:
+            grads[self.targets] += c
+
+
+# ---- kernels ---------------------------------------------------------------------------------------------------
+class OpKernel:
+    """A group of nodes with the same op: the op table's own rules, run once on arrays."""
+
+    def __init__(self, op: Op, out: slice, operands: list[np.ndarray]) -> None:
+        self.op = op
+        self.out = out
+        self.gathers = [Gather(index) for index in operands]
+        # A constant operand (an exponent, a slope) gets no gradient: its rule returns 0 for it.
+        self.scatters = [Scatter(index) for index in operands]
+        if op.constant_operand:
+            self.scatters[1] = None
+        self.inputs: list[np.ndarray] = []
+
+    def reads(self) -> list[np.ndarray]:
+        return [gather.index for gather in self.gathers]
+
+    def forward(self, vals: np.ndarray, m: NumpyMath) -> None:
+        self.inputs = [gather(vals) for gather in self.gathers]
+        vals[self.out] = self.op.forward(m, *self.inputs)
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray, m: NumpyMath) -> None:
+        contributions = self.op.backward(m, grads[self.out], vals[self.out], *self.inputs)
+        for scatter, c in zip(self.scatters, contributions):
+            if scatter is not None:
+                scatter.add(grads, c if np.ndim(c) else np.full(scatter.size, c))
+
+
+class SumKernel:
+    """Signed n-ary sums ``sum_p s_p t_p + sum_k s_k l_k r_k`` over a group of rows with the same shape.
+
+    ``plain`` (n x P) and ``left``/``right`` (n x K) are slot matrices; ``plain_sign``/``prod_sign`` are +-1 or
+    None when all +1. The products use the ``mul`` rule of the op table; the sum hands each term its gradient
+    times its sign, which is what the ``add`` and ``sub`` rules do link by link.
+
+    When ``matmul`` is given (``left_rows`` a x K, ``right_rows`` b x K of distinct slot rows) row ``i * a + j``
+    of the group is ``right_rows[i] . left_rows[j]`` (plus its plain terms) and the products run as one matrix
+    product; plain terms that depend on ``j`` only (a layer's biases) are then added as one broadcast row.
+    """
+
+    def __init__(self, out: slice, plain: np.ndarray, plain_sign: np.ndarray | None, left: np.ndarray,
+                 right: np.ndarray, prod_sign: np.ndarray | None, matmul: tuple | None) -> None:
+        self.out = out
+        self.n = out.stop - out.start
+        self.mul = OPS["mul"]
+        self.grid = None
+        self.left = None
+        if matmul is not None:
+            left_rows, right_rows = matmul
+            self.grid = (right_rows.shape[0], left_rows.shape[0])
+            self.left, self.right = Gather(left_rows), Gather(right_rows)
+            self.left_scatter, self.right_scatter = Scatter(left_rows), Scatter(right_rows)
+            plain, plain_sign = self._as_bias(plain, plain_sign)
+        elif left.shape[1]:
+            self.left, self.right = Gather(left), Gather(right)
+            self.left_scatter, self.right_scatter = Scatter(left), Scatter(right)
+        self.plain_index = plain
+        self.plain = Gather(plain) if plain.shape[1] else None
+        self.plain_scatter = Scatter(plain) if plain.shape[1] else None
+        self.plain_sign = plain_sign
+        self.prod_sign = prod_sign
+        self.lv = self.rv = None
+
+    def _as_bias(self, plain: np.ndarray, plain_sign: np.ndarray | None):
+        """Plain terms identical down every column of the grid become one row of a terms (None: they are not)."""
+        self.bias = False
+        if not plain.shape[1]:
+            return plain, plain_sign
+        b, a = self.grid
+        grid = plain.reshape(b, a, -1)
+        if not np.all(grid == grid[:1]):
+            return plain, plain_sign
+        if plain_sign is not None:
+            signs = plain_sign.reshape(b, a, -1)
+            if not np.all(signs == signs[:1]):
+                return plain, plain_sign
+            plain_sign = signs[0]
+        self.bias = True
+        return grid[0], plain_sign
+
+    def reads(self) -> list[np.ndarray]:
+        indices = [] if self.left is None else [self.left.index, self.right.index]
+        return indices + ([self.plain_index] if self.plain is not None else [])
+
+    def is_layer(self) -> bool:
+        """A matrix product with more than one row each way: its operands deserve consecutive slots."""
+        return self.grid is not None and min(self.grid) > 1
+
+    def _plain_total(self, vals: np.ndarray) -> np.ndarray:
+        terms = self.plain(vals)
+        if self.plain_sign is not None:
+            terms = terms * self.plain_sign
+        return terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
+
+    def forward(self, vals: np.ndarray, m: NumpyMath) -> None:
+        if self.grid is not None:
+            self.lv, self.rv = self.left(vals), self.right(vals)
+            grid = vals[self.out].reshape(self.grid)
+            np.matmul(self.rv, self.lv.T, out=grid)
+            if self.plain is not None:
+                if self.bias:
+                    grid += self._plain_total(vals)
+                else:
+                    vals[self.out] += self._plain_total(vals)
+            return
+        total = None if self.plain is None else self._plain_total(vals)
+        if self.left is not None:
+            self.lv, self.rv = self.left(vals), self.right(vals)
+            terms = self.mul.forward(m, self.lv, self.rv)
+            if self.prod_sign is not None:
+                terms = terms * self.prod_sign
+            products = terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
+            total = products if total is None else total + products
+        vals[self.out] = total
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray, m: NumpyMath) -> None:
+        g = grads[self.out]
+        if self.grid is not None:
+            # The mul rule (g * r, g * l) summed over the batch: a matrix product each way.
+            grid = g.reshape(self.grid)
+            self.left_scatter.add(grads, grid.T @ self.rv)
+            self.right_scatter.add(grads, grid @ self.lv)
+            if self.bias:
+                g = grid.sum(axis=0)
+        if self.plain is not None:
+            if self.plain_sign is not None:
+                self.plain_scatter.add(grads, g[:, None] * self.plain_sign)
+            elif self.plain.shape[1] == 1:
+                self.plain_scatter.add(grads, g)
+            else:
+                self.plain_scatter.add(grads, np.repeat(g, self.plain.shape[1]))
+        if self.left is None or self.grid is not None:
+            return
+        g_terms = g[:, None] if self.prod_sign is None else g[:, None] * self.prod_sign
+        d_left, d_right = self.mul.backward(m, g_terms, None, self.lv, self.rv)
+        self.left_scatter.add(grads, d_left)
+        self.right_scatter.add(grads, d_right)
+
+
+class ProdKernel:
+    """n-ary products ``f_1 f_2 ... f_K`` over a group of rows, multiplied left to right as the chain was.
+
+    The gradient of factor k is g times the product of all the other factors, taken from running products from
+    the left and from the right, so a zero factor gives the same numbers as the chain of ``mul`` rules.
+    """
+
+    def __init__(self, out: slice, factors: np.ndarray) -> None:
+        self.out = out
+        self.factors = Gather(factors)
+        self.scatter = Scatter(factors)
+        self.fv = None
+        self.running = None
+
+    def reads(self) -> list[np.ndarray]:
+        return [self.factors.index]
+
+    def forward(self, vals: np.ndarray, m: NumpyMath) -> None:
+        self.fv = self.factors(vals)
+        self.running = np.cumprod(self.fv, axis=1)
+        vals[self.out] = self.running[:, -1]
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray, m: NumpyMath) -> None:
+        n, k = self.fv.shape
+        before = np.ones((n, k))
+        before[:, 1:] = self.running[:, :-1]
+        after = np.ones((n, k))
+        after[:, :-1] = np.cumprod(self.fv[:, :0:-1], axis=1)[:, ::-1]
+        self.scatter.add(grads, grads[self.out][:, None] * before * after)

@@ -1,0 +1,174 @@
+"""The compiled training step: what ``fit`` runs instead of building a new graph for every batch.
+
+``fit`` builds the same graph at every step: only the batch's numbers change. Here the graph for one batch size
+is built once, with the inputs and the targets as leaf Values, and compiled into a tape (``compile.py``). A step
+then writes the batch into those leaves and replays the tape. One tape per batch size (a last, smaller batch gets
+its own).
+
+This needs a graph whose structure does not depend on the data, so the built-in losses are rebuilt here with the
+targets as leaves, computing the same values and gradients as ``losses.py``:
+
+* sse, mse, hinge: the same formulas, with each target a leaf instead of a constant;
+* bce: ``-t z - log(sigmoid(-z))``, one formula for both signs of z instead of ``losses.py``'s two branches
+  (equal values and gradients; it overflows only for logits beyond about 700, where fit then stops with
+  ``TrainingDiverged``: pass ``compiled=False`` there);
+* cross-entropy: the target class as a one-hot row of leaves, ``log(sum exp(z - s)) + s - sum(onehot * z)``,
+  where the shift s (a leaf) is the largest logit of the previous step: any shift gives the same value, it only
+  has to keep exp from overflowing.
+
+Any other model or loss (a user's own function, whose graph may branch on data) makes ``compiled_step`` return
+None, and ``fit`` runs eagerly as before.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from . import losses
+from .compile import compile
+from .engine import Value
+
+__all__ = ["compiled_step", "CompiledStep"]
+
+
+def compiled_step(model, loss_fn: Callable, l2: float, params: list[Value]) -> CompiledStep | None:
+    """A drop-in for ``train._loss_and_backward`` that replays tapes, or None when this model/loss can't use one."""
+    from .nn import Module
+
+    try:
+        import numpy  # noqa: F401  (the tape needs it; without it fit stays eager)
+    except ImportError:
+        return None
+    if not isinstance(model, Module) or loss_fn not in _TARGET_LEAVES:
+        return None
+    return CompiledStep()
+
+
+class _BatchTape:
+    """The tape for one batch size: its input leaves, target leaves and the prediction nodes it reads back."""
+
+    def __init__(self, model, loss_fn: Callable, l2: float, params: list[Value], X_batch: Sequence) -> None:
+        self.x_leaves = [[Value(0.0) for _ in row] for row in X_batch]
+        predictions = [model(x) for x in self.x_leaves]
+        self.outputs = [p if isinstance(p, list) else [p] for p in predictions]
+        self.single = not isinstance(predictions[0], list)
+        self.shift = Value(0.0)
+        self.y_leaves = [[Value(0.0) for _ in range(n)]
+                         for n in _TARGET_LEAVES[loss_fn](len(outputs) for outputs in self.outputs)]
+        loss = _LOSSES[loss_fn](self, self.outputs, self.y_leaves)
+        if l2:
+            loss = loss + l2 * losses.l2(params)
+        self.tape = compile(loss, inputs=params, keep=[p for outputs in self.outputs for p in outputs])
+        self.flat_outputs = [p for outputs in self.outputs for p in outputs]
+
+    def run(self, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable) -> tuple[float, list]:
+        for leaves, row in zip(self.x_leaves, X_batch):
+            for leaf, v in zip(leaves, row):
+                leaf.data = float(v)
+        for leaves, target in zip(self.y_leaves, _TARGET_ROWS[loss_fn](y_batch, self.outputs)):
+            for leaf, v in zip(leaves, target):
+                leaf.data = v
+        loss = self.tape.forward()
+        self.tape.backward()
+        values = self.tape.read(self.flat_outputs)
+        if loss_fn is losses.cross_entropy:
+            self.shift.data = max(values)  # the next step's shift (any value is exact; this keeps exp finite)
+        if self.single:
+            return loss, values
+        width = len(self.outputs[0])
+        return loss, [values[k:k + width] for k in range(0, len(values), width)]
+
+
+class CompiledStep:
+    """Called like ``train._loss_and_backward``: computes one batch's loss, backpropagates, returns predictions."""
+
+    def __init__(self) -> None:
+        self.tapes: dict[int, _BatchTape] = {}  # batch size -> its tape
+
+    def __call__(self, model, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable, l2: float,
+                 params: list[Value]) -> tuple[float, list]:
+        batch_tape = self.tapes.get(len(X_batch))
+        if batch_tape is None:
+            batch_tape = _BatchTape(model, loss_fn, l2, params, X_batch)
+            self.tapes[len(X_batch)] = batch_tape
+        return batch_tape.run(X_batch, y_batch, loss_fn)
+
+
+# ---- the losses, with targets as leaves ------------------------------------------------------------------------------
+def _total(terms) -> Value:
+    total = None
+    for term in terms:
+        total = term if total is None else total + term
+    return total
+
+
+def _squared_errors(outputs, targets) -> list[Value]:
+    return [(p - t) ** 2 for ps, ts in zip(outputs, targets) for p, t in zip(ps, ts)]
+
+
+def _sse(batch: _BatchTape, outputs, targets) -> Value:
+    return _total(_squared_errors(outputs, targets))
+
+
+def _mse(batch: _BatchTape, outputs, targets) -> Value:
+    errors = _squared_errors(outputs, targets)
+    return _total(errors) * (1.0 / len(errors))
+
+
+def _hinge(batch: _BatchTape, outputs, targets) -> Value:
+    terms = [(1.0 - t[0] * ps[0]).relu() for ps, t in zip(outputs, targets)]
+    return _total(terms) * (1.0 / len(terms))
+
+
+def _bce(batch: _BatchTape, outputs, targets) -> Value:
+    terms = [-(t[0] * ps[0]) - (-ps[0]).sigmoid().log() for ps, t in zip(outputs, targets)]
+    return _total(terms) * (1.0 / len(terms))
+
+
+def _cross_entropy(batch: _BatchTape, outputs, targets) -> Value:
+    s = batch.shift
+    terms = [_total((z - s).exp() for z in zs).log() + s - _total(o * z for o, z in zip(onehot, zs))
+             for zs, onehot in zip(outputs, targets)]
+    return _total(terms) * (1.0 / len(terms))
+
+
+# Each checks the targets as losses.py does (same errors), then lays them out for the target leaves.
+def _vector_targets(y: Sequence, outputs) -> list[list[float]]:
+    rows = [[float(v) for v in t] if isinstance(t, (list, tuple)) else [float(t)] for t in y]
+    for i, (row, zs) in enumerate(zip(rows, outputs)):
+        if len(row) != len(zs):
+            raise ValueError(f"sample {i}: the model has {len(zs)} outputs, so its target must be a list of "
+                             f"{len(zs)} numbers, got {y[i]!r}")
+    return rows
+
+
+def _signed_labels(y: Sequence, outputs) -> list[list[float]]:
+    for i, t in enumerate(y):
+        if t not in (-1, 1):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {t!r} at index {i} (for 0/1 labels use 2*y - 1)")
+    return [[float(t)] for t in y]
+
+
+def _probabilities(y: Sequence, outputs) -> list[list[float]]:
+    for i, t in enumerate(y):
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"bce_with_logits: targets must lie in [0, 1], got {t!r} at index {i}")
+    return [[float(t)] for t in y]
+
+
+def _one_hot(y: Sequence, outputs) -> list[list[float]]:
+    for i, (c, zs) in enumerate(zip(y, outputs)):
+        if isinstance(c, bool) or not float(c).is_integer() or not 0 <= c < len(zs):
+            raise ValueError(f"cross_entropy: class index {c!r} at sample {i} is outside 0..{len(zs) - 1}")
+    return [[1.0 if k == int(c) else 0.0 for k in range(len(zs))] for c, zs in zip(y, outputs)]
+
+
+_LOSSES = {losses.sse: _sse, losses.mse: _mse, losses.hinge: _hinge, losses.bce_with_logits: _bce,
+           losses.cross_entropy: _cross_entropy}
+# How many target leaves each sample needs, given its number of outputs.
+_TARGET_LEAVES = {losses.sse: lambda widths: list(widths), losses.mse: lambda widths: list(widths),
+                  losses.hinge: lambda widths: [1 for _ in widths], losses.bce_with_logits: lambda w: [1 for _ in w],
+                  losses.cross_entropy: lambda widths: list(widths)}
+# What goes into those leaves for a batch of targets.
+_TARGET_ROWS = {losses.sse: _vector_targets, losses.mse: _vector_targets, losses.hinge: _signed_labels,
+                losses.bce_with_logits: _probabilities, losses.cross_entropy: _one_hot}
