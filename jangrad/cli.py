@@ -99,7 +99,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser, default_steps: int) ->
     parser.add_argument("--output-activation", choices=ACTIVATIONS, default="linear",
                         help="output activation (linear)")
     parser.add_argument("--loss", choices=LOSSES, default=None,
-                        help="default: hinge for two classes, ce for more, mse for regression")
+                        help="default: sse for seed4 (as in the lecture), hinge for two classes, ce for more, "
+                             "mse for regression")
     parser.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd", help="(default sgd)")
     parser.add_argument("--schedule", choices=("none", "linear", "step", "cosine"), default="none",
                         help="learning-rate schedule (default none)")

@@ -70,6 +70,15 @@ def test_train_writes_model_history_and_plots(tmp_path):
     assert f"final loss {float(rows[-1]['loss']):.6g}" in result.stdout
 
 
+def test_train_on_seed4_uses_the_lectures_squared_error_unless_told_otherwise(tmp_path):
+    default = run(["train", "--data", "seed4", "--steps", "2", "--out", "a", "--no-progress"], tmp_path)
+    chosen = run(["train", "--data", "seed4", "--steps", "2", "--loss", "hinge", "--out", "b", "--no-progress"],
+                 tmp_path)
+    assert default.returncode == 0 and chosen.returncode == 0, default.stderr + chosen.stderr
+    assert "loss sse" in default.stdout.splitlines()[0]
+    assert "loss hinge" in chosen.stdout.splitlines()[0]
+
+
 def test_train_on_a_csv_file(tmp_path, monkeypatch, capsys):
     with open(tmp_path / "d.csv", "w") as f:
         f.write("a,b,c,label\n" + "".join(f"{i},{i % 3},{-i},{'yes' if i % 2 else 'no'}\n" for i in range(8)))
