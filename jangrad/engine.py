@@ -141,25 +141,25 @@ class Value:
         return _binary("add", self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return _binary("add", other, self)
+        return _binary("add", _constant(other, "add"), self)
 
     def __sub__(self, other: Value | Number) -> Value:
         return _binary("sub", self, other)
 
     def __rsub__(self, other: Number) -> Value:
-        return _binary("sub", other, self)
+        return _binary("sub", _constant(other, "sub"), self)
 
     def __mul__(self, other: Value | Number) -> Value:
         return _binary("mul", self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return _binary("mul", other, self)
+        return _binary("mul", _constant(other, "mul"), self)
 
     def __truediv__(self, other: Value | Number) -> Value:
         return _binary("div", self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _binary("div", other, self)
+        return _binary("div", _constant(other, "div"), self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
         # A plain-number exponent is a constant (powc): no gradient flows to it, so no log of a negative base.
@@ -168,7 +168,7 @@ class Value:
         return _binary("powc", self, exponent)
 
     def __rpow__(self, base: Number) -> Value:
-        return _binary("pow", base, self)
+        return _binary("pow", _constant(base, "pow"), self)
 
     def __neg__(self) -> Value:
         return _unary("neg", self)
@@ -264,27 +264,45 @@ def _constant(x: object, op_name: str) -> Value:
                     f"number")
 
 
-def _record(data: float, op: Op, x: Value, y: Value | None) -> Value:
-    """Make the node for one op's result.
-
-    The operands sit in two slots rather than a tuple: one object fewer per node for the allocator and for
-    Python's cyclic garbage collector to scan, which is most of what building a big graph costs.
-    """
+# _unary and _binary make every node of every graph, so they are the hottest code in jangrad: each writes its
+# node out in full rather than calling a shared helper (a Python call costs as much as half the work here).
+# Operands sit in two slots rather than a tuple: one object fewer per node for the allocator and for Python's
+# cyclic garbage collector to scan.
+def _unary(name: str, a: Value) -> Value:
+    op = OPS[name]
+    data = op.forward(FLOAT_MATH, a.data)
     if _state.unusual:
-        return _record_unusual(data, op, x, y)
+        return _record_unusual(data, op, a, None)
+    out = _new_object(Value)  # skips Value.__init__'s input checks: an op's result is already a float
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._x = a
+    out._y = None
+    out._op = op
+    return out
+
+
+def _binary(name: str, a: Value, b: Value | Number) -> Value:
+    if not isinstance(b, Value):
+        b = _constant(b, name)
+    op = OPS[name]
+    data = op.forward(FLOAT_MATH, a.data, b.data)
+    if _state.unusual:
+        return _record_unusual(data, op, a, b)
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._x = x
-    out._y = y
+    out._x = a
+    out._y = b
     out._op = op
     return out
 
 
 def _record_unusual(data: float, op: Op, x: Value, y: Value | None) -> Value:
-    """``_record`` under ``detect_anomaly`` (a node that knows where it was made, checked at once) or
-    ``no_grad`` (a leaf that remembers nothing)."""
+    """A node made under ``detect_anomaly`` (it knows where it was made, and is checked at once) or ``no_grad``
+    (a leaf that remembers nothing)."""
     out = _new_object(_TracedValue if _state.anomaly else Value)
     out.data = data
     out.grad = 0.0
@@ -300,21 +318,7 @@ def _record_unusual(data: float, op: Op, x: Value, y: Value | None) -> Value:
     return out
 
 
-_new_object = object.__new__  # skips Value.__init__'s input checks: an op's result is already a float
-
-
-def _unary(name: str, a: Value) -> Value:
-    op = OPS[name]
-    return _record(op.forward(FLOAT_MATH, a.data), op, a, None)
-
-
-def _binary(name: str, a: Value | Number, b: Value | Number) -> Value:
-    if not isinstance(a, Value):
-        a = _constant(a, name)
-    if not isinstance(b, Value):
-        b = _constant(b, name)
-    op = OPS[name]
-    return _record(op.forward(FLOAT_MATH, a.data, b.data), op, a, b)
+_new_object = object.__new__
 
 
 def apply_op(name: str, *operands: Value | Number) -> Value:
@@ -322,10 +326,8 @@ def apply_op(name: str, *operands: Value | Number) -> Value:
     arity = OPS[name].arity
     if len(operands) != arity:
         raise TypeError(f"op '{name}' takes {arity} operand(s), got {len(operands)}")
-    if arity == 1:
-        a = operands[0]
-        return _unary(name, a if isinstance(a, Value) else _constant(a, name))
-    return _binary(name, *operands)
+    a = operands[0] if isinstance(operands[0], Value) else _constant(operands[0], name)
+    return _unary(name, a) if arity == 1 else _binary(name, a, operands[1])
 
 
 # ---- ordering ------------------------------------------------------------------------------------------------
