@@ -414,3 +414,30 @@ def test_bytes_per_node_of_a_1e5_chain(gc_disabled, record_property):
     print(f"\nbytes per node of a 1e5 tanh chain: {per_node:.0f}")
     record_property("bytes_per_node", round(per_node))
     assert per_node < 400
+
+
+def test_threads_sorting_graphs_that_share_nodes_at_once_each_get_a_correct_order():
+    """A sort marks the nodes it visits; sorts in other threads must not see (or spoil) those marks."""
+    x = Value(0.5)
+    shared = x
+    for _ in range(3000):
+        shared = shared.tanh() * 1.0001
+    roots = [shared * float(k) for k in range(1, 5)]
+    expected = [[id(node) for node in topological_order(root)] for root in roots]
+    results: list = [None] * len(roots)
+
+    def sort_repeatedly(k: int) -> None:
+        for _ in range(10):
+            results[k] = [id(node) for node in topological_order(roots[k])]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so that sorts interleave
+    try:
+        threads = [threading.Thread(target=sort_repeatedly, args=(k,)) for k in range(len(roots))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == expected
