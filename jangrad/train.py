@@ -8,6 +8,7 @@ not finite, record the loss, learning rate and accuracy, and let the optimizer m
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import numbers
@@ -19,7 +20,7 @@ from typing import Callable, Iterator, Sequence
 from . import losses as losses_module
 from .data import check_dataset
 from .engine import Value
-from .files import replace_atomically
+from .files import write_text
 from .optim import Optimizer, make_optimizer
 from .schedules import make_schedule
 
@@ -74,26 +75,17 @@ class History:
     def to_csv(self, path: str) -> None:
         """One row per step: step, loss, lr[, accuracy]. Written atomically (temporary file, then renamed)."""
         columns = self.columns()
-
-        def write(f) -> None:
-            writer = csv.writer(f)
-            writer.writerow(list(columns))
-            for row in zip(*columns.values()):
-                writer.writerow([repr(v) for v in row])
-
-        _write_atomically(path, write, newline="")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(list(columns))
+        for row in zip(*columns.values()):
+            writer.writerow([repr(v) for v in row])
+        write_text(path, buffer.getvalue(), newline="")  # csv chose the line endings already
 
     def to_json(self, path: str) -> None:
         """``{"step": [...], "loss": [...], "lr": [...], "accuracy": [...], "seconds": ...}``, written atomically."""
         document = {**self.columns(), "seconds": self.seconds}
-        _write_atomically(path, lambda f: json.dump(document, f, indent=1))
-
-
-def _write_atomically(path: str, write: Callable, newline: str | None = None) -> None:
-    """Write to a temporary file in the same directory, then rename it over ``path``: never a half-written file."""
-    with replace_atomically(path) as temporary:
-        with open(temporary, "w", encoding="utf-8", newline=newline) as f:
-            write(f)
+        write_text(path, json.dumps(document, indent=1))
 
 
 # ---- the step that a compiled tape replaces ---------------------------------------------------------------------
