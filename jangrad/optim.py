@@ -69,11 +69,21 @@ class Optimizer:
         """Move every parameter once, using its current ``.grad``."""
         lr = _hyper(self.lr, "lr")  # lr may have been set by a loop since the constructor checked it
         self.steps += 1
+        self._start_step()
         for i, p in enumerate(self.params):
             p.data = self._update(i, p.data, _grad_of(p), lr)
 
+    def _start_step(self) -> None:
+        """Work that depends only on the step number, done once per step rather than once per parameter."""
+
     def _update(self, i: int, data: float, g: float, lr: float) -> float:
         raise NotImplementedError
+
+    def _configure(self) -> None:
+        """Check and set the hyperparameters other than lr; the constructor and ``load_state_dict`` both use it.
+
+        Every value is checked before any is set, so a bad one leaves the optimizer as it was.
+        """
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr}
@@ -97,14 +107,19 @@ class Optimizer:
         for name, values in buffers.items():
             if not isinstance(values, list) or len(values) != len(self.params):
                 raise ValueError(f"buffer {name!r} must hold {len(self.params)} numbers")
+            for j, v in enumerate(values):
+                if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                    raise ValueError(f"buffer {name!r}[{j}] must be a number, got {v!r:.60}")
         for key in self._hyperparameters():
             if key not in state:
                 raise ValueError(f"{type(self).__name__} state is missing {key!r}")
         steps = state.get("steps")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
-        for key in self._hyperparameters():
-            setattr(self, key, state[key])
+        lr = _hyper(state["lr"], "lr")
+        # The same checks as the constructor's, so a damaged state cannot set momentum=5 or betas="x".
+        self._configure(**{key: state[key] for key in self._hyperparameters() if key != "lr"})
+        self.lr = lr
         self.steps = steps
         for name, values in buffers.items():
             mine[name][:] = [float(v) for v in values]
@@ -124,14 +139,17 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.momentum = _hyper(momentum, "momentum", 0.0, 1.0, high_open=True)
+        self._configure(momentum, nesterov, weight_decay)
+        self.velocity: list[float] = [0.0] * len(self.params)
+
+    def _configure(self, momentum: float, nesterov: bool, weight_decay: float) -> None:
+        momentum = _hyper(momentum, "momentum", 0.0, 1.0, high_open=True)
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
-        if nesterov and self.momentum == 0.0:
+        if nesterov and momentum == 0.0:
             raise ValueError("nesterov=True needs a momentum above 0")
-        self.nesterov = nesterov
-        self.weight_decay = _hyper(weight_decay, "weight_decay")
-        self.velocity: list[float] = [0.0] * len(self.params)
+        weight_decay = _hyper(weight_decay, "weight_decay")
+        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
 
     def _update(self, i: int, data: float, g: float, lr: float) -> float:
         g = g + self.weight_decay * data
@@ -157,14 +175,23 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
-        self.betas = (_hyper(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
-                      _hyper(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
-        self.eps = _hyper(eps, "eps")
-        self.weight_decay = _hyper(weight_decay, "weight_decay")
+        self._configure(betas, eps, weight_decay)
         self.m: list[float] = [0.0] * len(self.params)
         self.v: list[float] = [0.0] * len(self.params)
+
+    def _configure(self, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
+        betas = (_hyper(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
+                 _hyper(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
+        eps = _hyper(eps, "eps")
+        weight_decay = _hyper(weight_decay, "weight_decay")
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+
+    def _start_step(self) -> None:
+        beta1, beta2 = self.betas
+        self._bias_correction1 = 1.0 - beta1 ** self.steps
+        self._bias_correction2 = 1.0 - beta2 ** self.steps
 
     def _update(self, i: int, data: float, g: float, lr: float) -> float:
         beta1, beta2 = self.betas
@@ -174,16 +201,12 @@ class Adam(Optimizer):
             g = g + self.weight_decay * data
         self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g
         self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g * g
-        m_hat = self.m[i] / (1.0 - beta1 ** self.steps)
-        v_hat = self.v[i] / (1.0 - beta2 ** self.steps)
+        m_hat = self.m[i] / self._bias_correction1
+        v_hat = self.v[i] / self._bias_correction2
         return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
-
-    def load_state_dict(self, state: dict[str, object]) -> None:
-        super().load_state_dict(state)
-        self.betas = tuple(self.betas)
 
     def _buffers(self) -> dict[str, list[float]]:
         return {"m": self.m, "v": self.v}
