@@ -31,14 +31,17 @@ class CSVError(ValueError):
 
 
 # ---- checks shared with fit ----------------------------------------------------------------------------------
-def check_dataset(X: object, y: object, nin: int | None = None) -> None:
-    """Raise TypeError/ValueError unless X is a non-empty list of equal-length number lists and y matches it."""
-    for what, seq in (("X", X), ("y", y)):
+def check_dataset(X: object, y: object = None, nin: int | None = None) -> None:
+    """Raise TypeError/ValueError unless X is a non-empty list of equal-length number lists and y matches it.
+
+    ``y=None`` checks X alone; ``nin`` is the row length expected (the first row's by default).
+    """
+    for what, seq in [("X", X)] + ([] if y is None else [("y", y)]):
         if isinstance(seq, (str, bytes)) or not (hasattr(seq, "__len__") and hasattr(seq, "__getitem__")):
             raise TypeError(f"{what} must be a list, got {seq!r:.80} of type {type(seq).__name__}")
     if len(X) == 0:
         raise ValueError("X is empty: there is nothing to train on")
-    if len(X) != len(y):
+    if y is not None and len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)} targets")
     width = nin if nin is not None else len(X[0])
     for i, row in enumerate(X):
@@ -49,9 +52,10 @@ def check_dataset(X: object, y: object, nin: int | None = None) -> None:
         for j, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"X[{i}][{j}] must be a number, got {v!r} of type {type(v).__name__}")
-    for i, t in enumerate(y):
-        if isinstance(t, (str, bytes)):
-            raise TypeError(f"y[{i}] must be a number (or a list of numbers), got {t!r}")
+    for i, t in enumerate([] if y is None else y):
+        parts = t if isinstance(t, (list, tuple)) else [t]
+        if not all(isinstance(v, numbers.Real) for v in parts):
+            raise TypeError(f"y[{i}] must be a number (or a list of numbers), got {t!r:.80}")
 
 
 def _check_n(n: object, name: str = "n", minimum: int = 1) -> int:
@@ -267,10 +271,10 @@ def standardize(X_train: Sequence, X_test: Sequence | None = None):
     set's mean and deviation, so nothing about the test set leaks into training).
     """
     from sklearn.preprocessing import StandardScaler
-    check_dataset(X_train, [0] * len(X_train))
+    check_dataset(X_train)
     scaler = StandardScaler().fit(X_train)
     train = scaler.transform(X_train).tolist()
     if X_test is None:
         return train
-    check_dataset(X_test, [0] * len(X_test), nin=len(X_train[0]))
+    check_dataset(X_test, nin=len(X_train[0]))
     return train, scaler.transform(X_test).tolist()

@@ -120,8 +120,8 @@ def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bo
     Labels -1/+1: the sign decides. Labels 0/1 with one output: a logit above 0 (for "bce") or an output above
     0.5 means 1. Class indices with several outputs: the largest output is the predicted class.
     """
-    if any(isinstance(t, (list, tuple)) for t in y):
-        return None
+    if not all(isinstance(t, numbers.Real) for t in y):
+        return None  # lists of targets, or values the loss function will reject with a clear message
     if all(t in (-1, 1) for t in y):
         return lambda p, t: not isinstance(p, list) and (p > 0) == (t > 0)
     if not all(float(t).is_integer() and t >= 0 for t in y):
