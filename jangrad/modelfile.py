@@ -140,7 +140,7 @@ def load_model(path: str) -> MLP:
         raise reader.fail(f"has weights for {len(layers)} layer(s), the architecture has {len(nouts)}")
 
     model = MLP(nin, nouts, activation, output_activation, init=init, seed=0)
-    state: dict[str, float] = {}
+    weights = []
     for i, (layer, entry) in enumerate(zip(model.layers, layers)):
         where = f"layers[{i}]"
         if not isinstance(entry, dict):
@@ -150,10 +150,7 @@ def load_model(path: str) -> MLP:
             raise reader.fail(f"{where}.weight has {len(rows)} rows, the architecture needs {layer.nout} "
                               f"(one per neuron)")
         bias = reader.numbers(reader.field(entry, "bias", list, where), layer.nout, f"{where}.bias")
-        for j, row in enumerate(rows):
-            weights = reader.numbers(row, layer.nin, f"{where}.weight[{j}]")
-            for k, w in enumerate(weights):
-                state[f"layers.{i}.neurons.{j}.w.{k}"] = w
-            state[f"layers.{i}.neurons.{j}.b"] = bias[j]
-    model.load_state_dict(state)
+        rows = [reader.numbers(row, layer.nin, f"{where}.weight[{j}]") for j, row in enumerate(rows)]
+        weights.append((rows, bias))
+    model._load_weights(weights)
     return model

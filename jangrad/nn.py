@@ -301,6 +301,17 @@ class MLP(Module):
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
                 "output_activation": self.output_activation, "init": self.init}
 
+    def _load_weights(self, weights: Sequence[tuple[Sequence[Sequence[float]], Sequence[float]]]) -> None:
+        """Set every layer from a ``(weight rows, biases)`` pair in PyTorch's layout, as ``weight_rows()`` and
+        ``biases()`` give them (how model files and ``from_torch`` hand their numbers over)."""
+        state: dict[str, float] = {}
+        for i, (rows, bias) in enumerate(weights):
+            for j, row in enumerate(rows):
+                for k, w in enumerate(row):
+                    state[f"layers.{i}.neurons.{j}.w.{k}"] = w
+                state[f"layers.{i}.neurons.{j}.b"] = bias[j]
+        self.load_state_dict(state)
+
     def to_torch(self):
         from .torch_bridge import mlp_to_torch
         return mlp_to_torch(self)

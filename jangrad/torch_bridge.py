@@ -110,13 +110,10 @@ def mlp_from_torch(module) -> MLP:
         raise ValueError(f"the hidden layers use different activations {hidden}; an MLP has one hidden activation")
     activation = hidden[0] if hidden else activations[-1]
     model = MLP(linears[0].in_features, [lin.out_features for lin in linears], activation, activations[-1], seed=0)
-    state: dict[str, float] = {}
-    for i, linear in enumerate(linears):
-        weight = linear.weight.detach().to(torch.float64).tolist()
-        bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else [0.0] * len(weight)
-        for j, row in enumerate(weight):
-            for k, w in enumerate(row):
-                state[f"layers.{i}.neurons.{j}.w.{k}"] = w
-            state[f"layers.{i}.neurons.{j}.b"] = bias[j]
-    model.load_state_dict(state)
+    weights = []
+    for linear in linears:
+        rows = linear.weight.detach().to(torch.float64).tolist()
+        bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else [0.0] * len(rows)
+        weights.append((rows, bias))
+    model._load_weights(weights)
     return model
