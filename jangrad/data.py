@@ -20,6 +20,8 @@ import numbers
 import random
 from typing import Sequence
 
+from .checks import whole_number
+
 __all__ = ["seed4", "xor", "spiral", "moons", "circles", "blobs", "digits", "iris", "load_csv",
            "train_test_split", "standardize", "check_dataset", "CSVError"]
 
@@ -58,22 +60,6 @@ def check_dataset(X: object, y: object = None, nin: int | None = None) -> None:
             raise TypeError(f"y[{i}] must be a number (or a list of numbers), got {t!r:.80}")
 
 
-def _check_n(n: object, name: str = "n", minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {n!r} of type {type(n).__name__}")
-    if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n!r}")
-    return int(n)
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed!r}")
-    return int(seed)
-
-
 def _check_noise(noise: object) -> float:
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
@@ -104,10 +90,10 @@ def xor(signed: bool = False) -> Dataset:
 
 def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) -> Dataset:
     """``n`` points on each of ``classes`` spiral arms in the plane; the label is the arm (0..classes-1)."""
-    n = _check_n(n, "n", 2)
-    classes = _check_n(classes, "classes", 2)
+    n = whole_number(n, "n", 2)
+    classes = whole_number(classes, "classes", 2)
     noise = _check_noise(noise)
-    rng = random.Random(_check_seed(seed))
+    rng = random.Random(whole_number(seed, "seed", 0))
     X: list[list[float]] = []
     y: list[int] = []
     for arm in range(classes):
@@ -123,7 +109,8 @@ def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) ->
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False) -> Dataset:
     """Two interleaving half circles (``sklearn.datasets.make_moons``); micrograd's demo uses n=100, noise=0.1."""
     from sklearn.datasets import make_moons
-    X, y = make_moons(n_samples=_check_n(n, "n", 2), noise=_check_noise(noise), random_state=_check_seed(seed))
+    X, y = make_moons(n_samples=whole_number(n, "n", 2), noise=_check_noise(noise),
+                      random_state=whole_number(seed, "seed", 0))
     return _as_lists(X, y, signed)
 
 
@@ -132,8 +119,8 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 
     from sklearn.datasets import make_circles
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be a number between 0 and 1, got {factor!r}")
-    X, y = make_circles(n_samples=_check_n(n, "n", 2), noise=_check_noise(noise), factor=float(factor),
-                        random_state=_check_seed(seed))
+    X, y = make_circles(n_samples=whole_number(n, "n", 2), noise=_check_noise(noise), factor=float(factor),
+                        random_state=whole_number(seed, "seed", 0))
     return _as_lists(X, y, signed)
 
 
@@ -142,18 +129,18 @@ def blobs(n: int = 100, centers: int = 3, features: int = 2, std: float = 1.0, s
     from sklearn.datasets import make_blobs
     if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0 or not math.isfinite(std):
         raise ValueError(f"std must be a finite number > 0, got {std!r}")
-    X, y = make_blobs(n_samples=_check_n(n, "n", 1), centers=_check_n(centers, "centers"),
-                      n_features=_check_n(features, "features"), cluster_std=float(std),
-                      random_state=_check_seed(seed))
+    X, y = make_blobs(n_samples=whole_number(n, "n", 1), centers=whole_number(centers, "centers"),
+                      n_features=whole_number(features, "features"), cluster_std=float(std),
+                      random_state=whole_number(seed, "seed", 0))
     return _as_lists(X, y)
 
 
 def _shuffled(X, y, seed: int, n: int | None) -> Dataset:
     X, y = _as_lists(X, y)
     order = list(range(len(X)))
-    random.Random(_check_seed(seed)).shuffle(order)
+    random.Random(whole_number(seed, "seed", 0)).shuffle(order)
     if n is not None:
-        order = order[:_check_n(n, "n")]
+        order = order[:whole_number(n, "n")]
     return [X[i] for i in order], [y[i] for i in order]
 
 
@@ -163,7 +150,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
     The samples come shuffled by ``seed``; ``n`` keeps only the first n of them (the full set is 1797).
     """
     from sklearn.datasets import load_digits
-    bunch = load_digits(n_class=_check_n(classes, "classes", 2))
+    bunch = load_digits(n_class=whole_number(classes, "classes", 2))
     return _shuffled(bunch.data, bunch.target, seed, n)
 
 
@@ -260,7 +247,8 @@ def train_test_split(X: Sequence, y: Sequence, test_size: float = 0.25, seed: in
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
     X_train, X_test, y_train, y_test = split(list(X), list(y), test_size=float(test_size),
-                                             random_state=_check_seed(seed), stratify=list(y) if stratify else None)
+                                             random_state=whole_number(seed, "seed", 0),
+                                             stratify=list(y) if stratify else None)
     return list(X_train), list(X_test), list(y_train), list(y_test)
 
 

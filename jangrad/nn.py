@@ -20,6 +20,7 @@ import numbers
 import random
 from typing import Callable, Iterator, Mapping, Sequence, Union
 
+from .checks import whole_number
 from .engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "load", "iter_neurons", "ACTIVATIONS", "INITS"]
@@ -49,14 +50,6 @@ def _check_activation(activation: object, what: str = "activation") -> str:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"{what} must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
     return activation
-
-
-def _check_count(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{what} must be a positive int, got {n!r} of type {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{what} must be at least 1, got {n!r}")
-    return int(n)
 
 
 def _make_rng(seed: int | random.Random | None) -> random.Random:
@@ -176,11 +169,11 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "tanh", init: str = "uniform",
                  seed: int | random.Random | None = None, fan_out: int = 1) -> None:
         super().__init__()
-        self.nin = _check_count(nin, "nin")
+        self.nin = whole_number(nin, "nin")
         self.activation: str = _check_activation(activation)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-        fan_out = _check_count(fan_out, "fan_out")
+        fan_out = whole_number(fan_out, "fan_out")
         rng = _make_rng(seed)
         if init == "uniform":
             self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(self.nin)]
@@ -220,8 +213,8 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str = "tanh", init: str = "uniform",
                  seed: int | random.Random | None = None) -> None:
         super().__init__()
-        self.nin = _check_count(nin, "nin")
-        self.nout = _check_count(nout, "nout")
+        self.nin = whole_number(nin, "nin")
+        self.nout = whole_number(nout, "nout")
         self.activation: str = _check_activation(activation)
         rng = _make_rng(seed)
         self.neurons = [Neuron(self.nin, activation, init, rng, fan_out=self.nout) for _ in range(self.nout)]
@@ -264,10 +257,10 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
                  output_activation: str | None = None, init: str = "uniform", seed: int | None = None) -> None:
         super().__init__()
-        self.nin = _check_count(nin, "nin")
+        self.nin = whole_number(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or len(nouts) == 0:
             raise TypeError(f"nouts must be a non-empty list of layer widths such as [4, 4, 1], got {nouts!r}")
-        self.nouts = [_check_count(n, f"layer width nouts[{i}]") for i, n in enumerate(nouts)]
+        self.nouts = [whole_number(n, f"layer width nouts[{i}]") for i, n in enumerate(nouts)]
         self.activation: str = _check_activation(activation)
         self.output_activation: str = _check_activation(
             activation if output_activation is None else output_activation, "output_activation")

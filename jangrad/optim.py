@@ -14,23 +14,12 @@ import math
 import numbers
 from typing import Iterable
 
+from .checks import real_number
 from .engine import Value
 from .schedules import CosineSchedule, LinearSchedule, StepSchedule, make_schedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "make_optimizer",
            "LinearSchedule", "StepSchedule", "CosineSchedule", "make_schedule"]
-
-
-def _hyper(value: object, name: str, low: float = 0.0, high: float = math.inf, high_open: bool = False) -> float:
-    """Check a hyperparameter: a finite real number in [low, high] (or [low, high) when high_open)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
-    value = float(value)
-    too_high = value >= high if high_open else value > high
-    if math.isnan(value) or value < low or too_high or math.isinf(value):
-        bound = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
-        raise ValueError(f"{name} must be a finite number in {bound}, got {value!r}")
-    return value
 
 
 def _grad_of(p: Value) -> float:
@@ -57,7 +46,7 @@ class Optimizer:
             seen.add(id(p))
         if not self.params:
             raise ValueError("the optimizer got an empty parameter list")
-        self.lr: float = _hyper(lr, "lr")
+        self.lr: float = real_number(lr, "lr")
         self.steps: int = 0
 
     def zero_grad(self) -> None:
@@ -67,7 +56,7 @@ class Optimizer:
 
     def step(self) -> None:
         """Move every parameter once, using its current ``.grad``."""
-        lr = _hyper(self.lr, "lr")  # lr may have been set by a loop since the constructor checked it
+        lr = real_number(self.lr, "lr")  # lr may have been set by a loop since the constructor checked it
         self.steps += 1
         self._start_step()
         for i, p in enumerate(self.params):
@@ -116,7 +105,7 @@ class Optimizer:
         steps = state.get("steps")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
-        lr = _hyper(state["lr"], "lr")
+        lr = real_number(state["lr"], "lr")
         # The same checks as the constructor's, so a damaged state cannot set momentum=5 or betas="x".
         self._configure(**{key: state[key] for key in self._hyperparameters() if key != "lr"})
         self.lr = lr
@@ -143,12 +132,12 @@ class SGD(Optimizer):
         self.velocity: list[float] = [0.0] * len(self.params)
 
     def _configure(self, momentum: float, nesterov: bool, weight_decay: float) -> None:
-        momentum = _hyper(momentum, "momentum", 0.0, 1.0, high_open=True)
+        momentum = real_number(momentum, "momentum", 0.0, 1.0, high_open=True)
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and momentum == 0.0:
             raise ValueError("nesterov=True needs a momentum above 0")
-        weight_decay = _hyper(weight_decay, "weight_decay")
+        weight_decay = real_number(weight_decay, "weight_decay")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
 
     def _update(self, i: int, data: float, g: float, lr: float) -> float:
@@ -182,10 +171,10 @@ class Adam(Optimizer):
     def _configure(self, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
-        betas = (_hyper(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
-                 _hyper(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
-        eps = _hyper(eps, "eps")
-        weight_decay = _hyper(weight_decay, "weight_decay")
+        betas = (real_number(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
+                 real_number(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
+        eps = real_number(eps, "eps")
+        weight_decay = real_number(weight_decay, "weight_decay")
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
 
     def _start_step(self) -> None:

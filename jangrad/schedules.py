@@ -14,23 +14,9 @@ from __future__ import annotations
 import math
 import numbers
 
+from .checks import real_number, whole_number
+
 __all__ = ["LinearSchedule", "StepSchedule", "CosineSchedule", "make_schedule", "SCHEDULES"]
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value!r}")
-    return int(value)
-
-
-def _rate(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def _step_number(step: object) -> int:
@@ -43,9 +29,9 @@ class LinearSchedule:
     """Straight line from ``start`` (step 0) towards ``end`` (reached at step ``steps``; held after that)."""
 
     def __init__(self, start: float, end: float, steps: int) -> None:
-        self.start = _rate(start, "start")
-        self.end = _rate(end, "end")
-        self.steps = _positive_int(steps, "steps")
+        self.start = real_number(start, "start")
+        self.end = real_number(end, "end")
+        self.steps = whole_number(steps, "steps")
 
     def __call__(self, step: int) -> float:
         fraction = min(_step_number(step), self.steps) / self.steps
@@ -59,9 +45,9 @@ class StepSchedule:
     """``lr * gamma ** (step // step_size)``: drop by a factor ``gamma`` every ``step_size`` steps."""
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
-        self.lr = _rate(lr, "lr")
-        self.step_size = _positive_int(step_size, "step_size")
-        self.gamma = _rate(gamma, "gamma")
+        self.lr = real_number(lr, "lr")
+        self.step_size = whole_number(step_size, "step_size")
+        self.gamma = real_number(gamma, "gamma")
 
     def __call__(self, step: int) -> float:
         return self.lr * self.gamma ** (_step_number(step) // self.step_size)
@@ -74,9 +60,9 @@ class CosineSchedule:
     """``min_lr + (lr - min_lr) * (1 + cos(pi * step / steps)) / 2``; ``min_lr`` from step ``steps`` on."""
 
     def __init__(self, lr: float, steps: int, min_lr: float = 0.0) -> None:
-        self.lr = _rate(lr, "lr")
-        self.steps = _positive_int(steps, "steps")
-        self.min_lr = _rate(min_lr, "min_lr")
+        self.lr = real_number(lr, "lr")
+        self.steps = whole_number(steps, "steps")
+        self.min_lr = real_number(min_lr, "min_lr")
 
     def __call__(self, step: int) -> float:
         fraction = min(_step_number(step), self.steps) / self.steps
@@ -95,8 +81,8 @@ def make_schedule(name: str, lr: float, steps: int):
     "constant": always ``lr``; "linear": ``lr`` to ``lr / 10`` (micrograd's demo); "step": divide by 10 at a third
     and at two thirds of the run; "cosine": ``lr`` to 0.
     """
-    lr = _rate(lr, "lr")
-    steps = _positive_int(steps, "steps")
+    lr = real_number(lr, "lr")
+    steps = whole_number(steps, "steps")
     if name == "constant":
         return LinearSchedule(lr, lr, steps)
     if name == "linear":

@@ -18,6 +18,7 @@ import time
 from typing import Callable, Iterator, Sequence
 
 from . import losses as losses_module
+from .checks import whole_number
 from .data import check_dataset
 from .engine import Value
 from .files import write_text
@@ -142,13 +143,7 @@ def _accuracy(rule: Callable, predictions: list, targets: Sequence) -> float:
 
 # ---- argument checks ----------------------------------------------------------------------------------------------
 def _positive_int_or_none(value: object, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value!r}")
-    return int(value)
+    return None if value is None else whole_number(value, name)
 
 
 def _resolve_loss(loss: str | Callable) -> tuple[Callable, str]:
