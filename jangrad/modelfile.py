@@ -3,7 +3,8 @@
 A file holds the format name and version, the jangrad version that wrote it, the architecture (the MLP's
 constructor arguments) and the weights, layer by layer, in PyTorch's layout (``weight`` is nout rows of nin
 numbers, ``bias`` nout numbers). Python writes floats with their shortest exact representation, so every weight
-reads back bit for bit. Weights that are nan or infinite are refused on saving (standard JSON has no such numbers).
+reads back bit for bit. Weights that are nan or infinite are refused on saving and on loading (standard JSON has no
+such numbers).
 
 Writing goes to a temporary file in the same directory, renamed into place at the end: a crash never leaves a
 half-written file or loses the old one. Reading checks everything and raises ``ModelFileError`` naming the file and
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 
 from .files import write_text
 from .nn import ACTIVATIONS, INITS, MLP, Module
@@ -23,6 +25,9 @@ __all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSI
 
 FORMAT = "jangrad-model"
 FORMAT_VERSION = 1
+
+
+_LARGEST_INT = int(sys.float_info.max)
 
 
 class ModelFileError(ValueError):
@@ -71,10 +76,15 @@ class _Reader:
             raise self.fail(f"{where} must be a list of {length} numbers, got {type(values).__name__}")
         if len(values) != length:
             raise self.fail(f"{where} has {len(values)} numbers, the architecture needs {length}")
+        floats = []
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise self.fail(f"{where}[{i}] is {v!r:.60}, not a number")
-        return [float(v) for v in values]
+            # JSON reads 1e999 as inf, and float() of a 400-digit integer overflows: neither is a weight we wrote.
+            if (isinstance(v, int) and abs(v) > _LARGEST_INT) or not math.isfinite(v):
+                raise self.fail(f"{where}[{i}] is {v!r:.60}, not a finite number")
+            floats.append(float(v))
+        return floats
 
 
 def _parse(path: str) -> dict:
@@ -139,18 +149,21 @@ def load_model(path: str) -> MLP:
     if len(layers) != len(nouts):
         raise reader.fail(f"has weights for {len(layers)} layer(s), the architecture has {len(nouts)}")
 
-    model = MLP(nin, nouts, activation, output_activation, init=init, seed=0)
+    # Every weight is checked before the model is built, so a file claiming huge layers fails at once.
+    sizes = [nin] + nouts
     weights = []
-    for i, (layer, entry) in enumerate(zip(model.layers, layers)):
+    for i, entry in enumerate(layers):
+        layer_in, layer_out = sizes[i], sizes[i + 1]
         where = f"layers[{i}]"
         if not isinstance(entry, dict):
             raise reader.fail(f"{where} must be an object with 'weight' and 'bias'")
         rows = reader.field(entry, "weight", list, where)
-        if len(rows) != layer.nout:
-            raise reader.fail(f"{where}.weight has {len(rows)} rows, the architecture needs {layer.nout} "
+        if len(rows) != layer_out:
+            raise reader.fail(f"{where}.weight has {len(rows)} rows, the architecture needs {layer_out} "
                               f"(one per neuron)")
-        bias = reader.numbers(reader.field(entry, "bias", list, where), layer.nout, f"{where}.bias")
-        rows = [reader.numbers(row, layer.nin, f"{where}.weight[{j}]") for j, row in enumerate(rows)]
+        bias = reader.numbers(reader.field(entry, "bias", list, where), layer_out, f"{where}.bias")
+        rows = [reader.numbers(row, layer_in, f"{where}.weight[{j}]") for j, row in enumerate(rows)]
         weights.append((rows, bias))
+    model = MLP(nin, nouts, activation, output_activation, init=init, seed=0)
     model._load_weights(weights)
     return model
