@@ -140,7 +140,10 @@ def _shuffled(X, y, seed: int, n: int | None) -> Dataset:
     order = list(range(len(X)))
     random.Random(whole_number(seed, "seed", 0)).shuffle(order)
     if n is not None:
-        order = order[:whole_number(n, "n")]
+        n = whole_number(n, "n")
+        if n > len(order):
+            raise ValueError(f"n must be at most {len(order)} (the size of the set), got {n!r}")
+        order = order[:n]
     return [X[i] for i in order], [y[i] for i in order]
 
 

@@ -103,6 +103,8 @@ def l2(params: Iterable[Value]) -> Value:
     """The sum of squares of the parameters (pass ``model.parameters()`` or a model); multiply it by e.g. 1e-4."""
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
+    if isinstance(params, Value) or not hasattr(params, "__iter__"):
+        raise TypeError(f"l2: expected a list of Values such as model.parameters(), got {params!r:.80}")
     terms = []
     for i, p in enumerate(params):
         if not isinstance(p, Value):
