@@ -52,6 +52,12 @@ def _check_activation(activation: object, what: str = "activation") -> str:
     return activation
 
 
+def _check_init(init: object) -> str:
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    return init
+
+
 def _make_rng(seed: int | random.Random | None) -> random.Random:
     """Each model draws from its own generator, so the rest of the program's use of ``random`` cannot change it."""
     if isinstance(seed, random.Random):
@@ -171,8 +177,7 @@ class Neuron(Module):
         super().__init__()
         self.nin = whole_number(nin, "nin")
         self.activation: str = _check_activation(activation)
-        if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        _check_init(init)
         fan_out = whole_number(fan_out, "fan_out")
         rng = _make_rng(seed)
         if init == "uniform":
@@ -264,9 +269,7 @@ class MLP(Module):
         self.activation: str = _check_activation(activation)
         self.output_activation: str = _check_activation(
             activation if output_activation is None else output_activation, "output_activation")
-        if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-        self.init = init
+        self.init: str = _check_init(init)
         if isinstance(seed, random.Random):
             raise TypeError("MLP takes an int seed (or None); it makes its own random.Random from it")
         rng = _make_rng(seed)
