@@ -32,10 +32,10 @@ class Optimizer:
     """What every optimizer shares: the parameter list, ``lr``, ``zero_grad()`` and ``state_dict()``."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        if isinstance(params, Value) or not hasattr(params, "__iter__"):
-            raise TypeError(f"params must be a list of Values such as model.parameters(), got {params!r}")
         if hasattr(params, "parameters") and callable(params.parameters):
             raise TypeError("pass model.parameters(), not the model itself, to the optimizer")
+        if isinstance(params, Value) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be a list of Values such as model.parameters(), got {params!r}")
         self.params: list[Value] = list(params)
         seen: set[int] = set()  # ids, only tested for membership, never iterated
         for i, p in enumerate(self.params):
