@@ -109,7 +109,11 @@ class Module:
         return named
 
     def parameters(self) -> list[Value]:
-        return [p for _, p in self.named_parameters()]
+        """Every parameter, in ``named_parameters()`` order, without building the names (zero_grad runs each step)."""
+        params = [p for _, p in self._own_parameters()]
+        for _, child in self._children():
+            params.extend(child.parameters())
+        return params
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 (gradients accumulate across ``backward()`` calls otherwise)."""
@@ -151,7 +155,7 @@ class Module:
             p.data = float(state[name])
 
     def num_parameters(self) -> int:
-        return len(self.named_parameters())
+        return len(self.parameters())
 
     # ---- files and PyTorch -------------------------------------------------------------------------------------
     def save(self, path: str) -> None:
@@ -195,6 +199,9 @@ class Neuron(Module):
 
     def _own_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]  # the order of _own_parameters, without formatting a name for each weight
 
     def _forward(self, xs: list[Value]) -> Value:
         act = self.w[0] * xs[0]

@@ -256,3 +256,10 @@ def test_whole_mlp_gradients_agree_with_gradcheck():
         down[i] -= 1e-6
         numeric.append((loss_of(*map(Value, up)).data - loss_of(*map(Value, down)).data) / 2e-6)
     assert ours == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+
+
+@pytest.mark.parametrize("module", [nn.Neuron(3, seed=0), nn.Layer(3, 2, seed=0), nn.MLP(3, [4, 2, 1], seed=0)])
+def test_parameters_are_the_named_parameters_in_the_same_order(module):
+    named = [p for _, p in module.named_parameters()]
+    assert len(named) == module.num_parameters() > 0
+    assert all(a is b for a, b in zip(module.parameters(), named))
