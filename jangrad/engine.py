@@ -497,8 +497,16 @@ class no_grad(contextlib.ContextDecorator):
     """
 
     def __init__(self, enabled: bool = False) -> None:
+        if not isinstance(enabled, bool):  # most often a bare ``@no_grad``, which would silently do nothing
+            raise TypeError(f"no_grad takes enabled=True or False, got {enabled!r}; as a decorator write "
+                            f"@no_grad() with the parentheses")
         self._enabled = enabled
         self._saved: list[bool] = []
+
+    def _recreate_cm(self) -> no_grad:
+        # ContextDecorator calls this for every call of a decorated function: a fresh instance per call, so that
+        # threads running the same decorated function never pop each other's saved switch.
+        return no_grad(self._enabled)
 
     def __enter__(self) -> no_grad:
         self._saved.append(_state.grad_enabled)
