@@ -39,7 +39,7 @@ from __future__ import annotations
 import operator
 from typing import Iterable
 
-from .engine import Value, topological_order
+from .engine import Value, _as_float, topological_order
 from .ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -381,7 +381,7 @@ class Tape:
             self.forward()
         grads = self._grads
         grads.fill(0.0)
-        grads[self._out_slot] = float(gradient)
+        grads[self._out_slot] = _as_float(gradient, "gradient")  # the same check as Value.backward's
         vals = self._vals
         with np.errstate(all="ignore"):
             for kernel in reversed(self._kernels):
@@ -406,6 +406,9 @@ class Tape:
 
         Use it to test whether a tape may stand in for a graph that your code builds anew (one traversal).
         """
+        if not isinstance(output, Value):
+            raise TypeError(f"check() needs the Value a graph ends in, got {output!r} of type "
+                            f"{type(output).__name__}")
         if _Traced(output).signature() != self._signature:
             raise GraphChangedError("this graph's structure differs from the one the tape was compiled from "
                                     "(data-dependent Python control flow?): compile it again")
