@@ -28,9 +28,12 @@ class GradcheckError(AssertionError):
 
 def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
     many = not isinstance(argnums, int)
-    nums = tuple(argnums) if many else (argnums,)
+    try:
+        nums = tuple(argnums) if many else (argnums,)
+    except TypeError:
+        raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}") from None
     for n in nums:
-        if not isinstance(n, int) or not -nargs <= n < nargs:
+        if isinstance(n, bool) or not isinstance(n, int) or not -nargs <= n < nargs:
             raise ValueError(f"argnums {argnums!r} does not fit a call with {nargs} positional argument(s)")
     return tuple(n % nargs for n in nums)
 

@@ -270,3 +270,9 @@ def test_create_graph_inside_no_grad_still_builds_the_gradient_graph():
     with jangrad.no_grad():
         y.backward(create_graph=True)
     assert gradients(x.grad, [x])[0] == 12.0  # d(3x^2)/dx = 6x
+
+
+@pytest.mark.parametrize("argnums, error", [(None, TypeError), (1.0, TypeError), (True, ValueError)])
+def test_argnums_that_are_not_ints_are_named(argnums, error):
+    with pytest.raises(error, match="argnums"):
+        grad(lambda x, y: x * y, argnums)(2.0, 3.0)
