@@ -42,7 +42,7 @@ def compiled_step(model, loss_fn: Callable, l2: float, params: list[Value]) -> C
         import numpy  # noqa: F401  (the tape needs it; without it fit stays eager)
     except ImportError:
         return None
-    if not isinstance(model, Module) or loss_fn not in _TARGET_LEAVES:
+    if not isinstance(model, Module) or loss_fn not in _COMPILED_LOSSES:
         return None
     return CompiledStep()
 
@@ -56,9 +56,9 @@ class _BatchTape:
         self.outputs = [p if isinstance(p, list) else [p] for p in predictions]
         self.single = not isinstance(predictions[0], list)
         self.shifts = [Value(0.0) for _ in self.outputs]  # cross-entropy only: see the module docstring
-        self.y_leaves = [[Value(0.0) for _ in range(n)]
-                         for n in _TARGET_LEAVES[loss_fn](len(outputs) for outputs in self.outputs)]
-        loss = _LOSSES[loss_fn](self, self.outputs, self.y_leaves)
+        build, self.target_rows, per_output = _COMPILED_LOSSES[loss_fn]
+        self.y_leaves = [[Value(0.0) for _ in (outputs if per_output else [None])] for outputs in self.outputs]
+        loss = build(self, self.outputs, self.y_leaves)
         if l2:
             loss = loss + l2 * losses.l2(params)
         self.flat_outputs = [p for outputs in self.outputs for p in outputs]
@@ -68,7 +68,7 @@ class _BatchTape:
         for leaves, row in zip(self.x_leaves, X_batch):
             for leaf, v in zip(leaves, row):
                 leaf.data = float(v)
-        for leaves, target in zip(self.y_leaves, _TARGET_ROWS[loss_fn](y_batch, self.outputs)):
+        for leaves, target in zip(self.y_leaves, self.target_rows(y_batch, self.outputs)):
             for leaf, v in zip(leaves, target):
                 leaf.data = v
         loss = self.tape.forward()
@@ -176,12 +176,12 @@ def _one_hot(y: Sequence, outputs) -> list[list[float]]:
     return [[1.0 if k == int(c) else 0.0 for k in range(len(zs))] for c, zs in zip(y, outputs)]
 
 
-_LOSSES = {losses.sse: _sse, losses.mse: _mse, losses.hinge: _hinge, losses.bce_with_logits: _bce,
-           losses.cross_entropy: _cross_entropy}
-# How many target leaves each sample needs, given its number of outputs.
-_TARGET_LEAVES = {losses.sse: lambda widths: list(widths), losses.mse: lambda widths: list(widths),
-                  losses.hinge: lambda widths: [1 for _ in widths], losses.bce_with_logits: lambda w: [1 for _ in w],
-                  losses.cross_entropy: lambda widths: list(widths)}
-# What goes into those leaves for a batch of targets.
-_TARGET_ROWS = {losses.sse: _vector_targets, losses.mse: _vector_targets, losses.hinge: _signed_labels,
-                losses.bce_with_logits: _probabilities, losses.cross_entropy: _one_hot}
+# Each built-in loss: its graph with targets as leaves, what goes into those leaves for a batch of targets, and
+# whether a sample has one target leaf per model output (else one per sample).
+_COMPILED_LOSSES = {
+    losses.sse: (_sse, _vector_targets, True),
+    losses.mse: (_mse, _vector_targets, True),
+    losses.hinge: (_hinge, _signed_labels, False),
+    losses.bce_with_logits: (_bce, _probabilities, False),
+    losses.cross_entropy: (_cross_entropy, _one_hot, True),
+}
