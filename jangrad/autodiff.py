@@ -199,6 +199,11 @@ def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: fl
     """
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
+    for name, tolerance in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0.0:
+            raise ValueError(f"{name} must be a number >= 0, got {tolerance!r}")
+    if eps == 0.0:
+        raise ValueError("eps must be > 0: it is the step of the central differences")
     floats = [float(a) if isinstance(a, numbers.Real) else _bad_arg(i, a) for i, a in enumerate(args)]
     every = tuple(range(len(floats)))
     gradient = grad(f, every)
