@@ -52,6 +52,13 @@ class GraphChangedError(ValueError):
     """A graph handed to a tape does not have the structure the tape was traced from."""
 
 
+def _listed(values: Iterable[Value], what: str) -> list:
+    """``values`` as a list, refusing a lone Value (``inputs=w`` written for ``inputs=[w]``) with a message."""
+    if isinstance(values, Value):
+        raise TypeError(f"{what} must be a list of Values, got a single Value ({values!r}): wrap it in a list")
+    return list(values)
+
+
 class _Traced:
     """The graph as lists: nodes in topological order (``engine.topological_order``), op names, parent indices."""
 
@@ -314,7 +321,7 @@ class Tape:
         self._signature = traced.signature()
         self._index = traced.position
         kept = set()
-        for node in keep:
+        for node in _listed(keep, "keep"):
             if not isinstance(node, Value) or id(node) not in self._index:
                 raise ValueError(f"keep must list Values of this graph, got {node!r}")
             kept.add(self._index[id(node)])
@@ -332,7 +339,7 @@ class Tape:
             return self.leaves, slice(0, len(self.leaves))
         position = {id(leaf): k for k, leaf in enumerate(self.leaves)}
         chosen, slots = [], []
-        for x in inputs:
+        for x in _listed(inputs, "inputs"):
             if not isinstance(x, Value):
                 raise TypeError(f"inputs must be Values, got {x!r} of type {type(x).__name__}")
             if id(x) in position:  # an input the output does not depend on keeps its .grad, as in PyTorch
@@ -394,7 +401,7 @@ class Tape:
         """The values from the last ``forward()`` of nodes of this graph that have a slot: leaves, the output, the
         nodes given as ``keep`` to ``compile``, and any node not merged into a fused sum or product."""
         slots = []
-        for node in nodes:
+        for node in _listed(nodes, "nodes"):
             i = self._index.get(id(node))
             if i is None or self._slot[i] < 0:
                 raise ValueError(f"{node!r} has no value in this tape: pass it in compile(..., keep=[...])")

@@ -380,3 +380,13 @@ def test_check_and_backward_refuse_bad_arguments_with_a_clear_error():
         with pytest.raises(TypeError, match="gradient must be a real number"):
             tape.backward(gradient=bad)
     assert x.grad == 0.0
+
+
+def test_a_single_value_where_a_list_belongs_is_named():
+    x = Value(1.0)
+    y = x * 2.0
+    for options in ({"inputs": x}, {"keep": y}):
+        with pytest.raises(TypeError, match="must be a list of Values, got a single Value"):
+            jangrad.compile(y, **options)
+    with pytest.raises(TypeError, match="nodes must be a list of Values"):
+        jangrad.compile(y).read(y)
