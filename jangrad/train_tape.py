@@ -74,8 +74,8 @@ class _BatchTape:
         loss = self.tape.forward()
         values = self.tape.read(self.flat_outputs)
         width = len(self.outputs[0])
-        rows = [values[k:k + width] for k in range(0, len(values), width)]
-        if loss_fn is losses.cross_entropy:
+        rows = values if self.single else [values[k:k + width] for k in range(0, len(values), width)]
+        if loss_fn is losses.cross_entropy:  # never single: cross-entropy needs two outputs or more
             tops = [max(row) for row in rows]
             stale = not math.isfinite(loss) and any(s.data != top for s, top in zip(self.shifts, tops))
             for shift, top in zip(self.shifts, tops):
@@ -83,7 +83,7 @@ class _BatchTape:
             if stale:
                 loss = self.tape.forward()
         self.tape.backward()
-        return loss, (values if self.single else rows)
+        return loss, rows
 
 
 class CompiledStep:
