@@ -28,9 +28,12 @@ class GradcheckError(AssertionError):
 
 def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
     many = not isinstance(argnums, int)
-    nums = tuple(argnums) if many else (argnums,)
+    try:
+        nums = tuple(argnums) if many else (argnums,)
+    except TypeError:
+        raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}") from None
     for n in nums:
-        if not isinstance(n, int) or not -nargs <= n < nargs:
+        if isinstance(n, bool) or not isinstance(n, int) or not -nargs <= n < nargs:
             raise ValueError(f"argnums {argnums!r} does not fit a call with {nargs} positional argument(s)")
     return tuple(n % nargs for n in nums)
 
@@ -196,6 +199,11 @@ def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: fl
     """
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
+    for name, tolerance in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0.0:
+            raise ValueError(f"{name} must be a number >= 0, got {tolerance!r}")
+    if eps == 0.0:
+        raise ValueError("eps must be > 0: it is the step of the central differences")
     floats = [float(a) if isinstance(a, numbers.Real) else _bad_arg(i, a) for i, a in enumerate(args)]
     every = tuple(range(len(floats)))
     gradient = grad(f, every)

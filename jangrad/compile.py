@@ -39,7 +39,7 @@ from __future__ import annotations
 import operator
 from typing import Iterable
 
-from .engine import Value, topological_order
+from .engine import Value, _as_float, topological_order
 from .ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -50,6 +50,13 @@ _read_data = operator.attrgetter("data")
 
 class GraphChangedError(ValueError):
     """A graph handed to a tape does not have the structure the tape was traced from."""
+
+
+def _listed(values: Iterable[Value], what: str) -> list:
+    """``values`` as a list, refusing a lone Value (``inputs=w`` written for ``inputs=[w]``) with a message."""
+    if isinstance(values, Value):
+        raise TypeError(f"{what} must be a list of Values, got a single Value ({values!r}): wrap it in a list")
+    return list(values)
 
 
 class _Traced:
@@ -314,7 +321,7 @@ class Tape:
         self._signature = traced.signature()
         self._index = traced.position
         kept = set()
-        for node in keep:
+        for node in _listed(keep, "keep"):
             if not isinstance(node, Value) or id(node) not in self._index:
                 raise ValueError(f"keep must list Values of this graph, got {node!r}")
             kept.add(self._index[id(node)])
@@ -332,7 +339,7 @@ class Tape:
             return self.leaves, slice(0, len(self.leaves))
         position = {id(leaf): k for k, leaf in enumerate(self.leaves)}
         chosen, slots = [], []
-        for x in inputs:
+        for x in _listed(inputs, "inputs"):
             if not isinstance(x, Value):
                 raise TypeError(f"inputs must be Values, got {x!r} of type {type(x).__name__}")
             if id(x) in position:  # an input the output does not depend on keeps its .grad, as in PyTorch
@@ -381,7 +388,7 @@ class Tape:
             self.forward()
         grads = self._grads
         grads.fill(0.0)
-        grads[self._out_slot] = float(gradient)
+        grads[self._out_slot] = _as_float(gradient, "gradient")  # the same check as Value.backward's
         vals = self._vals
         with np.errstate(all="ignore"):
             for kernel in reversed(self._kernels):
@@ -394,7 +401,7 @@ class Tape:
         """The values from the last ``forward()`` of nodes of this graph that have a slot: leaves, the output, the
         nodes given as ``keep`` to ``compile``, and any node not merged into a fused sum or product."""
         slots = []
-        for node in nodes:
+        for node in _listed(nodes, "nodes"):
             i = self._index.get(id(node))
             if i is None or self._slot[i] < 0:
                 raise ValueError(f"{node!r} has no value in this tape: pass it in compile(..., keep=[...])")
@@ -406,6 +413,9 @@ class Tape:
 
         Use it to test whether a tape may stand in for a graph that your code builds anew (one traversal).
         """
+        if not isinstance(output, Value):
+            raise TypeError(f"check() needs the Value a graph ends in, got {output!r} of type "
+                            f"{type(output).__name__}")
         if _Traced(output).signature() != self._signature:
             raise GraphChangedError("this graph's structure differs from the one the tape was compiled from "
                                     "(data-dependent Python control flow?): compile it again")

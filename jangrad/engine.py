@@ -326,6 +326,8 @@ _new_object = object.__new__
 
 def apply_op(name: str, *operands: Value | Number) -> Value:
     """Run the op ``OPS[name]`` on its operands and record the result as a new node (unless in ``no_grad``)."""
+    if name not in OPS:
+        raise ValueError(f"unknown op {name!r}: expected one of {', '.join(OPS)}")
     arity = OPS[name].arity
     if len(operands) != arity:
         raise TypeError(f"op '{name}' takes {arity} operand(s), got {len(operands)}")
@@ -448,6 +450,12 @@ def gradients(output: Value, inputs: list[Value], create_graph: bool = False) ->
     The functional core of ``jangrad.grad``. With ``create_graph=True`` each result is a Value connected to the
     graph (or a float where the gradient is a constant).
     """
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {output!r} of type {type(output).__name__}")
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):  # id() of a number is never in the graph: it would silently get 0.0
+            raise TypeError(f"inputs[{i}] must be a Value, got {x!r} of type {type(x).__name__}")
     _, grads = _backprop(output, 1.0, create_graph)
     return [grads.get(id(x), 0.0) for x in inputs]
 
@@ -497,8 +505,16 @@ class no_grad(contextlib.ContextDecorator):
     """
 
     def __init__(self, enabled: bool = False) -> None:
+        if not isinstance(enabled, bool):  # most often a bare ``@no_grad``, which would silently do nothing
+            raise TypeError(f"no_grad takes enabled=True or False, got {enabled!r}; as a decorator write "
+                            f"@no_grad() with the parentheses")
         self._enabled = enabled
         self._saved: list[bool] = []
+
+    def _recreate_cm(self) -> no_grad:
+        # ContextDecorator calls this for every call of a decorated function: a fresh instance per call, so that
+        # threads running the same decorated function never pop each other's saved switch.
+        return no_grad(self._enabled)
 
     def __enter__(self) -> no_grad:
         self._saved.append(_state.grad_enabled)

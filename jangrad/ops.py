@@ -7,7 +7,7 @@ Each rule is written once, as ordinary arithmetic, and run by three interpreters
 
 * on floats, for the fast first-order backward pass (``FLOAT_MATH``, here);
 * on ``Value``s, so that the gradient is itself a graph and can be differentiated again (``engine.VALUE_MATH``);
-* on NumPy arrays, for the compiled tape (``compile.NUMPY_MATH``).
+* on NumPy arrays, for the compiled tape (``tape_kernels.NUMPY_MATH``).
 
 A rule receives ``m``, the interpreter's maths namespace, for the few functions that plain operators cannot
 express (``m.exp``, ``m.log``, ``m.pow``, ...) or that would raise on floats (``m.div``: Python's ``1 / 0.0``

@@ -220,7 +220,8 @@ class SumKernel:
         self.lv = self.rv = None
 
     def _as_bias(self, plain: np.ndarray, plain_sign: np.ndarray | None):
-        """Plain terms identical down every column of the grid become one row of a terms (None: they are not)."""
+        """Plain terms identical down every column of the grid (a layer's biases) become one row of ``a`` terms,
+        and ``self.bias`` says so; otherwise the terms and signs come back unchanged."""
         self.bias = False
         if not plain.shape[1]:
             return plain, plain_sign

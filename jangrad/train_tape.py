@@ -13,8 +13,9 @@ targets as leaves, computing the same values and gradients as ``losses.py``:
   (equal values and gradients; it overflows only for logits beyond about 700, where fit then stops with
   ``TrainingDiverged``: pass ``compiled=False`` there);
 * cross-entropy: the target class as a one-hot row of leaves, ``log(sum exp(z - s)) + s - sum(onehot * z)``,
-  where the shift s (a leaf) is the largest logit of the previous step: any shift gives the same value, it only
-  has to keep exp from overflowing.
+  where the shift s (one leaf per sample) is that sample's largest logit at the previous step: any shift gives
+  the same value, it only has to keep exp from overflowing. When the logits moved so far that it no longer does
+  (the first step, say), the step is replayed with this step's largest logits.
 
 Any other model or loss (a user's own function, whose graph may branch on data) makes ``compiled_step`` return
 None, and ``fit`` runs eagerly as before.
@@ -22,6 +23,8 @@ None, and ``fit`` runs eagerly as before.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Callable, Sequence
 
 from . import losses
@@ -39,7 +42,7 @@ def compiled_step(model, loss_fn: Callable, l2: float, params: list[Value]) -> C
         import numpy  # noqa: F401  (the tape needs it; without it fit stays eager)
     except ImportError:
         return None
-    if not isinstance(model, Module) or loss_fn not in _TARGET_LEAVES:
+    if not isinstance(model, Module) or loss_fn not in _COMPILED_LOSSES:
         return None
     return CompiledStep()
 
@@ -52,31 +55,35 @@ class _BatchTape:
         predictions = [model(x) for x in self.x_leaves]
         self.outputs = [p if isinstance(p, list) else [p] for p in predictions]
         self.single = not isinstance(predictions[0], list)
-        self.shift = Value(0.0)
-        self.y_leaves = [[Value(0.0) for _ in range(n)]
-                         for n in _TARGET_LEAVES[loss_fn](len(outputs) for outputs in self.outputs)]
-        loss = _LOSSES[loss_fn](self, self.outputs, self.y_leaves)
+        self.shifts = [Value(0.0) for _ in self.outputs]  # cross-entropy only: see the module docstring
+        build, self.target_rows, per_output = _COMPILED_LOSSES[loss_fn]
+        self.y_leaves = [[Value(0.0) for _ in (outputs if per_output else [None])] for outputs in self.outputs]
+        loss = build(self, self.outputs, self.y_leaves)
         if l2:
             loss = loss + l2 * losses.l2(params)
-        self.tape = compile(loss, inputs=params, keep=[p for outputs in self.outputs for p in outputs])
         self.flat_outputs = [p for outputs in self.outputs for p in outputs]
+        self.tape = compile(loss, inputs=params, keep=self.flat_outputs)
 
     def run(self, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable) -> tuple[float, list]:
         for leaves, row in zip(self.x_leaves, X_batch):
             for leaf, v in zip(leaves, row):
                 leaf.data = float(v)
-        for leaves, target in zip(self.y_leaves, _TARGET_ROWS[loss_fn](y_batch, self.outputs)):
+        for leaves, target in zip(self.y_leaves, self.target_rows(y_batch, self.outputs)):
             for leaf, v in zip(leaves, target):
                 leaf.data = v
         loss = self.tape.forward()
-        self.tape.backward()
         values = self.tape.read(self.flat_outputs)
-        if loss_fn is losses.cross_entropy:
-            self.shift.data = max(values)  # the next step's shift (any value is exact; this keeps exp finite)
-        if self.single:
-            return loss, values
         width = len(self.outputs[0])
-        return loss, [values[k:k + width] for k in range(0, len(values), width)]
+        rows = values if self.single else [values[k:k + width] for k in range(0, len(values), width)]
+        if loss_fn is losses.cross_entropy:  # never single: cross-entropy needs two outputs or more
+            tops = [max(row) for row in rows]
+            stale = not math.isfinite(loss) and any(s.data != top for s, top in zip(self.shifts, tops))
+            for shift, top in zip(self.shifts, tops):
+                shift.data = top  # any value is exact; each sample's largest logit keeps exp finite
+            if stale:
+                loss = self.tape.forward()
+        self.tape.backward()
+        return loss, rows
 
 
 class CompiledStep:
@@ -126,9 +133,8 @@ def _bce(batch: _BatchTape, outputs, targets) -> Value:
 
 
 def _cross_entropy(batch: _BatchTape, outputs, targets) -> Value:
-    s = batch.shift
     terms = [_total((z - s).exp() for z in zs).log() + s - _total(o * z for o, z in zip(onehot, zs))
-             for zs, onehot in zip(outputs, targets)]
+             for zs, onehot, s in zip(outputs, targets, batch.shifts)]
     return _total(terms) * (1.0 / len(terms))
 
 
@@ -143,32 +149,39 @@ def _vector_targets(y: Sequence, outputs) -> list[list[float]]:
 
 
 def _signed_labels(y: Sequence, outputs) -> list[list[float]]:
-    for i, t in enumerate(y):
-        if t not in (-1, 1):
+    labels = [losses._number(t, f"label {i}", "hinge") for i, t in enumerate(y)]
+    for i, t in enumerate(labels):
+        if t not in (-1.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1, got {t!r} at index {i} (for 0/1 labels use 2*y - 1)")
-    return [[float(t)] for t in y]
+    return [[t] for t in labels]
 
 
 def _probabilities(y: Sequence, outputs) -> list[list[float]]:
-    for i, t in enumerate(y):
+    targets = [losses._number(t, f"target {i}", "bce_with_logits") for i, t in enumerate(y)]
+    for i, t in enumerate(targets):
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"bce_with_logits: targets must lie in [0, 1], got {t!r} at index {i}")
-    return [[float(t)] for t in y]
+    return [[t] for t in targets]
 
 
 def _one_hot(y: Sequence, outputs) -> list[list[float]]:
     for i, (c, zs) in enumerate(zip(y, outputs)):
-        if isinstance(c, bool) or not float(c).is_integer() or not 0 <= c < len(zs):
-            raise ValueError(f"cross_entropy: class index {c!r} at sample {i} is outside 0..{len(zs) - 1}")
+        if len(zs) < 2:
+            raise TypeError(f"cross_entropy: logits {i} must be a list of at least 2 Values (one per class), "
+                            f"got {zs!r}")
+        if isinstance(c, bool) or not isinstance(c, numbers.Real) or not float(c).is_integer():
+            raise TypeError(f"cross_entropy: class {i} must be a class index (int), got {c!r}")
+        if not 0 <= c < len(zs):
+            raise ValueError(f"cross_entropy: class index {int(c)} at sample {i} is outside 0..{len(zs) - 1}")
     return [[1.0 if k == int(c) else 0.0 for k in range(len(zs))] for c, zs in zip(y, outputs)]
 
 
-_LOSSES = {losses.sse: _sse, losses.mse: _mse, losses.hinge: _hinge, losses.bce_with_logits: _bce,
-           losses.cross_entropy: _cross_entropy}
-# How many target leaves each sample needs, given its number of outputs.
-_TARGET_LEAVES = {losses.sse: lambda widths: list(widths), losses.mse: lambda widths: list(widths),
-                  losses.hinge: lambda widths: [1 for _ in widths], losses.bce_with_logits: lambda w: [1 for _ in w],
-                  losses.cross_entropy: lambda widths: list(widths)}
-# What goes into those leaves for a batch of targets.
-_TARGET_ROWS = {losses.sse: _vector_targets, losses.mse: _vector_targets, losses.hinge: _signed_labels,
-                losses.bce_with_logits: _probabilities, losses.cross_entropy: _one_hot}
+# Each built-in loss: its graph with targets as leaves, what goes into those leaves for a batch of targets, and
+# whether a sample has one target leaf per model output (else one per sample).
+_COMPILED_LOSSES = {
+    losses.sse: (_sse, _vector_targets, True),
+    losses.mse: (_mse, _vector_targets, True),
+    losses.hinge: (_hinge, _signed_labels, False),
+    losses.bce_with_logits: (_bce, _probabilities, False),
+    losses.cross_entropy: (_cross_entropy, _one_hot, True),
+}

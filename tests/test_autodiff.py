@@ -270,3 +270,17 @@ def test_create_graph_inside_no_grad_still_builds_the_gradient_graph():
     with jangrad.no_grad():
         y.backward(create_graph=True)
     assert gradients(x.grad, [x])[0] == 12.0  # d(3x^2)/dx = 6x
+
+
+@pytest.mark.parametrize("argnums, error", [(None, TypeError), (1.0, TypeError), (True, ValueError)])
+def test_argnums_that_are_not_ints_are_named(argnums, error):
+    with pytest.raises(error, match="argnums"):
+        grad(lambda x, y: x * y, argnums)(2.0, 3.0)
+
+
+@pytest.mark.parametrize("options", [{"eps": 0.0}, {"eps": "1e-6"}, {"eps": -1e-6}, {"atol": None},
+                                     {"rtol": float("nan")}])
+def test_gradcheck_refuses_a_bad_step_or_tolerance(options):
+    (name, value), = options.items()
+    with pytest.raises(ValueError, match=f"{name} must be"):
+        gradcheck(lambda x: x * x, 1.0, **options)

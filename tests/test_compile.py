@@ -369,3 +369,24 @@ def test_read_gives_kept_values_and_refuses_merged_ones():
     a.data = 3.0
     tape.forward()
     assert tape.read([middle, out, a]) == [6.0, 9.0, 3.0]
+
+
+def test_check_and_backward_refuse_bad_arguments_with_a_clear_error():
+    x = Value(1.0)
+    tape = jangrad.compile(x * 2.0)
+    with pytest.raises(TypeError, match="check\\(\\) needs the Value .* got 3.0 of type float"):
+        tape.check(3.0)
+    for bad in ("2.0", [1.0], None):
+        with pytest.raises(TypeError, match="gradient must be a real number"):
+            tape.backward(gradient=bad)
+    assert x.grad == 0.0
+
+
+def test_a_single_value_where_a_list_belongs_is_named():
+    x = Value(1.0)
+    y = x * 2.0
+    for options in ({"inputs": x}, {"keep": y}):
+        with pytest.raises(TypeError, match="must be a list of Values, got a single Value"):
+            jangrad.compile(y, **options)
+    with pytest.raises(TypeError, match="nodes must be a list of Values"):
+        jangrad.compile(y).read(y)

@@ -331,3 +331,14 @@ def test_creation_site_of_a_user_file_whose_name_starts_like_the_package():
         with pytest.raises(AnomalyError) as info:
             make_node()
     assert f"{sibling}:{line}" in str(info.value)
+
+
+def test_apply_op_and_gradients_name_bad_arguments():
+    x = Value(2.0)
+    with pytest.raises(ValueError, match="unknown op 'cube': expected one of add, sub"):
+        apply_op("cube", x)
+    with pytest.raises(TypeError, match="output must be a Value, got 3.0"):
+        gradients(3.0, [x])
+    with pytest.raises(TypeError, match=r"inputs\[1\] must be a Value, got 2.0 of type float"):
+        gradients(x * x, [x, 2.0])
+    assert gradients(x * x, (x,)) == [4.0]

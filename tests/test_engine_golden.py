@@ -441,3 +441,37 @@ def test_threads_sorting_graphs_that_share_nodes_at_once_each_get_a_correct_orde
     finally:
         sys.setswitchinterval(interval)
     assert results == expected
+
+
+def test_a_no_grad_decorated_function_run_by_two_threads_restores_each_threads_switch():
+    """One decorator instance serves every call: each call must save and restore its own thread's switch."""
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    @no_grad()
+    def run(body) -> None:
+        body()
+
+    def first() -> None:
+        run(lambda: (inside.set(), release.wait(5)))
+        seen["first"] = jangrad.is_grad_enabled()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    inside.wait(5)
+
+    def leave_first_while_inside() -> None:
+        release.set()
+        thread.join(5)
+
+    with no_grad():
+        run(leave_first_while_inside)
+        seen["main, in no_grad"] = jangrad.is_grad_enabled()
+    assert seen == {"first": True, "main, in no_grad": False}
+    assert jangrad.is_grad_enabled()
+
+def test_bare_no_grad_decorator_is_refused_with_a_hint():
+    with pytest.raises(TypeError, match=r"@no_grad\(\)"):
+        @no_grad
+        def f(x):
+            return x

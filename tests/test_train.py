@@ -196,3 +196,36 @@ def test_bad_data_and_model():
 
 def test_history_starts_empty():
     assert len(History()) == 0 and repr(History()) == "History(no steps)"
+
+
+@pytest.mark.parametrize("far", [1000.0, -1000.0])
+def test_compiled_cross_entropy_matches_eager_with_logits_far_from_zero(far):
+    """The compiled loss shifts each sample's logits by its largest one; logits of +-1000 at the first step (no
+    previous step to take the shift from), with samples far apart, must not overflow where the eager loss does not."""
+    X, y = [[0.5, -1.0], [-2.0, 0.3], [1.0, 1.0]], [0, 2, 1]
+    histories = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [3], output_activation="linear", seed=0)
+        first_class = model.layers[0].neurons[0]
+        first_class.b.data = far
+        first_class.w[0].data = far  # so that the samples' largest logits differ by thousands
+        histories.append(jangrad.fit(model, X, y, loss="ce", steps=3, lr=1e-4, progress=False, compiled=compiled))
+    eager, compiled = histories
+    assert all(math.isfinite(v) for v in eager.loss)
+    assert compiled.loss == pytest.approx(eager.loss, rel=1e-9)
+
+
+@pytest.mark.parametrize("loss, y, error", [
+    ("ce", [0.5, 1, 2], TypeError), ("ce", [0, 3, 1], ValueError),
+    ("bce", [None, 1, 0], TypeError), ("bce", [0, 2, 1], ValueError), ("hinge", [1, 0, -1], ValueError),
+])
+def test_compiled_losses_refuse_bad_targets_as_the_eager_ones_do(loss, y, error):
+    X = [[0.5, -1.0], [-2.0, 0.3], [1.0, 1.0]]
+    width = 3 if loss == "ce" else 1
+    messages = []
+    for compiled in (False, True):
+        with pytest.raises(error) as info:
+            jangrad.fit(nn.MLP(2, [width], seed=0), X, y, loss=loss, steps=1, metrics=("loss",), progress=False,
+                        compiled=compiled)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
