@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import data
-from .cli import UsageError
+from .cli import DATASETS, UsageError
 from .engine import Value
 from .nn import MLP
 from .train import History, TrainingDiverged, fit
@@ -46,8 +46,7 @@ def load_dataset(name: str, target: str | None, seed: int) -> tuple[list[list[fl
         return data.standardize(X), y  # pixel counts 0..16 would saturate tanh and slow SGD
     path = Path(name)
     if not path.is_file():
-        choices = ", ".join(("seed4", "xor", "moons", "circles", "spiral", "digits"))
-        raise UsageError(f"--data {name!r} is neither a data set ({choices}) nor an existing CSV file")
+        raise UsageError(f"--data {name!r} is neither a data set ({', '.join(DATASETS)}) nor an existing CSV file")
     column: int | str = -1
     if target is not None:
         column = int(target) if target.lstrip("-").isdigit() else target
