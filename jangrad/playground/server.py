@@ -134,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
                                f"the request is {length} bytes; the limit is {limits.MAX_BODY_BYTES}")
         try:
             payload = json.loads(self.rfile.read(length).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: "[[[[..." nested deep
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON") from None
         if not isinstance(payload, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
