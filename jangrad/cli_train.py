@@ -114,7 +114,9 @@ def _train(args: argparse.Namespace) -> int:
     plots.loss_curves(history, path=out / "loss.png", title=f"{args.data}: {loss} loss")
     written = ["model.json", "history.csv", "loss.png"]
     if len(X[0]) == 2:
-        threshold = 0.5 if loss in ("sse", "mse") and min(y) >= 0 else 0.0
+        # plots' own default (0 for -1/+1 labels, 0.5 for 0..1 targets) fits every loss but bce, whose output is
+        # a logit: its boundary is at 0 although its labels are 0/1.
+        threshold = 0.0 if loss == "bce" else None
         plots.decision_boundary(model, X, y, path=out / "boundary.png", resolution=30, threshold=threshold,
                                 title=f"{args.data}: decision boundary")
         written.append("boundary.png")
