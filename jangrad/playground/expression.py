@@ -166,10 +166,14 @@ def check_lab(source: object, inputs_text: object) -> dict:
 def python_code(order: list[Value], names: dict[int, str]) -> str:
     """A standalone script that builds the same graph with jangrad and prints every gradient."""
     var = {}
+    taken = {"Value", "print"}  # the script itself uses these names
     lines = ["from jangrad import Value", ""]
     for index, node in enumerate(order):
         label = node.label
-        name = names[id(node)] if _NAME.match(names[id(node)]) else f"n{index}"
+        name = names[id(node)]
+        if not _NAME.match(name) or name in taken:
+            name = f"_n{index}"  # a user's names never start with '_', so this one is free
+        taken.add(name)
         if node.is_leaf:
             if not label:
                 var[id(node)] = repr(node.data)
