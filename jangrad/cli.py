@@ -1,9 +1,10 @@
 """The ``jangrad`` command: argument parsing and error handling for the subcommands.
 
-``jangrad demo | train | graph | explain | gradcheck | sweep``; ``python -m jangrad`` is the same. This file only
-reads arguments and reports errors: the expression commands live in ``cli_expr.py`` and the training ones in
-``cli_train.py``. A command-line user should never see a traceback: every bad argument, unreadable expression or
-missing file ends with one line on stderr and exit status 2; a failed gradcheck or a diverged run exits 1.
+``jangrad demo | train | graph | explain | gradcheck | sweep | serve``; ``python -m jangrad`` is the same. This file
+only reads arguments and reports errors: the expression commands live in ``cli_expr.py``, the training ones in
+``cli_train.py`` and ``serve`` in ``playground/cli.py``. A command-line user should never see a traceback: every bad
+argument, unreadable expression or missing file ends with one line on stderr and exit status 2; a failed gradcheck or
+a diverged run exits 1.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the inputs, e.g. --set a=2 b=-3 c=10")
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser, default_steps: int) -> None:
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="seed4", help=f"{'|'.join(DATASETS)} or a PATH.csv (default seed4)")
     parser.add_argument("--target", default=None, help="for a CSV file: the target column (default: the last)")
     parser.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden layer widths (default 16,16)")
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = _subparser(commands, "train", "train an MLP and write model.json, history.csv, loss.png "
                        "(and boundary.png for 2-D data)")
-    _add_model_arguments(train, default_steps=100)
+    _add_model_arguments(train)
     train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
     train.add_argument("--steps", type=_positive_int, default=100, help="optimizer steps (default 100)")
     train.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", default=None, help="on failure, draw the graph with the culprit highlighted")
 
     sweep = _subparser(commands, "sweep", "one run per learning rate, their loss curves on one figure")
-    _add_model_arguments(sweep, default_steps=100)
+    _add_model_arguments(sweep)
     sweep.add_argument("--lr", type=_positive_float, nargs="+", required=True, help="learning rates")
     sweep.add_argument("--steps", type=_positive_int, nargs="+", default=[100],
                        help="steps per run: one number for all, or one per learning rate")
@@ -157,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.error("choose a command: demo, train, graph, explain, gradcheck or sweep")
+            parser.error("choose a command: demo, train, graph, explain, gradcheck, sweep or serve")
     except SystemExit as stop:  # --help (0) or a one-line argument error (2)
         return int(stop.code or 0)
     try:

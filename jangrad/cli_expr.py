@@ -61,7 +61,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     path = _check_out(args.out) if args.out else None
     variables = parse_assignments(args.variables)
     names = list(variables)
-    evaluate(args.expression, variables)  # reject a bad expression before any differentiation
+    out, leaves = evaluate(args.expression, variables)  # rejects a bad expression before any differentiation
 
     def f(*inputs: Value) -> Value:
         return evaluate(args.expression, dict(zip(names, inputs)))[0]
@@ -71,19 +71,17 @@ def _gradcheck(args: argparse.Namespace) -> int:
     except GradcheckError as failure:
         sys.stderr.write(f"jangrad gradcheck: FAILED: {' '.join(str(failure).split())}\n")
         if path is not None:
-            _draw_failure(args.expression, variables, path)
+            _draw_failure(out, path)
         return 1
-    out, leaves = evaluate(args.expression, variables)
     out.backward()
     gradients = ", ".join(f"d/d{name} = {leaves[name].grad:.6g}" for name in names)
     print(f"gradcheck passed (order {args.order}, eps {args.eps:g}): {gradients or 'no inputs'}")
     return 0
 
 
-def _draw_failure(expression: str, variables: dict[str, float], path: Path) -> None:
+def _draw_failure(out: Value, path: Path) -> None:
     from .viz import draw, first_disagreeing_node
 
-    out, _ = evaluate(expression, variables)
     out.backward()
     culprit = first_disagreeing_node(out)
     written, hint = save_drawing(draw(out, highlight=culprit), path)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import data
-from .cli import UsageError
+from .cli import DATASETS, UsageError
 from .engine import Value
 from .nn import MLP
 from .train import History, TrainingDiverged, fit
@@ -46,8 +46,7 @@ def load_dataset(name: str, target: str | None, seed: int) -> tuple[list[list[fl
         return data.standardize(X), y  # pixel counts 0..16 would saturate tanh and slow SGD
     path = Path(name)
     if not path.is_file():
-        choices = ", ".join(("seed4", "xor", "moons", "circles", "spiral", "digits"))
-        raise UsageError(f"--data {name!r} is neither a data set ({choices}) nor an existing CSV file")
+        raise UsageError(f"--data {name!r} is neither a data set ({', '.join(DATASETS)}) nor an existing CSV file")
     column: int | str = -1
     if target is not None:
         column = int(target) if target.lstrip("-").isdigit() else target
@@ -115,7 +114,9 @@ def _train(args: argparse.Namespace) -> int:
     plots.loss_curves(history, path=out / "loss.png", title=f"{args.data}: {loss} loss")
     written = ["model.json", "history.csv", "loss.png"]
     if len(X[0]) == 2:
-        threshold = 0.5 if loss in ("sse", "mse") and min(y) >= 0 else 0.0
+        # plots' own default (0 for -1/+1 labels, 0.5 for 0..1 targets) fits every loss but bce, whose output is
+        # a logit: its boundary is at 0 although its labels are 0/1.
+        threshold = 0.0 if loss == "bce" else None
         plots.decision_boundary(model, X, y, path=out / "boundary.png", resolution=30, threshold=threshold,
                                 title=f"{args.data}: decision boundary")
         written.append("boundary.png")

@@ -32,16 +32,21 @@ class ExpressionError(ValueError):
     """The text is not an expression this reader accepts. The message is one line saying what and where."""
 
 
+def _as_value(x: Scalar) -> Value:
+    """The functions are Value methods: a plain number (as in ``tanh(2)``) becomes a constant leaf first."""
+    return x if isinstance(x, Value) else Value(x)
+
+
 def _call_unary(method: str) -> Callable[[Scalar], Scalar]:
     def call(x: Scalar) -> Scalar:
-        return getattr(x if isinstance(x, Value) else Value(x), method)()
+        return getattr(_as_value(x), method)()
     return call
 
 
 def _leaky_relu(x: Scalar, slope: Scalar = 0.01) -> Value:
     if isinstance(slope, Value):
         raise ExpressionError("leaky_relu's slope must be a number, not an expression of the variables")
-    return (x if isinstance(x, Value) else Value(x)).leaky_relu(slope)
+    return _as_value(x).leaky_relu(slope)
 
 
 # name -> (function, smallest and largest number of arguments)
@@ -53,7 +58,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Scalar], int, int]] = {
     "sigmoid": (_call_unary("sigmoid"), 1, 1),
     "gelu": (_call_unary("gelu"), 1, 1),
     "sqrt": (_call_unary("sqrt"), 1, 1),
-    "abs": (lambda x: abs(x if isinstance(x, Value) else Value(x)), 1, 1),
+    "abs": (lambda x: abs(_as_value(x)), 1, 1),
     "leaky_relu": (_leaky_relu, 1, 2),
     "erf": (_call_unary("erf"), 1, 1),
 }

@@ -98,3 +98,10 @@ def test_each_local_derivative_matches_a_central_difference(name):
 def test_bad_input():
     with pytest.raises(TypeError):
         jangrad.explain(2.0)
+
+
+def test_an_unnamed_node_never_takes_the_name_of_a_labelled_one():
+    a, v1 = Value(2.0, label="a"), Value(1.0, label="v1")
+    steps = jangrad.explain(a * a + v1, quiet=True)  # both ops are unnamed; the user already called a leaf v1
+    names = [step.name for step in steps]
+    assert "v1" not in names and len(set(names)) == len(names) == 2

@@ -2,7 +2,8 @@
 
 The boundary needs a prediction at every grid point, thousands per frame; building Values for them would be slow
 and, worse, would run in the server's thread while training builds its own graph. So the forward pass is done
-again here in NumPy from the layers' weights (``Layer.weight_rows()`` and ``biases()``).
+again here in NumPy from the layers' weights (``Layer.weight_rows()`` and ``biases()``), with the op table's
+activation rules.
 """
 
 from __future__ import annotations
@@ -15,20 +16,16 @@ __all__ = ["extent", "grid_scores", "weights", "numpy_forward"]
 
 
 def _activation(name: str, z):
-    import numpy as np
+    """The layer's activation on an array: the op table's own forward rule, run on the compiled tape's NumPy maths."""
+    from ..nn import LEAKY_SLOPE
+    from ..ops import OPS
+    from ..tape_kernels import NUMPY_MATH
 
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
+    if name == "linear":
+        return z
     if name == "leaky_relu":
-        return np.where(z > 0, z, 0.01 * z)
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
-    if name == "gelu":
-        erf = np.vectorize(math.erf, otypes=[float])
-        return z * 0.5 * (1.0 + erf(z / math.sqrt(2.0)))
-    return z  # linear
+        return OPS[name].forward(NUMPY_MATH, z, LEAKY_SLOPE)
+    return OPS[name].forward(NUMPY_MATH, z)
 
 
 def numpy_forward(model, points):
@@ -36,9 +33,10 @@ def numpy_forward(model, points):
     import numpy as np
 
     a = np.asarray(points, dtype=float)
-    for layer in model.layers:
-        z = a @ np.asarray(layer.weight_rows(), dtype=float).T + np.asarray(layer.biases(), dtype=float)
-        a = _activation(layer.activation, z)
+    with np.errstate(all="ignore"):  # a diverging run gives inf and nan, which the callers handle, not warnings
+        for layer in model.layers:
+            z = a @ np.asarray(layer.weight_rows(), dtype=float).T + np.asarray(layer.biases(), dtype=float)
+            a = _activation(layer.activation, z)
     return a
 
 

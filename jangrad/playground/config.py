@@ -98,7 +98,7 @@ def parse_config(payload: object) -> RunConfig:
     csv_text = payload.get("csv", "")
     if not isinstance(csv_text, str) or len(csv_text) > limits.MAX_CSV_BYTES:
         raise ValueError(f"the CSV must be text of at most {limits.MAX_CSV_BYTES} bytes")
-    target = payload.get("target", "target")
+    target = payload.get("target", RunConfig.target)
     if not isinstance(target, str) or len(target) > 100:
         raise ValueError("target must be a column name")
     config = RunConfig(
@@ -107,7 +107,7 @@ def parse_config(payload: object) -> RunConfig:
         noise=_number(payload, "noise", 0.0, 1.0),
         seed=_number(payload, "seed", 0, 2**31 - 1, integer=True),
         test=_number(payload, "test", 0.0, 0.9),
-        layers=_layers(payload.get("layers", "6,6")),
+        layers=_layers(payload.get("layers", RunConfig.layers)),
         activation=_choice(payload, "activation", ACTIVATIONS),
         output=_choice(payload, "output", ACTIVATIONS),
         loss=_choice(payload, "loss", LOSSES),

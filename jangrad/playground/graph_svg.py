@@ -13,7 +13,7 @@ import shutil
 
 from ..engine import Value
 
-__all__ = ["render", "graphviz_available"]
+__all__ = ["render", "svg_text", "graphviz_available"]
 
 _GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>([^<]*)</title>')
 _GRAD_TEXT = re.compile(r'(<text[^>]*>)grad [^<]*(</text>)')
@@ -34,16 +34,25 @@ def _with_ids(svg: str) -> str:
     return _GRAD_TEXT.sub(lambda m: f"{m.group(1)}grad —{m.group(2)}", svg)
 
 
-def render(root: Value, max_nodes: int = 10**9) -> dict:
-    """``{"dot": ..., "svg": ... or None, "svg_note": ""}``; without the Graphviz program, a note instead of SVG."""
-    from ..viz import GraphvizNotFound, draw
+def svg_text(drawing) -> str | None:
+    """A drawing as inline SVG (the XML prologue cut off), or None when the Graphviz program is missing."""
+    from ..viz import GraphvizNotFound
 
-    drawing = draw(root, group=False)
     try:
         svg = drawing.pipe("svg").decode("utf-8")
     except GraphvizNotFound:
+        return None
+    return svg[svg.find("<svg"):]
+
+
+def render(root: Value) -> dict:
+    """``{"dot": ..., "svg": ... or None, "svg_note": ""}``; without the Graphviz program, a note instead of SVG."""
+    from ..viz import draw
+
+    drawing = draw(root, group=False)
+    svg = svg_text(drawing)
+    if svg is None:
         return {"dot": drawing.source, "svg": None,
                 "svg_note": "the Graphviz program 'dot' is not installed, so the graph is not drawn; "
                             "the numbers and the narration below still work"}
-    start = svg.find("<svg")
-    return {"dot": drawing.source, "svg": _with_ids(svg[start:]), "svg_note": ""}
+    return {"dot": drawing.source, "svg": _with_ids(svg), "svg_note": ""}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..engine import topological_order
 from .expression import walk_steps
+from .graph_svg import svg_text
 from .limits import MAX_SAMPLE_GRAPH_NODES
 
 __all__ = ["sample_graph"]
@@ -15,7 +16,7 @@ __all__ = ["sample_graph"]
 
 def sample_graph(run, state: dict, index: int) -> dict:
     from ..nn import MLP
-    from ..viz import GraphvizNotFound, draw
+    from ..viz import draw
 
     model = MLP(**run.problem.model.config())
     model.load_state_dict(state)
@@ -30,10 +31,7 @@ def sample_graph(run, state: dict, index: int) -> dict:
     steps, _names = walk_steps(loss, order)
     result = {"index": index, "node_count": len(order), "nodes": [], "loss": loss.data, "steps": steps,
               "note": f"sample {index}: {len(order)} nodes, grouped by neuron; loss {loss.data:.4g}"}
-    try:
-        svg = draw(loss, group=True).pipe("svg").decode("utf-8")
-        result["svg"] = svg[svg.find("<svg"):]
-    except GraphvizNotFound:
-        result["svg"] = None
+    result["svg"] = svg_text(draw(loss, group=True))
+    if result["svg"] is None:
         result["note"] += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
     return result

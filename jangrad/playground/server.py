@@ -93,13 +93,16 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.quiet:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
-    def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None) -> None:
+    def _start(self, status: int, content_type: str, extra: dict) -> None:
+        """The status line and the headers every answer carries (the caller ends the headers)."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        for key, value in {**_SECURITY_HEADERS, **(extra or {})}.items():
+        for key, value in {**_SECURITY_HEADERS, **extra}.items():
             self.send_header(key, value)
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None) -> None:
+        self._start(status, content_type, {"Content-Length": str(len(body)), **(extra or {})})
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -131,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
                                f"the request is {length} bytes; the limit is {limits.MAX_BODY_BYTES}")
         try:
             payload = json.loads(self.rfile.read(length).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: "[[[[..." nested deep
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON") from None
         if not isinstance(payload, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
@@ -214,14 +217,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _events(self) -> None:
         """Server-sent events: every training frame, as JSON, until the client leaves or the server stops."""
-        if not self._streams_acquire():
+        if not self.server._streams.acquire(blocking=False):
             raise RequestError(HTTPStatus.TOO_MANY_REQUESTS, "too many open playground tabs")
         try:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            for key, value in _SECURITY_HEADERS.items():
-                self.send_header(key, value)
+            self._start(200, "text/event-stream", {})
             self.end_headers()
             self.close_connection = True
             self.wfile.write(b"retry: 1000\n\n")
@@ -246,6 +245,3 @@ class Handler(BaseHTTPRequestHandler):
             return self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
-
-    def _streams_acquire(self) -> bool:
-        return self.server._streams.acquire(blocking=False)

@@ -16,11 +16,12 @@ from .graph import fmt
 __all__ = ["ascii", "print_tree"]
 
 
+def _name(node: Value) -> str:
+    return node.label or node.op or "const"
+
+
 def _describe(node: Value) -> str:
-    if node.parents:
-        head = f"{node.label}  {node.op}" if node.label else node.op
-    else:
-        head = node.label or "const"
+    head = f"{node.label}  {node.op}" if node.label and node.parents else _name(node)
     return f"{head}  data={fmt(node.data)}  grad={fmt(node.grad)}"
 
 
@@ -51,7 +52,7 @@ def ascii(value: Value, max_depth: int | None = None) -> str:
         node, indent, branch, depth = stack.pop()
         key = id(node)
         if key in markers:
-            lines.append(f"{indent}{branch}{node.label or node.op or 'const'} {markers[key]} see above")
+            lines.append(f"{indent}{branch}{_name(node)} {markers[key]} see above")
             continue
         marker = ""
         if uses.get(key, 0) > 1:

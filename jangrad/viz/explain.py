@@ -83,12 +83,15 @@ class _Names:
 
     def __init__(self, order: list[Value]) -> None:
         self.names: dict[int, str] = {}
+        labels = {node.label for node in order if node.label}
         count = 0
         for node in order:
             if node.label:
                 self.names[id(node)] = node.label
             elif node.parents:
                 count += 1
+                while f"v{count}" in labels:  # a node labelled "v1" keeps it: the unnamed one takes the next
+                    count += 1
                 self.names[id(node)] = f"v{count}"
             else:
                 self.names[id(node)] = _num(node.data)

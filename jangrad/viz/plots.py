@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import sys
 from pathlib import Path
 from typing import Mapping, Sequence, Union
 
@@ -29,7 +30,7 @@ Curve = Union[Sequence[float], object]  # a History (anything with a .loss list)
 def _pyplot():
     import matplotlib
 
-    if "matplotlib.pyplot" not in __import__("sys").modules and not os.environ.get("MPLBACKEND"):
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
         matplotlib.use("Agg")  # files only, no window; a notebook that already imported pyplot keeps its backend
     import matplotlib.pyplot as plt
 

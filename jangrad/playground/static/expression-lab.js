@@ -28,6 +28,7 @@ export class ExpressionLab {
   constructor(onChange) {
     this.onChange = onChange;
     this.lab = null;
+    this.shown = null;
     this.stepper = null;
     this.ticket = 0;
     $("expr-preset").addEventListener("change", () => {
@@ -46,6 +47,10 @@ export class ExpressionLab {
     $("step-back").addEventListener("click", () => this.stepper && this.stepper.back());
     $("step-next").addEventListener("click", () => this.stepper && this.stepper.next());
     $("step-last").addEventListener("click", () => this.stepper && this.stepper.last());
+  }
+
+  tableRow(id) {
+    return $("expr-table").querySelector(`tr[data-id="${id}"]`);
   }
 
   state() {
@@ -89,6 +94,7 @@ export class ExpressionLab {
     this.showError(failure);
     if (lab) {
       this.lab = lab;
+      this.shown = {src, inputs};  // what Check must check: the drawn program, not text edited since
       this.render(lab);
     }
     document.body.dataset.expr = failure ? "error" : "ready";
@@ -137,7 +143,7 @@ export class ExpressionLab {
 
   showGrad(id, value) {
     const text = value === null ? "—" : formatNumber(value);
-    const row = $("expr-table").querySelector(`tr[data-id="${id}"]`);
+    const row = this.tableRow(id);
     if (row) {
       const cell = row.querySelector("td.grad");
       cell.textContent = text;
@@ -155,29 +161,33 @@ export class ExpressionLab {
     if (id === null) return;
     const target = svgPart(graph, step.op ? `${id}op` : id);
     if (target) target.classList.add("hl");
-    const row = $("expr-table").querySelector(`tr[data-id="${id}"]`);
+    const row = this.tableRow(id);
     if (row) row.classList.add("hl");
     for (const update of step.updates) {
       if (update.id === id) continue;
       const part = svgPart(graph, update.id);
       if (part) part.classList.add("touched");
-      const touched = $("expr-table").querySelector(`tr[data-id="${update.id}"]`);
+      const touched = this.tableRow(update.id);
       if (touched) touched.classList.add("touched");
     }
   }
 
+  // Marks the rows of the drawn program; an answer that arrives after another program was drawn is dropped.
   async check() {
-    const {src, inputs} = this.state();
+    if (!this.shown) return;
+    const {src, inputs} = this.shown;
+    const ticket = this.ticket;
     let result;
     try {
       result = await transport.check(src, inputs);
     } catch (error) {
-      this.showError(error.message);
+      if (ticket === this.ticket) this.showError(error.message);
       return;
     }
+    if (ticket !== this.ticket) return;
     this.showError("");
     for (const item of result.checks) {
-      const row = $("expr-table").querySelector(`tr[data-id="${item.id}"]`);
+      const row = this.tableRow(item.id);
       if (!row) continue;
       const cell = row.querySelector("td.check");
       cell.textContent = item.ok ? "✔" : "✘";

@@ -99,8 +99,13 @@ export class NetworkLab {
     return summary;
   }
 
+  // Play and step start a new run when the form changed, none exists, or the last one has ended.
+  needsNewRun() {
+    return this.dirty || !this.summary || ["done", "diverged", "stopped", "error"].includes(this.lastState);
+  }
+
   async play() {
-    if (this.dirty || !this.summary || ["done", "diverged", "stopped", "error"].includes(this.lastState)) {
+    if (this.needsNewRun()) {
       await this.start(false);
     } else {
       await transport.control("play");
@@ -108,7 +113,7 @@ export class NetworkLab {
   }
 
   async singleStep() {
-    if (this.dirty || !this.summary || ["done", "diverged", "stopped", "error"].includes(this.lastState)) {
+    if (this.needsNewRun()) {
       await this.start(true);
     }
     await transport.control("step");
