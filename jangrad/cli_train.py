@@ -181,7 +181,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("2. MLP(3, [4, 4, 1]) trained on the 4-sample set (sum of squared errors, SGD lr 0.05)")
     X, y = data.seed4()
     model = MLP(3, [4, 4, 1], seed=1)
-    history = fit(model, X, y, loss="sse", optimizer="sgd", lr=0.05, steps=100, seed=0,
+    history = fit(model, X, y, loss="sse", optimizer="sgd", lr=0.05, steps=1000, seed=0,
                   progress=not args.no_progress)
     print(f"   loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f} in {len(history)} steps")
     plots.loss_curves(history, path=out / "loss.png", title="MLP(3, [4, 4, 1]) on the 4-sample set")
