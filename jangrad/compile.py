@@ -303,6 +303,9 @@ class Tape:
     40.0
     >>> tape.backward(); x.grad
     13.0
+
+    A tape keeps its working arrays between calls, so one tape must not be replayed by two threads at once (give
+    each thread its own ``compile``).
     """
 
     def __init__(self, output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> None:
