@@ -240,7 +240,7 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     loss_and_backward = _loss_and_backward
     if compiled:
         from .train_tape import compiled_step
-        loss_and_backward = compiled_step(model, loss_fn, l2, params) or _loss_and_backward
+        loss_and_backward = compiled_step(model, loss_fn) or _loss_and_backward
 
     rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None
     rng = random.Random(0 if seed is None else int(seed))

@@ -34,7 +34,7 @@ from .engine import Value
 __all__ = ["compiled_step", "CompiledStep"]
 
 
-def compiled_step(model, loss_fn: Callable, l2: float, params: list[Value]) -> CompiledStep | None:
+def compiled_step(model, loss_fn: Callable) -> CompiledStep | None:
     """A drop-in for ``train._loss_and_backward`` that replays tapes, or None when this model/loss can't use one."""
     from .nn import Module
 
