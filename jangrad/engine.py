@@ -49,19 +49,28 @@ class AnomalyError(ArithmeticError):
 
 class _State(threading.local):
     """The engine's switches, per thread as in PyTorch (a server may train in one thread and evaluate under
-    ``no_grad`` in another). Every op reads ``unusual`` alone, so the common case costs one attribute look-up."""
+    ``no_grad`` in another)."""
 
     grad_enabled: bool = True
     anomaly: bool = False
     unusual: bool = False  # True while no_grad or detect_anomaly is in force on this thread
 
     def set(self, grad_enabled: bool, anomaly: bool) -> None:
+        global _unusual_threads
+        unusual = not grad_enabled or anomaly
+        if unusual != self.unusual:
+            with _counting:
+                _unusual_threads += 1 if unusual else -1
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
-        self.unusual = not grad_enabled or anomaly
+        self.unusual = unusual
 
 
 _state = _State()
+# How many threads have a switch on. Every op reads this plain global first, and looks at its own thread's
+# ``_state`` only when it is not 0: reading a thread-local attribute costs about an eighth of making a node.
+_unusual_threads = 0
+_counting = threading.Lock()
 
 
 def _as_float(data: object, what: str = "data") -> float:
@@ -78,6 +87,64 @@ def _as_float(data: object, what: str = "data") -> float:
         raise TypeError(f"{what} must be a real number, got a Value ({data!r}); pass it directly or use .data")
     raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type "
                     f"{type(data).__name__}")
+
+
+# ---- how an op makes a node ---------------------------------------------------------------------------------
+# Each arithmetic method of Value is made here, one per op: it runs the op's forward rule from ops.OPS and records
+# the result as a node. This is the hottest code in jangrad, so the method builds its node itself rather than
+# calling a shared helper: a Python call costs as much as a tenth of making a node. Operands sit in two slots
+# rather than a tuple: one object fewer per node for the allocator and for the cyclic garbage collector to scan.
+def _unary_op(name: str) -> Callable[[Value], Value]:
+    """The method that applies the one-operand op ``OPS[name]`` to ``self``."""
+
+    def method(self: Value) -> Value:
+        op = OPS[name]  # looked up at every call, so that a test may patch the table
+        data = op.forward(FLOAT_MATH, self.data)
+        if _unusual_threads and _state.unusual:
+            return _record_unusual(data, op, self, None)
+        out = _new_object(Value)  # skips Value.__init__'s input checks: an op's result is already a float
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        out._x = self
+        out._y = None
+        out._op = op
+        out._mark = None
+        return out
+
+    method.__name__ = name
+    method.__doc__ = f"The op '{name}' (ops.OPS[{name!r}]) on this Value, recorded as a new node."
+    return method
+
+
+def _binary_op(name: str, reflected: bool = False) -> Callable[[Value, Value | Number], Value]:
+    """The method that applies the two-operand op ``OPS[name]`` to ``(self, other)``, or to ``(other, self)``
+    when ``reflected`` (Python's ``__radd__`` and friends, called for ``2 + value``)."""
+
+    def method(self: Value, other: Value | Number) -> Value:
+        if not isinstance(other, Value):
+            other = _constant(other, name)
+        op = OPS[name]
+        data = op.forward(FLOAT_MATH, self.data, other.data)
+        if _unusual_threads and _state.unusual:
+            return _record_unusual(data, op, self, other)
+        out = _new_object(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        out._x = self
+        out._y = other
+        out._op = op
+        out._mark = None
+        return out
+
+    def reflected_method(self: Value, other: Number) -> Value:
+        return method(_constant(other, name), self)
+
+    chosen = reflected_method if reflected else method
+    chosen.__name__ = name
+    chosen.__doc__ = f"The op '{name}' (ops.OPS[{name!r}]) on this Value and another, recorded as a new node."
+    return chosen
 
 
 class Value:
@@ -138,74 +205,37 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # ---- arithmetic: each line names its op; the maths lives in ops.OPS ----------------------------------------
-    def __add__(self, other: Value | Number) -> Value:
-        return _binary("add", self, other)
-
-    def __radd__(self, other: Number) -> Value:
-        return _binary("add", _constant(other, "add"), self)
-
-    def __sub__(self, other: Value | Number) -> Value:
-        return _binary("sub", self, other)
-
-    def __rsub__(self, other: Number) -> Value:
-        return _binary("sub", _constant(other, "sub"), self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        return _binary("mul", self, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        return _binary("mul", _constant(other, "mul"), self)
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        return _binary("div", self, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return _binary("div", _constant(other, "div"), self)
+    __add__ = _binary_op("add")
+    __radd__ = _binary_op("add", reflected=True)
+    __sub__ = _binary_op("sub")
+    __rsub__ = _binary_op("sub", reflected=True)
+    __mul__ = _binary_op("mul")
+    __rmul__ = _binary_op("mul", reflected=True)
+    __truediv__ = _binary_op("div")
+    __rtruediv__ = _binary_op("div", reflected=True)
+    __rpow__ = _binary_op("pow", reflected=True)
 
     def __pow__(self, exponent: Value | Number) -> Value:
         # A plain-number exponent is a constant (powc): no gradient flows to it, so no log of a negative base.
-        if isinstance(exponent, Value):
-            return _binary("pow", self, exponent)
-        return _binary("powc", self, exponent)
+        return _binary("pow" if isinstance(exponent, Value) else "powc", self, exponent)
 
-    def __rpow__(self, base: Number) -> Value:
-        return _binary("pow", _constant(base, "pow"), self)
-
-    def __neg__(self) -> Value:
-        return _unary("neg", self)
-
-    def __abs__(self) -> Value:
-        return _unary("abs", self)
+    __neg__ = _unary_op("neg")
+    __abs__ = _unary_op("abs")
 
     def __pos__(self) -> Value:
         return self
 
-    def exp(self) -> Value:
-        return _unary("exp", self)
-
-    def log(self) -> Value:
-        return _unary("log", self)
-
-    def sqrt(self) -> Value:
-        return _unary("sqrt", self)
-
-    def tanh(self) -> Value:
-        return _unary("tanh", self)
-
-    def sigmoid(self) -> Value:
-        return _unary("sigmoid", self)
-
-    def relu(self) -> Value:
-        return _unary("relu", self)
+    exp = _unary_op("exp")
+    log = _unary_op("log")
+    sqrt = _unary_op("sqrt")
+    tanh = _unary_op("tanh")
+    sigmoid = _unary_op("sigmoid")
+    relu = _unary_op("relu")
+    erf = _unary_op("erf")
+    gelu = _unary_op("gelu")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         return _binary("leaky_relu", self, slope)
-
-    def erf(self) -> Value:
-        return _unary("erf", self)
-
-    def gelu(self) -> Value:
-        return _unary("gelu", self)
 
     # Comparisons read .data and give a bool, like PyTorch's scalar tensors (equality: see the class docstring).
     def __lt__(self, other: Value | Number) -> bool:
@@ -231,17 +261,15 @@ class Value:
         rules, and can be differentiated again.
         """
         seed = _as_float(gradient, "gradient")
-        if create_graph:
-            with enable_grad():  # a graph of the gradients was asked for, so record it even inside no_grad
-                order, grads = _backprop(self, seed, create_graph=True)
+        if create_graph or _state.anomaly:
+            # The general pass: gradients as Values (a graph, recorded even inside no_grad), or every step checked.
+            with enable_grad() if create_graph else contextlib.nullcontext():
+                order, grads = _backprop(self, seed, create_graph)
                 for node in order:
                     g = grads[id(node)]
                     node.grad = node.grad + g if node._x is None else g
             return
-        order = topological_order(self)
-        for node in order:
-            if node._x is not None:
-                node.grad = 0.0  # inner nodes start this call afresh; leaves keep what they had
+        order = _sort(self, fresh_grads=True)  # inner nodes start this call afresh; leaves keep what they had
         self.grad = self.grad + seed if self._x is None else seed
         _float_backward_into_grad(order)
 
@@ -265,42 +293,18 @@ def _constant(x: object, op_name: str) -> Value:
                     f"number")
 
 
-# _unary and _binary make every node of every graph, so they are the hottest code in jangrad: each writes its
-# node out in full rather than calling a shared helper (a Python call costs as much as half the work here).
-# Operands sit in two slots rather than a tuple: one object fewer per node for the allocator and for Python's
-# cyclic garbage collector to scan.
+_UNARY_METHODS = {name: _unary_op(name) for name, op in OPS.items() if op.arity == 1}
+_BINARY_METHODS = {name: _binary_op(name) for name, op in OPS.items() if op.arity == 2}
+
+
 def _unary(name: str, a: Value) -> Value:
-    op = OPS[name]
-    data = op.forward(FLOAT_MATH, a.data)
-    if _state.unusual:
-        return _record_unusual(data, op, a, None)
-    out = _new_object(Value)  # skips Value.__init__'s input checks: an op's result is already a float
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._x = a
-    out._y = None
-    out._op = op
-    out._mark = None
-    return out
+    """Apply the one-operand op called ``name`` to ``a`` (for code that has the op's name, not its method)."""
+    return _UNARY_METHODS[name](a)
 
 
 def _binary(name: str, a: Value, b: Value | Number) -> Value:
-    if not isinstance(b, Value):
-        b = _constant(b, name)
-    op = OPS[name]
-    data = op.forward(FLOAT_MATH, a.data, b.data)
-    if _state.unusual:
-        return _record_unusual(data, op, a, b)
-    out = _new_object(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._x = a
-    out._y = b
-    out._op = op
-    out._mark = None
-    return out
+    """Apply the two-operand op called ``name`` to ``a`` and ``b``."""
+    return _BINARY_METHODS[name](a, b)
 
 
 def _record_unusual(data: float, op: Op, x: Value, y: Value | None) -> Value:
@@ -348,6 +352,12 @@ def topological_order(root: Value) -> list[Value]:
     The visited record is a mark on each node (two tokens made for this sort) rather than a dictionary keyed by
     node: on a graph of a million nodes the dictionary alone costs more than the rest of backward.
     """
+    return _sort(root, fresh_grads=False)
+
+
+def _sort(root: Value, fresh_grads: bool) -> list[Value]:
+    """``topological_order``; with ``fresh_grads`` it also sets every non-leaf's ``.grad`` to 0 as it places it,
+    which saves backward() a second walk over the whole graph."""
     opened = object()  # its operands have been pushed
     placed = object()  # it is in `order`
     order: list[Value] = []
@@ -358,18 +368,25 @@ def topological_order(root: Value) -> list[Value]:
             mark = node._mark
             if mark is placed:
                 continue  # reached again through another consumer
-            if mark is opened or node._x is None:
-                # Second visit (or a leaf): everything pushed above it, its operands included, is placed by now.
+            x = node._x
+            if x is None:  # a leaf
                 node._mark = placed
                 order.append(node)
+                continue
+            if mark is opened:  # second visit: everything pushed above it, its operands included, is placed
+                node._mark = placed
+                order.append(node)
+                if fresh_grads:
+                    node.grad = 0.0
                 continue
             node._mark = opened
             stack.append(node)  # come back to it after its operands
             # Push the second operand first, so that the first one is placed first.
-            if node._y is not None and node._y._mark is not placed:
-                stack.append(node._y)
-            if node._x._mark is not placed:
-                stack.append(node._x)
+            y = node._y
+            if y is not None and y._mark is not placed:
+                stack.append(y)
+            if x._mark is not placed:
+                stack.append(x)
     return order
 
 
@@ -411,22 +428,17 @@ def _float_backward_into_grad(order: list[Value]) -> None:
     """The first-order pass on floats, the hot path of training: the same rules as ``_backprop``, written out for
     one and two operands and accumulating straight into ``.grad`` (no dictionary, no per-node tuple of inputs)."""
     m = FLOAT_MATH
-    checking = _state.anomaly
     for node in reversed(order):
         x = node._x
         if x is None:
             continue
-        g = node.grad
         y = node._y
         if y is None:
-            contributions = node._op.backward(m, g, node.data, x.data)
-            x.grad += contributions[0]
-        else:
-            contributions = node._op.backward(m, g, node.data, x.data, y.data)
-            x.grad += contributions[0]
-            y.grad += contributions[1]
-        if checking:
-            _check_backward(node, g, contributions)
+            x.grad += node._op.backward(m, node.grad, node.data, x.data)[0]
+            continue
+        dx, dy = node._op.backward(m, node.grad, node.data, x.data, y.data)
+        x.grad += dx
+        y.grad += dy
 
 
 def _float_inputs(node: Value) -> tuple:

@@ -314,6 +314,26 @@ def test_no_grad_belongs_to_the_thread_that_sets_it():
     assert recorded_here and jangrad.is_grad_enabled()
 
 
+def test_the_count_of_threads_with_a_switch_on_returns_to_zero_after_nested_switches():
+    """Ops look at their thread's switches only while some thread has one on: the count must be exact, or a
+    switch would be ignored (count too low) or every op would pay for the look-up for ever (too high)."""
+    from jangrad import engine
+
+    assert engine._unusual_threads == 0
+    with no_grad():
+        assert engine._unusual_threads == 1
+        with jangrad.detect_anomaly():
+            with jangrad.enable_grad():
+                assert engine._unusual_threads == 1  # anomaly is still on
+                assert not (Value(1.0) * 2.0).is_leaf
+            assert (Value(1.0) * 2.0).is_leaf
+        with no_grad():
+            assert engine._unusual_threads == 1
+        assert (Value(1.0) * 2.0).is_leaf
+    assert engine._unusual_threads == 0
+    assert not (Value(1.0) * 2.0).is_leaf
+
+
 # ---- order ----------------------------------------------------------------------------------------------------------
 def test_topological_order_puts_every_node_after_its_parents_once():
     x = Value(1.0)
