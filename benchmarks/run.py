@@ -2,18 +2,25 @@
 
     python -m pip install -r benchmarks/requirements.txt   # micrograd 0.1.0, the baseline
     python benchmarks/run.py                                # all workloads (a few minutes); --quick for a smoke run
+    python benchmarks/run.py W2 --preload torch             # as in a notebook that has PyTorch imported too
 
 Engines, side by side in one run: micrograd 0.1.0, jangrad eager, jangrad compiled (``jangrad.compile``) and
-PyTorch eager (CPU, float64, one thread). Results go to ``benchmarks/results/results.{md,json}`` (``--out``).
-These are benchmarks, not tests: numbers vary with the machine and its load, ratios less so.
+PyTorch eager (CPU, float64, one thread). Each engine runs in a worker process of its own (``worker.py``) that
+imports that engine only: CPython's garbage collector periodically rescans every tracked object in a process, so
+a pure-Python engine beside PyTorch's heap would pay for PyTorch's objects. ``--preload MODULE`` (repeatable) makes
+every worker import MODULE first, to measure that case on purpose. Results go to
+``benchmarks/results/results.{md,json}`` (``--out``). These are benchmarks, not tests: numbers vary with the
+machine and its load, ratios less so.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
+import signal
 import sys
 import time
 
@@ -21,11 +28,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))  # the jangrad checkout this file belongs to, before any installed copy
 
-from workloads import WORKLOADS  # noqa: E402
+from pool import Pool, WorkerDied  # noqa: E402
+from workloads import ENGINES, WORKLOADS  # noqa: E402
 
 from jangrad.files import write_text  # noqa: E402
 
-ENGINES = ("micrograd", "eager", "compiled", "torch")
 HEADERS = ("micrograd 0.1.0", "jangrad eager", "jangrad compiled", "PyTorch eager")
 
 
@@ -128,11 +135,28 @@ def digits_table(rows: dict) -> list[str]:
     return lines
 
 
+def heaps(meta: dict) -> str:
+    """The sentence saying what each engine's worker process held: tracked objects after setup, and preloads."""
+    counts = []
+    for engine, header in zip(ENGINES, HEADERS):
+        found = meta.get("gc_objects", {}).get(engine, {}).values()
+        if found:
+            low, high = min(found), max(found)
+            counts.append(f"{header} {low:,}" + (f"-{high:,}" if high != low else ""))
+    preloaded = meta.get("preload") or []
+    imports = "that engine only"
+    if preloaded:
+        imports = f"{', '.join(preloaded)} (`{' '.join('--preload ' + m for m in preloaded)}`), then {imports}"
+    return (f"Each engine runs in its own worker process, which imports {imports}; objects the garbage collector "
+            f"tracks in a worker after setup (lowest-highest over the workloads): {', '.join(counts)}.")
+
+
 def markdown(results: dict) -> str:
     meta = results["meta"]
     parts = [f"# jangrad benchmarks\n\n{meta['date']}, Python {meta['python']}, {meta['machine']}, "
              f"{meta['cpus']} CPUs; micrograd {meta['micrograd']}, PyTorch {meta['torch']} (float64, 1 thread), "
-             f"NumPy {meta['numpy']}. Times are per step (median) unless stated; garbage collector on.\n",
+             f"NumPy {meta['numpy']}. Times are per step (median) unless stated; garbage collector on. "
+             f"{heaps(meta)}\n",
              "\n".join(step_table(results))]
     if "W3" in results:
         parts.append("\n".join(chain_table(results["W3"])))
@@ -155,11 +179,25 @@ def _versions() -> dict:
     return {"numpy": numpy.__version__, **found}
 
 
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose package is missing
+        return False
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """A plain kill (SIGTERM) unwinds like Ctrl-C, so the Pool stops every worker on the way out."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", metavar="W", help="which of W1..W5 to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats: a smoke run")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for results.md/.json")
+    parser.add_argument("--preload", action="append", default=[], metavar="MODULE",
+                        help="a module every worker imports before its engine, e.g. torch (repeatable)")
     args = parser.parse_args(argv)
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:
@@ -168,16 +206,29 @@ def main(argv: list[str] | None = None) -> int:
         import micrograd  # noqa: F401
     except ImportError:
         parser.error("micrograd is missing: python -m pip install -r benchmarks/requirements.txt")
+    missing = [m for m in args.preload if not _importable(m)]
+    if missing:
+        parser.error(f"--preload: no module named {', '.join(missing)}")
 
     results: dict = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
                               "machine": platform.machine(), "cpus": os.cpu_count(), **_versions(),
-                              "quick": args.quick}}
-    for name in args.workloads or list(WORKLOADS):
-        started = time.perf_counter()
-        print(f"running {name} ...", file=sys.stderr, flush=True)
-        outcome = WORKLOADS[name](args.quick)
-        results[name] = outcome if name in ("W3", "W4", "W5") else {"step": outcome}
-        print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+                              "quick": args.quick, "preload": args.preload}}
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with Pool(args.preload) as pool:
+            for name in args.workloads or list(WORKLOADS):
+                started = time.perf_counter()
+                print(f"running {name} ...", file=sys.stderr, flush=True)
+                outcome = WORKLOADS[name](pool, args.quick)
+                results[name] = outcome if name in ("W3", "W4", "W5") else {"step": outcome}
+                print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    except WorkerDied as died:
+        print(f"benchmark stopped: {died}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; every worker stopped", file=sys.stderr)
+        return 130
+    results["meta"]["gc_objects"] = pool.gc_objects
 
     text = markdown(results)
     print(text)

@@ -1,0 +1,286 @@
+"""What a worker runs: one engine's side of each workload W1-W5 (``workloads.py`` decides sizes and repeats).
+
+A worker serves one engine: ``micrograd`` (0.1.0 from PyPI), ``eager`` (jangrad's Value), ``compiled``
+(``jangrad.compile``) or ``torch`` (PyTorch eager, CPU, float64, one thread, batched tensor maths as a PyTorch user
+would write it). Every engine's modules are imported inside the functions here, so a worker imports its own engine
+and nothing else; data comes in as plain lists.
+
+``SETUPS[workload](engine, **args)`` returns ``(job, info)``. For W1/W2 the job is one step, which the worker
+times in blocks; for W3-W5 it is one measurement returning ``{"seconds": ..., ...}``.
+
+A "step" is what a training loop does before the optimizer moves: zero the gradients, compute the loss, backward.
+For micrograd and jangrad eager that includes building the graph; the compiled tape re-reads the leaves instead
+(its one-off compile time is reported separately).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+import tracemalloc
+from typing import Callable
+
+from models import MLP, hinge_l2_loss
+
+Job = Callable[[], object]
+
+
+def timed(step: Job, repeats: int, warmup: int = 1) -> float:
+    """The median wall time of ``step()`` over ``repeats`` runs, after ``warmup`` runs (garbage collector on)."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def value_class(engine: str) -> type:
+    """The scalar Value class of a graph-building engine (micrograd or jangrad eager)."""
+    if engine == "micrograd":
+        from micrograd.engine import Value as MicrogradValue
+        return MicrogradValue
+    from jangrad import Value
+    return Value
+
+
+def _torch():
+    """PyTorch on one thread; ImportError (reported as "torch not installed") without it."""
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+
+# ---- W1 and W2: micrograd's own model code on each engine -------------------------------------------------------
+def _sse_loss(model, inputs, targets):
+    return sum((model(x) - t) ** 2 for x, t in zip(inputs, targets))
+
+
+LOSSES = {"sse": _sse_loss, "hinge": hinge_l2_loss}
+
+
+def mlp(engine: str, X: list, y: list, sizes: list[int], loss: str) -> tuple[Job, dict]:
+    """One training step of micrograd's MLP on ``(X, y)``; for the compiled engine, also its compile figures."""
+    if engine == "torch":
+        return _torch_mlp(X, y, sizes, loss), {}
+    loss_fn = LOSSES[loss]
+    if engine == "compiled":
+        import jangrad
+
+        model = MLP(jangrad.Value, len(X[0]), sizes)
+        inputs = [[jangrad.Value(v) for v in row] for row in X]
+        start = time.perf_counter()
+        tape = jangrad.compile(loss_fn(model, inputs, y), inputs=model.parameters())
+        info = {"compile_seconds": time.perf_counter() - start, "nodes": tape.size, "kernels": tape.depth}
+
+        def compiled_step():
+            tape.forward()
+            model.zero_grad()
+            tape.backward()
+        return compiled_step, info
+
+    value_cls = value_class(engine)
+    model = MLP(value_cls, len(X[0]), sizes)
+
+    def step():
+        inputs = [[value_cls(v) for v in row] for row in X]  # as micrograd's demo does, every step
+        total = loss_fn(model, inputs, y)
+        model.zero_grad()
+        total.backward()
+    return step, {}
+
+
+def _torch_mlp(X, y, sizes, loss: str) -> Job:
+    """The same step in PyTorch (batched tensors)."""
+    torch = _torch()
+    generator = torch.Generator().manual_seed(0)
+    dims = [len(X[0])] + list(sizes)
+    params = []
+    for fan_in, fan_out in zip(dims, dims[1:]):
+        params.append((torch.rand(fan_out, fan_in, dtype=torch.float64, generator=generator) * 2 - 1)
+                      .requires_grad_())
+        params.append(torch.zeros(fan_out, dtype=torch.float64, requires_grad=True))
+    xs = torch.tensor(X, dtype=torch.float64)
+    ys = torch.tensor(y, dtype=torch.float64)
+
+    def step():
+        for p in params:
+            p.grad = None
+        h = xs
+        for k in range(0, len(params), 2):
+            h = h @ params[k].T + params[k + 1]
+            if k + 2 < len(params):
+                h = torch.relu(h)
+        scores = h.squeeze(1)
+        if loss == "sse":
+            total = ((scores - ys) ** 2).sum()
+        else:
+            total = torch.relu(1 - ys * scores).mean() + 1e-4 * sum((p * p).sum() for p in params)
+        total.backward()
+
+    return step
+
+
+# ---- W3: a long chain ----------------------------------------------------------------------------------------------
+def _chain(value_cls, n: int):
+    """n ops in a line: y = y * c, then y = y + x, alternately (c and x are leaves, so no constants are made)."""
+    x, c = value_cls(0.5), value_cls(0.999)
+    y = x
+    for i in range(n):
+        y = y * c if i % 2 == 0 else y + x
+    return y
+
+
+def _chain_engine(value_cls, n: int) -> dict:
+    """Median over several runs for small n (a 10^3 chain takes a millisecond: one run is mostly noise)."""
+    runs = []
+    for _ in range(max(1, min(15, 100000 // n))):
+        gc.collect()
+        start = time.perf_counter()
+        y = _chain(value_cls, n)
+        built = time.perf_counter()
+        y.backward()
+        done = time.perf_counter()
+        del y
+        runs.append((done - start, built - start, done - built))
+    total, forward, backward = sorted(runs)[len(runs) // 2]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    y = _chain(value_cls, n)
+    graph_bytes = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del y
+    return {"seconds": total, "us_per_node": total / n * 1e6, "forward_us_per_node": forward / n * 1e6,
+            "backward_us_per_node": backward / n * 1e6, "bytes_per_node": graph_bytes / n, "runs": len(runs)}
+
+
+def _chain_torch(torch, n: int) -> dict:
+    x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    c = torch.tensor(0.999, dtype=torch.float64, requires_grad=True)
+    start = time.perf_counter()
+    y = x
+    for i in range(n):
+        y = y * c if i % 2 == 0 else y + x
+    built = time.perf_counter()
+    y.backward()
+    done = time.perf_counter()
+    return {"seconds": done - start, "us_per_node": (done - start) / n * 1e6,
+            "forward_us_per_node": (built - start) / n * 1e6, "backward_us_per_node": (done - built) / n * 1e6}
+
+
+def chain(engine: str, n: int) -> tuple[Job, dict]:
+    """A chain of n ops, forward (graph building) plus backward, per node; graph bytes per node for Value engines."""
+    if engine == "torch":
+        torch = _torch()
+        return lambda: _chain_torch(torch, n), {}
+    value_cls = value_class(engine)
+    return lambda: _chain_engine(value_cls, n), {}
+
+
+# ---- W4: a long sum of products -----------------------------------------------------------------------------------
+def _dot_graph(value_cls, n: int):
+    a = [value_cls(0.001 * (i % 1000)) for i in range(n)]
+    b = [value_cls(1.0 - 0.0005 * (i % 1000)) for i in range(n)]
+    return a, b, sum(ai * bi for ai, bi in zip(a, b))
+
+
+def _dot_eager(value_cls, n: int) -> dict:
+    def step():
+        _, _, out = _dot_graph(value_cls, n)
+        out.backward()
+    return {"seconds": timed(step, 1, warmup=0)}
+
+
+def _dot_compiled(n: int) -> dict:
+    import jangrad
+
+    a, b, out = _dot_graph(jangrad.Value, n)
+    start = time.perf_counter()
+    tape = jangrad.compile(out)
+    compile_seconds = time.perf_counter() - start
+
+    def step():
+        tape.forward()
+        tape.backward()
+    return {"seconds": timed(step, 20), "compile_seconds": compile_seconds, "kernels": tape.depth}
+
+
+def _dot_torch(torch, n: int) -> dict:
+    idx = torch.arange(n, dtype=torch.float64) % 1000
+    a = (0.001 * idx).requires_grad_()
+    b = (1.0 - 0.0005 * idx).requires_grad_()
+
+    def step():
+        a.grad = b.grad = None
+        (a * b).sum().backward()
+    return {"seconds": timed(step, 50, warmup=5)}
+
+
+def dot(engine: str, n: int) -> tuple[Job, dict]:
+    """sum(a_i * b_i) over n pairs: one step, forward plus backward."""
+    if engine == "torch":
+        torch = _torch()
+        return lambda: _dot_torch(torch, n), {}
+    if engine == "compiled":
+        import jangrad  # noqa: F401 (imported at setup, like every other engine, not inside the measurement)
+        return lambda: _dot_compiled(n), {}
+    value_cls = value_class(engine)
+    return lambda: _dot_eager(value_cls, n), {}
+
+
+# ---- W5: digits ------------------------------------------------------------------------------------------------------
+W5_BATCH, W5_LR = 32, 0.01
+
+
+def _digits_jangrad(compiled: bool, epochs: int, X_train, X_test, y_train, y_test) -> dict:
+    import jangrad
+    from jangrad import nn
+
+    model = nn.MLP(64, [32, 10], activation="relu", output_activation="linear", init="kaiming", seed=0)
+    history = jangrad.fit(model, X_train, y_train, loss="ce", optimizer="adam", lr=W5_LR, epochs=epochs,
+                          batch_size=W5_BATCH, seed=0, progress=False, compiled=compiled)
+    with jangrad.no_grad():
+        outputs = [model(x) for x in X_test]
+    right = sum(max(range(10), key=lambda k: out[k].data) == t for out, t in zip(outputs, y_test))
+    return {"seconds": history.seconds, "test_accuracy": right / len(y_test), "steps": len(history),
+            "epochs": epochs}
+
+
+def _digits_torch(torch, epochs: int, X_train, X_test, y_train, y_test) -> dict:
+    import random
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)).double()
+    opt = torch.optim.Adam(model.parameters(), lr=W5_LR)
+    xs, ys = torch.tensor(X_train, dtype=torch.float64), torch.tensor(y_train)
+    order = list(range(len(xs)))
+    rng = random.Random(0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for k in range(0, len(order), W5_BATCH):
+            batch = torch.tensor(order[k:k + W5_BATCH])
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xs[batch]), ys[batch]).backward()
+            opt.step()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        predicted = model(torch.tensor(X_test, dtype=torch.float64)).argmax(1)
+    accuracy = float((predicted == torch.tensor(y_test)).double().mean())
+    return {"seconds": seconds, "test_accuracy": accuracy, "epochs": epochs}
+
+
+def digits(engine: str, epochs: int, data: list[list]) -> tuple[Job, dict]:
+    """Train MLP(64, [32, 10]) on ``data`` (X_train, X_test, y_train, y_test, already split and standardised)."""
+    if engine == "torch":
+        torch = _torch()
+        return lambda: _digits_torch(torch, epochs, *data), {}
+    import jangrad  # noqa: F401 (imported at setup, so the heap counted after setup is the one training runs beside)
+    return lambda: _digits_jangrad(engine == "compiled", epochs, *data), {}
+
+
+SETUPS: dict[str, Callable[..., tuple[Job, dict]]] = {"W1": mlp, "W2": mlp, "W3": chain, "W4": dot, "W5": digits}
