@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -17,9 +18,26 @@ __all__ = ["replace_atomically", "write_text", "write_bytes"]
 
 
 def _umask() -> int:
+    """The process's umask. Linux shows it in /proc; elsewhere the only way is to set it and put it back, which
+    for that moment would give files that other threads create the wrong permissions."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _mode_for(target: Path) -> int:
+    """An existing file keeps its permissions; a new one gets an ordinary file's (mkstemp makes files private)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
@@ -38,7 +56,7 @@ def replace_atomically(path: str | os.PathLike) -> Iterator[str]:
         yield temporary
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; ours are ordinary files
+        os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
