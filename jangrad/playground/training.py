@@ -150,16 +150,14 @@ class _Run:
 
 
 def _accuracy(predictions: list, targets: list, loss: str) -> float | None:
-    right = 0
-    for p, t in zip(predictions, targets):
-        if isinstance(p, list):
-            scores = [v.data for v in p]
-            right += max(range(len(scores)), key=scores.__getitem__) == int(t)
-        elif loss == "bce":
-            right += (p.data > 0) == (t > 0.5)
-        else:
-            right += (p.data > 0) == (t > 0)
-    return right / len(targets) if targets else None
+    """The batch's accuracy by ``fit``'s own rule, or None where it means nothing (real-valued targets)."""
+    from ..train import _accuracy_rule, _accuracy as fraction_right
+
+    rule = _accuracy_rule(targets, loss)
+    if rule is None or not targets:
+        return None
+    plain = [[v.data for v in p] if isinstance(p, list) else p.data for p in predictions]
+    return fraction_right(rule, plain, targets)
 
 
 class TrainingManager:

@@ -76,3 +76,20 @@ def test_the_cli_command_says_what_it_cannot_repeat():
     assert command.startswith("jangrad train --data moons --hidden 4 ") and note == ""
     _, note = cli_command(parse_config({"data": "moons", "samples": 60, "test": 0.2}))
     assert "100 samples" in note and "no test split" in note
+
+
+@pytest.mark.parametrize("csv, loss, expect_accuracy", [
+    ("x,target\n" + "".join(f"{i / 10},{(i / 10) ** 2 + 0.05}\n" for i in range(-10, 11)), "mse", False),
+    ("x,target\n" + "".join(f"{i / 10},{int(i > 0)}\n" for i in range(-10, 11)), "mse", True),
+    ("x,target\n" + "".join(f"{i / 10},{int(i > 0)}\n" for i in range(-10, 11)), "bce", True),
+], ids=["regression", "two-classes-mse", "two-classes-bce"])
+def test_accuracy_is_reported_for_class_labels_only(csv, loss, expect_accuracy):
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": {"data": "csv", "csv": csv, "loss": loss, "layers": "4", "steps": 20}})
+    run = manager.run
+    wait_until(lambda: run.state == "done")
+    assert len(run.losses) == 20
+    if expect_accuracy:
+        assert len(run.accuracies) == 20 and all(0.0 <= a <= 1.0 for a in run.accuracies)
+    else:
+        assert run.accuracies == []
