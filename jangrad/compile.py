@@ -36,8 +36,10 @@ import Tape, GraphChangedError``.)
 
 from __future__ import annotations
 
+import contextlib
 import operator
-from typing import Iterable
+import threading
+from typing import Iterable, Iterator
 
 from .engine import Value, _as_float, topological_order
 from .ops import OPS
@@ -305,7 +307,7 @@ class Tape:
     13.0
 
     A tape keeps its working arrays between calls, so one tape must not be replayed by two threads at once (give
-    each thread its own ``compile``).
+    each thread its own ``compile``): a second thread that tries gets a RuntimeError instead of mixed-up values.
     """
 
     def __init__(self, output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> None:
@@ -335,6 +337,16 @@ class Tape:
         self._grads = np.zeros(size)
         self._targets = self._grad_targets(inputs)
         self._ran_forward = False
+        self._replaying = threading.Lock()
+
+    @contextlib.contextmanager
+    def _replay(self) -> Iterator[None]:
+        if not self._replaying.acquire(blocking=False):
+            raise RuntimeError("another thread is replaying this tape: give each thread its own compile()")
+        try:
+            yield
+        finally:
+            self._replaying.release()
 
     def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], slice | object]:
         """The leaves that backward() writes to, and their slots (a slice, or an index array)."""
@@ -361,6 +373,10 @@ class Tape:
 
     def forward(self) -> float:
         """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data)."""
+        with self._replay():
+            return self._forward()
+
+    def _forward(self) -> float:
         np = self._np
         parents, op = self._root_links
         now = self.output.parents
@@ -386,9 +402,13 @@ class Tape:
 
         Uses the values of the last ``forward()`` (run here first if there was none).
         """
+        with self._replay():
+            self._backward(gradient)
+
+    def _backward(self, gradient: float) -> None:
         np = self._np
         if not self._ran_forward:
-            self.forward()
+            self._forward()
         grads = self._grads
         grads.fill(0.0)
         grads[self._out_slot] = _as_float(gradient, "gradient")  # the same check as Value.backward's

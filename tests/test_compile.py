@@ -390,3 +390,32 @@ def test_a_single_value_where_a_list_belongs_is_named():
             jangrad.compile(y, **options)
     with pytest.raises(TypeError, match="nodes must be a list of Values"):
         jangrad.compile(y).read(y)
+
+
+def test_a_tape_refuses_a_second_thread_while_one_replays_it():
+    """The working arrays are shared: a second replay at once would mix two threads' values, so it is refused."""
+    import threading
+
+    x = Value(2.0)
+    tape = jangrad.compile(x * x + 3.0 * x)
+    holding, release = threading.Event(), threading.Event()
+
+    def replay_and_hold() -> None:
+        with tape._replay():  # what a thread does while its forward() runs
+            holding.set()
+            release.wait(timeout=10)
+
+    other = threading.Thread(target=replay_and_hold)
+    other.start()
+    try:
+        assert holding.wait(timeout=10)
+        with pytest.raises(RuntimeError, match="another thread is replaying this tape"):
+            tape.forward()
+        with pytest.raises(RuntimeError, match="another thread is replaying this tape"):
+            tape.backward()
+    finally:
+        release.set()
+        other.join(timeout=10)
+    assert tape.forward() == 10.0
+    tape.backward()
+    assert x.grad == 7.0
