@@ -368,16 +368,16 @@ def _sort(root: Value, fresh_grads: bool) -> list[Value]:
             mark = node._mark
             if mark is placed:
                 continue  # reached again through another consumer
-            x = node._x
-            if x is None:  # a leaf
-                node._mark = placed
-                order.append(node)
-                continue
             if mark is opened:  # second visit: everything pushed above it, its operands included, is placed
                 node._mark = placed
                 order.append(node)
                 if fresh_grads:
                     node.grad = 0.0
+                continue
+            x = node._x
+            if x is None:  # a leaf
+                node._mark = placed
+                order.append(node)
                 continue
             node._mark = opened
             stack.append(node)  # come back to it after its operands
