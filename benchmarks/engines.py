@@ -135,9 +135,11 @@ def _chain(value_cls, n: int):
 
 
 def _chain_engine(value_cls, n: int) -> dict:
-    """Median over several runs for small n (a 10^3 chain takes a millisecond: one run is mostly noise)."""
+    """The median of several runs: 15 for small n (a 10^3 chain takes a millisecond: one run is mostly noise), and
+    at least 3 for any n, so that no figure is a single run, nor the first run of a fresh process alone (which
+    also pays for growing the process's heap)."""
     runs = []
-    for _ in range(max(1, min(15, 100000 // n))):
+    for _ in range(max(3, min(15, 100000 // n))):
         gc.collect()
         start = time.perf_counter()
         y = _chain(value_cls, n)
