@@ -49,6 +49,26 @@ def _positive_float(text: str) -> float:
     return number
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= number < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text!r}")
+    return number
+
+
+def _fraction(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}") from None
+    if not 0.0 < number < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1 (both excluded), got {text!r}")
+    return number
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
@@ -67,6 +87,7 @@ _EXAMPLES = {
     "demo": "example:\n  jangrad demo --out jangrad-out",
     "train": ("examples:\n  jangrad train --data moons --hidden 16,16 --activation relu --loss hinge --optimizer sgd "
               "--lr 0.1 --schedule linear --steps 100 --seed 0 --out runs/moons\n"
+              "  jangrad train --data circles --samples 300 --noise 0.1 --test-split 0.25 --hidden 16,16 --steps 300\n"
               "  jangrad train --data my.csv --target label --loss bce --optimizer adam --lr 0.01 --out runs/csv"),
     "graph": 'example:\n  jangrad graph "tanh(a * b + c)" --set a=2 b=-3 c=10 --out graph.svg',
     "explain": 'example:\n  jangrad explain "e = a * b; d = e + c" --set a=2 b=-3 c=10',
@@ -95,6 +116,10 @@ def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="seed4", help=f"{'|'.join(DATASETS)} or a PATH.csv (default seed4)")
     parser.add_argument("--target", default=None, help="for a CSV file: the target column (default: the last)")
+    parser.add_argument("--samples", type=_positive_int, default=None,
+                        help="for moons and circles: how many points (default 100); for spiral: per class (40)")
+    parser.add_argument("--noise", type=_non_negative_float, default=None,
+                        help="for moons, circles and spiral: the noise (defaults 0.1, 0.05 and 0.2)")
     parser.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden layer widths (default 16,16)")
     parser.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (relu)")
     parser.add_argument("--output-activation", choices=ACTIVATIONS, default="linear",
@@ -125,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_arguments(train)
     train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
     train.add_argument("--steps", type=_positive_int, default=100, help="optimizer steps (default 100)")
+    train.add_argument("--test-split", type=_fraction, default=None, metavar="FRACTION",
+                       help="hold out this fraction of the samples and report the model's loss and accuracy on "
+                            "them after training (default: train on all)")
     train.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
 
     for name, text in (("graph", "draw an expression's graph with its gradients (SVG, PNG or DOT)"),

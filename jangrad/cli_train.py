@@ -29,18 +29,24 @@ def _out_dir(text: str) -> Path:
     return path
 
 
-def load_dataset(name: str, target: str | None, seed: int) -> tuple[list[list[float]], list]:
-    """A named data set (small sizes, so scalar training stays quick) or a CSV file's numbers."""
+# The generated sets' sizes and noise when the command line does not say (small, so scalar training stays quick).
+GENERATED = {"moons": (100, 0.1), "circles": (100, 0.05), "spiral": (40, 0.2)}
+
+
+def load_dataset(name: str, target: str | None, seed: int, samples: int | None = None,
+                 noise: float | None = None) -> tuple[list[list[float]], list]:
+    """A named data set or a CSV file's numbers. ``samples`` and ``noise`` apply to the generated sets only
+    (``GENERATED``: moons, circles, spiral; spiral counts samples per class)."""
+    if name in GENERATED:
+        default_samples, default_noise = GENERATED[name]
+        make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral}[name]
+        return make(n=samples or default_samples, noise=default_noise if noise is None else noise, seed=seed)
+    if samples is not None or noise is not None:
+        raise UsageError(f"--samples and --noise apply to {', '.join(GENERATED)}, not to --data {name}")
     if name == "seed4":
         return data.seed4()
     if name == "xor":
         return data.xor()
-    if name == "moons":
-        return data.moons(n=100, seed=seed)
-    if name == "circles":
-        return data.circles(n=100, seed=seed)
-    if name == "spiral":
-        return data.spiral(n=40, classes=3, seed=seed)
     if name == "digits":
         X, y = data.digits(n=200, seed=seed)
         return data.standardize(X), y  # pixel counts 0..16 would saturate tanh and slow SGD
@@ -103,11 +109,18 @@ def _train(args: argparse.Namespace) -> int:
     from .viz import plots
 
     out = _out_dir(args.out)
-    X, raw_y = load_dataset(args.data, args.target, args.seed)
+    X, raw_y = load_dataset(args.data, args.target, args.seed, args.samples, args.noise)
     y, loss, nout = prepare_labels(raw_y, args.loss or _DEFAULT_LOSS.get(args.data))
+    X_test, y_test = [], []
+    if args.test_split is not None:
+        if round(len(X) * args.test_split) < 1 or round(len(X) * args.test_split) >= len(X):
+            raise UsageError(f"--test-split {args.test_split:g} of {len(X)} samples leaves no test or no "
+                             f"training samples")
+        X, X_test, y, y_test = data.train_test_split(X, y, test_size=args.test_split, seed=args.seed)
     model = _model(args, len(X[0]), nout)
+    held_out = f", {len(X_test)} held out for testing" if X_test else ""
     print(f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
-          f"({len(X)} samples), loss {loss}, {args.optimizer} lr {args.lr:g}")
+          f"({len(X)} samples{held_out}), loss {loss}, {args.optimizer} lr {args.lr:g}")
     history = _fit(model, X, y, loss, args, args.lr, args.steps)
     model.save(str(out / "model.json"))
     history.to_csv(str(out / "history.csv"))
@@ -121,8 +134,27 @@ def _train(args: argparse.Namespace) -> int:
                                 title=f"{args.data}: decision boundary")
         written.append("boundary.png")
     print(_summary(history))
+    if X_test:
+        print(_test_summary(model, X_test, y_test, loss))
     print(f"wrote {', '.join(written)} in {out}")
     return 0
+
+
+def _test_summary(model: MLP, X_test: list, y_test: list, loss: str) -> str:
+    """The trained model's loss (and accuracy, for class labels) on the held-out samples, as fit measures them."""
+    from . import losses
+    from .engine import no_grad
+    from .train import _accuracy, _accuracy_rule
+
+    with no_grad():
+        predictions = [model(x) for x in X_test]
+        test_loss = losses.get(loss)(predictions, y_test).data
+    text = f"test loss {test_loss:.6g} on {len(X_test)} held-out samples"
+    rule = _accuracy_rule(y_test, loss)
+    if rule is not None:
+        plain = [[v.data for v in p] if isinstance(p, list) else p.data for p in predictions]
+        text += f", test accuracy {_accuracy(rule, plain, y_test):.1%}"
+    return text
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -132,7 +164,7 @@ def _sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
     steps = args.steps * len(args.lr) if len(args.steps) == 1 else args.steps
     out = _out_dir(args.out)
-    X, raw_y = load_dataset(args.data, args.target, args.seed)
+    X, raw_y = load_dataset(args.data, args.target, args.seed, args.samples, args.noise)
     y, loss, nout = prepare_labels(raw_y, args.loss or _DEFAULT_LOSS.get(args.data))
     runs: dict[str, list[float]] = {}
     for lr, n in zip(args.lr, steps):

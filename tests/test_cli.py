@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,18 @@ def test_train_on_a_csv_file(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "o" / "boundary.png").exists()  # 3 inputs: no plane to draw
 
 
+def test_train_holds_out_a_test_split_of_a_generated_set_and_reports_on_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["train", "--data", "moons", "--samples", "40", "--noise", "0.2", "--test-split", "0.25",
+                 "--hidden", "4", "--steps", "30", "--out", "o", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "on moons (30 samples, 10 held out for testing)" in out
+    report = next(line for line in out.splitlines() if line.startswith("test loss"))
+    loss, accuracy = re.fullmatch(r"test loss (\S+) on 10 held-out samples, test accuracy (\S+)%", report).groups()
+    assert float(loss) > 0 and 0 <= float(accuracy) <= 100
+
+
 def test_sweep_puts_every_run_on_one_figure(tmp_path):
     result = run(["sweep", "--data", "seed4", "--lr", "0.1", "0.005", "--steps", "3", "5", "--hidden", "2",
                   "--out", "s", "--no-progress"], tmp_path)
@@ -147,6 +160,13 @@ BAD = [
     ["train", "--loss", "cubic"],
     ["train", "--data", "spiral", "--loss", "hinge"],
     ["train", "--out", "afile"],
+    ["train", "--data", "seed4", "--samples", "10"],
+    ["train", "--data", "xor", "--noise", "0.1"],
+    ["train", "--data", "moons", "--noise", "-0.1"],
+    ["train", "--data", "moons", "--samples", "0"],
+    ["train", "--test-split", "1"],
+    ["train", "--test-split", "0"],
+    ["train", "--data", "seed4", "--test-split", "0.1"],
     ["sweep", "--data", "seed4"],
     ["sweep", "--lr", "0.1", "0.2", "--steps", "1", "2", "3"],
     ["demo", "--unknown"],

@@ -12,6 +12,7 @@ import numbers
 import shlex
 from dataclasses import asdict, dataclass
 
+from ..cli_train import GENERATED
 from . import limits
 
 __all__ = ["RunConfig", "parse_config", "DATASETS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "ACTIVATIONS"]
@@ -21,8 +22,8 @@ LOSSES = ("hinge", "sse", "mse", "bce", "ce")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "linear", "step", "cosine")
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "gelu", "linear")
-# What ``jangrad train`` uses for each generated data set (it has no options for them): (samples, noise).
-CLI_DATA_DEFAULTS = {"moons": (100, 0.1), "circles": (100, 0.05), "spiral": (40, 0.2)}
+# What ``jangrad train`` uses for each generated data set unless told otherwise: (samples, noise).
+CLI_DATA_DEFAULTS = GENERATED
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,12 @@ def cli_command(config: RunConfig) -> tuple[str, str]:
         args += ["--schedule", config.schedule]
     if config.batch:
         args += ["--batch-size", str(config.batch)]
+    if config.data in CLI_DATA_DEFAULTS and (config.samples, config.noise) != CLI_DATA_DEFAULTS[config.data]:
+        args += ["--samples", str(config.samples), "--noise", repr(config.noise)]
+    if config.test:
+        args += ["--test-split", repr(config.test)]
     args += ["--out", "jangrad-out"]
     differences = []
-    if config.data in CLI_DATA_DEFAULTS and (config.samples, config.noise) != CLI_DATA_DEFAULTS[config.data]:
-        samples, noise = CLI_DATA_DEFAULTS[config.data]
-        differences.append(f"jangrad train always uses {samples} samples and noise {noise:g} for {config.data}")
-    if config.test:
-        differences.append("jangrad train trains on all the data (no test split)")
     if not config.layers:
         differences.append("jangrad train needs at least one hidden layer")
     if config.data == "csv":

@@ -2,8 +2,7 @@
 
 The data and labels come from ``jangrad train``'s own functions (``cli_train.load_dataset`` and
 ``prepare_labels``), and the model is built as it builds it, so "copy CLI command" repeats a page's run number for
-number. The page adds what the command line does not offer: a sample count and noise for the generated sets, a
-test split, and CSV text uploaded from the browser.
+number, sample count, noise and test split included. The page adds CSV text uploaded from the browser.
 """
 
 from __future__ import annotations
@@ -39,9 +38,8 @@ def _raw_dataset(config: RunConfig) -> tuple[list, list]:
             return load_dataset(path, config.target, config.seed)
         finally:
             os.unlink(path)
-    if config.data in CLI_DATA_DEFAULTS and (config.samples, config.noise) != CLI_DATA_DEFAULTS[config.data]:
-        make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral}[config.data]
-        return make(n=config.samples, noise=config.noise, seed=config.seed)
+    if config.data in CLI_DATA_DEFAULTS:
+        return load_dataset(config.data, None, config.seed, config.samples, config.noise)
     return load_dataset(config.data, None, config.seed)
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import re
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from jangrad.playground.config import cli_command, parse_config
 from jangrad.playground.training import TrainingManager
 
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"data": "xor", "layers": "2", "steps": 500}
 
 
@@ -74,8 +79,34 @@ def test_every_size_is_capped_with_a_one_line_reason(field, value, words):
 def test_the_cli_command_says_what_it_cannot_repeat():
     command, note = cli_command(parse_config({"data": "moons", "samples": 100, "noise": 0.1, "layers": "4"}))
     assert command.startswith("jangrad train --data moons --hidden 4 ") and note == ""
-    _, note = cli_command(parse_config({"data": "moons", "samples": 60, "test": 0.2}))
-    assert "100 samples" in note and "no test split" in note
+    assert "--samples" not in command and "--test-split" not in command  # the command line's own defaults
+    command, note = cli_command(parse_config({"data": "moons", "samples": 60, "noise": 0.3, "test": 0.2}))
+    assert "--samples 60 --noise 0.3 --test-split 0.2" in command and note == ""
+    _, note = cli_command(parse_config({"data": "csv", "csv": "x,target\n1,0\n2,1\n", "layers": ""}))
+    assert "at least one hidden layer" in note and "data.csv" in note
+
+
+def test_a_page_run_with_samples_noise_and_a_test_split_equals_its_cli_command(tmp_path):
+    """What "copy CLI command" gives repeats the page's run number for number: same data, split, weights."""
+    config = {"data": "circles", "samples": 50, "noise": 0.15, "test": 0.3, "layers": "4", "steps": 25,
+              "optimizer": "adam", "lr": 0.05, "seed": 2}
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": config})
+    run = manager.run
+    wait_until(lambda: run.state == "done", seconds=60)
+    command, note = cli_command(parse_config(config))
+    assert note == ""
+    args = command.split()[1:]
+    args[args.index("--out") + 1] = str(tmp_path / "cli")
+    finished = subprocess.run([sys.executable, "-m", "jangrad", *args, "--no-progress"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert "(35 samples, 15 held out for testing)" in finished.stdout
+    cli_losses = [float(row["loss"]) for row in csv.DictReader(open(tmp_path / "cli" / "history.csv"))]
+    assert len(cli_losses) == len(run.losses) == 25
+    assert all(abs(a - b) <= 1e-12 for a, b in zip(run.losses, cli_losses))
+    cli_test_loss = float(re.search(r"test loss (\S+) on", finished.stdout).group(1))
+    assert cli_test_loss == pytest.approx(run.test_loss, rel=1e-5)  # the command line prints 6 digits
 
 
 @pytest.mark.parametrize("csv, loss, expect_accuracy", [
