@@ -24,7 +24,7 @@ def timed_interleaved(workers: dict[str, tuple[Worker, int]], rounds: int) -> di
     On a shared machine the load changes from second to second; interleaving makes every engine see the same
     conditions, so the ratios between them hold even when the absolute times drift. ``workers`` maps an engine to
     (its worker, calls per round): fast engines make many calls per round, so each round times them well. Each
-    block runs in the engine's own worker, which collects its heap first (``worker.run_block``).
+    block continues the training loop in the engine's own worker (``worker.run_block``).
     """
     for worker, calls in workers.values():  # warm-up
         worker.request(op="run", calls=min(calls, 5))
