@@ -8,6 +8,8 @@ step), records the step's numbers and, every tenth of a second or when it is abo
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -50,6 +52,7 @@ class _Run:
         self.state = "paused" if paused else "running"
         self.message = ""
         self.test_loss: float | None = None
+        self.test_losses: list[tuple[int, float]] = []  # (step, loss on the held-out samples): the test curve
         self.playing = not paused
         self.tokens = 0
         self.stopped = False
@@ -137,6 +140,11 @@ class _Run:
         return frame
 
     def update_test_loss(self) -> None:
+        """Measure the model on the held-out samples: ``test_loss``, and a point of the test curve for this step.
+
+        Called by the training thread only (the model does not move meanwhile); the point is added under the
+        manager's lock because event streams read the series from other threads.
+        """
         if not self.problem.X_test:
             return
         from ..engine import Value
@@ -147,6 +155,14 @@ class _Run:
             predictions = [[Value(float(v)) for v in row] for row in out]
         value = self.base_loss(predictions, self.problem.y_test).data
         self.test_loss = value if math.isfinite(value) else None
+        with self.manager.lock:
+            self._add_test_point(len(self.losses), self.test_loss)
+
+    def _add_test_point(self, step: int, value: float | None) -> None:
+        """Extend the test curve, once per step: a paused run publishes the same step several times."""
+        if value is None or (self.test_losses and self.test_losses[-1][0] == step):
+            return
+        self.test_losses.append((step, value))
 
 
 def _accuracy(predictions: list, targets: list, loss: str) -> float | None:
@@ -158,6 +174,16 @@ def _accuracy(predictions: list, targets: list, loss: str) -> float | None:
         return None
     plain = [[v.data for v in p] if isinstance(p, list) else p.data for p in predictions]
     return fraction_right(rule, plain, targets)
+
+
+def _csv_text(columns: dict[str, list]) -> str:
+    """Columns as CSV text the way ``History.to_csv`` writes them (``repr`` of each number), None as an empty cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(list(columns))
+    for row in zip(*columns.values()):
+        writer.writerow(["" if v is None else repr(v) for v in row])
+    return buffer.getvalue()
 
 
 class TrainingManager:
@@ -250,9 +276,13 @@ class TrainingManager:
     def frames(self) -> Iterator[bytes]:
         """Server-sent-event chunks: each new frame (with the losses the stream has not sent yet), and pings.
 
+        Both curves go out incrementally: ``from``/``losses`` carry the training losses from index ``from`` on,
+        ``test_from``/``test_losses`` the (step, test loss) points from index ``test_from`` on. A new stream (a
+        late or reconnecting tab) starts both at 0, so it gets the whole of each series once.
+
         Yields ``b""`` about twice a second when there is nothing to send, so the caller can notice a closed tab.
         """
-        sent_run, sent_losses, seen = None, 0, -1
+        sent_run, sent_losses, sent_tests, seen = None, 0, 0, -1
         last_write = time.monotonic()
         while not self.stopping.is_set():
             with self.lock:
@@ -268,11 +298,14 @@ class TrainingManager:
                         sent_run = None if run is None else sent_run
                     else:
                         if run.number != sent_run:
-                            sent_run, sent_losses = run.number, 0
+                            sent_run, sent_losses, sent_tests = run.number, 0, 0
                         payload = dict(self.latest)
                         payload["from"] = sent_losses
                         payload["losses"] = run.losses[sent_losses:payload["step"]]
                         sent_losses += len(payload["losses"])
+                        payload["test_from"] = sent_tests
+                        payload["test_losses"] = [list(point) for point in run.test_losses[sent_tests:]]
+                        sent_tests += len(payload["test_losses"])
             if payload is not None:
                 last_write = time.monotonic()
                 yield b"data: " + json.dumps(payload, allow_nan=False).encode() + b"\n\n"
@@ -299,6 +332,12 @@ class TrainingManager:
                 return f.read()
 
     def history_csv(self) -> str:
+        """``jangrad train``'s history.csv for the current run, plus a ``test_loss`` column when there is a test split.
+
+        Row ``k`` holds the loss measured before step ``k``'s update; a test loss measured at step ``k`` (on the same
+        weights) goes in that row, and the other rows leave it empty: the page measures it on published frames only.
+        The measurement after the last step has no row of its own, so it is not in the file (the page shows it).
+        """
         from ..train import History
         run = self._current()
         history = History()
@@ -307,11 +346,11 @@ class TrainingManager:
             history.loss = list(run.losses)
             history.lr = list(run.lrs)
             history.accuracy = list(run.accuracies)
-        with tempfile.TemporaryDirectory(prefix="jangrad-") as folder:
-            path = os.path.join(folder, "history.csv")
-            history.to_csv(path)
-            with open(path, encoding="utf-8") as f:
-                return f.read()
+            tests = dict(run.test_losses)
+        columns = history.columns()
+        if run.problem.X_test:
+            columns["test_loss"] = [tests.get(step) for step in history.step]
+        return _csv_text(columns)
 
     def command(self, body: dict) -> dict:
         command, note = cli_command(parse_config(body.get("config")))

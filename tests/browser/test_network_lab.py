@@ -10,6 +10,8 @@ import sys
 import re
 import time
 
+import pytest
+
 from harness import ROOT, expect, open_page
 from jangrad import nn
 
@@ -194,3 +196,22 @@ def test_a_csv_upload_with_a_test_split_trains(page, tmp_path):
     expect(page.locator("#train-state")).to_have_text("done", timeout=60_000)
     assert float(page.inner_text("#train-test-loss")) > 0
     assert page.inner_text("#train-message") == "finished: 20 steps"
+
+
+def test_the_test_loss_is_a_second_curve_with_a_legend_only_with_a_test_split(page):
+    network_tab(page)
+    configure(page, **{"net-data": "moons", "net-test": "0.25"}, **{**FAST, "net-steps": "60"})
+    page.click("#train-play")
+    expect(page.locator("#train-state")).to_have_text("done", timeout=60_000)
+    expect(page.locator("#loss-legend")).to_be_visible()
+    expect(page.locator("#loss-legend")).to_contain_text("test loss")
+    points = int(page.get_attribute("#loss-canvas", "data-test-points"))
+    step, loss = page.get_attribute("#loss-canvas", "data-last-test").split(",")
+    assert points >= 2 and int(step) == 60, "the series reaches the weights after the last step"
+    assert float(page.inner_text("#train-test-loss")) == pytest.approx(float(loss), rel=1e-5)
+
+    configure(page, **{"net-test": "0", "net-steps": "50"})  # another step count tells the two runs' ends apart
+    page.click("#train-play")
+    expect(page.locator("#train-message")).to_have_text("finished: 50 steps", timeout=60_000)
+    expect(page.locator("#loss-legend")).to_be_hidden()
+    assert page.get_attribute("#loss-canvas", "data-test-points") == "0"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
+import math
 import re
 import subprocess
 import sys
@@ -124,3 +127,54 @@ def test_accuracy_is_reported_for_class_labels_only(csv, loss, expect_accuracy):
         assert len(run.accuracies) == 20 and all(0.0 <= a <= 1.0 for a in run.accuracies)
     else:
         assert run.accuracies == []
+
+
+def next_payload(stream) -> dict:
+    """The next frame an event stream sends (skipping the empty chunks it yields while nothing changes)."""
+    for chunk in stream:
+        if chunk.startswith(b"data: "):
+            return json.loads(chunk[len(b"data: "):])
+    raise AssertionError("the stream ended")
+
+
+def test_the_test_loss_is_a_series_sent_once_to_each_stream_and_in_the_history():
+    config = {"data": "moons", "samples": 40, "test": 0.25, "layers": "4", "steps": 30, "seed": 1}
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": config, "paused": True})
+    run = manager.run
+    for expected in (1, 2, 3):  # single steps publish every step, and a paused run more than once per step
+        manager.control({"action": "step"})
+        wait_until(lambda: run.state == "paused" and len(run.losses) == expected)
+    manager.control({"action": "play"})
+    wait_until(lambda: run.state == "done", seconds=60)
+
+    points = list(run.test_losses)
+    steps = [step for step, _ in points]
+    assert steps[:4] == [0, 1, 2, 3] and steps[-1] == 30
+    assert all(a < b for a, b in zip(steps, steps[1:])), "one point per step, in order"
+    assert all(math.isfinite(loss) for _, loss in points)
+    run.update_test_loss()  # the final model, measured again: the last point, and no second point for its step
+    assert points[-1][1] == run.test_loss and run.test_losses == points
+
+    # A stream that connects late gets the whole series at once, then only what is new (here nothing).
+    stream = manager.frames()
+    first = next_payload(stream)
+    assert first["test_from"] == 0 and first["test_losses"] == [list(p) for p in points]
+    manager.publish(run, force=True)
+    again = next_payload(stream)
+    assert again["test_from"] == len(points) and again["test_losses"] == []
+    manager.stop()
+
+    rows = list(csv.DictReader(io.StringIO(manager.history_csv())))
+    assert len(rows) == 30
+    measured = {int(row["step"]): float(row["test_loss"]) for row in rows if row["test_loss"]}
+    assert measured == {step: loss for step, loss in points if step < 30}
+
+
+def test_without_a_test_split_there_is_no_test_series():
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": {**SMALL, "steps": 20}})
+    run = manager.run
+    wait_until(lambda: run.state == "done")
+    assert run.test_losses == [] and run.test_loss is None
+    assert "test_loss" not in manager.history_csv().splitlines()[0]

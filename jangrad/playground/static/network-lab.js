@@ -12,6 +12,8 @@ const FIELDS = {
 // jangrad train's sample count and noise for each generated data set, so a default run can be repeated exactly.
 const DATA_DEFAULTS = {moons: [100, 0.1], circles: [100, 0.05], spiral: [40, 0.2]};
 const NUMBERS = ["samples", "noise", "seed", "test", "lr", "batch", "steps"];
+// The loss canvas's two curves; index.html's legend swatches use the same colours.
+const LOSS_COLOURS = {training: "#1565c0", test: "#e65100"};
 const CLASS_COLOURS = [[230, 126, 34], [41, 128, 185], [39, 174, 96], [142, 68, 173], [192, 57, 43]];
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +23,7 @@ export class NetworkLab {
     this.onChange = onChange;
     this.summary = null;      // what the server said when the current run started
     this.losses = [];
+    this.testLosses = [];     // [step, loss on the held-out samples] points, when the run has a test split
     this.pending = null;      // a frame of a run whose start reply has not arrived yet
     this.dirty = true;        // the form changed since the run started: play starts a new run
     this.csvText = "";
@@ -89,6 +92,7 @@ export class NetworkLab {
     this.message("");
     this.summary = null;
     this.losses = [];
+    this.testLosses = [];
     const summary = await transport.startTraining(this.config(), paused);
     this.summary = summary;
     this.dirty = false;
@@ -123,6 +127,7 @@ export class NetworkLab {
     await transport.control("reset");
     this.summary = null;
     this.losses = [];
+    this.testLosses = [];
     this.dirty = true;
     this.lastState = "idle";
     $("train-step-counter").textContent = "0";
@@ -143,6 +148,8 @@ export class NetworkLab {
     }
     this.losses.length = frame.from;
     this.losses.push(...frame.losses);
+    this.testLosses.length = frame.test_from;
+    this.testLosses.push(...frame.test_losses);
     this.lastState = frame.state;
     $("train-step-counter").textContent = String(frame.step);
     $("train-loss").textContent = frame.loss === null ? "—" : formatNumber(frame.loss);
@@ -258,27 +265,55 @@ export class NetworkLab {
   }
 
   // ---- the loss curve ------------------------------------------------------------------------------------------------
+  // The training loss at every step, and the test loss at the steps where the server measured it (the frames it
+  // published), on the same axes: x is the step, y spans both series.
   drawLoss() {
     const canvas = $("loss-canvas");
     const context = canvas.getContext("2d");
     context.fillStyle = "#fff";
     context.fillRect(0, 0, canvas.width, canvas.height);
     const losses = this.losses;
-    if (losses.length < 1) return;
-    const top = Math.max(...losses);
-    const bottom = Math.min(0, ...losses);
-    const steps = this.summary ? Math.max(this.summary.config.steps, losses.length) : losses.length;
-    context.strokeStyle = "#1565c0";
-    context.lineWidth = 1.5;
-    context.beginPath();
-    losses.forEach((loss, i) => {
-      const x = 4 + (canvas.width - 8) * i / Math.max(1, steps - 1);
-      const y = canvas.height - 4 - (canvas.height - 8) * (loss - bottom) / ((top - bottom) || 1);
-      if (i === 0) context.moveTo(x, y); else context.lineTo(x, y);
-    });
-    context.stroke();
+    const tests = this.testLosses;
+    this.showLossLegend(tests);
+    if (losses.length < 1 && tests.length < 1) return;
+    const values = losses.concat(tests.map(([, loss]) => loss));
+    const top = Math.max(...values);
+    const bottom = Math.min(0, ...values);
+    // The last test point can sit one step past the last training loss: it measures the weights after that step.
+    const lastStep = Math.max(losses.length - 1, tests.length ? tests[tests.length - 1][0] : 0,
+                              this.summary ? this.summary.config.steps - 1 : 0);
+    const toCanvas = (step, loss) => [
+      4 + (canvas.width - 8) * step / Math.max(1, lastStep),
+      canvas.height - 4 - (canvas.height - 8) * (loss - bottom) / ((top - bottom) || 1),
+    ];
+    this.drawPolyline(context, losses.map((loss, step) => toCanvas(step, loss)), LOSS_COLOURS.training);
+    this.drawPolyline(context, tests.map(([step, loss]) => toCanvas(step, loss)), LOSS_COLOURS.test);
     context.fillStyle = "#333";
     context.fillText(formatNumber(Number(top.toPrecision(3))), 4, 12);
+  }
+
+  drawPolyline(context, points, colour) {
+    if (!points.length) return;
+    context.strokeStyle = colour;
+    context.fillStyle = colour;
+    context.lineWidth = 1.5;
+    if (points.length === 1) {  // a single measurement: a dot, since a one-point line draws nothing
+      context.beginPath();
+      context.arc(points[0][0], points[0][1], 2, 0, 2 * Math.PI);
+      context.fill();
+      return;
+    }
+    context.beginPath();
+    points.forEach(([x, y], i) => { if (i === 0) context.moveTo(x, y); else context.lineTo(x, y); });
+    context.stroke();
+  }
+
+  // The legend only matters when there are two curves to tell apart. The data attributes are for tests.
+  showLossLegend(tests) {
+    $("loss-legend").hidden = tests.length === 0;
+    const canvas = $("loss-canvas");
+    canvas.dataset.testPoints = String(tests.length);
+    canvas.dataset.lastTest = tests.length ? tests[tests.length - 1].join(",") : "";
   }
 
   // ---- the network diagram -------------------------------------------------------------------------------------------
