@@ -13,7 +13,7 @@ import shutil
 
 from ..engine import Value
 
-__all__ = ["render", "svg_text", "graphviz_available"]
+__all__ = ["render", "svg_text", "with_node_ids", "graphviz_available"]
 
 _GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>([^<]*)</title>')
 _GRAD_TEXT = re.compile(r'(<text[^>]*>)grad [^<]*(</text>)')
@@ -24,14 +24,18 @@ def graphviz_available() -> bool:
     return shutil.which("dot") is not None
 
 
-def _with_ids(svg: str) -> str:
+def with_node_ids(svg: str) -> str:
+    """The SVG with each node group's id set to its DOT name (``n3``, ``n3op``, ``g0``), so a page can find it."""
     def rename(match: re.Match) -> str:
         kind, title = match.group(1), match.group(2)
         if kind == "edge":
             return match.group(0)
         return f'<g id="{title}" class="node">\n<title>{title}</title>'
-    svg = _GROUP.sub(rename, svg)
-    return _GRAD_TEXT.sub(lambda m: f"{m.group(1)}grad —{m.group(2)}", svg)
+    return _GROUP.sub(rename, svg)
+
+
+def _with_ids(svg: str) -> str:
+    return _GRAD_TEXT.sub(lambda m: f"{m.group(1)}grad —{m.group(2)}", with_node_ids(svg))
 
 
 def svg_text(drawing) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..engine import topological_order
 from .expression import walk_steps
-from .graph_svg import svg_text
+from .graph_svg import svg_text, with_node_ids
 from .limits import MAX_SAMPLE_GRAPH_NODES
 
 __all__ = ["sample_graph"]
@@ -31,7 +31,10 @@ def sample_graph(run, state: dict, index: int) -> dict:
     steps, _names = walk_steps(loss, order)
     result = {"index": index, "node_count": len(order), "nodes": [], "loss": loss.data, "steps": steps,
               "note": f"sample {index}: {len(order)} nodes, grouped by neuron; loss {loss.data:.4g}"}
-    result["svg"] = svg_text(draw(loss, group=True))
-    if result["svg"] is None:
+    drawing = draw(loss, group=True)
+    svg = svg_text(drawing)
+    # The steps name nodes n<i>; "boxes" says which SVG group shows each (a neuron's box holds many of them).
+    result["svg"], result["boxes"] = (None, {}) if svg is None else (with_node_ids(svg), drawing.boxes)
+    if svg is None:
         result["note"] += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
     return result

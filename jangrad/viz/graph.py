@@ -55,10 +55,15 @@ def _escape_record(text: str) -> str:
 
 
 class Drawing:
-    """A drawn graph: ``.source`` is DOT text; ``.save(path)`` writes .svg, .png or .dot by the path's suffix."""
+    """A drawn graph: ``.source`` is DOT text; ``.save(path)`` writes .svg, .png or .dot by the path's suffix.
 
-    def __init__(self, source: str) -> None:
+    ``.boxes`` maps each drawn node's name (``n<i>``, its index in ``topological_order``) to the DOT node that shows
+    it: itself, or the box of its group when the drawing is grouped (for pages that point at a node).
+    """
+
+    def __init__(self, source: str, boxes: dict[str, str] | None = None) -> None:
         self.source = source
+        self.boxes = boxes or {}
 
     def __repr__(self) -> str:
         return f"Drawing({self.source.count(chr(10))} lines of DOT; .save('graph.svg') to render)"
@@ -287,4 +292,5 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
                     edges[(there, here)] = None
     for tail, head in edges:
         dot.edge(tail, head)
-    return Drawing(dot.source)
+    boxes = {f"n{index[id(node)]}": target(node) for node in order if id(node) not in hidden}
+    return Drawing(dot.source, boxes)

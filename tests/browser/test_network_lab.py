@@ -215,3 +215,27 @@ def test_the_test_loss_is_a_second_curve_with_a_legend_only_with_a_test_split(pa
     expect(page.locator("#train-message")).to_have_text("finished: 50 steps", timeout=60_000)
     expect(page.locator("#loss-legend")).to_be_hidden()
     assert page.get_attribute("#loss-canvas", "data-test-points") == "0"
+
+
+def test_the_sample_graph_highlights_the_current_steps_box(page):
+    network_tab(page)
+    configure(page, **{"net-data": "xor", "net-layers": "2", "net-steps": "1"})
+    page.click("#train-step")
+    expect(page.locator("#train-state")).to_have_text(re.compile("paused|done"), timeout=60_000)
+    box = page.locator("#boundary-canvas").bounding_box()
+    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
+    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+    expect(page.locator("#sample-message")).to_contain_text("grouped by neuron")
+    highlighted = page.locator("#sample-graph g.node.hl")
+    expect(highlighted).to_have_count(0)  # position 0: no step has run yet
+    page.click("#sample-next")  # the seed: the loss, inside the output's box
+    expect(highlighted).to_have_count(1)
+    seen = set()
+    for _ in range(40):  # backward walks from the output's box through both hidden neurons' boxes
+        seen.add(highlighted.get_attribute("id"))
+        page.click("#sample-next")
+        expect(highlighted).to_have_count(1)
+    assert len(seen) >= 3, seen
+    assert page.locator("#sample-graph g.node.hl path, #sample-graph g.node.hl polygon").count() >= 1
+    page.click("#sample-first")
+    expect(highlighted).to_have_count(0)

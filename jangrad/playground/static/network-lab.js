@@ -254,7 +254,7 @@ export class NetworkLab {
       $("sample-graph").innerHTML = result.svg || "";
       this.sampleStepper = new Stepper(result, {
         showGrad: () => {},
-        highlight: () => {},
+        highlight: (id) => this.highlightSampleNode(result.boxes, id),
         narrate: (lines) => { $("sample-narration").textContent = lines.join("\n"); },
         counter: (k, n) => { $("sample-counter").textContent = `step ${k} / ${n}`; },
       });
@@ -262,6 +262,16 @@ export class NetworkLab {
     } catch (error) {
       $("sample-message").textContent = error.message;
     }
+  }
+
+  // The stepper's current node: its box in the drawing (a neuron's box when the node is inside one), or none.
+  highlightSampleNode(boxes, id) {
+    const graph = $("sample-graph");
+    for (const element of graph.querySelectorAll(".hl")) element.classList.remove("hl");
+    const box = id && boxes ? boxes[id] : null;
+    // Scoped to this drawing: the expression lab's SVG uses the same n<i> ids.
+    const element = box ? graph.querySelector(`g.node[id="${box}"]`) : null;
+    if (element) element.classList.add("hl");
   }
 
   // ---- the loss curve ------------------------------------------------------------------------------------------------
