@@ -239,3 +239,20 @@ def test_the_sample_graph_highlights_the_current_steps_box(page):
     assert page.locator("#sample-graph g.node.hl path, #sample-graph g.node.hl polygon").count() >= 1
     page.click("#sample-first")
     expect(highlighted).to_have_count(0)
+
+
+def test_frames_that_arrive_before_the_start_reply_all_reach_the_curve(page):
+    """Frames stream on their own connection, so several can arrive before the start request's reply; each carries
+    only the losses the previous ones did not, so the page must keep every one of them, not just the last."""
+    def slow_reply(route) -> None:
+        response = route.fetch()  # the server starts the run now; its frames flow while the reply waits
+        time.sleep(1.5)
+        route.fulfill(response=response)
+
+    network_tab(page)
+    configure(page, **{"net-data": "moons"}, **{**FAST, "net-steps": "150"})
+    page.route("**/api/train/start", slow_reply)
+    page.click("#train-play")
+    expect(page.locator("#train-state")).to_have_text("done", timeout=60_000)
+    page.unroute("**/api/train/start")
+    expect(page.locator("#loss-canvas")).to_have_attribute("data-loss-points", "150")

@@ -24,7 +24,7 @@ export class NetworkLab {
     this.summary = null;      // what the server said when the current run started
     this.losses = [];
     this.testLosses = [];     // [step, loss on the held-out samples] points, when the run has a test split
-    this.pending = null;      // a frame of a run whose start reply has not arrived yet
+    this.pending = [];        // frames, in order, of a run whose start reply has not arrived yet
     this.dirty = true;        // the form changed since the run started: play starts a new run
     this.csvText = "";
     $("net-data").addEventListener("change", () => {
@@ -97,8 +97,10 @@ export class NetworkLab {
     this.summary = summary;
     this.dirty = false;
     this.setupDiagram(summary.sizes);
-    if (this.pending && this.pending.run === summary.run) this.onFrame(this.pending);
-    this.pending = null;
+    // Every early frame, not just the last: each carries only the losses its predecessors did not.
+    const early = this.pending.filter((frame) => frame.run === summary.run);
+    this.pending = [];
+    early.forEach((frame) => this.onFrame(frame));
     this.drawBoundary(null);
     return summary;
   }
@@ -143,7 +145,10 @@ export class NetworkLab {
   onFrame(frame) {
     if (frame.run === null) return;
     if (!this.summary || frame.run !== this.summary.run) {
-      if (!this.summary || frame.run > this.summary.run) this.pending = frame;
+      if (!this.summary || frame.run > this.summary.run) {
+        if (this.pending.length && this.pending[0].run !== frame.run) this.pending = [];  // a newer run
+        this.pending.push(frame);
+      }
       return;
     }
     this.losses.length = frame.from;
@@ -322,6 +327,7 @@ export class NetworkLab {
   showLossLegend(tests) {
     $("loss-legend").hidden = tests.length === 0;
     const canvas = $("loss-canvas");
+    canvas.dataset.lossPoints = String(this.losses.filter(Number.isFinite).length);
     canvas.dataset.testPoints = String(tests.length);
     canvas.dataset.lastTest = tests.length ? tests[tests.length - 1].join(",") : "";
   }
