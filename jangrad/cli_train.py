@@ -16,7 +16,7 @@ from . import data
 from .cli import DATASETS, UsageError
 from .engine import Value
 from .nn import MLP
-from .train import History, TrainingDiverged, fit
+from .train import History, TrainingDiverged, accuracy_of, fit
 
 __all__ = ["run", "load_dataset", "prepare_labels"]
 
@@ -144,16 +144,13 @@ def _test_summary(model: MLP, X_test: list, y_test: list, loss: str) -> str:
     """The trained model's loss (and accuracy, for class labels) on the held-out samples, as fit measures them."""
     from . import losses
     from .engine import no_grad
-    from .train import _accuracy, _accuracy_rule
-
     with no_grad():
         predictions = [model(x) for x in X_test]
         test_loss = losses.get(loss)(predictions, y_test).data
     text = f"test loss {test_loss:.6g} on {len(X_test)} held-out samples"
-    rule = _accuracy_rule(y_test, loss)
-    if rule is not None:
-        plain = [[v.data for v in p] if isinstance(p, list) else p.data for p in predictions]
-        text += f", test accuracy {_accuracy(rule, plain, y_test):.1%}"
+    accuracy = accuracy_of(predictions, y_test, loss)
+    if accuracy is not None:
+        text += f", test accuracy {accuracy:.1%}"
     return text
 
 

@@ -75,13 +75,7 @@ class History:
 
     def to_csv(self, path: str) -> None:
         """One row per step: step, loss, lr[, accuracy]. Written atomically (temporary file, then renamed)."""
-        columns = self.columns()
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(list(columns))
-        for row in zip(*columns.values()):
-            writer.writerow([repr(v) for v in row])
-        write_text(path, buffer.getvalue(), newline="")  # csv chose the line endings already
+        write_text(path, csv_text(self.columns()), newline="")  # csv chose the line endings already
 
     def to_json(self, path: str) -> None:
         """``{"step": [...], "loss": [...], "lr": [...], "accuracy": [...], "seconds": ...}``, written atomically."""
@@ -114,6 +108,16 @@ def _floats(prediction: object) -> float | list[float]:
     return float(prediction)
 
 
+def csv_text(columns: dict[str, list]) -> str:
+    """Columns as CSV text, a header then one row per step: ``repr`` of each number, None as an empty cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(list(columns))
+    for row in zip(*columns.values()):
+        writer.writerow(["" if v is None else repr(v) for v in row])
+    return buffer.getvalue()
+
+
 # ---- accuracy ----------------------------------------------------------------------------------------------------
 def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bool] | None:
     """How to tell a right prediction from a wrong one for these targets, or None when they are not labels.
@@ -139,6 +143,15 @@ def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bo
 
 def _accuracy(rule: Callable, predictions: list, targets: Sequence) -> float:
     return sum(1 for p, t in zip(predictions, targets) if rule(p, t)) / len(targets)
+
+
+def accuracy_of(predictions: list, targets: Sequence, loss_name: str) -> float | None:
+    """The fraction of ``predictions`` (Values, or lists of them) that ``fit`` counts as right for ``targets``, or
+    None where accuracy means nothing (real-valued targets, or none at all)."""
+    rule = _accuracy_rule(targets, loss_name)
+    if rule is None or not targets:
+        return None
+    return _accuracy(rule, [_floats(p) for p in predictions], targets)
 
 
 # ---- argument checks ----------------------------------------------------------------------------------------------

@@ -8,8 +8,6 @@ step), records the step's numbers and, every tenth of a second or when it is abo
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -18,6 +16,7 @@ import threading
 import time
 from typing import Iterator
 
+from ..train import accuracy_of, csv_text
 from . import boundary, limits
 from .config import RunConfig, cli_command, parse_config
 
@@ -100,7 +99,7 @@ class _Run:
             with self.manager.lock:
                 self.losses.append(loss.data)
                 self.lrs.append(self.optimizer.lr)
-                accuracy = _accuracy(predictions, targets, self.config.loss)
+                accuracy = accuracy_of(predictions, targets, self.config.loss)
                 if accuracy is not None:
                     self.accuracies.append(accuracy)
         return loss
@@ -163,27 +162,6 @@ class _Run:
         if value is None or (self.test_losses and self.test_losses[-1][0] == step):
             return
         self.test_losses.append((step, value))
-
-
-def _accuracy(predictions: list, targets: list, loss: str) -> float | None:
-    """The batch's accuracy by ``fit``'s own rule, or None where it means nothing (real-valued targets)."""
-    from ..train import _accuracy_rule, _accuracy as fraction_right
-
-    rule = _accuracy_rule(targets, loss)
-    if rule is None or not targets:
-        return None
-    plain = [[v.data for v in p] if isinstance(p, list) else p.data for p in predictions]
-    return fraction_right(rule, plain, targets)
-
-
-def _csv_text(columns: dict[str, list]) -> str:
-    """Columns as CSV text the way ``History.to_csv`` writes them (``repr`` of each number), None as an empty cell."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(list(columns))
-    for row in zip(*columns.values()):
-        writer.writerow(["" if v is None else repr(v) for v in row])
-    return buffer.getvalue()
 
 
 class TrainingManager:
@@ -350,7 +328,7 @@ class TrainingManager:
         columns = history.columns()
         if run.problem.X_test:
             columns["test_loss"] = [tests.get(step) for step in history.step]
-        return _csv_text(columns)
+        return csv_text(columns)
 
     def command(self, body: dict) -> dict:
         command, note = cli_command(parse_config(body.get("config")))
