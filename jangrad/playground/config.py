@@ -22,8 +22,6 @@ LOSSES = ("hinge", "sse", "mse", "bce", "ce")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "linear", "step", "cosine")
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "gelu", "linear")
-# What ``jangrad train`` uses for each generated data set unless told otherwise: (samples, noise).
-CLI_DATA_DEFAULTS = GENERATED
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,8 @@ def cli_command(config: RunConfig) -> tuple[str, str]:
         args += ["--schedule", config.schedule]
     if config.batch:
         args += ["--batch-size", str(config.batch)]
-    if config.data in CLI_DATA_DEFAULTS and (config.samples, config.noise) != CLI_DATA_DEFAULTS[config.data]:
+    # jangrad train's own defaults for a generated set need no options: the command stays short
+    if config.data in GENERATED and (config.samples, config.noise) != GENERATED[config.data]:
         args += ["--samples", str(config.samples), "--noise", repr(config.noise)]
     if config.test:
         args += ["--test-split", repr(config.test)]

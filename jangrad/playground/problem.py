@@ -11,7 +11,8 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from .config import CLI_DATA_DEFAULTS, RunConfig
+from ..cli_train import GENERATED
+from .config import RunConfig
 
 __all__ = ["Problem", "build_problem"]
 
@@ -27,7 +28,6 @@ class Problem:
 
 
 def _raw_dataset(config: RunConfig) -> tuple[list, list]:
-    from .. import data
     from ..cli_train import load_dataset
 
     if config.data == "csv":
@@ -38,7 +38,7 @@ def _raw_dataset(config: RunConfig) -> tuple[list, list]:
             return load_dataset(path, config.target, config.seed)
         finally:
             os.unlink(path)
-    if config.data in CLI_DATA_DEFAULTS:
+    if config.data in GENERATED:
         return load_dataset(config.data, None, config.seed, config.samples, config.noise)
     return load_dataset(config.data, None, config.seed)
 
