@@ -10,9 +10,10 @@ a diverged run exits 1.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -29,44 +30,34 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _positive_int(text: str) -> int:
+def _number(text: str, convert: Callable[[str], float], accept: Callable[[float], bool], unreadable: str,
+            refused: str) -> float:
+    """``convert(text)`` if it reads and ``accept`` takes it; otherwise argparse's one-line error, worded
+    ``unreadable`` or ``refused`` (e.g. "a positive number"), with the text as given."""
     try:
-        number = int(text)
+        number = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {unreadable}, got {text!r}") from None
+    if not accept(number):
+        raise argparse.ArgumentTypeError(f"expected {refused}, got {text!r}")
     return number
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda n: n >= 1, "a positive whole number", "a positive whole number")
 
 
 def _positive_float(text: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return number
+    return _number(text, float, lambda x: 0 < x < math.inf, "a positive number", "a positive finite number")
 
 
 def _non_negative_float(text: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= number < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text!r}")
-    return number
+    return _number(text, float, lambda x: 0 <= x < math.inf, "a number", "a finite number of at least 0")
 
 
 def _fraction(text: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}") from None
-    if not 0.0 < number < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1 (both excluded), got {text!r}")
-    return number
+    return _number(text, float, lambda x: 0 < x < 1, "a fraction between 0 and 1",
+                   "a fraction between 0 and 1 (both excluded)")
 
 
 def _int(text: str) -> int:
