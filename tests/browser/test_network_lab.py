@@ -40,6 +40,13 @@ def wait_for_step(page, at_least: int) -> None:
     page.wait_for_function(f"() => Number(document.getElementById('train-step-counter').textContent) >= {at_least}")
 
 
+def click_first_point(page) -> None:
+    """Click the first data point on the boundary canvas (the page marks where it drew it, in canvas pixels)."""
+    box = page.locator("#boundary-canvas").bounding_box()
+    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
+    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+
+
 def canvas(page) -> str:
     return page.eval_on_selector("#boundary-canvas", "c => c.toDataURL()")
 
@@ -76,9 +83,7 @@ def test_moons_plays_learns_pauses_and_steps(page):
     assert page.locator("#net-diagram line").count() == 2 * 4 + 4 * 1
 
     # click the first data point: its graph, grouped by neuron, and its backward pass step by step
-    box = page.locator("#boundary-canvas").bounding_box()
-    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
-    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+    click_first_point(page)
     expect(page.locator("#sample-message")).to_contain_text("grouped by neuron")
     assert page.locator("#sample-graph svg").count() == 1
     page.click("#sample-next")
@@ -101,9 +106,7 @@ def test_a_large_networks_sample_graph_is_refused_and_the_page_stays_responsive(
     configure(page, **{"net-data": "xor", "net-layers": "32,32,32", "net-steps": "1"})
     page.click("#train-step")
     expect(page.locator("#train-state")).to_have_text(re.compile("paused|done"), timeout=60_000)
-    box = page.locator("#boundary-canvas").bounding_box()
-    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
-    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+    click_first_point(page)
     expect(page.locator("#sample-message")).to_contain_text("try a smaller network")
     page.click("#tab-expression")
     page.select_option("#expr-preset", "reused")
@@ -222,9 +225,7 @@ def test_the_sample_graph_highlights_the_current_steps_box(page):
     configure(page, **{"net-data": "xor", "net-layers": "2", "net-steps": "1"})
     page.click("#train-step")
     expect(page.locator("#train-state")).to_have_text(re.compile("paused|done"), timeout=60_000)
-    box = page.locator("#boundary-canvas").bounding_box()
-    x, y = map(float, page.get_attribute("#boundary-canvas", "data-first-point").split(","))
-    page.mouse.click(box["x"] + x * box["width"] / 320, box["y"] + y * box["height"] / 320)
+    click_first_point(page)
     expect(page.locator("#sample-message")).to_contain_text("grouped by neuron")
     highlighted = page.locator("#sample-graph g.node.hl")
     expect(highlighted).to_have_count(0)  # position 0: no step has run yet
