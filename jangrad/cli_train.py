@@ -113,7 +113,7 @@ def _train(args: argparse.Namespace) -> int:
     y, loss, nout = prepare_labels(raw_y, args.loss or _DEFAULT_LOSS.get(args.data))
     X_test, y_test = [], []
     if args.test_split is not None:
-        if round(len(X) * args.test_split) < 1 or round(len(X) * args.test_split) >= len(X):
+        if not 1 <= round(len(X) * args.test_split) < len(X):
             raise UsageError(f"--test-split {args.test_split:g} of {len(X)} samples leaves no test or no "
                              f"training samples")
         X, X_test, y, y_test = data.train_test_split(X, y, test_size=args.test_split, seed=args.seed)
