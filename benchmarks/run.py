@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # the jangrad checkout this file belo
 from pool import Pool, WorkerDied  # noqa: E402
 from workloads import ENGINES, WORKLOADS  # noqa: E402
 
-from jangrad.files import write_text  # noqa: E402
+from jangrad.io.files import write_text  # noqa: E402
 
 HEADERS = ("micrograd 0.1.0", "jangrad eager", "jangrad compiled", "PyTorch eager")
 

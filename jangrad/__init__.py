@@ -5,13 +5,13 @@ The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the de
 """
 
 from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
-from .compile import GraphChangedError, Tape, compile
+from .compiled import GraphChangedError, Tape, compile
 from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                      topological_order)
 from . import data, losses, nn, optim
 from .train import History, TrainingDiverged, fit
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Value",
@@ -38,6 +38,9 @@ __all__ = [
     "__version__",
 ]
 
+# Tooling loads on first use too; ``jangrad.expr`` was a top-level module before the package had folders.
+_TOOLING = {"viz": ".viz", "cli": ".cli", "expr": ".io.expr", "io": ".io"}
+
 # The pictures load on first use, so `import jangrad` never pulls in graphviz or matplotlib.
 _VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain"}
 
@@ -48,10 +51,10 @@ def __getattr__(name: str):
 
         module = importlib.import_module(f".viz.{_VIZ_EXPORTS[name]}", __name__)
         return getattr(module, name)
-    if name in ("viz", "expr", "cli"):
+    if name in _TOOLING:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(_TOOLING[name], __name__)
     raise AttributeError(f"module 'jangrad' has no attribute {name!r}")
 
 

@@ -160,7 +160,7 @@ class Module:
     # ---- files and PyTorch -------------------------------------------------------------------------------------
     def save(self, path: str) -> None:
         """Write the model to a JSON file (architecture, weights, jangrad version); see ``nn.load``."""
-        from .modelfile import save_model
+        from .io.modelfile import save_model
         save_model(self, path)
 
     def to_torch(self):
@@ -250,7 +250,7 @@ class Layer(Module):
         return [n.b.data for n in self.neurons]
 
     def to_torch(self):
-        from .torch_bridge import layer_to_torch
+        from .io.torch_bridge import layer_to_torch
         return layer_to_torch(self)
 
     def __repr__(self) -> str:
@@ -316,13 +316,13 @@ class MLP(Module):
         self.load_state_dict(state)
 
     def to_torch(self):
-        from .torch_bridge import mlp_to_torch
+        from .io.torch_bridge import mlp_to_torch
         return mlp_to_torch(self)
 
     @classmethod
     def from_torch(cls, module) -> MLP:
         """Build an MLP from a ``torch.nn.Sequential`` of ``Linear`` layers and activations (as ``to_torch`` makes)."""
-        from .torch_bridge import mlp_from_torch
+        from .io.torch_bridge import mlp_from_torch
         return mlp_from_torch(module)
 
     def __repr__(self) -> str:
@@ -334,7 +334,7 @@ class MLP(Module):
 
 def load(path: str) -> MLP:
     """Read a model written by ``model.save(path)``. Raises ``modelfile.ModelFileError`` for a damaged file."""
-    from .modelfile import load_model
+    from .io.modelfile import load_model
     return load_model(path)
 
 

@@ -21,7 +21,7 @@ from . import losses as losses_module
 from .checks import whole_number
 from .data import check_dataset
 from .engine import Value
-from .files import write_text
+from .io.files import write_text
 from .optim import Optimizer, make_optimizer
 from .schedules import make_schedule
 
@@ -252,7 +252,7 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
 
     loss_and_backward = _loss_and_backward
     if compiled:
-        from .train_tape import compiled_step
+        from .compiled.training import compiled_step
         loss_and_backward = compiled_step(model, loss_fn) or _loss_and_backward
 
     rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import jangrad
 from jangrad import Value
-from jangrad.compile import GraphChangedError, Tape
+from jangrad.compiled import GraphChangedError, Tape
 from jangrad.engine import apply_op, topological_order
 from jangrad.ops import OPS
 
@@ -138,7 +138,7 @@ def test_every_op_in_a_batch_matches_eager(name):
 def test_numpy_math_agrees_with_float_math_on_edge_values():
     np = pytest.importorskip("numpy")
     from jangrad.ops import FLOAT_MATH
-    from jangrad.tape_kernels import NUMPY_MATH
+    from jangrad.compiled.kernels import NUMPY_MATH
 
     specials = [0.0, -0.0, 1.0, -1.0, 0.5, -3.0, 3.0, 710.0, -710.0, math.inf, -math.inf, math.nan]
     pairs = [(a, b) for a in specials for b in specials]
@@ -337,7 +337,7 @@ def test_compiled_fit_matches_eager_fit(loss, monkeypatch):
 
 
 def test_fit_with_a_custom_loss_runs_eagerly():
-    from jangrad.train_tape import compiled_step
+    from jangrad.compiled.training import compiled_step
 
     model = jangrad.nn.MLP(2, [3, 1], seed=0)
 

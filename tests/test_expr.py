@@ -6,7 +6,7 @@ import math
 import pytest
 
 import jangrad
-from jangrad.expr import MAX_NODES, MAX_SOURCE_CHARS, ExpressionError, evaluate, parse_assignments
+from jangrad.io.expr import MAX_NODES, MAX_SOURCE_CHARS, ExpressionError, evaluate, parse_assignments
 
 
 def test_builds_the_graph_with_labels_and_gradients():

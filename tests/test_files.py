@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from jangrad import files
+from jangrad.io import files
 
 
 def _mode(path) -> int:

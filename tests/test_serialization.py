@@ -7,7 +7,7 @@ import pytest
 
 import jangrad
 from jangrad import nn
-from jangrad.modelfile import ModelFileError
+from jangrad.io.modelfile import ModelFileError
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def _activation(name: str, z):
     """The layer's activation on an array: the op table's own forward rule, run on the compiled tape's NumPy maths."""
     from ..nn import LEAKY_SLOPE
     from ..ops import OPS
-    from ..tape_kernels import NUMPY_MATH
+    from ..compiled.kernels import NUMPY_MATH
 
     if name == "linear":
         return z

@@ -12,7 +12,7 @@ import numbers
 import shlex
 from dataclasses import asdict, dataclass
 
-from ..cli_train import GENERATED
+from ..cli.training import GENERATED
 from . import limits
 
 __all__ = ["RunConfig", "parse_config", "DATASETS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "ACTIVATIONS"]

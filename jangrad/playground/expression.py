@@ -24,8 +24,8 @@ class LabError(ValueError):
 
 
 def _evaluate(source: str, variables: dict[str, float]) -> tuple[Value, dict[str, Value]]:
-    """The same safe parser as ``jangrad graph`` (``jangrad.expr``), its errors turned into one-line LabErrors."""
-    from ..expr import ExpressionError, evaluate
+    """The same safe parser as ``jangrad graph`` (``jangrad.io.expr``), its errors turned into one-line LabErrors."""
+    from ..io.expr import ExpressionError, evaluate
 
     try:
         return evaluate(source, variables)

@@ -5,7 +5,7 @@ caps keep one request from tying up the machine.
 """
 
 MAX_BODY_BYTES = 1024 * 1024       # a JSON request body; larger ones are refused (413) before they are read
-# An expression-lab program's characters, syntax nodes and nesting are capped by jangrad.expr itself
+# An expression-lab program's characters, syntax nodes and nesting are capped by jangrad.io.expr itself
 # (MAX_SOURCE_CHARS = 2000, MAX_NODES, MAX_DEPTH), as for the command line.
 MAX_SOURCE_LINES = 100
 MAX_INPUTS = 50

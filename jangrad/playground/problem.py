@@ -11,7 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from ..cli_train import GENERATED
+from ..cli.training import GENERATED
 from .config import RunConfig
 
 __all__ = ["Problem", "build_problem"]
@@ -28,7 +28,7 @@ class Problem:
 
 
 def _raw_dataset(config: RunConfig) -> tuple[list, list]:
-    from ..cli_train import load_dataset
+    from ..cli.training import load_dataset
 
     if config.data == "csv":
         handle, path = tempfile.mkstemp(suffix=".csv", prefix="jangrad-upload-")
@@ -46,8 +46,8 @@ def _raw_dataset(config: RunConfig) -> tuple[list, list]:
 def build_problem(config: RunConfig) -> Problem:
     """The data (split if asked) and a fresh model seeded by ``config.seed``. Raises ValueError on a mismatch."""
     from .. import data
-    from ..cli import UsageError
-    from ..cli_train import prepare_labels
+    from ..cli.main import UsageError
+    from ..cli.training import prepare_labels
     from ..nn import MLP
     from .limits import MAX_FEATURES, MAX_SAMPLES
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Union
 
 from ..engine import Value, topological_order
-from ..files import write_bytes
+from ..io.files import write_bytes
 
 __all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "fmt", "node_name"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 from ..engine import Value, no_grad
-from ..files import replace_atomically
+from ..io.files import replace_atomically
 
 __all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure"]
 

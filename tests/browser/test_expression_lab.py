@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from harness import ServerProcess, expect, open_page
-from jangrad.expr import evaluate
+from jangrad.io.expr import evaluate
 
 
 def grad_of(page, name: str) -> str:

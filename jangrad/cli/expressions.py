@@ -9,16 +9,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from .autodiff import GradcheckError, gradcheck
-from .engine import Value
-from .expr import evaluate, parse_assignments
+from ..autodiff import GradcheckError, gradcheck
+from ..engine import Value
+from ..io.expr import evaluate, parse_assignments
 
 __all__ = ["run", "save_drawing"]
 
 
 def save_drawing(drawing, path: Path) -> tuple[Path, str | None]:
     """Save to ``path``; without the ``dot`` program write DOT next to it instead. Returns (path written, hint)."""
-    from .viz.graph import GraphvizNotFound
+    from ..viz.graph import GraphvizNotFound
 
     try:
         return drawing.save(path), None
@@ -36,7 +36,7 @@ def _check_out(path_text: str) -> Path:
 
 
 def _graph(args: argparse.Namespace) -> int:
-    from .viz import ascii, draw
+    from ..viz import ascii, draw
 
     path = _check_out(args.out)
     out, _ = evaluate(args.expression, parse_assignments(args.variables))
@@ -50,7 +50,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .viz import explain
+    from ..viz import explain
 
     out, _ = evaluate(args.expression, parse_assignments(args.variables))
     explain(out)
@@ -80,7 +80,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 
 def _draw_failure(out: Value, path: Path) -> None:
-    from .viz import draw, first_disagreeing_node
+    from ..viz import draw, first_disagreeing_node
 
     out.backward()
     culprit = first_disagreeing_node(out)

@@ -12,11 +12,11 @@ import argparse
 import time
 from pathlib import Path
 
-from . import data
-from .cli import DATASETS, UsageError
-from .engine import Value
-from .nn import MLP
-from .train import History, TrainingDiverged, accuracy_of, fit
+from .. import data
+from .main import DATASETS, UsageError
+from ..engine import Value
+from ..nn import MLP
+from ..train import History, TrainingDiverged, accuracy_of, fit
 
 __all__ = ["run", "load_dataset", "prepare_labels"]
 
@@ -106,7 +106,7 @@ def _summary(history: History) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .viz import plots
+    from ..viz import plots
 
     out = _out_dir(args.out)
     X, raw_y = load_dataset(args.data, args.target, args.seed, args.samples, args.noise)
@@ -142,8 +142,8 @@ def _train(args: argparse.Namespace) -> int:
 
 def _test_summary(model: MLP, X_test: list, y_test: list, loss: str) -> str:
     """The trained model's loss (and accuracy, for class labels) on the held-out samples, as fit measures them."""
-    from . import losses
-    from .engine import no_grad
+    from .. import losses
+    from ..engine import no_grad
     with no_grad():
         predictions = [model(x) for x in X_test]
         test_loss = losses.get(loss)(predictions, y_test).data
@@ -155,7 +155,7 @@ def _test_summary(model: MLP, X_test: list, y_test: list, loss: str) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .viz import plots
+    from ..viz import plots
 
     if len(args.steps) not in (1, len(args.lr)):
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
@@ -183,8 +183,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .cli_expr import save_drawing
-    from .viz import draw, plots
+    from .expressions import save_drawing
+    from ..viz import draw, plots
 
     started = time.perf_counter()
     out = _out_dir(args.out)

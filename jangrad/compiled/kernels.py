@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from .ops import OPS, Op
+from ..ops import OPS, Op
 
 __all__ = ["NUMPY_MATH", "NumpyMath", "Gather", "Scatter", "OpKernel", "SumKernel", "ProdKernel"]
 

@@ -16,8 +16,8 @@ import math
 import numbers
 from typing import Callable, Union
 
-from .engine import Value
-from .ops import FLOAT_MATH
+from ..engine import Value
+from ..ops import FLOAT_MATH
 
 __all__ = ["ExpressionError", "evaluate", "parse_assignments", "FUNCTIONS", "MAX_SOURCE_CHARS", "MAX_NODES"]
 

@@ -9,7 +9,7 @@ torch is optional: without it these functions raise ImportError with the command
 
 from __future__ import annotations
 
-from .nn import LEAKY_SLOPE, MLP, Layer
+from ..nn import LEAKY_SLOPE, MLP, Layer
 
 __all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
 

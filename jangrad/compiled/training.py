@@ -27,16 +27,16 @@ import math
 import numbers
 from typing import Callable, Sequence
 
-from . import losses
-from .compile import compile
-from .engine import Value
+from .. import losses
+from .tape import compile
+from ..engine import Value
 
 __all__ = ["compiled_step", "CompiledStep"]
 
 
 def compiled_step(model, loss_fn: Callable) -> CompiledStep | None:
     """A drop-in for ``train._loss_and_backward`` that replays tapes, or None when this model/loss can't use one."""
-    from .nn import Module
+    from ..nn import Module
 
     try:
         import numpy  # noqa: F401  (the tape needs it; without it fit stays eager)

@@ -19,7 +19,7 @@ import os
 import sys
 
 from .files import write_text
-from .nn import ACTIVATIONS, INITS, MLP, Module
+from ..nn import ACTIVATIONS, INITS, MLP, Module
 
 __all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSION"]
 
@@ -35,7 +35,7 @@ class ModelFileError(ValueError):
 
 
 def _document(model: MLP) -> dict:
-    from . import __version__
+    from .._version import __version__
     layers = []
     for layer in model.layers:
         for name, p in layer.named_parameters():

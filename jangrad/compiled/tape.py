@@ -30,7 +30,7 @@ What a tape assumes, and what it checks:
   raises ``GraphChangedError`` if the structure differs; it costs one traversal, so call it when in doubt, not
   every step. ``forward()`` itself only checks, in O(1), that the output node was not rewired.
 
-(``jangrad.compile`` is this module's function; import the module's other names with ``from jangrad.compile
+(``jangrad.compile`` is this module's function; import the module's other names with ``from jangrad.compiled
 import Tape, GraphChangedError``.)
 """
 
@@ -41,8 +41,8 @@ import operator
 import threading
 from typing import Iterable, Iterator
 
-from .engine import Value, _as_float, topological_order
-from .ops import OPS
+from ..engine import Value, _as_float, topological_order
+from ..ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
 
@@ -178,7 +178,7 @@ def _schedule(traced: _Traced, keep: set[int]):
     """
     import numpy as np
 
-    from . import tape_kernels as tk
+    from . import kernels as tk
 
     kernel_nodes = _fuse(traced, keep)
     depth = [0] * len(kernel_nodes)
@@ -316,7 +316,7 @@ class Tape:
         if not isinstance(output, Value):
             raise TypeError(f"compile() needs the Value a graph ends in, got {output!r} of type "
                             f"{type(output).__name__}")
-        from .tape_kernels import NUMPY_MATH
+        from .kernels import NUMPY_MATH
 
         self._np = np
         self._math = NUMPY_MATH

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="steps per run: one number for all, or one per learning rate")
     sweep.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
 
-    from .playground.cli import add_serve_command
+    from ..playground.cli import add_serve_command
     add_serve_command(commands)
     return parser
 
@@ -184,12 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return args.func(args)
         if args.command in ("graph", "explain", "gradcheck"):
-            from . import cli_expr
+            from . import expressions
 
-            return cli_expr.run(args)
-        from . import cli_train
+            return expressions.run(args)
+        from . import training
 
-        return cli_train.run(args)
+        return training.run(args)
     except SystemExit as stop:
         return int(stop.code or 0)
     except KeyboardInterrupt:
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(command: str, error: Exception) -> int:
-    from .expr import ExpressionError
+    from ..io.expr import ExpressionError
 
     message = " ".join(str(error).split()) or type(error).__name__  # one line, whatever the message held
     user_errors = (UsageError, ExpressionError, ValueError, TypeError, KeyError, OSError)
