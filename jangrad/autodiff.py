@@ -16,10 +16,13 @@ import numbers
 import threading
 from typing import Callable, Sequence
 
-from .engine import VALUE_MATH, Value, apply_op, enable_grad, gradients, topological_order
+from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
+from .higher_order import VALUE_MATH, reverse_pass
 from .ops import FLOAT_MATH
+from .switches import enable_grad
 
-__all__ = ["grad", "value_and_grad", "gradcheck", "GradcheckError", "local_disagreement", "first_disagreeing_node"]
+__all__ = ["grad", "value_and_grad", "gradients", "gradcheck", "GradcheckError", "local_disagreement",
+           "first_disagreeing_node"]
 
 
 class GradcheckError(AssertionError):
@@ -36,6 +39,24 @@ def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, .
         if isinstance(n, bool) or not isinstance(n, int) or not -nargs <= n < nargs:
             raise ValueError(f"argnums {argnums!r} does not fit a call with {nargs} positional argument(s)")
     return tuple(n % nargs for n in nums)
+
+
+def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
+    """d output / d input for each input, without touching any ``.grad`` (0.0 where output does not depend on it).
+
+    The functional core of ``grad``. With ``create_graph=True`` each result is a Value connected to the graph (or a
+    float where the gradient is a constant).
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {output!r} of type {type(output).__name__}")
+    if output._rule is _MADE_UNDER_NO_GRAD:
+        raise RuntimeError("the output was computed inside no_grad(), so it has no graph to differentiate")
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):  # id() of a number is never in the graph: it would silently get 0.0
+            raise TypeError(f"inputs[{i}] must be a Value, got {x!r} of type {type(x).__name__}")
+    grads = reverse_pass(topological_order(output), 1.0, create_graph)
+    return [grads.get(id(x), 0.0) for x in inputs]
 
 
 class _Nesting(threading.local):
@@ -133,8 +154,8 @@ def local_disagreement(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol:
     This tests one op in isolation, so it points at a wrong rule in the op table rather than at the function as a
     whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on).
     """
-    op = node._op
-    if op is None:
+    op = node._rule
+    if node._x is None or op.forward is None:  # a leaf, or an op built by hand: no table rule to test
         return None
     operands = [p.data for p in node.parents]
     variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
@@ -174,7 +195,7 @@ def first_disagreeing_node(value: Value, eps: float = 1e-6, atol: float = 1e-5, 
     if not isinstance(value, Value):
         raise TypeError(f"expected a Value, got {value!r} of type {type(value).__name__}")
     for node in topological_order(value):
-        if node._op is not None and local_disagreement(node, eps, atol, rtol, order) is not None:
+        if node._x is not None and local_disagreement(node, eps, atol, rtol, order) is not None:
             return node
     return None
 

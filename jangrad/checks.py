@@ -1,7 +1,7 @@
 """Argument checks shared by the library, so each kind of mistake gets the same clear message everywhere.
 
-Both raise TypeError when the value is not a number of the right kind and ValueError when it is out of range, and
-both name the argument and the value they were given.
+Each raises TypeError when the value is not a number of the right kind (and the range checks ValueError when it is
+out of range), naming the argument and the value it was given.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["whole_number", "real_number"]
+__all__ = ["whole_number", "real_number", "as_float"]
 
 
 def whole_number(value: object, name: str, minimum: int = 1) -> int:
@@ -34,3 +34,19 @@ def real_number(value: object, name: str, low: float = 0.0, high: float = math.i
             bound = f"in [{low}, {high})" if high_open else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return value
+
+
+def as_float(data: object, what: str = "data") -> float:
+    """Convert an accepted number to float, or raise a TypeError that names the value and its type."""
+    if type(data) is float:
+        return data
+    if isinstance(data, numbers.Real):  # int, bool, Fraction and NumPy's integer and floating scalars
+        try:
+            return float(data)
+        except OverflowError:
+            shown = repr(data) if len(repr(data)) <= 40 else repr(data)[:37] + "..."
+            raise OverflowError(f"{what} {shown} is too large for a float64") from None
+    if hasattr(data, "grad") and hasattr(data, "_mark"):  # a Value (this module sits below the engine)
+        raise TypeError(f"{what} must be a real number, got a Value ({data!r}); pass it directly or use .data")
+    raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type "
+                    f"{type(data).__name__}")

@@ -87,6 +87,12 @@ class FloatMath:
         return 0.0 if k == 0.0 else k * FloatMath.pow(x, k - 1.0)
 
     @staticmethod
+    def power_grad(g: float, x: float, k: float) -> float:
+        """g k x^(k-1) for a constant exponent k, and exactly 0 at k = 0 whatever g is: x^0 is constant, so no
+        gradient passes, not even an infinite one (inf * 0 would be nan; PyTorch also gives 0)."""
+        return 0.0 if k == 0.0 else g * FloatMath.power_rule(x, k)
+
+    @staticmethod
     def exp(a: float) -> float:
         try:
             return math.exp(a)
@@ -128,6 +134,12 @@ class FloatMath:
     @staticmethod
     def leaky_relu(a: float, slope: float) -> float:
         return slope * a if a <= 0.0 else a
+
+    @staticmethod
+    def where_positive(a: float, g: float) -> float:
+        """g where a > 0, else 0: relu's backward as a choice rather than a product, so that an infinite or nan
+        gradient arriving where relu is flat gives 0 (the true derivative), as in PyTorch, not inf * 0 = nan."""
+        return g if a > 0.0 else 0.0
 
     @staticmethod
     def step(a: float) -> float:
@@ -174,8 +186,9 @@ _OP_LIST = [
        "d(x^y)/dx = y x^(y-1) and d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm)."),
     Op("powc", 2, "**",
        lambda m, x, k: m.pow(x, k),
-       lambda m, g, out, x, k: (g * m.power_rule(x, k), 0.0),
-       "d(x^k)/dx = k x^(k-1) for a constant exponent k (the power rule).",
+       lambda m, g, out, x, k: (m.power_grad(g, x, k), 0.0),
+       "d(x^k)/dx = k x^(k-1) for a constant exponent k (the power rule); power_grad(g, x, k) = g k x^(k-1), and "
+       "exactly 0 for k = 0, where x^0 is constant, even if g is infinite.",
        constant_operand=True),
     Op("neg", 1, "-",
        lambda m, x: -x,
@@ -207,8 +220,9 @@ _OP_LIST = [
        "d(s(x))/dx = s(x)(1 - s(x)) = out (1 - out), for s(x) = 1/(1 + e^-x)."),
     Op("relu", 1, "relu",
        lambda m, x: m.relu(x),
-       lambda m, g, out, x: (g * m.step(x),),
-       "d(max(0, x))/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch does)."),
+       lambda m, g, out, x: (m.where_positive(x, g),),
+       "d(max(0, x))/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch does): g passes where x > 0 and 0 "
+       "elsewhere, a choice rather than g * 0, so an infinite g cannot make nan where relu is flat."),
     Op("leaky_relu", 2, "leaky_relu",
        lambda m, x, slope: m.leaky_relu(x, slope),
        lambda m, g, out, x, slope: (g * (slope + (1.0 - slope) * m.step(x)), 0.0),

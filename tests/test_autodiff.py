@@ -15,7 +15,8 @@ import pytest
 import jangrad
 from jangrad import GradcheckError, Value, grad, gradcheck, value_and_grad
 from jangrad import ops
-from jangrad.engine import apply_op, gradients
+from jangrad.autodiff import gradients
+from jangrad.engine import apply_op
 
 from strategies import domain_cases, op_names, variable_count
 

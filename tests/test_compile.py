@@ -287,7 +287,7 @@ def test_forward_refuses_a_rewired_output():
     x = Value(1.0)
     out = x + 1.0
     tape = jangrad.compile(out)
-    out._op = OPS["mul"]  # what a graph edited in place would look like
+    out._rule = OPS["mul"]  # what a graph edited in place would look like
     with pytest.raises(GraphChangedError):
         tape.forward()
 

@@ -16,7 +16,8 @@ import pytest
 
 import jangrad
 from jangrad import AnomalyError, Value, detect_anomaly
-from jangrad.engine import apply_op, gradients
+from jangrad.autodiff import gradients
+from jangrad.engine import apply_op
 from jangrad.ops import OPS
 
 from memory import FREELIST_SLACK, assert_freed, bytes_held

@@ -253,8 +253,10 @@ def test_no_grad_records_nothing():
     assert y.data == 7.0 and z.data == math.tanh(7.0)
     for v in (y, z):
         assert v.is_leaf and v.op == "" and v.parents == ()
-    z.backward()
-    assert x.grad == 0.0  # nothing connects z to x
+    # backward() from a result made under no_grad would silently leave x.grad at 0: refused, as in PyTorch
+    with pytest.raises(RuntimeError, match="computed inside no_grad"):
+        z.backward()
+    assert x.grad == 0.0
 
 
 def test_no_grad_as_decorator_and_nested_enable_grad():
@@ -317,20 +319,20 @@ def test_no_grad_belongs_to_the_thread_that_sets_it():
 def test_the_count_of_threads_with_a_switch_on_returns_to_zero_after_nested_switches():
     """Ops look at their thread's switches only while some thread has one on: the count must be exact, or a
     switch would be ignored (count too low) or every op would pay for the look-up for ever (too high)."""
-    from jangrad import engine
+    from jangrad import switches
 
-    assert engine._unusual_threads == 0
+    assert switches.unusual_threads == 0
     with no_grad():
-        assert engine._unusual_threads == 1
+        assert switches.unusual_threads == 1
         with jangrad.detect_anomaly():
             with jangrad.enable_grad():
-                assert engine._unusual_threads == 1  # anomaly is still on
+                assert switches.unusual_threads == 1  # anomaly is still on
                 assert not (Value(1.0) * 2.0).is_leaf
             assert (Value(1.0) * 2.0).is_leaf
         with no_grad():
-            assert engine._unusual_threads == 1
+            assert switches.unusual_threads == 1
         assert (Value(1.0) * 2.0).is_leaf
-    assert engine._unusual_threads == 0
+    assert switches.unusual_threads == 0
     assert not (Value(1.0) * 2.0).is_leaf
 
 

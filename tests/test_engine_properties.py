@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jangrad import Value, detect_anomaly, enable_grad, grad, no_grad
-from jangrad.engine import apply_op, gradients, topological_order
+from jangrad.autodiff import gradients
+from jangrad.engine import apply_op, topological_order
 from jangrad.ops import OPS
 
 from numeric import assert_close, partial

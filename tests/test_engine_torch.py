@@ -17,7 +17,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from jangrad import Value
-from jangrad.engine import apply_op, gradients
+from jangrad.autodiff import gradients
+from jangrad.engine import apply_op
 from jangrad.ops import OPS
 
 from numeric import assert_close, close

@@ -48,6 +48,11 @@ class NumpyMath:
         return np.where(k == 0.0, 0.0, k * np.power(x, k - 1.0))
 
     @staticmethod
+    def power_grad(g, x, k):
+        """g k x^(k-1), exactly 0 where k = 0 whatever g is, as ``FloatMath.power_grad``."""
+        return np.where(k == 0.0, 0.0, g * NumpyMath.power_rule(x, k))
+
+    @staticmethod
     def exp(a):
         return np.exp(a)
 
@@ -81,6 +86,11 @@ class NumpyMath:
     @staticmethod
     def leaky_relu(a, slope):
         return np.where(a <= 0.0, slope * a, a)
+
+    @staticmethod
+    def where_positive(a, g):
+        """g where a > 0, else 0 (a choice, not a product), as ``FloatMath.where_positive``."""
+        return np.where(a > 0.0, g, 0.0)
 
     @staticmethod
     def step(a):

@@ -41,7 +41,8 @@ import operator
 import threading
 from typing import Iterable, Iterator
 
-from ..engine import Value, _as_float, topological_order
+from ..checks import as_float
+from ..engine import Value, topological_order
 from ..ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -321,7 +322,7 @@ class Tape:
         self._np = np
         self._math = NUMPY_MATH
         self.output = output
-        self._root_links = (output.parents, output._op)
+        self._root_links = (output.parents, output._rule)
         traced = _Traced(output)
         self._signature = traced.signature()
         self._index = traced.position
@@ -380,7 +381,7 @@ class Tape:
         np = self._np
         parents, op = self._root_links
         now = self.output.parents
-        if op is not self.output._op or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
+        if op is not self.output._rule or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
             raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
         vals = self._vals
         try:
@@ -411,7 +412,7 @@ class Tape:
             self._forward()
         grads = self._grads
         grads.fill(0.0)
-        grads[self._out_slot] = _as_float(gradient, "gradient")  # the same check as Value.backward's
+        grads[self._out_slot] = as_float(gradient, "gradient")  # the same check as Value.backward's
         vals = self._vals
         with np.errstate(all="ignore"):
             for kernel in reversed(self._kernels):

@@ -118,7 +118,7 @@ def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dic
     ids = {id(node): f"n{index}" for index, node in enumerate(order)}
     steps, names = walk_steps(root, order)  # runs backward: every .grad below is the engine's own answer
     nodes = [{"id": ids[id(node)], "name": names[id(node)], "label": node.label, "op": node.op,
-              "symbol": node._op.symbol if node._op else "", "data": _number(node.data),
+              "symbol": node._rule.symbol if node._x is not None else "", "data": _number(node.data),
               "grad": _number(node.grad), "leaf": node.is_leaf,
               "constant": node.is_leaf and not node.label,
               "parents": [ids[id(p)] for p in node._prev]} for node in order]
@@ -140,7 +140,7 @@ def _reforward(order: list[Value], position: dict[int, int], index: int, value: 
     for i in range(index + 1, len(order)):
         node = order[i]
         if node._prev:
-            data[i] = node._op.forward(FLOAT_MATH, *[data[position[id(p)]] for p in node._prev])
+            data[i] = node._rule.forward(FLOAT_MATH, *[data[position[id(p)]] for p in node._prev])
     return data[-1]
 
 
@@ -181,7 +181,7 @@ def python_code(order: list[Value], names: dict[int, str]) -> str:
             lines.append(f"{name} = Value({node.data!r}, label={label!r})")
         else:
             args = [var[id(p)] for p in node._prev]
-            op = node._op
+            op = node._rule
             if op.arity == 2 and op.name != "leaky_relu":
                 text = f"{args[0]} {op.symbol} {args[1]}"
             elif op.name == "neg":

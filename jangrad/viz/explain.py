@@ -109,7 +109,7 @@ def _is_constant(node: Value) -> bool:
 
 
 def _formula(node: Value, names: _Names) -> str:
-    op = node._op
+    op = node._rule
     operands = [names.name(p) for p in node.parents]
     if node.op in _INFIX:
         expression = f"{operands[0]} {op.symbol} {operands[1]}"
@@ -177,15 +177,15 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
         if len(received[id(node)]) > 1:
             step.note = _shared_note(step.name, received[id(node)], leaf=False)
         operands = [p.data for p in node.parents]
-        local = node._op.backward(FLOAT_MATH, 1.0, node.data, *operands)
-        amounts = node._op.backward(FLOAT_MATH, g, node.data, *operands)
+        local = node._rule.backward(FLOAT_MATH, 1.0, node.data, *operands)
+        amounts = node._rule.backward(FLOAT_MATH, g, node.data, *operands)
         step.lines.append(f"{step.formula}  ({step.op}; {step.name}.grad = {_num(g)})")
         if step.note:
             step.lines.insert(0, "  note: " + step.note)
         for j, parent in enumerate(node.parents):
             grads[id(parent)] = grads.get(id(parent), 0.0) + amounts[j]
             received.setdefault(id(parent), []).append((step.name, amounts[j]))
-            if _is_constant(parent) or (j == 1 and node._op.constant_operand):
+            if _is_constant(parent) or (j == 1 and node._rule.constant_operand):
                 continue  # a constant has no gradient worth telling
             text = _local_text(node, j, names)
             line = _contribution_line(names.name(parent), text, local[j], step.name, g, amounts[j])

@@ -162,7 +162,7 @@ _HIGHLIGHT_STYLE = {"color": "red", "penwidth": "3", "style": "filled", "fillcol
 
 def _folded_constant(node: Value) -> Value | None:
     """For ``x ** 2`` or ``leaky_relu(x, 0.01)``: the unlabelled constant operand, which the op node shows."""
-    op = node._op
+    op = node._rule
     if op is not None and op.constant_operand and not node.parents[1].label and node.parents[1].is_leaf:
         return node.parents[1]
     return None
@@ -170,7 +170,7 @@ def _folded_constant(node: Value) -> Value | None:
 
 def _op_text(node: Value) -> str:
     constant = _folded_constant(node)
-    symbol = node._op.symbol
+    symbol = node._rule.symbol
     if constant is None:
         return symbol
     return f"{symbol}{fmt(constant.data)}" if symbol == "**" else f"{symbol} {fmt(constant.data)}"
