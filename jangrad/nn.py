@@ -59,10 +59,14 @@ def _check_init(init: object) -> str:
 
 
 def _make_rng(seed: int | random.Random | None) -> random.Random:
-    """Each model draws from its own generator, so the rest of the program's use of ``random`` cannot change it."""
-    if isinstance(seed, random.Random):
+    """The generator a model draws its weights from: its own one made from an int ``seed``, so that the rest of
+    the program cannot change it; with no seed, Python's ``random`` module itself, as in micrograd, so that
+    ``random.seed(1337)`` before building the model makes a run repeat exactly."""
+    if isinstance(seed, random.Random) or seed is random:  # a model hands its generator on to its layers
         return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+    if seed is None:
+        return random  # type: ignore[return-value]  # the module's functions draw from its one shared generator
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         return random.Random(seed)
     raise TypeError(f"seed must be an int, a random.Random or None, got {seed!r} of type {type(seed).__name__}")
 
