@@ -22,12 +22,12 @@ from typing import Callable, Iterator, Mapping, Sequence, Union
 
 from .checks import whole_number
 from .engine import Value
+from .ops import LEAKY_SLOPE
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "load", "iter_neurons", "ACTIVATIONS", "INITS"]
 
 Number = Union[int, float]
 
-LEAKY_SLOPE = 0.01  # PyTorch's default negative slope, so to_torch can use nn.LeakyReLU() unchanged
 
 
 def _linear(v: Value) -> Value:
@@ -164,6 +164,8 @@ class Module:
     # ---- files and PyTorch -------------------------------------------------------------------------------------
     def save(self, path: str) -> None:
         """Write the model to a JSON file (architecture, weights, jangrad version); see ``nn.load``."""
+        if not isinstance(self, MLP):
+            raise TypeError(f"only an MLP can be saved to a file, not a {type(self).__name__}")
         from .io.modelfile import save_model
         save_model(self, path)
 
@@ -327,7 +329,14 @@ class MLP(Module):
     def from_torch(cls, module) -> MLP:
         """Build an MLP from a ``torch.nn.Sequential`` of ``Linear`` layers and activations (as ``to_torch`` makes)."""
         from .io.torch_bridge import mlp_from_torch
-        return mlp_from_torch(module)
+        return cls._built(*mlp_from_torch(module))
+
+    @classmethod
+    def _built(cls, config: dict, weights: list) -> MLP:
+        """The MLP that ``config()`` describes, holding ``weights`` (as model files and ``from_torch`` give them)."""
+        model = cls(**config, seed=0)
+        model._load_weights(weights)
+        return model
 
     def __repr__(self) -> str:
         lines = [f"MLP({self.nin} -> {self.nouts}, activation={self.activation!r}, "
@@ -339,7 +348,7 @@ class MLP(Module):
 def load(path: str) -> MLP:
     """Read a model written by ``model.save(path)``. Raises ``modelfile.ModelFileError`` for a damaged file."""
     from .io.modelfile import load_model
-    return load_model(path)
+    return MLP._built(*load_model(path, ACTIVATIONS, INITS))
 
 
 def iter_neurons(model: Module) -> Iterator[Neuron]:

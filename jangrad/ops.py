@@ -29,7 +29,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath"]
+__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "LEAKY_SLOPE"]
+
+LEAKY_SLOPE = 0.01
+"""leaky_relu's default slope: PyTorch's, so that a model's LeakyReLU carries over to torch unchanged."""
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

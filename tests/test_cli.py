@@ -105,6 +105,13 @@ def test_train_holds_out_a_test_split_of_a_generated_set_and_reports_on_it(tmp_p
     assert float(loss) > 0 and 0 <= float(accuracy) <= 100
 
 
+def test_a_test_split_holds_out_as_many_samples_as_scikit_learn_would(tmp_path, monkeypatch, capsys):
+    """scikit-learn rounds the held-out count up: 10 % of 4 samples holds out 1, which the command accepts."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "seed4", "--test-split", "0.1", "--steps", "2", "--no-progress"]) == 0
+    assert "(3 samples, 1 held out for testing)" in capsys.readouterr().out
+
+
 def test_sweep_puts_every_run_on_one_figure(tmp_path):
     result = run(["sweep", "--data", "seed4", "--lr", "0.1", "0.005", "--steps", "3", "5", "--hidden", "2",
                   "--out", "s", "--no-progress"], tmp_path)
@@ -166,7 +173,7 @@ BAD = [
     ["train", "--data", "moons", "--samples", "0"],
     ["train", "--test-split", "1"],
     ["train", "--test-split", "0"],
-    ["train", "--data", "seed4", "--test-split", "0.1"],
+    ["train", "--data", "seed4", "--test-split", "0.9"],
     ["sweep", "--data", "seed4"],
     ["sweep", "--lr", "0.1", "0.2", "--steps", "1", "2", "3"],
     ["demo", "--unknown"],

@@ -1,8 +1,8 @@
 """The ``jangrad`` command: argument parsing and error handling for the subcommands.
 
 ``jangrad demo | train | graph | explain | gradcheck | sweep | serve``; ``python -m jangrad`` is the same. This file
-only reads arguments and reports errors: the expression commands live in ``cli_expr.py``, the training ones in
-``cli_train.py`` and ``serve`` in ``playground/cli.py``. A command-line user should never see a traceback: every bad
+only reads arguments and reports errors: the expression commands live in ``expressions.py``, the training ones in
+``training.py`` (on the run recipe, ``jangrad/recipe.py``) and ``serve`` in ``playground/cli.py``. A command-line user should never see a traceback: every bad
 argument, unreadable expression or missing file ends with one line on stderr and exit status 2; a failed gradcheck or
 a diverged run exits 1.
 """
@@ -15,11 +15,10 @@ import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
+from ..recipe import ACTIVATIONS, LOSSES, NAMED, OPTIMIZERS, SCHEDULES
+from .errors import UsageError
+
 __all__ = ["main", "build_parser", "UsageError"]
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,9 +85,7 @@ _EXAMPLES = {
     "sweep": "example:\n  jangrad sweep --data seed4 --lr 0.1 0.005 --steps 50 1000 --out sweep",
 }
 
-DATASETS = ("seed4", "xor", "moons", "circles", "spiral", "digits")
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "gelu", "linear")
-LOSSES = ("hinge", "sse", "mse", "bce", "ce")
+DATASETS = NAMED
 
 
 def _subparser(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -118,8 +115,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", choices=LOSSES, default=None,
                         help="default: sse for seed4 (as in the lecture), hinge for two classes, ce for more, "
                              "mse for regression")
-    parser.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd", help="(default sgd)")
-    parser.add_argument("--schedule", choices=("none", "linear", "step", "cosine"), default="none",
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="(default sgd)")
+    parser.add_argument("--schedule", choices=SCHEDULES, default="none",
                         help="learning-rate schedule (default none)")
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="samples per step (default all)")
     parser.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")

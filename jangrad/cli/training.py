@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 
 from .. import data
-from .main import DATASETS, UsageError
 from ..engine import Value
 from ..nn import MLP
+from ..recipe import Problem, Recipe, build
 from ..train import History, TrainingDiverged, accuracy_of, fit
+from .errors import UsageError
 
-__all__ = ["run", "load_dataset", "prepare_labels"]
+__all__ = ["run", "recipe_from_arguments"]
 
 
 def _out_dir(text: str) -> Path:
@@ -29,75 +30,18 @@ def _out_dir(text: str) -> Path:
     return path
 
 
-# The generated sets' sizes and noise when the command line does not say (small, so scalar training stays quick).
-GENERATED = {"moons": (100, 0.1), "circles": (100, 0.05), "spiral": (40, 0.2)}
+def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe:
+    """The run ``jangrad train`` (or one run of ``sweep``) describes, from its parsed arguments."""
+    return Recipe(data=args.data, target=args.target, samples=args.samples, noise=args.noise,
+                  test_split=getattr(args, "test_split", None), hidden=tuple(args.hidden),
+                  activation=args.activation, output_activation=args.output_activation, loss=args.loss,
+                  optimizer=args.optimizer, lr=changes.get("lr", args.lr), schedule=args.schedule,
+                  steps=changes.get("steps", args.steps), batch_size=args.batch_size, seed=args.seed)
 
 
-def load_dataset(name: str, target: str | None, seed: int, samples: int | None = None,
-                 noise: float | None = None) -> tuple[list[list[float]], list]:
-    """A named data set or a CSV file's numbers. ``samples`` and ``noise`` apply to the generated sets only
-    (``GENERATED``: moons, circles, spiral; spiral counts samples per class)."""
-    if name in GENERATED:
-        default_samples, default_noise = GENERATED[name]
-        make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral}[name]
-        return make(n=samples or default_samples, noise=default_noise if noise is None else noise, seed=seed)
-    if samples is not None or noise is not None:
-        raise UsageError(f"--samples and --noise apply to {', '.join(GENERATED)}, not to --data {name}")
-    if name == "seed4":
-        return data.seed4()
-    if name == "xor":
-        return data.xor()
-    if name == "digits":
-        X, y = data.digits(n=200, seed=seed)
-        return data.standardize(X), y  # pixel counts 0..16 would saturate tanh and slow SGD
-    path = Path(name)
-    if not path.is_file():
-        raise UsageError(f"--data {name!r} is neither a data set ({', '.join(DATASETS)}) nor an existing CSV file")
-    column: int | str = -1
-    if target is not None:
-        column = int(target) if target.lstrip("-").isdigit() else target
-    X, y = data.load_csv(str(path), target=column)
-    return data.standardize(X), y
-
-
-# The lecture trains its 4 samples with the sum of squared errors; elsewhere the default follows the labels.
-_DEFAULT_LOSS = {"seed4": "sse"}
-
-
-def prepare_labels(y: list, loss: str | None) -> tuple[list, str, int]:
-    """Choose the loss (if not given) and the number of outputs, and recode the labels for that loss."""
-    is_class = all(float(t).is_integer() for t in y)
-    classes = sorted(set(float(t) for t in y)) if is_class else []
-    if not is_class or len(classes) > 20:  # a regression target
-        loss = loss or "mse"
-        if loss not in ("mse", "sse"):
-            raise UsageError(f"--loss {loss}: the targets are not class labels; use --loss mse or sse")
-        return [float(t) for t in y], loss, 1
-    if len(classes) < 2:
-        raise UsageError("the targets hold a single class: there is nothing to separate")
-    index = {c: k for k, c in enumerate(classes)}
-    if len(classes) > 2:
-        loss = loss or "ce"
-        if loss != "ce":
-            raise UsageError(f"--loss {loss}: the data has {len(classes)} classes; use --loss ce")
-        return [index[float(t)] for t in y], loss, len(classes)
-    loss = loss or "hinge"
-    if loss == "ce":
-        return [index[float(t)] for t in y], loss, 2
-    if loss == "bce":
-        return [float(index[float(t)]) for t in y], loss, 1
-    return [2.0 * index[float(t)] - 1.0 for t in y], loss, 1  # -1/+1 for hinge, sse and mse
-
-
-def _model(args: argparse.Namespace, nin: int, nout: int) -> MLP:
-    return MLP(nin, list(args.hidden) + [nout], activation=args.activation,
-               output_activation=args.output_activation, seed=args.seed)
-
-
-def _fit(model: MLP, X: list, y: list, loss: str, args: argparse.Namespace, lr: float, steps: int) -> History:
-    return fit(model, X, y, loss=loss, optimizer=args.optimizer, lr=lr, steps=steps, batch_size=args.batch_size,
-               schedule=None if args.schedule == "none" else args.schedule, seed=args.seed,
-               progress=not args.no_progress)
+def _fit(problem: Problem, recipe: Recipe, args: argparse.Namespace) -> History:
+    return fit(problem.model, problem.X, problem.y, loss=problem.loss, progress=not args.no_progress,
+               **recipe.fit_options())
 
 
 def _summary(history: History) -> str:
@@ -108,20 +52,14 @@ def _summary(history: History) -> str:
 def _train(args: argparse.Namespace) -> int:
     from ..viz import plots
 
+    recipe = recipe_from_arguments(args)
+    problem = build(recipe)
     out = _out_dir(args.out)
-    X, raw_y = load_dataset(args.data, args.target, args.seed, args.samples, args.noise)
-    y, loss, nout = prepare_labels(raw_y, args.loss or _DEFAULT_LOSS.get(args.data))
-    X_test, y_test = [], []
-    if args.test_split is not None:
-        if not 1 <= round(len(X) * args.test_split) < len(X):
-            raise UsageError(f"--test-split {args.test_split:g} of {len(X)} samples leaves no test or no "
-                             f"training samples")
-        X, X_test, y, y_test = data.train_test_split(X, y, test_size=args.test_split, seed=args.seed)
-    model = _model(args, len(X[0]), nout)
-    held_out = f", {len(X_test)} held out for testing" if X_test else ""
+    model, X, y, loss = problem.model, problem.X, problem.y, problem.loss
+    held_out = f", {len(problem.X_test)} held out for testing" if problem.X_test else ""
     print(f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
           f"({len(X)} samples{held_out}), loss {loss}, {args.optimizer} lr {args.lr:g}")
-    history = _fit(model, X, y, loss, args, args.lr, args.steps)
+    history = _fit(problem, recipe, args)
     model.save(str(out / "model.json"))
     history.to_csv(str(out / "history.csv"))
     plots.loss_curves(history, path=out / "loss.png", title=f"{args.data}: {loss} loss")
@@ -134,8 +72,8 @@ def _train(args: argparse.Namespace) -> int:
                                 title=f"{args.data}: decision boundary")
         written.append("boundary.png")
     print(_summary(history))
-    if X_test:
-        print(_test_summary(model, X_test, y_test, loss))
+    if problem.X_test:
+        print(_test_summary(model, problem.X_test, problem.y_test, loss))
     print(f"wrote {', '.join(written)} in {out}")
     return 0
 
@@ -160,14 +98,14 @@ def _sweep(args: argparse.Namespace) -> int:
     if len(args.steps) not in (1, len(args.lr)):
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
     steps = args.steps * len(args.lr) if len(args.steps) == 1 else args.steps
+    recipes = [recipe_from_arguments(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps)]
     out = _out_dir(args.out)
-    X, raw_y = load_dataset(args.data, args.target, args.seed, args.samples, args.noise)
-    y, loss, nout = prepare_labels(raw_y, args.loss or _DEFAULT_LOSS.get(args.data))
     runs: dict[str, list[float]] = {}
-    for lr, n in zip(args.lr, steps):
-        model = _model(args, len(X[0]), nout)  # the same seed: every run starts from the same weights
+    for recipe in recipes:
+        lr, n = recipe.lr, recipe.steps
+        problem = build(recipe)  # the same seed: every run starts from the same data and weights
         try:
-            history = _fit(model, X, y, loss, args, lr, n)
+            history = _fit(problem, recipe, args)
             note = _summary(history)
         except TrainingDiverged as diverged:
             history = diverged.history
@@ -196,7 +134,9 @@ def _demo(args: argparse.Namespace) -> int:
     x1w1.label = "x1*w1"
     x2w2 = x2 * w2
     x2w2.label = "x2*w2"
-    n = x1w1 + x2w2 + b
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"  # the lecture's name for the neuron's sum, before the bias
+    n = x1w1x2w2 + b
     n.label = "n"
     o = n.tanh()
     o.label = "o"

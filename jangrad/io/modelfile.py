@@ -18,8 +18,12 @@ import math
 import os
 import sys
 
+from typing import TYPE_CHECKING, Collection
+
 from .files import write_text
-from ..nn import ACTIVATIONS, INITS, MLP, Module
+
+if TYPE_CHECKING:
+    from ..nn import MLP
 
 __all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSION"]
 
@@ -46,10 +50,8 @@ def _document(model: MLP) -> dict:
             "architecture": {"type": "MLP", **model.config()}, "layers": layers}
 
 
-def save_model(model: Module, path: str) -> None:
+def save_model(model: MLP, path: str) -> None:
     """Write ``model`` (an MLP) to ``path`` as JSON, atomically."""
-    if not isinstance(model, MLP):
-        raise TypeError(f"only an MLP can be saved to a file, not a {type(model).__name__}")
     text = json.dumps(_document(model), indent=1, allow_nan=False)
     write_text(path, text + "\n")
 
@@ -124,8 +126,10 @@ def _parse(path: str) -> dict:
     return document
 
 
-def load_model(path: str) -> MLP:
-    """Read a model file written by ``save_model``; raise ``ModelFileError`` if anything is wrong with it."""
+def load_model(path: str, activations: Collection[str], inits: Collection[str]) -> tuple[dict, list]:
+    """Read a model file written by ``save_model``: the MLP's ``config()`` and its weights as ``(weight rows,
+    biases)`` per layer, every one checked (``activations`` and ``inits`` are the names ``nn`` knows). Raise
+    ``ModelFileError`` if anything is wrong with it."""
     path = os.fspath(path)
     document = _parse(path)
     reader = _Reader(path)
@@ -141,10 +145,10 @@ def load_model(path: str) -> MLP:
     if nin < 1 or not nouts or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in nouts):
         raise reader.fail(f"architecture has impossible sizes: nin={nin!r}, nouts={nouts!r}")
     for what, name in (("activation", activation), ("output_activation", output_activation)):
-        if name not in ACTIVATIONS:
-            raise reader.fail(f"architecture {what} {name!r} is unknown (expected one of {', '.join(ACTIVATIONS)})")
-    if init not in INITS:
-        raise reader.fail(f"architecture init {init!r} is unknown (expected one of {', '.join(INITS)})")
+        if name not in activations:
+            raise reader.fail(f"architecture {what} {name!r} is unknown (expected one of {', '.join(activations)})")
+    if init not in inits:
+        raise reader.fail(f"architecture init {init!r} is unknown (expected one of {', '.join(inits)})")
     layers = reader.field(document, "layers", list, "the file")
     if len(layers) != len(nouts):
         raise reader.fail(f"has weights for {len(layers)} layer(s), the architecture has {len(nouts)}")
@@ -164,6 +168,6 @@ def load_model(path: str) -> MLP:
         bias = reader.numbers(reader.field(entry, "bias", list, where), layer_out, f"{where}.bias")
         rows = [reader.numbers(row, layer_in, f"{where}.weight[{j}]") for j, row in enumerate(rows)]
         weights.append((rows, bias))
-    model = MLP(nin, nouts, activation, output_activation, init=init, seed=0)
-    model._load_weights(weights)
-    return model
+    config = {"nin": nin, "nouts": nouts, "activation": activation, "output_activation": output_activation,
+              "init": init}
+    return config, weights

@@ -1,15 +1,22 @@
-"""The bridge to PyTorch: ``model.to_torch()`` and ``nn.MLP.from_torch(module)``.
+"""The bridge to PyTorch: what ``model.to_torch()`` and ``nn.MLP.from_torch(module)`` run.
 
 An MLP becomes a ``torch.nn.Sequential`` of ``Linear`` layers (float64, weights copied exactly) each followed by
 its activation module (none for "linear"), so it computes the same function on a ``(batch, nin)`` tensor and a
 learner can carry a trained model on into PyTorch. ``from_torch`` reads such a Sequential back.
 
-torch is optional: without it these functions raise ImportError with the command that installs it.
+torch is optional: without it these functions raise ImportError with the command that installs it. The model
+classes call this module, not the other way round: it reads a model through its public methods (``layers``,
+``weight_rows()``, ``biases()``, ``activation``) and hands back plain numbers for ``nn`` to build from.
 """
 
 from __future__ import annotations
 
-from ..nn import LEAKY_SLOPE, MLP, Layer
+from typing import TYPE_CHECKING
+
+from ..ops import LEAKY_SLOPE
+
+if TYPE_CHECKING:
+    from ..nn import MLP, Layer
 
 __all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
 
@@ -76,8 +83,9 @@ def _activation_name(torch, module) -> str | None:
     return None
 
 
-def mlp_from_torch(module) -> MLP:
-    """Read a ``torch.nn.Sequential`` of Linear layers, each optionally followed by one activation, into an MLP."""
+def mlp_from_torch(module) -> tuple[dict, list]:
+    """Read a ``torch.nn.Sequential`` of Linear layers, each optionally followed by one activation: the MLP's
+    ``config()`` and its weights as ``(weight rows, biases)`` per layer."""
     torch = _torch()
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(f"from_torch expects a torch.nn.Sequential of Linear layers and activations, got "
@@ -109,11 +117,11 @@ def mlp_from_torch(module) -> MLP:
     if len(hidden) > 1:
         raise ValueError(f"the hidden layers use different activations {hidden}; an MLP has one hidden activation")
     activation = hidden[0] if hidden else activations[-1]
-    model = MLP(linears[0].in_features, [lin.out_features for lin in linears], activation, activations[-1], seed=0)
+    config = {"nin": linears[0].in_features, "nouts": [lin.out_features for lin in linears],
+              "activation": activation, "output_activation": activations[-1], "init": "uniform"}
     weights = []
     for linear in linears:
         rows = linear.weight.detach().to(torch.float64).tolist()
         bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else [0.0] * len(rows)
         weights.append((rows, bias))
-    model._load_weights(weights)
-    return model
+    return config, weights

@@ -1,65 +1,56 @@
 """The network lab's configuration: checking what the page sends, and the ``jangrad train`` command that repeats it.
 
-A configuration is a flat dict of short keys, the same ones the page keeps in its URL. ``parse_config`` turns it
-into a ``RunConfig`` or raises ``ValueError`` with one line naming the field; every size is capped (see
-``limits``) because any page in the learner's browser can post to the server.
+A configuration is a flat dict of short keys, the same ones the page keeps in its URL (``PAGE_DEFAULTS``).
+``parse_config`` reads it into a run ``Recipe``, the one ``jangrad train`` builds from its arguments, with the CSV
+text the page uploaded beside it, or raises ``ValueError`` with one line naming the field. Every size is capped
+(see ``limits``) because any page in the learner's browser can post to the server.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import shlex
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from ..cli.training import GENERATED
+from ..recipe import ACTIVATIONS, GENERATED, LOSSES, OPTIMIZERS, SCHEDULES, Recipe
 from . import limits
 
-__all__ = ["RunConfig", "parse_config", "DATASETS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "ACTIVATIONS"]
+__all__ = ["RunConfig", "parse_config", "cli_command", "DATASETS", "PAGE_DEFAULTS", "CSV_NAME"]
 
 DATASETS = ("seed4", "xor", "moons", "circles", "spiral", "csv")
-LOSSES = ("hinge", "sse", "mse", "bce", "ce")
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("none", "linear", "step", "cosine")
-ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "gelu", "linear")
+CSV_NAME = "data.csv"  # what a recipe calls the page's uploaded file (its command asks the learner to save it so)
+
+# The page's keys and what a run uses when the page leaves one out.
+PAGE_DEFAULTS = {"data": "moons", "samples": 100, "noise": 0.1, "seed": 0, "test": 0.0, "layers": (6, 6),
+                 "activation": "tanh", "output": "linear", "loss": "hinge", "optimizer": "sgd", "lr": 0.1,
+                 "schedule": "none", "batch": 0, "steps": 300, "csv": "", "target": "target"}
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    data: str = "moons"
-    samples: int = 100
-    noise: float = 0.1
-    seed: int = 0
-    test: float = 0.0
-    layers: tuple[int, ...] = (6, 6)
-    activation: str = "tanh"
-    output: str = "linear"
-    loss: str = "hinge"
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    schedule: str = "none"
-    batch: int = 0
-    steps: int = 300
-    csv: str = ""
-    target: str = "target"
+    """A page's run: its recipe, the uploaded CSV text (used when ``recipe.data`` is ``CSV_NAME``), and the
+    page's own fields as it keeps them (``public()``)."""
+
+    recipe: Recipe
+    csv: str
+    fields: dict
 
     def public(self) -> dict:
         """The configuration as the page keeps it (layers as text, the CSV itself left out)."""
-        values = asdict(self)
-        values["layers"] = ",".join(str(n) for n in self.layers)
-        values.pop("csv")
+        values = {key: value for key, value in self.fields.items() if key != "csv"}
+        values["layers"] = ",".join(str(n) for n in self.fields["layers"])
         return values
 
 
 def _choice(payload: dict, key: str, allowed: tuple[str, ...]) -> str:
-    value = payload.get(key, getattr(RunConfig, key))
+    value = payload.get(key, PAGE_DEFAULTS[key])
     if value not in allowed:
         raise ValueError(f"{key} must be one of {', '.join(allowed)}, got {str(value)[:40]!r}")
     return value
 
 
 def _number(payload: dict, key: str, low: float, high: float, integer: bool = False) -> float:
-    value = payload.get(key, getattr(RunConfig, key))
+    value = payload.get(key, PAGE_DEFAULTS[key])
     if isinstance(value, str):
         try:
             value = float(value)
@@ -91,60 +82,55 @@ def _layers(text: object) -> tuple[int, ...]:
 
 
 def parse_config(payload: object) -> RunConfig:
-    """Check every field of the page's configuration; missing fields take ``RunConfig``'s defaults."""
+    """Check every field of the page's configuration (missing ones take ``PAGE_DEFAULTS``) and read it into a
+    recipe."""
     if not isinstance(payload, dict):
         raise ValueError("config must be a JSON object")
     csv_text = payload.get("csv", "")
     if not isinstance(csv_text, str) or len(csv_text) > limits.MAX_CSV_BYTES:
         raise ValueError(f"the CSV must be text of at most {limits.MAX_CSV_BYTES} bytes")
-    target = payload.get("target", RunConfig.target)
+    target = payload.get("target", PAGE_DEFAULTS["target"])
     if not isinstance(target, str) or len(target) > 100:
         raise ValueError("target must be a column name")
-    config = RunConfig(
-        data=_choice(payload, "data", DATASETS),
-        samples=_number(payload, "samples", 4, limits.MAX_SAMPLES, integer=True),
-        noise=_number(payload, "noise", 0.0, 1.0),
-        seed=_number(payload, "seed", 0, 2**31 - 1, integer=True),
-        test=_number(payload, "test", 0.0, 0.9),
-        layers=_layers(payload.get("layers", RunConfig.layers)),
-        activation=_choice(payload, "activation", ACTIVATIONS),
-        output=_choice(payload, "output", ACTIVATIONS),
-        loss=_choice(payload, "loss", LOSSES),
-        optimizer=_choice(payload, "optimizer", OPTIMIZERS),
-        lr=_number(payload, "lr", 1e-9, 1000.0),
-        schedule=_choice(payload, "schedule", SCHEDULES),
-        batch=_number(payload, "batch", 0, limits.MAX_SAMPLES, integer=True),
-        steps=_number(payload, "steps", 1, limits.MAX_TRAIN_STEPS, integer=True),
-        csv=csv_text,
-        target=target,
-    )
-    if config.data == "csv" and not config.csv.strip():
+    fields = {
+        "data": _choice(payload, "data", DATASETS),
+        "samples": _number(payload, "samples", 4, limits.MAX_SAMPLES, integer=True),
+        "noise": _number(payload, "noise", 0.0, 1.0),
+        "seed": _number(payload, "seed", 0, 2**31 - 1, integer=True),
+        "test": _number(payload, "test", 0.0, 0.9),
+        "layers": _layers(payload.get("layers", PAGE_DEFAULTS["layers"])),
+        "activation": _choice(payload, "activation", ACTIVATIONS),
+        "output": _choice(payload, "output", ACTIVATIONS),
+        "loss": _choice(payload, "loss", LOSSES),
+        "optimizer": _choice(payload, "optimizer", OPTIMIZERS),
+        "lr": _number(payload, "lr", 1e-9, 1000.0),
+        "schedule": _choice(payload, "schedule", SCHEDULES),
+        "batch": _number(payload, "batch", 0, limits.MAX_SAMPLES, integer=True),
+        "steps": _number(payload, "steps", 1, limits.MAX_TRAIN_STEPS, integer=True),
+        "csv": csv_text,
+        "target": target,
+    }
+    if fields["data"] == "csv" and not csv_text.strip():
         raise ValueError("choose a CSV file to upload first")
-    return config
+    generated = fields["data"] in GENERATED
+    recipe = Recipe(
+        data=CSV_NAME if fields["data"] == "csv" else fields["data"],
+        target=target if fields["data"] == "csv" else None,
+        # the page always shows a size and a noise; jangrad train's own defaults need no option
+        samples=fields["samples"] if generated and fields["samples"] != GENERATED[fields["data"]][0] else None,
+        noise=fields["noise"] if generated and fields["noise"] != GENERATED[fields["data"]][1] else None,
+        test_split=fields["test"] or None, hidden=fields["layers"], activation=fields["activation"],
+        output_activation=fields["output"], loss=fields["loss"], optimizer=fields["optimizer"], lr=fields["lr"],
+        schedule=fields["schedule"], steps=fields["steps"], batch_size=fields["batch"] or None,
+        seed=fields["seed"])
+    return RunConfig(recipe, csv_text, fields)
 
 
 def cli_command(config: RunConfig) -> tuple[str, str]:
     """The ``jangrad train`` command that repeats this run, and a note on anything it cannot repeat ('' if none)."""
-    data = "data.csv" if config.data == "csv" else config.data
-    args = ["jangrad", "train", "--data", data]
-    if config.data == "csv":
-        args += ["--target", config.target]
-    args += ["--hidden", ",".join(str(n) for n in config.layers), "--activation", config.activation,
-             "--output-activation", config.output, "--loss", config.loss, "--optimizer", config.optimizer,
-             "--lr", repr(config.lr), "--steps", str(config.steps), "--seed", str(config.seed)]
-    if config.schedule != "none":
-        args += ["--schedule", config.schedule]
-    if config.batch:
-        args += ["--batch-size", str(config.batch)]
-    # jangrad train's own defaults for a generated set need no options: the command stays short
-    if config.data in GENERATED and (config.samples, config.noise) != GENERATED[config.data]:
-        args += ["--samples", str(config.samples), "--noise", repr(config.noise)]
-    if config.test:
-        args += ["--test-split", repr(config.test)]
-    args += ["--out", "jangrad-out"]
     differences = []
-    if not config.layers:
+    if not config.recipe.hidden:
         differences.append("jangrad train needs at least one hidden layer")
-    if config.data == "csv":
-        differences.append("save the uploaded file as data.csv first")
-    return " ".join(shlex.quote(a) for a in args), "; ".join(differences)
+    if config.recipe.data == CSV_NAME:
+        differences.append(f"save the uploaded file as {CSV_NAME} first")
+    return config.recipe.command(), "; ".join(differences)

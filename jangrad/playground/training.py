@@ -41,8 +41,9 @@ class _Run:
         self.config = config
         self.manager = manager
         self.problem = build_problem(config)
-        self.base_loss = losses.get(config.loss)
-        self.optimizer = make_optimizer(config.optimizer, self.problem.model.parameters(), config.lr)
+        self.recipe = config.recipe
+        self.base_loss = losses.get(self.problem.loss)
+        self.optimizer = make_optimizer(self.recipe.optimizer, self.problem.model.parameters(), self.recipe.lr)
         self.two_d = len(self.problem.X[0]) == 2
         self.box = boundary.extent(self.problem.X + self.problem.X_test) if self.two_d else None
         self.losses: list[float] = []
@@ -72,13 +73,10 @@ class _Run:
     def _train(self) -> None:
         from ..train import TrainingDiverged, fit
 
-        config = self.config
         try:
-            fit(self.problem.model, self.problem.X, self.problem.y, loss=self._paced_loss,
-                optimizer=self.optimizer, steps=config.steps, batch_size=config.batch or None,
-                schedule=None if config.schedule == "none" else config.schedule, seed=config.seed,
-                progress=False, metrics=("loss",))
-            self._finish("done", f"finished: {config.steps} steps")
+            fit(self.problem.model, self.problem.X, self.problem.y, loss=self._paced_loss, progress=False,
+                metrics=("loss",), **self.recipe.fit_options(self.optimizer))  # the optimizer whose lr frames show
+            self._finish("done", f"finished: {self.recipe.steps} steps")
         except TrainingDiverged as error:
             self._finish("diverged", f"training stopped at step {len(self.losses)}: the loss became "
                                      f"{error.loss!r} (not a finite number); try a smaller learning rate")
@@ -99,7 +97,7 @@ class _Run:
             with self.manager.lock:
                 self.losses.append(loss.data)
                 self.lrs.append(self.optimizer.lr)
-                accuracy = accuracy_of(predictions, targets, self.config.loss)
+                accuracy = accuracy_of(predictions, targets, self.problem.loss)
                 if accuracy is not None:
                     self.accuracies.append(accuracy)
         return loss
@@ -129,13 +127,13 @@ class _Run:
     def frame(self) -> dict:
         """The latest numbers (called under the manager's lock)."""
         model = self.problem.model
-        frame = {"run": self.number, "step": len(self.losses), "steps": self.config.steps, "state": self.state,
+        frame = {"run": self.number, "step": len(self.losses), "steps": self.recipe.steps, "state": self.state,
                  "message": self.message, "loss": self.losses[-1] if self.losses else None,
                  "accuracy": self.accuracies[-1] if self.accuracies else None,
                  "lr": self.lrs[-1] if self.lrs else self.optimizer.lr, "test_loss": self.test_loss,
                  "weights": boundary.weights(model)}
         if self.two_d:
-            frame["boundary"] = boundary.grid_scores(model, self.box, self.config.loss)
+            frame["boundary"] = boundary.grid_scores(model, self.box, self.problem.loss)
         return frame
 
     def update_test_loss(self) -> None:
