@@ -25,7 +25,7 @@ from .io.files import write_text
 from .optim import Optimizer, make_optimizer
 from .schedules import make_schedule
 
-__all__ = ["fit", "History", "TrainingDiverged"]
+__all__ = ["fit", "History", "TrainingDiverged", "TrainingInterrupted"]
 
 METRICS = ("loss", "accuracy")
 DEFAULT_LR = {"sgd": 0.05, "adam": 0.01, "adamw": 0.01}
@@ -39,6 +39,14 @@ class TrainingDiverged(ArithmeticError):
         super().__init__(
             f"training diverged at step {step}: the loss is {loss!r} with learning rate {lr!r}. A learning rate "
             f"that is too high is the usual cause: try a smaller one (such as {lr / 10:g}).")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``: still a KeyboardInterrupt, carrying the ``history`` of the steps done so far."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        super().__init__(f"training interrupted after {len(history)} steps")
 
 
 class History:
@@ -196,14 +204,44 @@ def _batches(n: int, batch_size: int, rng: random.Random) -> Iterator[list[int]]
             yield order[start:start + batch_size]
 
 
+class _ProgressLines:
+    """Progress where there is no terminal (a notebook's ``!jangrad train``, a pipe, CI): a line every few seconds
+    with the step, the loss, the rate and the time left, instead of a bar that would print a line per redraw."""
+
+    def __init__(self, total: int, every: float = 5.0, stream=None) -> None:
+        self.total, self.every, self.stream = total, every, stream or sys.stderr
+        self.done = 0
+        self.shown: dict = {}
+        self.started = self.last = time.perf_counter()
+
+    def set_postfix(self, shown: dict, refresh: bool = False) -> None:
+        self.shown = shown
+
+    def update(self, steps: int) -> None:
+        self.done += steps
+        now = time.perf_counter()
+        if now - self.last >= self.every and self.done < self.total:
+            self.last = now
+            rate = self.done / (now - self.started)
+            numbers = "".join(f", {name} {value}" for name, value in self.shown.items())
+            self.stream.write(f"training: step {self.done}/{self.total}{numbers}, {rate:.3g} steps/s, "
+                              f"{(self.total - self.done) / rate:.0f} s left\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        pass
+
+
 def _progress_bar(total: int, progress: bool):
-    """A tqdm bar on a terminal, or None when asked for none or when output is not a terminal."""
+    """A tqdm bar on a terminal, progress lines elsewhere, or None when asked for none."""
+    if not progress:
+        return None
     try:
         interactive = sys.stderr.isatty()
     except (AttributeError, ValueError):
         interactive = False
-    if not (progress and interactive):
-        return None
+    if not interactive:
+        return _ProgressLines(total)
     from tqdm import tqdm
     return tqdm(total=total, desc="training", unit="step")
 
@@ -225,7 +263,9 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     ``metrics``: which of "loss" and "accuracy" to record (the loss is always recorded; it is what training uses).
     ``compiled``: replay a compiled tape per batch size (``train_tape.py``; same numbers, much faster) when the
     model is a jangrad module and the loss a built-in one; ``False`` builds and backpropagates a graph every step.
-    Raises ``TrainingDiverged`` as soon as the loss is nan or infinite.
+    Raises ``TrainingDiverged`` as soon as the loss is nan or infinite, and ``TrainingInterrupted`` (a
+    KeyboardInterrupt) on Ctrl-C; both carry the ``history`` so far. ``progress`` shows a bar on a terminal and a
+    line every few seconds elsewhere.
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"model must be a jangrad model (such as nn.MLP), got {model!r:.80}")
@@ -285,6 +325,9 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
                     shown["acc"] = f"{history.accuracy[-1]:.0%}"
                 bar.set_postfix(shown, refresh=False)
                 bar.update(1)
+    except KeyboardInterrupt:
+        history.seconds = time.perf_counter() - started
+        raise TrainingInterrupted(history) from None
     finally:
         if bar is not None:
             bar.close()

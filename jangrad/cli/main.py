@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Callable, NoReturn, Sequence
 
+from .._version import __version__
 from ..recipe import ACTIVATIONS, LOSSES, NAMED, OPTIMIZERS, SCHEDULES
 from .errors import UsageError
 
@@ -67,8 +68,8 @@ def _int(text: str) -> int:
 
 
 def _widths(text: str) -> list[int]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
+    parts = [p.strip() for p in text.split(",")]
+    if not any(parts) or not all(parts):  # "16,,16" is a typo, not two layers
         raise argparse.ArgumentTypeError(f"expected layer widths like 16,16, got {text!r}")
     return [_positive_int(p) for p in parts]
 
@@ -94,7 +95,7 @@ def _subparser(commands: argparse._SubParsersAction, name: str, help_text: str) 
 
 
 def _add_expression_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("expression", help="e.g. 'tanh(a * b + c)', or lines 'name = expression'; "
+    parser.add_argument("expression", type=str.strip, help="e.g. 'tanh(a * b + c)', or lines 'name = expression'; "
                         "allowed: numbers, the --set names, + - * / **, and tanh exp log relu sigmoid gelu sqrt abs "
                         "leaky_relu erf")
     parser.add_argument("--set", nargs="+", default=[], metavar="NAME=NUMBER", dest="variables",
@@ -126,6 +127,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jangrad", description="jangrad: see backpropagation work, from one expression to a "
                      "trained network.", epilog="run 'jangrad COMMAND --help' for an example of each command.")
+    parser.add_argument("--version", action="version", version=f"jangrad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = _subparser(commands, "demo", "the lecture in one run: an expression drawn with its gradients, then "
@@ -168,11 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _expression_kept_whole(argv: list[str]) -> list[str]:
+    """argparse would read an expression that starts with a minus (``jangrad explain "-a*b"``) as an option: for
+    the expression commands, whose only short option is -h, such an argument gets a leading space, which tells
+    argparse it is a value (the expression parser ignores it)."""
+    if not argv or argv[0] not in ("graph", "explain", "gradcheck"):
+        return argv
+    return [f" {a}" if a.startswith("-") and not a.startswith("--") and a != "-h" and len(a) > 1 else a
+            for a in argv]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the console script passes it to sys.exit)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_expression_kept_whole(sys.argv[1:] if argv is None else list(argv)))
         if args.command is None:
             parser.error("choose a command: demo, train, graph, explain, gradcheck, sweep or serve")
     except SystemExit as stop:  # --help (0) or a one-line argument error (2)

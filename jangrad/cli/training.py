@@ -9,14 +9,17 @@ needs (-1/+1 for hinge and squared errors, 0/1 for bce, class indices for ce).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 from .. import data
 from ..engine import Value
 from ..nn import MLP
 from ..recipe import Problem, Recipe, build
-from ..train import History, TrainingDiverged, accuracy_of, fit
+from ..train import History, TrainingDiverged, TrainingInterrupted, accuracy_of, fit
 from .errors import UsageError
 
 __all__ = ["run", "recipe_from_arguments"]
@@ -28,6 +31,58 @@ def _out_dir(text: str) -> Path:
         raise UsageError(f"--out {text!r} is a file, not a folder")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def _output_folder(text: str) -> Iterator[Path]:
+    """The --out folder, made for the command; if the command then fails having written nothing, it is removed
+    again, so a failed run leaves no empty folder behind."""
+    path = Path(text)
+    existed = path.exists()
+    path = _out_dir(text)
+    try:
+        yield path
+    except BaseException:
+        if not existed and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+        raise
+
+
+# What a laptop can do with a scalar engine, and why: each weight and each input number is a Python object, and
+# every step builds (or replays) a graph of a few nodes per weight per sample in the batch.
+MAX_SAMPLES = 100_000
+MAX_STEPS = 10_000_000
+MAX_PARAMETERS = 1_000_000
+MAX_NODES_PER_STEP = 50_000_000  # about 7 GB of graph at ~145 bytes a node
+SLOW_NODES = 20_000_000_000  # steps x nodes per step past which a run takes hours: warned about
+
+
+def _check_size(recipe: Recipe, nin: int | None = None, samples: int | None = None) -> None:
+    """Refuse, before any work, a run too big for one machine, saying the limit and why; with ``nin`` and the
+    sample count known, also the memory of one step's graph, and warn of a run that will take hours."""
+    if recipe.samples is not None and recipe.samples > MAX_SAMPLES:
+        raise UsageError(f"--samples {recipe.samples} is over the limit of {MAX_SAMPLES:,}: every number is a "
+                         f"Python object here, so larger sets take hours a step (PyTorch is the tool for them)")
+    if recipe.steps > MAX_STEPS:
+        raise UsageError(f"--steps {recipe.steps} is over the limit of {MAX_STEPS:,}: at even 1 ms a step that "
+                         f"would run for days")
+    widths = [nin or 1, *recipe.hidden, 1]
+    parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    if parameters > MAX_PARAMETERS:
+        raise UsageError(f"--hidden {','.join(map(str, recipe.hidden))} makes at least {parameters:,} parameters, "
+                         f"over the limit of {MAX_PARAMETERS:,}: each weight is a Python object of about 145 bytes "
+                         f"and each step builds several nodes per weight and sample")
+    if samples is None:
+        return
+    batch = min(recipe.batch_size or samples, samples)
+    nodes = 2 * parameters * batch
+    if nodes > MAX_NODES_PER_STEP:
+        raise UsageError(f"one step would build a graph of about {nodes:,} nodes ({batch} samples x {parameters:,} "
+                         f"parameters x 2), about {nodes * 145 / 1e9:.0f} GB: use a smaller --batch-size or "
+                         f"smaller --hidden layers")
+    if nodes * recipe.steps > SLOW_NODES:
+        sys.stderr.write(f"jangrad train: warning: {recipe.steps:,} steps of about {nodes:,} nodes each may take "
+                         f"hours; Ctrl-C stops the run and keeps what it has done so far\n")
 
 
 def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe:
@@ -53,24 +108,42 @@ def _train(args: argparse.Namespace) -> int:
     from ..viz import plots
 
     recipe = recipe_from_arguments(args)
+    _check_size(recipe)
     problem = build(recipe)
-    out = _out_dir(args.out)
     model, X, y, loss = problem.model, problem.X, problem.y, problem.loss
-    held_out = f", {len(problem.X_test)} held out for testing" if problem.X_test else ""
-    print(f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
-          f"({len(X)} samples{held_out}), loss {loss}, {args.optimizer} lr {args.lr:g}")
-    history = _fit(problem, recipe, args)
-    model.save(str(out / "model.json"))
-    history.to_csv(str(out / "history.csv"))
-    plots.loss_curves(history, path=out / "loss.png", title=f"{args.data}: {loss} loss")
-    written = ["model.json", "history.csv", "loss.png"]
-    if len(X[0]) == 2:
-        # plots' own default (0 for -1/+1 labels, 0.5 for 0..1 targets) fits every loss but bce, whose output is
-        # a logit: its boundary is at 0 although its labels are 0/1.
-        threshold = 0.0 if loss == "bce" else None
-        plots.decision_boundary(model, X, y, path=out / "boundary.png", resolution=30, threshold=threshold,
-                                title=f"{args.data}: decision boundary")
-        written.append("boundary.png")
+    _check_size(recipe, model.nin, len(X))
+    with _output_folder(args.out) as out:
+        held_out = f", {len(problem.X_test)} held out for testing" if problem.X_test else ""
+        print(f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
+              f"({len(X)} samples{held_out}), loss {loss}, {args.optimizer} lr {args.lr:g}")
+        try:
+            history = _fit(problem, recipe, args)
+        except (TrainingDiverged, TrainingInterrupted) as stopped:
+            # What was done so far is what the learner needs to see the blow-up, or to keep a long run's work.
+            stopped.history.to_csv(str(out / "history.csv"))
+            written = ["history.csv"]
+            if stopped.history.loss:
+                plots.loss_curves(stopped.history, path=out / "loss.png", title=f"{args.data}: {loss} loss")
+                written.append("loss.png")
+            if isinstance(stopped, TrainingInterrupted):
+                model.save(str(out / "model.json"))
+                print(f"interrupted after {len(stopped.history)} steps: wrote model.json, {', '.join(written)} in "
+                      f"{out}")
+                return 130
+            sys.stderr.write(f"jangrad train: {' '.join(str(stopped).split())} (wrote {', '.join(written)} up to "
+                             f"that step in {out})\n")
+            return 1
+        model.save(str(out / "model.json"))
+        history.to_csv(str(out / "history.csv"))
+        plots.loss_curves(history, path=out / "loss.png", title=f"{args.data}: {loss} loss")
+        written = ["model.json", "history.csv", "loss.png"]
+        if len(X[0]) == 2:
+            # plots' own default (0 for -1/+1 labels, 0.5 for 0..1 targets) fits every loss but bce, whose output
+            # is a logit: its boundary is at 0 although its labels are 0/1.
+            threshold = 0.0 if loss == "bce" else None
+            plots.decision_boundary(model, X, y, path=out / "boundary.png", resolution=30, threshold=threshold,
+                                    title=f"{args.data}: decision boundary")
+            written.append("boundary.png")
     print(_summary(history))
     if problem.X_test:
         print(_test_summary(model, problem.X_test, problem.y_test, loss))
@@ -99,21 +172,24 @@ def _sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
     steps = args.steps * len(args.lr) if len(args.steps) == 1 else args.steps
     recipes = [recipe_from_arguments(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps)]
-    out = _out_dir(args.out)
-    runs: dict[str, list[float]] = {}
     for recipe in recipes:
-        lr, n = recipe.lr, recipe.steps
-        problem = build(recipe)  # the same seed: every run starts from the same data and weights
-        try:
-            history = _fit(problem, recipe, args)
-            note = _summary(history)
-        except TrainingDiverged as diverged:
-            history = diverged.history
-            note = f"diverged at step {diverged.step}"
-        name = f"lr {lr:g}, {n} steps"
-        runs[name] = history.loss
-        history.to_csv(str(out / f"history_lr{lr:g}.csv"))
-        print(f"{name}: {note}")
+        _check_size(recipe)
+    runs: dict[str, list[float]] = {}
+    with _output_folder(args.out) as out:
+        for recipe in recipes:
+            lr, n = recipe.lr, recipe.steps
+            problem = build(recipe)  # the same seed: every run starts from the same data and weights
+            _check_size(recipe, problem.model.nin, len(problem.X))
+            try:
+                history = _fit(problem, recipe, args)
+                note = _summary(history)
+            except TrainingDiverged as diverged:
+                history = diverged.history
+                note = f"diverged at step {diverged.step}"
+            name = f"lr {lr:g}, {n} steps"
+            runs[name] = history.loss
+            history.to_csv(str(out / f"history_lr{lr:g}.csv"))
+            print(f"{name}: {note}")
     plots.loss_curves(runs, path=out / "sweep.png", title=f"{args.data}: learning rates compared")
     plots.loss_curves(runs, scale="log", path=out / "sweep_log.png", title=f"{args.data}: learning rates (log)")
     print(f"wrote sweep.png, sweep_log.png and {len(runs)} history CSV files in {out}")
