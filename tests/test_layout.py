@@ -27,7 +27,7 @@ FLOORS = [
     ("library", ["jangrad.autodiff", "jangrad.nn", "jangrad.losses", "jangrad.optim", "jangrad.schedules",
                  "jangrad.data"]),
     ("compiled path", ["jangrad.compiled"]),
-    ("training", ["jangrad.train", "jangrad.recipe", "jangrad.io.expr"]),
+    ("training", ["jangrad.train", "jangrad.recipe", "jangrad.io.expr", "jangrad.io.torch_export"]),
     ("pictures", ["jangrad.viz"]),
     ("tools", ["jangrad.check", "jangrad.cli", "jangrad.playground"]),
     ("package", ["jangrad"]),

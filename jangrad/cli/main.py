@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hold out this fraction of the samples and report the model's loss and accuracy on "
                             "them after training (default: train on all)")
     train.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    train.add_argument("--export-torch", metavar="FILE.py", default=None,
+                       help="instead of training, write a PyTorch script that trains the same model on the same "
+                            "data (python FILE.py, or torchrun --nproc_per_node=N FILE.py)")
 
     for name, text in (("graph", "draw an expression's graph with its gradients (SVG, PNG or DOT)"),
                        ("explain", "run backward on an expression and narrate every step"),

@@ -111,6 +111,8 @@ def _train(args: argparse.Namespace) -> int:
     _check_size(recipe)
     problem = build(recipe)
     model, X, y, loss = problem.model, problem.X, problem.y, problem.loss
+    if args.export_torch:
+        return _export_torch(recipe, loss, Path(args.export_torch))
     _check_size(recipe, model.nin, len(X))
     with _output_folder(args.out) as out:
         held_out = f", {len(problem.X_test)} held out for testing" if problem.X_test else ""
@@ -148,6 +150,17 @@ def _train(args: argparse.Namespace) -> int:
     if problem.X_test:
         print(_test_summary(model, problem.X_test, problem.y_test, loss))
     print(f"wrote {', '.join(written)} in {out}")
+    return 0
+
+
+def _export_torch(recipe: Recipe, loss: str, path: Path) -> int:
+    from ..io.files import write_text
+    from ..io.torch_export import torch_script
+
+    if path.suffix != ".py":
+        raise UsageError(f"--export-torch {str(path)!r}: expected a file name ending in .py")
+    write_text(path, torch_script(recipe, loss))
+    print(f"wrote {path}: run it with  python {path}  or  torchrun --nproc_per_node=N {path}")
     return 0
 
 
