@@ -136,3 +136,22 @@ def test_it_is_exported_from_the_pictures_package():
     from jangrad.viz import draw_dot
 
     assert draw_dot is jangrad.draw_dot
+
+
+def test_an_op_built_by_hand_shows_the_symbol_it_was_given():
+    x = Value(0.5, label="x")
+    out = Value(x.data ** 3, (x,), "cube", label="c")
+    assert out._op == "cube"
+    source = jangrad.draw_dot(out).source
+    assert "n1op [label=cube]" in source and "n0 -> n1op" in source
+    plain = Value(1.0, (x,), "", label="p")  # no _op: the lecture's draw_dot points the operand at the node
+    assert "n0 -> n1\n" in jangrad.draw_dot(plain).source
+
+
+def test_the_op_node_text_is_the_nodes_own_op_string():
+    a = Value(-2.0, label="a")
+    nodes = [a + 1, a * 2, a.tanh(), a.exp(), a ** 2, a.relu(), a ** 0.5, a - 1, a / 2]
+    for node in nodes:
+        assert f'n{len(jangrad.topological_order(node)) - 1}op [label=' in jangrad.draw_dot(node).source
+        label = jangrad.draw_dot(node).source.split("op [label=")[1].split("]")[0].strip('"')
+        assert label == node._op

@@ -2,11 +2,12 @@
 
 The lecture defines ``draw_dot(root)`` in the notebook: a ``graphviz.Digraph`` with one record per Value
 (``label | data %.4f | grad %.4f``) and one small node per op showing the op's symbol, edges operand -> op ->
-result. This is that function, so a learner's cells that call it (or go on to ``.render()`` or ``.view()`` it) run
-unchanged. It differs from the lecture's in two ways that do not change the picture: node names are ``n<i>``, the
-node's index in ``topological_order`` (the lecture's ``id()`` numbers change every run; these make the DOT text
-the same every time), and a constant exponent or slope is shown inside its op node (``**2``), as micrograd's
-``__pow__`` does, rather than as a box of its own.
+result, the op node labelled with the node's ``_op``. This is that function, so a learner's cells that call it (or
+go on to ``.render()`` or ``.view()`` it) run unchanged, ops built by hand included. It differs from the lecture's
+in two ways that do not change the picture: node names are ``n<i>``, the node's index in ``topological_order``
+(the lecture's ``id()`` numbers change every run; these make the DOT text the same every time), and a constant
+exponent or slope is shown inside its op node (``**2``), as micrograd's ``__pow__`` does, rather than as a box of
+its own.
 
 ``jangrad.draw`` is jangrad's richer drawing (grouping big graphs, highlighting, saving); this one stays small.
 """
@@ -18,12 +19,8 @@ from ..ops import OPS
 
 __all__ = ["draw_dot", "lecture_symbol"]
 
-# The lecture writes these ops' symbols differently from jangrad's op table.
-_LECTURE_SYMBOLS = {"relu": "ReLU"}
-
-
 def _number_text(x: float) -> str:
-    """An exponent as micrograd prints it in ``f'**{other}'``: ``2`` for an integer power, else the float."""
+    """A constant as micrograd prints it in ``f'**{other}'``: ``2`` for a whole number, else the float."""
     return str(int(x)) if x.is_integer() else repr(x)
 
 
@@ -34,19 +31,14 @@ def _folds_constant(node: Value) -> bool:
 
 
 def lecture_symbol(node: Value) -> str:
-    """What the lecture's drawing writes in the op node of ``node``: ``'+'``, ``'*'``, ``'tanh'``, ``'**2'``, ...
+    """What the lecture's drawing writes in the op node of ``node``: its ``_op`` (``'+'``, ``'*'``, ``'tanh'``,
+    ``'**2'``, ``'ReLU'``, or the symbol an op built by hand was given), and a slope a drawn box does not show.
 
-    ``''`` for a leaf. An op jangrad's table does not know (a learner's own) shows its name as it is.
+    ``''`` for a leaf.
     """
-    if not node.op:
-        return ""
-    rule = OPS.get(node.op)
-    if rule is None:
-        return node.op
-    symbol = _LECTURE_SYMBOLS.get(node.op, rule.symbol)
-    if _folds_constant(node):
-        constant = node.parents[1].data
-        return f"**{_number_text(constant)}" if symbol == "**" else f"{symbol} {_number_text(constant)}"
+    symbol = node._op
+    if _folds_constant(node) and not symbol.startswith("**"):  # "**2" names its exponent already
+        return f"{symbol} {_number_text(node.parents[1].data)}"
     return symbol
 
 
@@ -93,12 +85,14 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
         uid = f"n{index[id(node)]}"
         dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (_escape_record(node.label), node.data,
                                                                      _grad_number(node.grad)), shape="record")
-        if node.op:
+        if node._op:
             dot.node(name=uid + "op", label=lecture_symbol(node))
             dot.edge(uid + "op", uid)
-            for parent in node.parents:
-                if id(parent) not in folded:
-                    edges[(f"n{index[id(parent)]}", uid + "op")] = None
+        # As in the lecture, operands point at the op node, or at the node itself when its _op is '' (by hand).
+        head = uid + "op" if node._op else uid
+        for parent in node.parents:
+            if id(parent) not in folded:
+                edges[(f"n{index[id(parent)]}", head)] = None
     for tail, head in edges:
         dot.edge(tail, head)
     return dot
