@@ -1,6 +1,7 @@
 """The narrated backward pass: the engine's order, the op table's numbers, and the reason shared nodes wait."""
 
 import io
+import math
 
 import pytest
 
@@ -165,3 +166,17 @@ def test_contribution_totals_include_what_a_leaf_held():
     steps = jangrad.explain(e, quiet=True)
     totals = [(part.name, part.total) for step in steps for part in step.contributions]
     assert totals == [("v1", 1.0), ("a", 5.0), ("a", 8.0), ("b", 4.0)]
+
+
+def test_an_op_built_by_hand_is_told_by_its_own_backward_not_by_the_table_op_of_the_same_name():
+    x = Value(0.5, label="x")
+    out = Value(math.tanh(x.data), (x,), "tanh", label="o")  # the lecture's way of writing tanh
+
+    def _backward():
+        x.grad += 2.0 * out.grad  # deliberately not 1 - tanh^2: explain must tell this rule, not the table's
+
+    out._backward = _backward
+    steps = jangrad.explain(out, quiet=True)
+    assert [line.strip() for line in steps[0].lines] == ["o = tanh(x)  (tanh; o.grad = 1.0)",
+                                                         "x.grad += do/dx * o.grad = 2.0 * 1.0 = 2.0"]
+    assert x.grad == 2.0

@@ -191,3 +191,18 @@ def test_bad_arguments_are_named():
         jangrad.stepper(lecture_neuron(), max_nodes=0)
     with pytest.raises(ValueError, match="rankdir must be"):
         jangrad.stepper(lecture_neuron(), rankdir="sideways")
+
+
+def test_an_op_built_by_hand_steps_with_the_learners_own_backward():
+    x = Value(0.5, label="x")
+    cube = Value(x.data ** 3, (x,), "cube", label="c")
+
+    def _backward():
+        x.grad += 3 * x.data ** 2 * cube.grad
+
+    cube._backward = _backward
+    y = cube * 2
+    y.label = "y"
+    st = jangrad.stepper(y)
+    assert st.frames[2]["lines"] == ["c = cube(x)  (cube; c.grad = 2.0)", "x.grad += dc/dx * c.grad = 0.75 * 2.0 = 1.5"]
+    assert st.frames[2]["lit"] == ["n1", "n1op"] and replay(st, 3)["n0"] == "1.5" == fmt(x.grad)
