@@ -161,7 +161,7 @@ def _as_number(grad: object) -> float:
     return grad.data if isinstance(grad, Value) else float(grad)
 
 
-def _held_before(order: list[Value], value: Value) -> dict[int, float]:
+def leaf_gradients_before(order: list[Value]) -> dict[int, float]:
     """The nonzero gradients that leaves hold before this pass: backward adds to them instead of replacing them."""
     return {id(node): _as_number(node.grad) for node in order
             if not node.parents and not _is_constant(node) and _as_number(node.grad) != 0.0}
@@ -197,7 +197,7 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
     steps: list[Step] = []
     lines_out: list[str] = [f"backward from {names.name(value)} = {_num(value.data)}: "
                             f"{names.name(value)}.grad = 1.0 (d{names.name(value)}/d{names.name(value)} = 1)"]
-    before = _held_before(order, value)
+    before = leaf_gradients_before(order)
     if before:
         held = ", ".join(f"{names.name(node)}.grad = {_num(before[id(node)])}" for node in order if id(node) in before)
         lines_out.append(f"leaves keep what earlier backward() calls left, and this pass adds to it: {held} "

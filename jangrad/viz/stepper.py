@@ -103,7 +103,9 @@ _SCRIPT = """
     if (hint) hint.remove();
     go(0);
   }
-  document.querySelectorAll("div.jangrad-stepper").forEach(bind);
+  function bindAll() { document.querySelectorAll("div.jangrad-stepper").forEach(bind); }
+  bindAll();
+  setTimeout(bindAll, 100);  // the classic notebook may run this script before it puts the output on the page
 })();
 """
 
@@ -214,13 +216,13 @@ def stepper(root: Value, rankdir: str = "LR", *, max_nodes: int = 500) -> Steppe
         raise TypeError(f"stepper expects a Value, got {root!r} of type {type(root).__name__}")
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
-    from .explain import _held_before
+    from .explain import leaf_gradients_before
     from .graph import draw
     from .steps import walk_steps
 
     order = topological_order(root)
     ids = {id(node): f"n{index}" for index, node in enumerate(order)}
-    held = {ids[key]: _grad_text(grad) for key, grad in _held_before(order, root).items()}
+    held = {ids[key]: _grad_text(grad) for key, grad in leaf_gradients_before(order).items()}
     steps, names = walk_steps(root, order)  # runs backward, so the drawing below shows the final gradients
     drawing = draw(root, rankdir, group=len(order) > max_nodes, max_nodes=max_nodes)
     reached = {update["id"] for step in steps for update in step["updates"]}

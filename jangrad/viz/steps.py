@@ -27,9 +27,9 @@ def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, s
     names them. A step is ``{"node": "n5", "op": "mul", "lines": [...], "updates": [{"id", "contribution",
     "grad"}, ...]}``; the first step is the seed (``root.grad = 1``), whose ``op`` is ``""``.
     """
-    from .explain import _held_before, explain
+    from .explain import explain, leaf_gradients_before
 
-    held_before = _held_before(order, root)  # read before explain runs backward, which adds to these
+    held_before = leaf_gradients_before(order)  # read before explain runs backward, which adds to these
     ids = {id(node): f"n{index}" for index, node in enumerate(order)}
     names = {id(node): node.label or (f"{node.data:g}" if node.is_leaf else ids[id(node)]) for node in order}
     told = explain(root, quiet=True)

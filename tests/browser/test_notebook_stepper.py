@@ -187,6 +187,9 @@ def test_the_notebook_saved_as_html_steps_with_no_kernel(opened, tmp_path):
                if "jangrad-stepper" in "".join(out.get("data", {}).get("text/html", ""))]
     assert len(outputs) == 1, "notebook 02 stores one stepper output"
     fragment = "".join(outputs[0]["data"]["text/html"])
+    from jangrad.viz.stepper import _SCRIPT
+
+    assert _SCRIPT in fragment, "the stored output is older than the stepper: run scripts/run_notebooks.py"
     if "<svg" not in fragment:
         pytest.skip("the stored output was made on a machine that drew no graph")
     path = tmp_path / "notebook.html"
