@@ -178,8 +178,8 @@ class Stepper:
         # '<' as \\u003c keeps "</script>" in a label from ending the block early; JSON reads it back the same.
         data = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c")
         buttons = "".join(f'<button type="button" data-move="{move}">{text}</button>'
-                          for move, text in (("first", "⏮ first"), ("back", "◀ back"), ("next", "next ▶"),
-                                             ("last", "last ⏭")))
+                          for move, text in (("first", "« first"), ("back", "‹ back"), ("next", "next ›"),
+                                             ("last", "last »")))
         note = f'<div class="jg-note">{html.escape(self.note, quote=False)}</div>' if self.note else ""
         return (f'<div class="jangrad-stepper"><style>{_STYLE}</style>'
                 f'<div class="jg-bar">{buttons}<span class="jg-count">step {len(self.frames)} / '
