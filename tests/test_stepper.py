@@ -189,8 +189,10 @@ def test_bad_arguments_are_named():
         jangrad.stepper(2)
     with pytest.raises(ValueError, match="max_nodes must be a positive int, got 0"):
         jangrad.stepper(lecture_neuron(), max_nodes=0)
-    with pytest.raises(ValueError, match="rankdir must be"):
-        jangrad.stepper(lecture_neuron(), rankdir="sideways")
+    o = lecture_neuron()
+    with pytest.raises(ValueError, match="rankdir must be 'LR', 'RL', 'TB' or 'BT', got 'sideways'"):
+        jangrad.stepper(o, rankdir="sideways")
+    assert o.grad == 0.0  # refused before backward ran
 
 
 def test_an_op_built_by_hand_steps_with_the_learners_own_backward():

@@ -216,6 +216,8 @@ def stepper(root: Value, rankdir: str = "LR", *, max_nodes: int = 500) -> Steppe
         raise TypeError(f"stepper expects a Value, got {root!r} of type {type(root).__name__}")
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):  # checked here too, so a bad one is refused before backward runs
+        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     from .explain import leaf_gradients_before
     from .graph import draw
     from .steps import walk_steps
