@@ -155,3 +155,52 @@ def test_the_op_node_text_is_the_nodes_own_op_string():
         assert f'n{len(jangrad.topological_order(node)) - 1}op [label=' in jangrad.draw_dot(node).source
         label = jangrad.draw_dot(node).source.split("op [label=")[1].split("]")[0].strip('"')
         assert label == node._op
+
+
+def _the_lectures_draw_dot(root: Value):
+    """The lecture's trace and draw_dot as a learner types them: id() names, ``uid + n._op`` for op nodes."""
+    nodes, edges = set(), set()
+
+    def build(v):
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                build(child)
+
+    build(root)
+    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
+    for n in nodes:
+        uid = str(id(n))
+        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")
+        if n._op:
+            dot.node(name=uid + n._op, label=n._op)
+            dot.edge(uid + n._op, uid)
+    for n1, n2 in edges:
+        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+    return dot
+
+
+def _picture(source: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """What a DOT text shows, without its node names: every node's label, and every edge as (label, label). An op
+    node is told apart by the record it feeds, so two '+' nodes stay two."""
+    import re
+
+    labels = dict(re.findall(r'^\s*"?([^\s"\[]+)"? \[label="?(.*?)"?(?: shape=record)?\]$', source, re.M))
+    edges = re.findall(r'^\s*"?([^\s"]+?)"? -> "?([^\s"]+?)"?$', source, re.M)
+    feeds = {tail: head for tail, head in edges if tail in labels and not labels[tail].startswith("{")}
+
+    def shown(name: str) -> str:
+        if labels[name].startswith("{"):
+            return labels[name]
+        return f"({labels[name]} into {labels[feeds[name]]})"
+
+    return sorted(shown(name) for name in labels), sorted((shown(a), shown(b)) for a, b in edges)
+
+
+def test_it_draws_the_picture_the_lectures_own_draw_dot_draws():
+    o = lecture_neuron()
+    o.backward()
+    ours, lectures = _picture(jangrad.draw_dot(o).source), _picture(_the_lectures_draw_dot(o).source)
+    assert ours == lectures
+    assert len(ours[0]) == 15 and len(ours[1]) == 14  # 10 records, 5 op nodes; 5 op -> record and 9 operand edges
