@@ -42,7 +42,8 @@ __all__ = [
 _TOOLING = {"viz": ".viz", "cli": ".cli", "expr": ".io.expr", "io": ".io"}
 
 # The pictures load on first use, so `import jangrad` never pulls in graphviz or matplotlib.
-_VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain"}
+_VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain",
+                "draw_dot": "lecture", "stepper": "stepper"}
 
 
 def __getattr__(name: str):

@@ -1,6 +1,7 @@
 """The narrated backward pass: the engine's order, the op table's numbers, and the reason shared nodes wait."""
 
 import io
+import math
 
 import pytest
 
@@ -105,3 +106,77 @@ def test_an_unnamed_node_never_takes_the_name_of_a_labelled_one():
     steps = jangrad.explain(a * a + v1, quiet=True)  # both ops are unnamed; the user already called a leaf v1
     names = [step.name for step in steps]
     assert "v1" not in names and len(set(names)) == len(names) == 2
+
+
+def _narrated_totals(text: str) -> dict[str, float]:
+    """Per leaf: what the narration says it held before this pass plus every amount it says was added."""
+    import re
+
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("leaves keep"):
+            for name, number in re.findall(r"(\w+)\.grad = (-?[\d.e+-]+)", line):
+                totals[name] = float(number)
+        match = re.match(r"\s+(\w+)\.grad \+= .* = (-?[\d.e+-]+)$", line)
+        if match:
+            totals[match.group(1)] = totals.get(match.group(1), 0.0) + float(match.group(2))
+    return totals
+
+
+def _printed_after(text: str) -> dict[str, float]:
+    import re
+
+    line = next(line for line in text.splitlines() if line.startswith("after backward: "))
+    return {name: float(number) for name, number in re.findall(r"(\w+)\.grad = (-?[\d.e+-]+)", line)}
+
+
+@pytest.mark.parametrize("earlier_passes", [1, 2])
+def test_after_an_earlier_backward_the_narration_adds_up_to_the_printed_gradients(earlier_passes):
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    e = a * b + a
+    e.label = "e"
+    for _ in range(earlier_passes):
+        e.backward()  # the leaves keep these gradients: backward adds to them
+    out = io.StringIO()
+    jangrad.explain(e, file=out)
+    text = out.getvalue()
+    after = _printed_after(text)
+    assert after == {"a": 4.0 * (earlier_passes + 1), "b": 2.0 * (earlier_passes + 1)}
+    assert (a.grad, b.grad) == (after["a"], after["b"])
+    narrated = _narrated_totals(text)
+    assert narrated["a"] == pytest.approx(after["a"]) and narrated["b"] == pytest.approx(after["b"])
+    assert "a.grad = 4.0 (held before)" in text if earlier_passes == 1 else "(held before)" in text
+
+
+def test_a_fresh_graph_says_nothing_about_earlier_gradients():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    e = a * b
+    e.label = "e"
+    out = io.StringIO()
+    steps = jangrad.explain(e, file=out)
+    assert "held before" not in out.getvalue() and "leaves keep" not in out.getvalue()
+    assert [part.total for part in steps[0].contributions] == [3.0, 2.0]
+
+
+def test_contribution_totals_include_what_a_leaf_held():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    e = a * b + a
+    e.label = "e"
+    e.backward()
+    steps = jangrad.explain(e, quiet=True)
+    totals = [(part.name, part.total) for step in steps for part in step.contributions]
+    assert totals == [("v1", 1.0), ("a", 5.0), ("a", 8.0), ("b", 4.0)]
+
+
+def test_an_op_built_by_hand_is_told_by_its_own_backward_not_by_the_table_op_of_the_same_name():
+    x = Value(0.5, label="x")
+    out = Value(math.tanh(x.data), (x,), "tanh", label="o")  # the lecture's way of writing tanh
+
+    def _backward():
+        x.grad += 2.0 * out.grad  # deliberately not 1 - tanh^2: explain must tell this rule, not the table's
+
+    out._backward = _backward
+    steps = jangrad.explain(out, quiet=True)
+    assert [line.strip() for line in steps[0].lines] == ["o = tanh(x)  (tanh; o.grad = 1.0)",
+                                                         "x.grad += do/dx * o.grad = 2.0 * 1.0 = 2.0"]
+    assert x.grad == 2.0

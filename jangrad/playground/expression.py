@@ -12,9 +12,11 @@ import re
 
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH
+from ..viz.steps import json_number as _number
+from ..viz.steps import walk_steps
 from .limits import MAX_EXPR_NODES, MAX_INPUTS, MAX_SOURCE_LINES
 
-__all__ = ["LabError", "parse_inputs", "build_lab", "check_lab", "python_code"]
+__all__ = ["LabError", "parse_inputs", "build_lab", "check_lab", "python_code", "walk_steps"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -69,47 +71,6 @@ def _graph(source: object, inputs_text: object) -> tuple[Value, list[Value]]:
     if len(order) > MAX_EXPR_NODES:
         raise LabError(f"the graph has {len(order)} nodes; the playground draws at most {MAX_EXPR_NODES}")
     return root, order
-
-
-def _number(x: float) -> float | str:
-    """JSON has no inf or nan; the page shows these strings as they are."""
-    return x if math.isfinite(x) else repr(x)
-
-
-def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, str]]:
-    """The backward pass as steps: the seed, then one step per op, in the engine's order; and each node's name.
-
-    The narration and the numbers are ``jangrad.explain``'s (which runs ``root.backward()``); each step also
-    lists, for every operand, the contribution and the operand's running sum afterwards, so a node used twice
-    shows both contributions adding up.
-    """
-    from ..viz.explain import explain
-
-    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
-    names = {id(node): node.label or (f"{node.data:g}" if node.is_leaf else ids[id(node)]) for node in order}
-    told = explain(root, quiet=True)
-    root_name = told[0].name if told else names[id(root)]
-    names[id(root)] = root_name
-    grads: dict[int, float] = {id(root): 1.0}
-    uses: dict[int, int] = {}
-    steps = [{"node": ids[id(root)], "op": "", "lines": [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: "
-                                                          f"backward starts at the output)"],
-              "updates": [{"id": ids[id(root)], "contribution": 1.0, "grad": 1.0}]}]
-    for step in told:
-        names[id(step.node)] = step.name
-        lines = [line.strip() for line in step.lines]
-        updates = []
-        for part in step.contributions:
-            key = id(part.parent)
-            names[key] = part.name
-            grads[key] = grads.get(key, 0.0) + part.amount
-            uses[key] = uses.get(key, 0) + 1
-            updates.append({"id": ids[key], "contribution": _number(part.amount), "grad": _number(grads[key])})
-            if uses[key] > 1:
-                lines.append(f"{part.name}.grad is now {grads[key]:.6g}: the running sum of its "
-                             f"{uses[key]} contributions so far")
-        steps.append({"node": ids[id(step.node)], "op": step.op, "lines": lines, "updates": updates})
-    return steps, names
 
 
 def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dict:

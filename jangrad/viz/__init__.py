@@ -1,5 +1,6 @@
 """Seeing jangrad's graphs: drawings (graph.py), terminal trees (ascii.py), a narrated backward pass
-(explain.py), the node a failed gradcheck blames (check.py) and matplotlib plots (plots.py).
+(explain.py), the node a failed gradcheck blames (check.py) and matplotlib plots (plots.py); the lecture's
+``draw_dot`` (lecture.py) and a backward pass to click through in a notebook (stepper.py, on steps.py).
 
 Importing this package loads neither graphviz nor matplotlib: each is imported inside the function that uses it,
 and ``jangrad.viz.plots`` is imported only when first touched.
@@ -9,9 +10,11 @@ from .ascii import ascii, print_tree
 from .check import draw_gradcheck, first_disagreeing_node
 from .explain import explain
 from .graph import Drawing, GraphvizNotFound, draw
+from .lecture import draw_dot
+from .stepper import Stepper, stepper
 
 __all__ = ["draw", "Drawing", "GraphvizNotFound", "ascii", "print_tree", "explain", "first_disagreeing_node",
-           "draw_gradcheck", "plots"]
+           "draw_gradcheck", "plots", "draw_dot", "stepper", "Stepper"]
 
 
 def __getattr__(name: str):

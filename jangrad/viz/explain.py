@@ -6,6 +6,9 @@ the gradient arriving at the node and what is added to each operand's gradient, 
 it only after all of them: its gradient is the sum of their contributions, which is complete only then. The order
 is ``engine.topological_order`` reversed, and the numbers come from the rules in ``ops.OPS``: the narration is the
 engine's own arithmetic, spelt out.
+
+Leaves keep what earlier ``backward()`` calls left in their ``.grad`` (the engine adds to it, as PyTorch does), so
+when a leaf starts with a gradient the narration says what it held before, and the totals it prints include it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from ..engine import Value, topological_order
-from ..ops import FLOAT_MATH
+from ..ops import FLOAT_MATH, OPS
 
 __all__ = ["explain", "Step", "Contribution", "LOCAL_DERIVATIVES"]
 
@@ -55,6 +58,7 @@ class Contribution:
     incoming: float
     amount: float
     line: str
+    total: float = 0.0  # the operand's .grad after this step: what it held before (a leaf), plus every amount so far
 
 
 @dataclass
@@ -121,7 +125,9 @@ def _formula(node: Value, names: _Names) -> str:
 
 
 def _local_text(node: Value, j: int, names: _Names) -> str:
-    templates = LOCAL_DERIVATIVES.get(node.op)
+    # An op built by hand (``Value(t, (x,), 'tanh')`` with its own ``_backward``) may share a table op's name but
+    # not its rule: it gets no formula, only its numbers.
+    templates = LOCAL_DERIVATIVES.get(node.op) if node._rule is OPS.get(node.op) else None
     if templates is None or j >= len(templates):
         return f"d{names.name(node)}/d{names.name(node.parents[j])}"
     fill = {"out": names.data(node), "x": names.data(node.parents[0])}
@@ -138,20 +144,42 @@ def _contribution_line(parent: str, local: str, local_value: float, out: str, g:
     return f"{parent}.grad += {local} * {out}.grad = {_num(local_value)} * {_num(g)} = {_num(amount)}"
 
 
-def _shared_note(name: str, received: list[tuple[str, float]], leaf: bool) -> str:
+def _shared_note(name: str, received: list[tuple[str, float]], leaf: bool, before: float = 0.0) -> str:
     consumers = ", ".join(who for who, _ in received)
-    total = sum(amount for _, amount in received)
+    total = before + sum(amount for _, amount in received)
     parts = " + ".join(_num(amount) for _, amount in received)
+    if before:
+        parts = f"{_num(before)} (held before) + {parts}"
     why = ("a leaf simply adds up what each use sends it" if leaf else
            "the engine visits it only after all of them (reversed topological order puts every consumer first), "
            "so that its gradient is complete before it is passed on")
     return f"{name} is used {len(received)} times (by {consumers}); {why}: {name}.grad = {parts} = {_num(total)}"
 
 
+def _as_number(grad: object) -> float:
+    """A gradient as a float (after ``backward(create_graph=True)`` it is a Value)."""
+    return grad.data if isinstance(grad, Value) else float(grad)
+
+
+def leaf_gradients_before(order: list[Value]) -> dict[int, float]:
+    """The nonzero gradients that leaves hold before this pass: backward adds to them instead of replacing them."""
+    return {id(node): _as_number(node.grad) for node in order
+            if not node.parents and not _is_constant(node) and _as_number(node.grad) != 0.0}
+
+
+def _final_text(leaf: Value, names: _Names, before: dict[int, float], grads: dict[int, float]) -> str:
+    text = f"{names.name(leaf)}.grad = {_num(_as_number(leaf.grad))}"
+    if id(leaf) in before:
+        text += f" ({_num(before[id(leaf)])} held before + {_num(grads.get(id(leaf), 0.0))} from this pass)"
+    return text
+
+
 def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> list[Step]:
     """Run ``value.backward()`` and narrate it; return one ``Step`` per non-leaf node, output first.
 
-    Lines go to ``file`` (default stdout) unless ``quiet``. Leaves accumulate ``.grad`` as in any backward call.
+    Lines go to ``file`` (default stdout) unless ``quiet``. Leaves accumulate ``.grad`` as in any backward call:
+    a leaf that already holds a gradient (from an earlier ``backward()``) is named with what it held, and the
+    totals printed add this pass to it. Call ``value.zero_grad()`` first to start every gradient from 0.
 
     >>> from jangrad import Value
     >>> a = Value(2.0, label="a"); b = Value(3.0, label="b")
@@ -169,6 +197,11 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
     steps: list[Step] = []
     lines_out: list[str] = [f"backward from {names.name(value)} = {_num(value.data)}: "
                             f"{names.name(value)}.grad = 1.0 (d{names.name(value)}/d{names.name(value)} = 1)"]
+    before = leaf_gradients_before(order)
+    if before:
+        held = ", ".join(f"{names.name(node)}.grad = {_num(before[id(node)])}" for node in order if id(node) in before)
+        lines_out.append(f"leaves keep what earlier backward() calls left, and this pass adds to it: {held} "
+                         f"before this pass (call {names.name(value)}.zero_grad() first to start from 0)")
     for node in reversed(order):  # the engine's order: every consumer before the nodes it uses
         if not node.parents:
             continue
@@ -189,7 +222,9 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
                 continue  # a constant has no gradient worth telling
             text = _local_text(node, j, names)
             line = _contribution_line(names.name(parent), text, local[j], step.name, g, amounts[j])
-            step.contributions.append(Contribution(parent, names.name(parent), text, local[j], g, amounts[j], line))
+            total = before.get(id(parent), 0.0) + grads[id(parent)]
+            step.contributions.append(Contribution(parent, names.name(parent), text, local[j], g, amounts[j], line,
+                                                   total))
             step.lines.append("  " + line)
         steps.append(step)
         lines_out.extend(step.lines)
@@ -198,11 +233,12 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
             continue
         uses = received.get(id(node), [])
         if len(uses) > 1:
-            lines_out.append("note: " + _shared_note(names.name(node), uses, leaf=True))
+            lines_out.append("note: " + _shared_note(names.name(node), uses, leaf=True,
+                                                     before=before.get(id(node), 0.0)))
     value.backward()
     leaves = [n for n in order if not n.parents and not _is_constant(n)]
     if leaves:
-        lines_out.append("after backward: " + ", ".join(f"{names.name(n)}.grad = {_num(n.grad)}" for n in leaves))
+        lines_out.append("after backward: " + ", ".join(_final_text(n, names, before, grads) for n in leaves))
     if not quiet:
         print("\n".join(lines_out), file=sys.stdout if file is None else file)
     return steps

@@ -1,0 +1,206 @@
+"""``jangrad.draw_dot``: the lecture's drawing function, with the lecture's record and op nodes, as a Digraph."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import jangrad
+from jangrad import Value
+
+graphviz = pytest.importorskip("graphviz", reason="draw_dot needs the graphviz Python package")
+
+
+def lecture_neuron() -> Value:
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+NEURON_DOT = """digraph {
+	graph [rankdir=LR]
+	n0 [label="{ x1 | data 2.0000 | grad -1.5000 }" shape=record]
+	n1 [label="{ w1 | data -3.0000 | grad 1.0000 }" shape=record]
+	n2 [label="{ x1*w1 | data -6.0000 | grad 0.5000 }" shape=record]
+	n2op [label="*"]
+	n2op -> n2
+	n3 [label="{ x2 | data 0.0000 | grad 0.5000 }" shape=record]
+	n4 [label="{ w2 | data 1.0000 | grad 0.0000 }" shape=record]
+	n5 [label="{ x2*w2 | data 0.0000 | grad 0.5000 }" shape=record]
+	n5op [label="*"]
+	n5op -> n5
+	n6 [label="{ x1*w1 + x2*w2 | data -6.0000 | grad 0.5000 }" shape=record]
+	n6op [label="+"]
+	n6op -> n6
+	n7 [label="{ b | data 6.8814 | grad 0.5000 }" shape=record]
+	n8 [label="{ n | data 0.8814 | grad 0.5000 }" shape=record]
+	n8op [label="+"]
+	n8op -> n8
+	n9 [label="{ o | data 0.7071 | grad 1.0000 }" shape=record]
+	n9op [label=tanh]
+	n9op -> n9
+	n0 -> n2op
+	n1 -> n2op
+	n3 -> n5op
+	n4 -> n5op
+	n2 -> n6op
+	n5 -> n6op
+	n6 -> n8op
+	n7 -> n8op
+	n8 -> n9op
+}
+"""
+
+
+def test_the_lecture_neuron_after_backward_is_the_golden_dot_text():
+    o = lecture_neuron()
+    o.backward()
+    dot = jangrad.draw_dot(o)
+    assert isinstance(dot, graphviz.Digraph)
+    assert dot.source == NEURON_DOT
+    assert dot.format == "svg"
+
+
+def test_the_same_graph_gives_the_same_text_every_time():
+    first, second = lecture_neuron(), lecture_neuron()
+    assert jangrad.draw_dot(first).source == jangrad.draw_dot(second).source
+    assert "grad 0.0000" in jangrad.draw_dot(first).source  # before backward every gradient is 0
+
+
+def test_format_and_rankdir_are_the_lectures_arguments():
+    dot = jangrad.draw_dot(lecture_neuron(), format="png", rankdir="TB")
+    assert dot.format == "png" and "rankdir=TB" in dot.source
+    with pytest.raises(ValueError, match="rankdir must be 'LR'.*got 'XY'"):
+        jangrad.draw_dot(lecture_neuron(), rankdir="XY")
+    with pytest.raises(ValueError, match="format must be a Graphviz output format"):
+        jangrad.draw_dot(lecture_neuron(), format="")
+    with pytest.raises(TypeError, match="draw_dot expects a Value, got 3.0 of type float"):
+        jangrad.draw_dot(3.0)
+
+
+def test_op_nodes_show_the_lectures_symbols():
+    a = Value(-2.0, label="a")
+    squared = a ** 2
+    squared.label = "sq"
+    out = (squared.relu() * a.exp()) / (a - 1.5) + a ** 0.5
+    out.label = "out"
+    source = jangrad.draw_dot(out).source
+    op_labels = sorted(line.split("[label=")[1].rstrip("]").strip('"') for line in source.splitlines()
+                       if "op [label=" in line)
+    assert op_labels == sorted(["**2", "ReLU", "exp", "*", "-", "/", "**0.5", "+"])
+    assert "data 2.0000" not in source  # the exponent is inside its op node, as micrograd's __pow__ draws it
+
+
+def test_a_node_used_twice_has_one_edge_per_operand_as_in_the_lectures_edge_set():
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    source = jangrad.draw_dot(b).source
+    assert source.count("n0 -> n1op") == 1
+
+
+def test_a_constant_operand_that_is_a_variable_elsewhere_keeps_its_box():
+    a = Value(2.0, label="a")
+    c = Value(3.0)  # a plain leaf, used as an exponent once and as a factor once
+    out = a ** c + c * a
+    assert "data 3.0000" in jangrad.draw_dot(out).source
+
+
+def test_labels_with_record_characters_draw_as_text():
+    a = Value(1.0, label="{a|b}")
+    out = a + 1
+    assert r"{ \{a\|b\} | data 1.0000" in jangrad.draw_dot(out).source
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz 'dot' program is not installed")
+def test_it_renders_to_svg_with_the_records_and_op_symbols():
+    o = lecture_neuron()
+    o.backward()
+    svg = jangrad.draw_dot(o).pipe().decode("utf-8")
+    assert "<svg" in svg and "tanh" in svg and "grad &#45;1.5000" in svg
+
+
+def test_it_is_exported_from_the_pictures_package():
+    from jangrad.viz import draw_dot
+
+    assert draw_dot is jangrad.draw_dot
+
+
+def test_an_op_built_by_hand_shows_the_symbol_it_was_given():
+    x = Value(0.5, label="x")
+    out = Value(x.data ** 3, (x,), "cube", label="c")
+    assert out._op == "cube"
+    source = jangrad.draw_dot(out).source
+    assert "n1op [label=cube]" in source and "n0 -> n1op" in source
+    plain = Value(1.0, (x,), "", label="p")  # no _op: the lecture's draw_dot points the operand at the node
+    assert "n0 -> n1\n" in jangrad.draw_dot(plain).source
+
+
+def test_the_op_node_text_is_the_nodes_own_op_string():
+    a = Value(-2.0, label="a")
+    nodes = [a + 1, a * 2, a.tanh(), a.exp(), a ** 2, a.relu(), a ** 0.5, a - 1, a / 2]
+    for node in nodes:
+        assert f'n{len(jangrad.topological_order(node)) - 1}op [label=' in jangrad.draw_dot(node).source
+        label = jangrad.draw_dot(node).source.split("op [label=")[1].split("]")[0].strip('"')
+        assert label == node._op
+
+
+def _the_lectures_draw_dot(root: Value):
+    """The lecture's trace and draw_dot as a learner types them: id() names, ``uid + n._op`` for op nodes."""
+    nodes, edges = set(), set()
+
+    def build(v):
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                build(child)
+
+    build(root)
+    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
+    for n in nodes:
+        uid = str(id(n))
+        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")
+        if n._op:
+            dot.node(name=uid + n._op, label=n._op)
+            dot.edge(uid + n._op, uid)
+    for n1, n2 in edges:
+        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+    return dot
+
+
+def _picture(source: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """What a DOT text shows, without its node names: every node's label, and every edge as (label, label). An op
+    node is told apart by the record it feeds, so two '+' nodes stay two."""
+    import re
+
+    labels = dict(re.findall(r'^\s*"?([^\s"\[]+)"? \[label="?(.*?)"?(?: shape=record)?\]$', source, re.M))
+    edges = re.findall(r'^\s*"?([^\s"]+?)"? -> "?([^\s"]+?)"?$', source, re.M)
+    feeds = {tail: head for tail, head in edges if tail in labels and not labels[tail].startswith("{")}
+
+    def shown(name: str) -> str:
+        if labels[name].startswith("{"):
+            return labels[name]
+        return f"({labels[name]} into {labels[feeds[name]]})"
+
+    return sorted(shown(name) for name in labels), sorted((shown(a), shown(b)) for a, b in edges)
+
+
+def test_it_draws_the_picture_the_lectures_own_draw_dot_draws():
+    o = lecture_neuron()
+    o.backward()
+    ours, lectures = _picture(jangrad.draw_dot(o).source), _picture(_the_lectures_draw_dot(o).source)
+    assert ours == lectures
+    assert len(ours[0]) == 15 and len(ours[1]) == 14  # 10 records, 5 op nodes; 5 op -> record and 9 operand edges
