@@ -54,7 +54,6 @@ def _unary_op(name: str) -> Callable[[Value], Value]:
         out = _new_object(Value)  # skips Value.__init__'s input checks: an op's result is already a float
         out.data = data
         out.grad = 0.0
-        out.label = ""
         out._x = self
         out._y = None
         out._rule = op
@@ -80,7 +79,6 @@ def _binary_op(name: str, reflected: bool = False) -> Callable[[Value, Value | N
         out = _new_object(Value)
         out.data = data
         out.grad = 0.0
-        out.label = ""
         out._x = self
         out._y = other
         out._rule = op
@@ -109,8 +107,10 @@ class Value:
     object), so Values can be dict keys and ``v in nodes`` means "this very node". Compare ``a.data == b.data``.
     """
 
-    # __dict__ lets a learner's code hang its own attributes on a node (``p.m = 0.0``); it is allocated on first use.
-    __slots__ = ("data", "grad", "label", "_x", "_y", "_rule", "_mark", "__dict__")
+    # __dict__ lets a learner's code hang its own attributes on a node (``p.m = 0.0``). A label lives there too,
+    # so the many nodes that have none pay nothing for it; they read the class's "".
+    __slots__ = ("data", "grad", "_x", "_y", "_rule", "_mark", "__dict__")
+    label: str = ""
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators instead of wrapping us in arrays
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
@@ -118,7 +118,8 @@ class Value:
             raise TypeError(f"label must be a str, got {label!r} of type {type(label).__name__}")
         self.data: float = _as_float(data)
         self.grad: float | Value = 0.0
-        self.label: str = label
+        if label:
+            self.label = label
         self._x: Value | None = None  # first operand of the op that made this node (None for a leaf)
         self._y: Value | None = None  # second operand, for binary ops
         self._rule: Op | None = None  # the op whose rules made this node and differentiate it
@@ -307,7 +308,6 @@ def _record_unusual(data: float, op: Op, x: Value, y: Value | None) -> Value:
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._x = out._y = out._mark = None
     out._rule = _MADE_UNDER_NO_GRAD
     if switches.state.anomaly:

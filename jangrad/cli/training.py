@@ -53,7 +53,7 @@ def _output_folder(text: str) -> Iterator[Path]:
 MAX_SAMPLES = 100_000
 MAX_STEPS = 10_000_000
 MAX_PARAMETERS = 1_000_000
-MAX_NODES_PER_STEP = 50_000_000  # about 7 GB of graph at ~145 bytes a node
+MAX_NODES_PER_STEP = 50_000_000  # about 7 GB of graph at ~140 bytes a node
 SLOW_NODES = 20_000_000_000  # steps x nodes per step past which a run takes hours: warned about
 
 
@@ -70,7 +70,7 @@ def _check_size(recipe: Recipe, nin: int | None = None, samples: int | None = No
     parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
     if parameters > MAX_PARAMETERS:
         raise UsageError(f"--hidden {','.join(map(str, recipe.hidden))} makes at least {parameters:,} parameters, "
-                         f"over the limit of {MAX_PARAMETERS:,}: each weight is a Python object of about 145 bytes "
+                         f"over the limit of {MAX_PARAMETERS:,}: each weight is a Python object of about 140 bytes "
                          f"and each step builds several nodes per weight and sample")
     if samples is None:
         return
@@ -78,7 +78,7 @@ def _check_size(recipe: Recipe, nin: int | None = None, samples: int | None = No
     nodes = 2 * parameters * batch
     if nodes > MAX_NODES_PER_STEP:
         raise UsageError(f"one step would build a graph of about {nodes:,} nodes ({batch} samples x {parameters:,} "
-                         f"parameters x 2), about {nodes * 145 / 1e9:.0f} GB: use a smaller --batch-size or "
+                         f"parameters x 2), about {nodes * 140 / 1e9:.0f} GB: use a smaller --batch-size or "
                          f"smaller --hidden layers")
     if nodes * recipe.steps > SLOW_NODES:
         sys.stderr.write(f"jangrad train: warning: {recipe.steps:,} steps of about {nodes:,} nodes each may take "
