@@ -76,8 +76,9 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
         j = i - first
         step = program.steps[j]
         operands = _values_text([names[k] for k in step.operands], [case.right_data[k] for k in step.operands])
+        written = FORMS[step.form].text(["a", "b"], step.constant)
         return i, (f"{names[i]} = {program.expression(j)} gives {number_text(case.yours_data[i])} for {operands}, "
-                   f"but it should be {number_text(case.right_data[i])}: the forward of {FORMS[step.form].text(['a', 'b'], step.constant)} is wrong")
+                   f"but it should be {number_text(case.right_data[i])}: the forward of {written} is wrong")
     wrong = case.wrong_grads()
     if not wrong:
         return None, "every number is right"
@@ -109,9 +110,10 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
         early = [names[first + j] for j, _ in uses]
         hubs = [name for name, (j, _) in zip(early, uses) if len(program.consumers(first + j)) >= 2]
         suspect = ", ".join(dict.fromkeys(hubs or early))
-        return i, (f"{names[i]}.grad should be {number_text(total)} (the sum of the shares from "
-                   f"{', '.join(dict.fromkeys(early))}) but yours is {number_text(yours)}, although every op here is right alone "
-                   f"and the grads of {', '.join(dict.fromkeys(early))} end up right. So a rule ran too early: "
+        consumers = ", ".join(dict.fromkeys(early))
+        return i, (f"{names[i]}.grad should be {number_text(total)} (the sum of the shares from {consumers}) but "
+                   f"yours is {number_text(yours)}, although every op here is right alone and the grads of "
+                   f"{consumers} end up right. So a rule ran too early: "
                    f"the backward of {suspect} ran before all of its own consumers had added their share to its "
                    f".grad. backward() must visit the nodes in reverse topological order (sort them so each node "
                    f"comes after everything it depends on, then run the rules from the output back)")

@@ -116,7 +116,8 @@ def _check_forms(session: Session, report: Report) -> set[str]:
             report.lines.append(CheckLine(label, "passed", f"{checked} points"))
             continue
         failing.add(name)
-        report.lines.append(CheckLine(label, "failed", f"wrong at {len(cases)} of {checked} points",
+        how = "crashed" if all(case.problem for case in cases) else "wrong"
+        report.lines.append(CheckLine(label, "failed", f"{how} at {len(cases)} of {checked} points",
                                       explain_single(cases[0], name), cases[0], len(cases[0].program.leaves)))
     return failing
 
