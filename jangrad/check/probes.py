@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
+from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, LEAF_VALUES
 from .program import Case, Program, Step, central_difference, describe_error, reference, run_learner
 
-__all__ = ["discover", "op_points", "accumulation_program", "order_program", "random_graphs", "depth",
-           "backward_twice", "exp_overflow", "PROBES"]
+__all__ = ["discover", "op_points", "accumulation_program", "order_program", "graph_programs", "random_graphs",
+           "depth", "backward_twice", "exp_overflow", "PROBES"]
 
 
 def discover(cls: type, form_name: str) -> str | None:
@@ -96,7 +97,7 @@ def order_program(supported: list[str]) -> Program | None:
     return Program((1.5, -2.0, 0.5), steps)
 
 
-def _programs(forms: list[str]):
+def graph_programs(forms: list[str]):
     """A hypothesis strategy for graphs of 1-3 leaves and 1-8 steps over ``forms``, kept where every op is
     smooth and finite. Operands are drawn counting back from the newest node, so shrinking makes chains."""
     from hypothesis import strategies as st
@@ -113,8 +114,6 @@ def _programs(forms: list[str]):
             arguments = form.arguments([values[i] for i in operands], constant)
             if not form.safe(tuple(arguments)):
                 continue
-            from ..ops import FLOAT_MATH, OPS
-
             out = OPS[form.op].forward(FLOAT_MATH, *arguments)
             if not math.isfinite(out) or abs(out) > 1e4:
                 continue
@@ -148,7 +147,7 @@ def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case
     options = settings(max_examples=examples, derandomize=True, database=None, deadline=None,
                        suppress_health_check=list(HealthCheck))
     try:
-        smallest = find(_programs(forms), fails, settings=options)
+        smallest = find(graph_programs(forms), fails, settings=options)
     except NoSuchExample:
         return tried, None
     return tried, run_learner(cls, smallest)
