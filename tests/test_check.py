@@ -241,7 +241,7 @@ def test_the_report_card_text_lists_each_check_and_the_smallest_graph():
     assert text.splitlines()[0] == f"jangrad check: class Value from {ENGINES / 'preorder_walk.py'}"
     assert "ok    a + b " in text
     assert "FAIL  nodes used at different depths" in text
-    assert "the smallest graph that shows it:" in text
+    assert "      the graph:\n" in text and "the smallest failing graph hypothesis found:\n" in text
     assert "c = Value(0.5)  0.5    4.5 (right 0)       <- wrong: look here" in text
     assert "22 checks, 2 failed" in text
 

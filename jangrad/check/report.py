@@ -66,11 +66,11 @@ class Report:
         return 0 if self.passed else 1
 
     def text(self) -> str:
-        out = [f"jangrad check: {self.engine}",
-               f"supported ({len(self.supported)}): {', '.join(self.supported) or 'nothing'}"]
+        out = [f"jangrad check: {self.engine}"]
+        out.extend(_wrap(f"supported ({len(self.supported)}): {', '.join(self.supported) or 'nothing'}", "", "  "))
         if self.unsupported:
-            out.append(f"not supported, not checked ({len(self.unsupported)}): "
-                       + "; ".join(f"{form} ({why})" for form, why in self.unsupported))
+            out.extend(_wrap(f"not supported, not checked ({len(self.unsupported)}): "
+                             + "; ".join(f"{form} ({why})" for form, why in self.unsupported), "", "  "))
         out.append("")
         width = max((len(line.name) for line in self.lines), default=0)
         for line in self.lines:
@@ -80,7 +80,8 @@ class Report:
             if not line.passed:
                 out.extend(_wrap(line.explanation, "      "))
                 if line.case is not None and len(line.case.program.steps) > 1:
-                    out.append("      the smallest graph that shows it:")
+                    shrunk = line.name == "random graphs"
+                    out.append("      the smallest failing graph hypothesis found:" if shrunk else "      the graph:")
                     out.extend("      " + row for row in case_table(line.case, line.culprit))
         if self.notes:
             out.append("")
