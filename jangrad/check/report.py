@@ -69,8 +69,10 @@ class Report:
         out = [f"jangrad check: {self.engine}"]
         out.extend(_wrap(f"supported ({len(self.supported)}): {', '.join(self.supported) or 'nothing'}", "", "  "))
         if self.unsupported:
-            out.extend(_wrap(f"not supported, not checked ({len(self.unsupported)}): "
-                             + "; ".join(f"{form} ({why})" for form, why in self.unsupported), "", "  "))
+            missing = [form for form, why in self.unsupported if _simply_missing(why)]
+            refused = [f"{form} ({why})" for form, why in self.unsupported if not _simply_missing(why)]
+            parts = ([", ".join(missing) + " (no such operator or method)"] if missing else []) + refused
+            out.extend(_wrap(f"not supported, not checked ({len(self.unsupported)}): " + "; ".join(parts), "", "  "))
         out.append("")
         width = max((len(line.name) for line in self.lines), default=0)
         for line in self.lines:
@@ -138,6 +140,12 @@ class Report:
                 parts.append(f"<p><b>{html.escape(line.name)}</b>: the graph, your numbers beside the right "
                              f"ones</p>{svg.decode('utf-8')}")
         return "\n".join(parts)
+
+
+def _simply_missing(why: str) -> bool:
+    """Whether discovery failed only because the class has no such method or operator (Python's own message)."""
+    return (why.startswith("AttributeError:") and "has no attribute" in why) or \
+        (why.startswith("TypeError:") and ("unsupported operand type" in why or "bad operand type" in why))
 
 
 def _render(source: str) -> bytes | None:

@@ -46,7 +46,9 @@ def check_engine(engine: type | str | os.PathLike, *, timeout: float = 10.0, exa
         source: type | tuple = (path, class_name)
         label = f"class {class_name} from {path}"
     elif inspect.isclass(engine):
-        source, label = engine, f"class {engine.__qualname__}"
+        module = getattr(engine, "__module__", "__main__")
+        source = engine
+        label = f"class {engine.__qualname__}" + (f" from module {module}" if module != "__main__" else "")
     else:
         raise EngineError(f"expected a class like micrograd's Value or a file name, got {engine!r} "
                           f"(a {type(engine).__name__})")
