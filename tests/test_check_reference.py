@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from jangrad.check.forms import FORMS
 from jangrad.check.probes import graph_programs, order_program
@@ -16,6 +16,7 @@ from jangrad.check.program import Program, Step, central_difference, reference
 from strategies import SETTINGS
 
 ALL_FORMS = list(FORMS)
+MORE = settings(SETTINGS, max_examples=150)
 
 
 def test_reference_of_the_order_graph_by_hand():
@@ -40,7 +41,7 @@ def test_constant_forms_put_the_constant_on_the_right_side():
     assert reference(Program((3.0,), (Step("rpow", (0,), 2.0),)))[0] == [3.0, 8.0]
 
 
-@SETTINGS
+@MORE
 @given(graph_programs(ALL_FORMS))
 def test_reference_grads_match_central_differences_at_every_node(program):
     data, grads = reference(program)
@@ -49,9 +50,7 @@ def test_reference_grads_match_central_differences_at_every_node(program):
         assert math.isclose(grads[node], numeric, rel_tol=1e-4, abs_tol=1e-5), (program.lines(), node)
 
 
-@SETTINGS
-@given(graph_programs(ALL_FORMS))
-def test_reference_matches_pytorch_float64_at_every_node(program):
+def _torch_nodes(program: Program) -> list:
     torch = pytest.importorskip("torch")
     nodes = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in program.leaves]
     for step in program.steps:  # a form's call works on tensors as on a learner's Value
@@ -61,11 +60,41 @@ def test_reference_matches_pytorch_float64_at_every_node(program):
     for node in nodes:
         node.retain_grad()
     nodes[-1].backward()
+    return nodes
+
+
+def _assert_matches_torch(program: Program) -> None:
+    nodes = _torch_nodes(program)
     data, grads = reference(program)
     for i, node in enumerate(nodes):
         assert math.isclose(node.item(), data[i], rel_tol=1e-12, abs_tol=1e-12)
         torch_grad = 0.0 if node.grad is None else node.grad.item()
         assert math.isclose(torch_grad, grads[i], rel_tol=1e-9, abs_tol=1e-12), (program.lines(), i)
+
+
+@pytest.mark.parametrize("form", ALL_FORMS)
+def test_reference_matches_pytorch_float64_for_each_form_at_each_check_point(form):
+    layout = FORMS[form]
+    for point in layout.points:
+        constant = point[-1] if "c" in layout.layout else None
+        _assert_matches_torch(Program(point[:layout.arity], (Step(form, tuple(range(layout.arity)), constant),)))
+
+
+@MORE
+@given(graph_programs(ALL_FORMS))
+def test_reference_matches_pytorch_float64_at_every_node(program):
+    _assert_matches_torch(program)
+
+
+@MORE
+@given(graph_programs(ALL_FORMS))
+def test_every_generated_node_reaches_the_output(program):
+    reached = {program.size - 1}
+    first = len(program.leaves)
+    for j in reversed(range(len(program.steps))):
+        if first + j in reached:
+            reached.update(program.steps[j].operands)
+    assert set(range(first, program.size)) <= reached
 
 
 def test_every_form_names_a_real_op_and_is_finite_at_its_check_points():

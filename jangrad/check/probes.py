@@ -122,6 +122,12 @@ def graph_programs(forms: list[str]):
         if not steps:
             steps.append(Step(forms[0], (0,) * FORMS[forms[0]].arity, FORMS[forms[0]].constants[0]
                               if FORMS[forms[0]].constants else None))
+        if "add" in forms:  # every step's node feeds the output, so that every rule's gradient is checked
+            used = {i for step in steps for i in step.operands}
+            first = len(leaves)
+            for i in range(first, first + len(steps) - 1):
+                if i not in used:
+                    steps.append(Step("add", (first + len(steps) - 1, i)))
         return Program(tuple(leaves), tuple(steps))
 
     return programs()
