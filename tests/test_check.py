@@ -5,7 +5,6 @@ engines that hang, raise, return nonsense or cannot be loaded each get one clear
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from pathlib import Path
 
