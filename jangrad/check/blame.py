@@ -94,13 +94,15 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
     total = sum(shares)
     yours = case.yours_grad[i]
     used_in = [f"{names[first + j]} = {program.expression(j)}" for j, _ in uses]
+    counts = {text: used_in.count(text) for text in used_in}  # a * a uses a twice in one step
+    listed = "; ".join(text + (" twice" if n == 2 else f" {n} times" if n > 2 else "") for text, n in counts.items())
     if len(uses) >= 2 and accumulates is not True:
         for size in range(1, len(shares)):
             for subset in combinations(range(len(shares)), size):
                 if close(yours, sum(shares[k] for k in subset)) and not close(yours, total):
                     kept = " and ".join(used_in[k] for k in subset)
                     parts = " + ".join(number_text(s) for s in shares)
-                    return i, (f"{names[i]} is used {len(uses)} times ({'; '.join(used_in)}), so its grad is the sum "
+                    return i, (f"{names[i]} is used {len(uses)} times ({listed}), so its grad is the sum "
                                f"of {len(uses)} shares, {parts} = {number_text(total)}; yours is "
                                f"{number_text(yours)}, the share of {kept} alone. A backward rule must add to "
                                f".grad (+=), not overwrite it (=)")
