@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 # Tooling loads on first use too; ``jangrad.expr`` was a top-level module before the package had folders.
-_TOOLING = {"viz": ".viz", "cli": ".cli", "expr": ".io.expr", "io": ".io"}
+_TOOLING = {"viz": ".viz", "cli": ".cli", "expr": ".io.expr", "io": ".io", "check": ".check"}
 
 # The pictures load on first use, so `import jangrad` never pulls in graphviz or matplotlib.
 _VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain",
@@ -47,6 +47,10 @@ _VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "expla
 
 
 def __getattr__(name: str):
+    if name == "check_engine":  # loads hypothesis only when a check runs, not at import
+        from .check import check_engine
+
+        return check_engine
     if name in _VIZ_EXPORTS:
         import importlib
 
@@ -59,4 +63,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'jangrad' has no attribute {name!r}")
 
 
-__all__ += list(_VIZ_EXPORTS)
+__all__ += list(_VIZ_EXPORTS) + ["check_engine"]

@@ -168,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="steps per run: one number for all, or one per learning rate")
     sweep.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
 
+    from . import check
+    check_parser = commands.add_parser("check", help=check.HELP, description=check.HELP, epilog=check.EXAMPLE,
+                                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_arguments(check_parser, _positive_float, _positive_int)
+
     from ..playground.cli import add_serve_command
     add_serve_command(commands)
     return parser
@@ -189,12 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(_expression_kept_whole(sys.argv[1:] if argv is None else list(argv)))
         if args.command is None:
-            parser.error("choose a command: demo, train, graph, explain, gradcheck, sweep or serve")
+            parser.error("choose a command: demo, train, graph, explain, gradcheck, sweep, check or serve")
     except SystemExit as stop:  # --help (0) or a one-line argument error (2)
         return int(stop.code or 0)
     try:
         if args.command == "serve":
             return args.func(args)
+        if args.command == "check":
+            from . import check
+
+            return check.run(args)
         if args.command in ("graph", "explain", "gradcheck"):
             from . import expressions
 

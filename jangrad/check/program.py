@@ -1,0 +1,215 @@
+"""A small graph written down as data, so that the same graph can be built twice: once with the learner's class,
+once with jangrad's op table (the right numbers), and compared node by node.
+
+A ``Program`` is a list of leaf values and a list of ``Step``s, each applying a form (``a * b``, ``a.tanh()``,
+``2 - a``) to earlier nodes. Node ``i`` is leaf ``i`` for the first ``len(leaves)`` nodes, then the output of each
+step in turn, so the node list is already in topological order and the last node is the output.
+
+``reference`` computes every node's right data and grad from ``jangrad.ops.OPS`` (the forward rules, then the
+local backward rules from the output back); ``central_difference`` estimates a node's grad numerically, which
+is how the checker confirms that the op table's answer is the right one at that point. ``run_learner`` builds the
+program with the learner's class, calls ``backward()`` on the output and reads back ``.data`` and ``.grad`` of every
+node, turning whatever goes wrong into a one-line ``problem``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+
+from ..ops import FLOAT_MATH, OPS
+from .forms import FORMS, number_text
+
+__all__ = ["Step", "Program", "Case", "reference", "central_difference", "run_learner", "node_names",
+           "describe_error"]
+
+
+@dataclass(frozen=True)
+class Step:
+    form: str
+    operands: tuple[int, ...]
+    constant: float | None = None
+
+
+@dataclass(frozen=True)
+class Program:
+    leaves: tuple[float, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.leaves) + len(self.steps)
+
+    def consumers(self, node: int) -> list[tuple[int, int]]:
+        """(step index, operand position) for each use of ``node``; a node used twice by one step appears twice."""
+        return [(j, position) for j, step in enumerate(self.steps) for position, operand in enumerate(step.operands)
+                if operand == node]
+
+    def lines(self) -> list[str]:
+        """The program as a learner would type it: ``a = Value(2)``, ``c = a * b``..."""
+        names = node_names(self.size)
+        text = [f"{names[i]} = Value({number_text(x)})" for i, x in enumerate(self.leaves)]
+        for j, step in enumerate(self.steps):
+            text.append(f"{names[len(self.leaves) + j]} = {self.expression(j)}")
+        return text
+
+    def expression(self, j: int) -> str:
+        names = node_names(self.size)
+        step = self.steps[j]
+        return FORMS[step.form].text([names[i] for i in step.operands], step.constant)
+
+
+def node_names(count: int) -> list[str]:
+    """a, b, ..., z, then a1, b1, ...: short names a learner can find in the drawing."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [letters[i % 26] + (str(i // 26) if i >= 26 else "") for i in range(count)]
+
+
+@dataclass
+class Case:
+    """One graph built by the learner's engine, beside the right numbers. ``problem`` is a one-line description of
+    what went wrong while building or differentiating it (None when it ran), ``yours_*`` hold None for a number
+    that could not be read."""
+
+    program: Program
+    right_data: list[float]
+    right_grad: list[float]
+    yours_data: list[float | None] = field(default_factory=list)
+    yours_grad: list[float | None] = field(default_factory=list)
+    problem: str | None = None
+
+    def wrong_data(self) -> list[int]:
+        return [i for i in range(len(self.yours_data)) if not close(self.yours_data[i], self.right_data[i])]
+
+    def wrong_grads(self) -> list[int]:
+        return [i for i in range(len(self.yours_grad)) if not close(self.yours_grad[i], self.right_grad[i])]
+
+    @property
+    def failed(self) -> bool:
+        return self.problem is not None or bool(self.wrong_data()) or bool(self.wrong_grads())
+
+
+def close(yours: float | None, right: float, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    if yours is None:
+        return False
+    if math.isnan(right) or math.isnan(yours):
+        return math.isnan(right) and math.isnan(yours)
+    if math.isinf(right) or math.isinf(yours):
+        return yours == right
+    return abs(yours - right) <= atol + rtol * abs(right)
+
+
+def _forward(program: Program, override: dict[int, float] | None = None) -> list[float]:
+    values = list(program.leaves)
+    for i in (override or {}):
+        if i < len(values):
+            values[i] = override[i]
+    for step in program.steps:
+        form = FORMS[step.form]
+        out = OPS[form.op].forward(FLOAT_MATH, *form.arguments([values[i] for i in step.operands], step.constant))
+        if override and len(values) in override:
+            out = override[len(values)]
+        values.append(out)
+    return values
+
+
+def reference(program: Program) -> tuple[list[float], list[float]]:
+    """The right data and grad of every node, from jangrad's op table: forward rules, then backward from the
+    output (grad 1) in reverse topological order, each node adding up the contribution of every use."""
+    data = _forward(program)
+    grads = [0.0] * len(data)
+    grads[-1] = 1.0
+    first = len(program.leaves)
+    for j in reversed(range(len(program.steps))):
+        grads_of_operands = local_derivatives(program, j, data, grads[first + j])
+        for operand, contribution in zip(program.steps[j].operands, grads_of_operands):
+            grads[operand] += contribution
+    return data, grads
+
+
+def local_derivatives(program: Program, j: int, data: list[float], g: float = 1.0) -> list[float]:
+    """What step ``j`` passes back to each of its node operands (in form order) for an incoming grad ``g``."""
+    step = program.steps[j]
+    form = FORMS[step.form]
+    out = data[len(program.leaves) + j]
+    arguments = form.arguments([data[i] for i in step.operands], step.constant)
+    contributions = OPS[form.op].backward(FLOAT_MATH, g, out, *arguments)
+    return [c for slot, c in zip(form.layout, contributions) if slot == "v"]
+
+
+def central_difference(program: Program, node: int, h: float = 1e-6) -> float:
+    """d output / d node, estimated as (f(x + h) - f(x - h)) / 2h with the nodes after ``node`` recomputed."""
+    x = _forward(program)[node]
+    step = h * max(1.0, abs(x))
+    up = _forward(program, {node: x + step})[-1]
+    down = _forward(program, {node: x - step})[-1]
+    return (up - down) / (2.0 * step)
+
+
+def describe_error(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _read_number(obj: object, attribute: str, where: str) -> tuple[float | None, str | None]:
+    try:
+        value = getattr(obj, attribute)
+    except Exception as error:
+        return None, f"reading {where}.{attribute} raised {describe_error(error)}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        try:  # a NumPy scalar or a one-element array is a number too
+            number = float(value)
+        except Exception:
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            return None, f"{where}.{attribute} is {shown} (a {type(value).__name__}), expected a number"
+        return number, None
+    return float(value), None
+
+
+def run_learner(cls: type, program: Program) -> Case:
+    """Build ``program`` with the learner's class, call ``backward()`` on its output, read every node back."""
+    right_data, right_grad = reference(program)
+    case = Case(program, right_data, right_grad)
+    names = node_names(program.size)
+    nodes: list = []
+    try:
+        for x in program.leaves:
+            nodes.append(cls(x))
+        for j, step in enumerate(program.steps):
+            form = FORMS[step.form]
+            operands = [nodes[i] for i in step.operands]
+            nodes.append(form.call(*operands, step.constant) if "c" in form.layout else form.call(*operands))
+    except Exception as error:
+        built = len(nodes) - len(program.leaves)
+        where = f"{names[len(nodes)]} = {program.expression(built)}" if built >= 0 else "Value(number)"
+        case.problem = f"building {where} raised {describe_error(error)}"
+        return case
+    for i, node in enumerate(nodes):
+        if not hasattr(node, "data"):
+            text = repr(node)
+            case.problem = (f"{names[i]} = {program.expression(i - len(program.leaves))} returned "
+                            f"{text if len(text) <= 40 else text[:37] + '...'} (a {type(node).__name__}), "
+                            f"expected an object with .data")
+            return case
+    for i, node in enumerate(nodes):
+        value, problem = _read_number(node, "data", names[i])
+        if problem:
+            case.problem = problem
+            return case
+        case.yours_data.append(value)
+    try:
+        nodes[-1].backward()
+    except Exception as error:
+        case.problem = f"{names[-1]}.backward() raised {describe_error(error)}"
+        return case
+    for i, node in enumerate(nodes):
+        value, problem = _read_number(node, "grad", names[i])
+        if problem:
+            case.problem = problem
+            return case
+        case.yours_grad.append(value)
+    return case
