@@ -1,8 +1,9 @@
 """The ``jangrad`` command: argument parsing and error handling for the subcommands.
 
-``jangrad demo | train | graph | explain | gradcheck | sweep | serve``; ``python -m jangrad`` is the same. This file
-only reads arguments and reports errors: the expression commands live in ``expressions.py``, the training ones in
-``training.py`` (on the run recipe, ``jangrad/recipe.py``) and ``serve`` in ``playground/cli.py``. A command-line user should never see a traceback: every bad
+``jangrad demo | train | graph | explain | gradcheck | sweep | check | serve``; ``python -m jangrad`` is the same.
+This file only reads arguments and reports errors: the expression commands live in ``expressions.py``, the training
+ones in ``training.py`` (on the run recipe, ``jangrad/recipe.py``), ``check`` in ``check.py`` and ``serve`` in
+``playground/cli.py``. A command-line user should never see a traceback: every bad
 argument, unreadable expression or missing file ends with one line on stderr and exit status 2; a failed gradcheck or
 a diverged run exits 1.
 """
