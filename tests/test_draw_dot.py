@@ -9,24 +9,9 @@ import pytest
 import jangrad
 from jangrad import Value
 
+from lecture import lecture_neuron, lectures_draw_dot
+
 graphviz = pytest.importorskip("graphviz", reason="draw_dot needs the graphviz Python package")
-
-
-def lecture_neuron() -> Value:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 NEURON_DOT = """digraph {
@@ -157,30 +142,6 @@ def test_the_op_node_text_is_the_nodes_own_op_string():
         assert label == node._op
 
 
-def _the_lectures_draw_dot(root: Value):
-    """The lecture's trace and draw_dot as a learner types them: id() names, ``uid + n._op`` for op nodes."""
-    nodes, edges = set(), set()
-
-    def build(v):
-        if v not in nodes:
-            nodes.add(v)
-            for child in v._prev:
-                edges.add((child, v))
-                build(child)
-
-    build(root)
-    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
-    for n in nodes:
-        uid = str(id(n))
-        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")
-        if n._op:
-            dot.node(name=uid + n._op, label=n._op)
-            dot.edge(uid + n._op, uid)
-    for n1, n2 in edges:
-        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
-    return dot
-
-
 def _picture(source: str) -> tuple[list[str], list[tuple[str, str]]]:
     """What a DOT text shows, without its node names: every node's label, and every edge as (label, label). An op
     node is told apart by the record it feeds, so two '+' nodes stay two."""
@@ -201,6 +162,6 @@ def _picture(source: str) -> tuple[list[str], list[tuple[str, str]]]:
 def test_it_draws_the_picture_the_lectures_own_draw_dot_draws():
     o = lecture_neuron()
     o.backward()
-    ours, lectures = _picture(jangrad.draw_dot(o).source), _picture(_the_lectures_draw_dot(o).source)
+    ours, lectures = _picture(jangrad.draw_dot(o).source), _picture(lectures_draw_dot(o).source)
     assert ours == lectures
     assert len(ours[0]) == 15 and len(ours[1]) == 14  # 10 records, 5 op nodes; 5 op -> record and 9 operand edges

@@ -15,23 +15,10 @@ import pytest
 import jangrad
 from jangrad import Value, nn
 
-B = 6.8813735870195432  # the lecture's bias: it makes n = 0.8814 and o = tanh(n) = 1/sqrt(2)
-
-
-def _lecture_neuron() -> dict[str, Value]:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(B, label="b")
-    x1w1 = x1 * w1
-    x2w2 = x2 * w2
-    x1w1x2w2 = x1w1 + x2w2
-    n = x1w1x2w2 + b
-    o = n.tanh()
-    return dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, x1w1=x1w1, x2w2=x2w2, x1w1x2w2=x1w1x2w2, n=n, o=o)
-
+from lecture import lectures_draw_dot, neuron_nodes
 
 def test_the_manual_backward_walk_node_by_node_gives_the_lecture_numbers():
-    v = _lecture_neuron()
+    v = neuron_nodes()
     v["o"].grad = 1.0
     for name in ("o", "n", "b", "x1w1x2w2", "x2w2", "x1w1"):  # the order the lecture calls them in
         v[name]._backward()
@@ -39,7 +26,7 @@ def test_the_manual_backward_walk_node_by_node_gives_the_lecture_numbers():
     for name, grad in expected.items():
         assert v[name].grad == pytest.approx(grad, abs=1e-12), name
     # and backward() gives the same numbers, every node included
-    fresh = _lecture_neuron()
+    fresh = neuron_nodes()
     fresh["o"].backward()
     for name in expected:
         assert fresh[name].grad == pytest.approx(v[name].grad, abs=1e-15), name
@@ -68,35 +55,10 @@ def test_op_is_the_lectures_symbol_and_prev_iterates_the_operands():
     assert (a * b).op == "mul"  # the op's name, beside the symbol
 
 
-def _lecture_draw_dot(root: Value):
-    """The lecture's trace and draw_dot, as a learner types them (ids from id(), ops concatenated as strings)."""
-    graphviz = pytest.importorskip("graphviz")
-    nodes, edges = set(), set()
-
-    def build(v):
-        if v not in nodes:
-            nodes.add(v)
-            for child in v._prev:
-                edges.add((child, v))
-                build(child)
-
-    build(root)
-    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": "LR"})
-    for n in nodes:
-        uid = str(id(n))
-        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")
-        if n._op:
-            dot.node(name=uid + n._op, label=n._op)
-            dot.edge(uid + n._op, uid)
-    for n1, n2 in edges:
-        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
-    return dot
-
-
 def test_the_lectures_draw_dot_runs_and_shows_every_op_and_number():
-    v = _lecture_neuron()
+    v = neuron_nodes()
     v["o"].backward()
-    source = _lecture_draw_dot(v["o"]).source
+    source = lectures_draw_dot(v["o"]).source
     for text in ("tanh", "label=\"+\"", "label=\"*\"", "data 0.7071 | grad 1.0000", "x1 | data 2.0000 | grad -1.5000"):
         assert text in source
 
