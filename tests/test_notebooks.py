@@ -7,6 +7,8 @@ Needs nbclient, nbformat and ipykernel (a python3 Jupyter kernel). The notebooks
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -54,3 +56,47 @@ def test_notebook_runs_and_its_asserts_pass(path, monkeypatch):
     mime_types = {kind for cell in code for out in cell.outputs for kind in out.get("data", {})}
     assert "image/png" in mime_types, "plots should render inline"
     assert "image/svg+xml" in mime_types, "graphs should render inline"
+
+
+# ---- scripts/run_notebooks.py: never writes worse outputs than the file has --------------------------------------
+def _graph_notebook(path: Path, draw_call: str) -> None:
+    """A one-graph notebook whose stored output is a picture, as the committed examples are."""
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import jangrad\n"
+                                     "a = jangrad.Value(2.0, label='a'); b = jangrad.Value(-3.0, label='b')\n"
+                                     "e = a * b; e.label = 'e'; e.backward()\n" + draw_call)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg>stored graph</svg>"})]
+    notebook.cells = [cell]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def _run_script_without_dot(tmp_path: Path, notebook: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "python3").exists():
+        (bin_dir / "python3").symlink_to(sys.executable)
+    env = {**os.environ, "PATH": str(bin_dir), "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(notebook)], env=env,
+                          capture_output=True, text=True, timeout=CELL_TIMEOUT * 2)
+
+
+def test_run_notebooks_refuses_to_replace_a_graph_with_dot_text(tmp_path):
+    notebook = tmp_path / "graph.ipynb"
+    _graph_notebook(notebook, "jangrad.draw(e, renderer='graphviz')")  # no dot here: only DOT text comes out
+    before = notebook.read_bytes()
+    result = _run_script_without_dot(tmp_path, notebook)
+    assert result.returncode == 1, result.stderr
+    assert "graph.ipynb: not written: code cell 1 would lose its image/svg+xml output" in result.stderr
+    assert notebook.read_bytes() == before
+
+
+def test_run_notebooks_without_dot_stores_the_builtin_svg(tmp_path):
+    notebook = tmp_path / "graph.ipynb"
+    _graph_notebook(notebook, "jangrad.draw(e)")
+    result = _run_script_without_dot(tmp_path, notebook)
+    assert result.returncode == 0, result.stderr
+    assert "built-in renderer" in result.stdout
+    outputs = nbformat.read(notebook, as_version=4).cells[0].outputs
+    svg = "".join(out["data"]["image/svg+xml"] for out in outputs if "image/svg+xml" in out.get("data", {}))
+    assert "stored graph" not in svg and ">grad -3</text>" in svg and "digraph" not in svg

@@ -79,3 +79,32 @@ def test_pytorch_trains_the_same_network_to_the_same_curve(tmp_path):
     assert ours[-1] < ours[0]
     assert [line.get_label() for line in figure.axes[0].lines] == ["jangrad", "PyTorch"]
     assert (tmp_path / "torch.png").read_bytes().startswith(PNG)
+
+
+def test_auto_scale_turns_log_when_losses_span_orders_of_magnitude():
+    # the sweep of lr 0.1 vs 0.005: one run falls from 3 to 0.001, which a linear axis squashes flat
+    steep = [3.0 * 0.9 ** i for i in range(80)]
+    assert max(steep) / min(steep) > plots.LOG_SCALE_SPAN
+    assert plots.loss_curves({"lr 0.1": steep, "lr 0.005": [3.0 - i / 500 for i in range(1000)]}
+                             ).axes[0].get_yscale() == "log"
+    assert plots.loss_curves([3.0, 2.0, 1.0, 0.5]).axes[0].get_yscale() == "linear"  # under 100x: linear
+    assert plots.loss_curves([3.0, 1.0, 0.0]).axes[0].get_yscale() == "linear"  # a log axis cannot show 0
+    assert plots.loss_curves([3.0, 0.01, float("nan")]).axes[0].get_yscale() == "log"  # a blow-up is ignored
+    assert plots.loss_curves(steep, scale="linear").axes[0].get_yscale() == "linear"  # asked for: kept
+    assert "log scale" in plots.loss_curves(steep).axes[0].get_ylabel()
+
+
+def test_decision_boundary_names_its_axes_and_has_a_class_legend(trained):
+    model, X, y, _ = trained
+    ax = plots.decision_boundary(model, X, y, resolution=8).axes[0]
+    assert ax.get_xlabel() == "x0 (first input)" and ax.get_ylabel() == "x1 (second input)"
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["class -1", "class 1"]
+    points = ax.collections[-1].get_facecolors()
+    # each legend marker has the colour of the points of its class
+    for handle, label in zip(legend.legend_handles, (-1, 1)):
+        colour = tuple(matplotlib.colors.to_rgb(handle.get_markerfacecolor()))
+        assert {tuple(points[i][:3]) for i in range(len(y)) if y[i] == label} == {colour}
+    X3, y3 = data.spiral(n=5, classes=3, seed=0)
+    ax3 = plots.decision_boundary(nn.MLP(2, [3], seed=0), X3, y3, resolution=8).axes[0]
+    assert [t.get_text() for t in ax3.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]

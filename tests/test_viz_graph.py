@@ -98,7 +98,7 @@ def test_save_checks_the_suffix_and_folder(tmp_path):
         draw(o, rankdir="XY")
 
 
-def test_dot_text_works_with_dot_hidden_from_path(tmp_path):
+def test_pictures_and_dot_text_with_dot_hidden_from_path(tmp_path):
     hidden = os.path.dirname(sys.executable)
     if shutil.which("dot", path=hidden):
         pytest.skip("dot sits next to the Python interpreter")
@@ -107,10 +107,10 @@ def test_dot_text_works_with_dot_hidden_from_path(tmp_path):
         "from jangrad.viz import GraphvizNotFound\n"
         "a = jangrad.Value(2.0, label='a'); b = jangrad.Value(-3.0, label='b'); e = a * b; e.backward()\n"
         "d = jangrad.draw(e)\n"
-        "d.save('g.dot')\n"
-        "assert d._repr_svg_() is None and 'text/plain' in d._repr_mimebundle_()\n"
+        "d.save('g.dot'); d.save('g.svg'); d.save('g.png')\n"
+        "assert d._repr_svg_().startswith('<?xml') and 'image/svg+xml' in d._repr_mimebundle_()\n"
         "try:\n"
-        "    d.save('g.svg')\n"
+        "    jangrad.draw(e, renderer='graphviz').save('forced.svg')\n"
         "except GraphvizNotFound as error:\n"
         "    print('HINT', error)\n"
     )
@@ -119,7 +119,10 @@ def test_dot_text_works_with_dot_hidden_from_path(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "{ a | data 2 | grad -3 }" in (tmp_path / "g.dot").read_text()
-    assert not (tmp_path / "g.svg").exists()
+    texts = [t.text for t in ET.parse(tmp_path / "g.svg").iter() if t.tag.endswith("text")]
+    assert ["a", "data 2", "grad -3"] == texts[texts.index("a"):texts.index("a") + 3]
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert not (tmp_path / "forced.svg").exists()
     hint = result.stdout.strip().splitlines()
     assert len(hint) == 1 and "apt-get install graphviz" in hint[0]
 

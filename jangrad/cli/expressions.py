@@ -17,7 +17,8 @@ __all__ = ["run", "save_drawing"]
 
 
 def save_drawing(drawing, path: Path) -> tuple[Path, str | None]:
-    """Save to ``path``; without the ``dot`` program write DOT next to it instead. Returns (path written, hint)."""
+    """Save to ``path``. Only when Graphviz was forced (``--renderer graphviz``) and its ``dot`` program is missing,
+    write DOT next to it instead. Returns (path written, hint or None)."""
     from ..viz.graph import GraphvizNotFound
 
     try:
@@ -42,7 +43,7 @@ def _graph(args: argparse.Namespace) -> int:
     out, _ = evaluate(args.expression, parse_assignments(args.variables))
     out.backward()
     print(ascii(out))
-    written, hint = save_drawing(draw(out, rankdir=args.rankdir), path)
+    written, hint = save_drawing(draw(out, rankdir=args.rankdir, renderer=args.renderer), path)
     if hint:
         sys.stderr.write(f"jangrad graph: {hint}\n")
     print(f"wrote {written}")

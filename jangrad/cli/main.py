@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "graph":
             sub.add_argument("--out", default="graph.svg", help="file to write: .svg, .png or .dot (graph.svg)")
             sub.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (LR)")
+            sub.add_argument("--renderer", choices=("auto", "graphviz", "builtin"), default="auto",
+                             help="who draws SVG and PNG: Graphviz's dot, the built-in renderer, or auto (dot when "
+                                  "installed, else built-in)")
         if name == "gradcheck":
             sub.add_argument("--order", type=int, choices=(1, 2), default=1, help="1 or 2 (default 1)")
             sub.add_argument("--eps", type=_positive_float, default=1e-6, help="finite-difference step (1e-6)")

@@ -1,8 +1,9 @@
-"""The expression lab's drawing: ``jangrad.draw``'s SVG with element ids the page can find, or a one-line note.
+"""The expression lab's drawing: ``jangrad.draw``'s SVG with element ids the page can find.
 
 ``draw`` names each node ``n<i>`` (its index in ``topological_order``) and each op node ``n<i>op`` in its DOT
 text; Graphviz puts those names in each SVG group's <title> but numbers the groups' ids itself, so the ids are
-set here to the names. The value node's last <text> is its gradient: it is blanked to "—" for the page to fill
+set here to the names. Without Graphviz, ``draw``'s built-in renderer writes the same structure with the ids
+already set, so both pass through here alike. The value node's last <text> is its gradient: it is blanked to "—" for the page to fill
 in as its stepper reaches it.
 """
 
@@ -39,7 +40,7 @@ def _with_ids(svg: str) -> str:
 
 
 def svg_text(drawing) -> str | None:
-    """A drawing as inline SVG (the XML prologue cut off), or None when the Graphviz program is missing."""
+    """A drawing as inline SVG (the XML prologue cut off), or None when Graphviz was forced and is missing."""
     from ..viz import GraphvizNotFound
 
     try:
@@ -50,7 +51,8 @@ def svg_text(drawing) -> str | None:
 
 
 def render(root: Value) -> dict:
-    """``{"dot": ..., "svg": ... or None, "svg_note": ""}``; without the Graphviz program, a note instead of SVG."""
+    """``{"dot": ..., "svg": ..., "svg_note": ""}``; the SVG comes from Graphviz, or without it from the built-in
+    renderer (the note is for a drawing that still could not be made)."""
     from ..viz import draw
 
     drawing = draw(root, group=False)

@@ -2,8 +2,9 @@
 
 ``draw(value)`` lays out the graph that produced ``value`` as in the lecture's ``draw_dot``: one record per Value
 (``label | data | grad``) and one small node per op, edges input -> op -> output. It builds DOT text with the
-``graphviz`` Python package; turning DOT into SVG or PNG needs the Graphviz ``dot`` program, and without it the
-DOT text still works while SVG/PNG raise ``GraphvizNotFound`` with a one-line install hint.
+``graphviz`` Python package. SVG and PNG come from the Graphviz ``dot`` program when it is installed, else from
+the built-in renderer (``layout.py`` places the boxes, ``render.py`` writes SVG and PNG), which needs no system
+package: every machine with Python gets pictures. ``renderer="graphviz"`` or ``"builtin"`` forces one.
 
 Big graphs (an MLP's loss over a few samples has thousands of nodes) would be an unreadable hairball, so above
 ``max_nodes`` the drawing groups nodes: every labelled non-leaf node names a group (the nn module labels each
@@ -16,16 +17,19 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
 from ..engine import Value, topological_order
 from ..io.files import write_bytes
+from .scene import GROUP, OP, RECORD, Box, Scene, to_dot
 
-__all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "fmt", "node_name"]
+__all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "RENDERERS", "fmt", "node_name",
+           "graphviz_installed"]
 
-INSTALL_HINT = ("the Graphviz 'dot' program is not installed, so only DOT text can be written: install it "
-                "(apt-get install graphviz | brew install graphviz | conda install graphviz) for SVG and PNG")
+INSTALL_HINT = ("the Graphviz 'dot' program is not installed: install it (apt-get install graphviz | brew install "
+                "graphviz | conda install graphviz), or draw with renderer=\"builtin\" (--renderer builtin)")
 
 # Ops that a neuron applies last: a group whose output comes from one of these is named after it.
 _ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "gelu", "erf", "exp")
@@ -35,7 +39,20 @@ GroupRule = Union[None, bool, Callable[[Value], Union[str, None]]]
 
 
 class GraphvizNotFound(RuntimeError):
-    """SVG or PNG was asked for but the Graphviz ``dot`` program is not on PATH."""
+    """The Graphviz renderer was asked for (``renderer="graphviz"``) but the ``dot`` program is not on PATH."""
+
+
+RENDERERS = ("auto", "graphviz", "builtin")
+
+
+def _check_renderer(renderer: object) -> None:
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer must be 'auto', 'graphviz' or 'builtin', got {renderer!r}")
+
+
+def graphviz_installed() -> bool:
+    """Whether the Graphviz ``dot`` program is on PATH (the "auto" renderer then uses it)."""
+    return shutil.which("dot") is not None
 
 
 def fmt(x: object) -> str:
@@ -45,31 +62,52 @@ def fmt(x: object) -> str:
 
 
 def node_name(node: Value) -> str:
-    """What a drawing calls a node: its label, else its op, else (a constant leaf) nothing."""
-    return node.label or node.op
-
-
-def _escape_record(text: str) -> str:
-    """Backslash the characters that structure a DOT record label, so any label draws as plain text."""
-    return "".join("\\" + c if c in '\\{}|<>"' else c for c in text)
+    """What a drawing calls a node: its label, else its op, else (a constant leaf) its value."""
+    return node.label or node.op or fmt(node.data)
 
 
 class Drawing:
     """A drawn graph: ``.source`` is DOT text; ``.save(path)`` writes .svg, .png or .dot by the path's suffix.
 
-    ``.boxes`` maps each drawn node's name (``n<i>``, its index in ``topological_order``) to the DOT node that shows
-    it: itself, or the box of its group when the drawing is grouped (for pages that point at a node).
+    SVG and PNG come from Graphviz when the ``dot`` program is installed, else from the built-in renderer
+    (``renderer`` forces either). ``.boxes`` maps each drawn node's name (``n<i>``, its index in
+    ``topological_order``) to the box that shows it: itself, or the box of its group when the drawing is grouped
+    (for pages that point at a node). Both renderers give each box's SVG group that id.
     """
 
-    def __init__(self, source: str, boxes: dict[str, str] | None = None) -> None:
+    def __init__(self, source: str, boxes: dict[str, str] | None = None, *, scene: Scene | None = None,
+                 renderer: str = "auto") -> None:
+        _check_renderer(renderer)
         self.source = source
         self.boxes = boxes or {}
+        self.scene = scene
+        self.renderer = renderer
 
     def __repr__(self) -> str:
         return f"Drawing({self.source.count(chr(10))} lines of DOT; .save('graph.svg') to render)"
 
+    def renderer_used(self) -> str:
+        """"graphviz" or "builtin": who draws the SVG and PNG now, with ``renderer`` and this machine's PATH."""
+        if self.renderer == "auto":
+            return "graphviz" if graphviz_installed() or self.scene is None else "builtin"
+        return self.renderer
+
     def pipe(self, format: str = "svg") -> bytes:
-        """Render with the ``dot`` program. Raises GraphvizNotFound (with the install hint) when it is missing."""
+        """The picture as SVG or PNG bytes. With ``renderer="graphviz"`` and no ``dot`` program this raises
+        GraphvizNotFound (with the install hint); "auto" then draws with the built-in renderer."""
+        if format not in ("svg", "png"):
+            raise ValueError(f"format must be 'svg' or 'png', got {format!r}")
+        if self.renderer_used() == "graphviz":
+            try:
+                return self._graphviz(format)
+            except GraphvizNotFound:
+                if self.renderer == "graphviz" or self.scene is None:
+                    raise
+        from .render import png_bytes, svg_text
+
+        return svg_text(self.scene).encode("utf-8") if format == "svg" else png_bytes(self.scene)
+
+    def _graphviz(self, format: str) -> bytes:
         import graphviz
 
         try:
@@ -94,7 +132,7 @@ class Drawing:
         try:
             return self.pipe("svg").decode("utf-8")
         except GraphvizNotFound:
-            return None  # Jupyter then falls back to the text form
+            return None  # only when renderer="graphviz" was forced: Jupyter then falls back to the text form
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         svg = self._repr_svg_()
@@ -157,9 +195,6 @@ def _highlighted(highlight: Value | Iterable[Value] | None) -> set[int]:
     return {id(node) for node in nodes}
 
 
-_HIGHLIGHT_STYLE = {"color": "red", "penwidth": "3", "style": "filled", "fillcolor": "#ffd6d6"}
-
-
 def _folded_constant(node: Value) -> Value | None:
     """For ``x ** 2`` or ``leaky_relu(x, 0.01)``: the unlabelled constant operand, which the op node shows."""
     op = node._rule
@@ -176,7 +211,7 @@ def _op_text(node: Value) -> str:
     return f"{symbol}{fmt(constant.data)}" if symbol == "**" else f"{symbol} {fmt(constant.data)}"
 
 
-def _group_box(name: str, members: list[Value], heads: list[Value], stacked: bool) -> str:
+def _group_fields(name: str, members: list[Value], heads: list[Value]) -> tuple[str, ...]:
     kind = heads[0].op if heads else ""
     if kind in _ACTIVATIONS:
         title = f"{name} ({kind})"
@@ -189,20 +224,46 @@ def _group_box(name: str, members: list[Value], heads: list[Value], stacked: boo
     data = ", ".join(fmt(h.data) for h in shown) + more
     grad = ", ".join(fmt(h.grad) for h in shown) + more
     uses = f" x{len(heads)}" if len(heads) > 1 else ""
-    fields = (f"{_escape_record(title)}{uses} | data {_escape_record(data)} | grad {_escape_record(grad)} "
-              f"| {len(members)} nodes")
-    # A box's fields run across the rank direction; braces flip them. Stacked fields keep a big graph narrow.
-    return fields if stacked else "{ " + fields + " }"
+    return f"{title}{uses}", f"data {data}", f"grad {grad}", f"{len(members)} nodes"
+
+
+def _leaf_names(order: list[Value], group_of: dict[int, str | None]) -> dict[int, str]:
+    """Names for the leaves drawn on their own in a grouped drawing: an input label that several samples share
+    (``x0`` of every sample, from ``nn``) gets the sample's number, counted in the order the graph reaches them."""
+    loose = [n for n in order if not n.parents and group_of[id(n)] is None and n.label]
+    seen: dict[str, int] = {}
+    for node in loose:
+        seen[node.label] = seen.get(node.label, 0) + 1
+    count: dict[str, int] = {}
+    names: dict[int, str] = {}
+    for node in loose:
+        if seen[node.label] > 1:
+            number = count.get(node.label, 0)
+            count[node.label] = number + 1
+            names[id(node)] = f"{node.label} (sample {number})"
+    return names
+
+
+def _layer_runs(group_names: list[str], group_ids: dict[str, str]) -> list[list[str]]:
+    """The group boxes of each layer's neurons (``layers.1.neurons.<j>``), in neuron order, for the renderers."""
+    runs: dict[str, list[str]] = {}
+    for name in group_names:  # already in natural order
+        match = re.fullmatch(r"(.*)\.neurons\.\d+", name)
+        if match:
+            runs.setdefault(match.group(1), []).append(group_ids[name])
+    return [run for run in runs.values() if len(run) > 1]
 
 
 def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value] | None = None,
-         group: GroupRule = None, max_nodes: int = 150) -> Drawing:
+         group: GroupRule = None, max_nodes: int = 150, renderer: str = "auto") -> Drawing:
     """Draw the graph that produced ``value``.
 
     ``rankdir`` is "LR" (inputs on the left) or "TB". ``highlight`` marks a node (or several) in red, for
     example the one ``jangrad.viz.first_disagreeing_node`` finds when a gradcheck fails. ``group`` is None
     (group by labels only when the graph has more than ``max_nodes`` nodes), True or False (always or never),
-    or a function node -> group name or None.
+    or a function node -> group name or None. ``renderer`` picks who turns the drawing into SVG and PNG:
+    "graphviz" (the ``dot`` program), "builtin" (pure Python, see ``jangrad.viz.layout``) or "auto" (Graphviz
+    when ``dot`` is installed, else the built-in one).
     """
     if not isinstance(value, Value):
         raise TypeError(f"draw expects a Value, got {value!r} of type {type(value).__name__}")
@@ -210,10 +271,7 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
         raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError("drawing needs the graphviz Python package: pip install graphviz") from None
+    _check_renderer(renderer)
 
     order = topological_order(value)
     consumers = _consumers(order)
@@ -228,8 +286,8 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
             raise TypeError(f"group must be None, True, False or a function node -> name, got {group!r}")
         group_of = _assign_groups(order, consumers, rule, max_nodes)
 
-    index = {id(node): i for i, node in enumerate(order)}  # stable ids: the same graph gives the same DOT
-    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    index = {id(node): i for i, node in enumerate(order)}  # stable ids: the same graph gives the same drawing
+    scene = Scene(rankdir)
 
     group_ids: dict[str, str] = {}
     members: dict[str, list[Value]] = {}
@@ -258,12 +316,13 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
         name = group_of[id(node)]
         return group_ids[name] if name is not None else f"n{index[id(node)]}"
 
-    for name in sorted(group_ids, key=_natural_key):  # layers.0.neurons.2 before layers.0.neurons.10
-        gid = group_ids[name]
-        attrs = {"shape": "record", "style": "filled,rounded", "fillcolor": "#e8f0fe"}
-        if any(id(m) in marked for m in members[name]):
-            attrs.update(_HIGHLIGHT_STYLE)
-        dot.node(gid, label=_group_box(name, members[name], heads.get(name, []), rankdir in ("LR", "RL")), **attrs)
+    group_names = sorted(group_ids, key=_natural_key)  # layers.0.neurons.2 before layers.0.neurons.10
+    for name in group_names:
+        marked_inside = any(id(m) in marked for m in members[name])
+        scene.boxes.append(Box(group_ids[name], GROUP, _group_fields(name, members[name], heads.get(name, [])),
+                               marked_inside))
+    scene.ordered = _layer_runs(group_names, group_ids)
+    leaf_names = _leaf_names(order, group_of) if group_ids else {}
 
     edges: dict[tuple[str, str], None] = {}  # a dict keeps first-seen order and drops repeats
     for node in order:
@@ -271,15 +330,12 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
             continue
         if group_of[id(node)] is None:
             nid = f"n{index[id(node)]}"
-            attrs = {"shape": "record"}
-            if id(node) in marked:
-                attrs.update(_HIGHLIGHT_STYLE)
-            text = f"{{ {_escape_record(node_name(node))} | data {fmt(node.data)} | grad {fmt(node.grad)} }}"
-            dot.node(nid, label=text, **attrs)
+            name = leaf_names.get(id(node), node_name(node))
+            scene.boxes.append(Box(nid, RECORD, (name, f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"),
+                                   id(node) in marked))
             if node.parents:
                 op_id = nid + "op"
-                dot.node(op_id, label=_op_text(node), shape="ellipse", fontsize="11",
-                         **({"color": "red"} if id(node) in marked else {}))
+                scene.boxes.append(Box(op_id, OP, (_op_text(node),), id(node) in marked))
                 edges[(op_id, nid)] = None
                 for parent in node.parents:
                     if id(parent) not in hidden:
@@ -290,7 +346,6 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
                 there = target(parent)
                 if there != here:
                     edges[(there, here)] = None
-    for tail, head in edges:
-        dot.edge(tail, head)
+    scene.edges = list(edges)
     boxes = {f"n{index[id(node)]}": target(node) for node in order if id(node) not in hidden}
-    return Drawing(dot.source, boxes)
+    return Drawing(to_dot(scene), boxes, scene=scene, renderer=renderer)

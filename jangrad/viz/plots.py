@@ -1,8 +1,10 @@
 """Plots with matplotlib: loss curves, a model's decision boundary, and jangrad beside PyTorch.
 
-* ``loss_curves(runs, scale="linear" | "log")``: one curve per run on one figure, to compare learning rates as the
-  jangrad post does (lr 0.1 for 50 steps is spiky, lr 0.005 for 1000 steps is smooth).
-* ``decision_boundary(model, X, y)``: the model's prediction over the plane of 2-D data, with the points.
+* ``loss_curves(runs, scale="auto" | "linear" | "log")``: one curve per run on one figure, to compare learning
+  rates as the jangrad post does (lr 0.1 for 50 steps is spiky, lr 0.005 for 1000 steps is smooth). "auto" uses
+  a log axis when the losses span ``LOG_SCALE_SPAN`` or more (a linear axis would squash all but the first steps).
+* ``decision_boundary(model, X, y)``: the model's prediction over the plane of 2-D data, with the points, the
+  axes named after the inputs and a legend saying which colour is which class.
 * ``torch_comparison(model, X, y, ...)``: the same network, from the same starting weights, trained by jangrad
   and by PyTorch with the same loss and plain SGD; both curves on one figure (they should lie on top of each other).
 
@@ -22,7 +24,10 @@ from typing import Mapping, Sequence, Union
 from ..engine import Value, no_grad
 from ..io.files import replace_atomically
 
-__all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure"]
+__all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure", "LOG_SCALE_SPAN"]
+
+LOG_SCALE_SPAN = 100.0
+"""``scale="auto"`` plots losses on a log axis when the largest is at least this many times the smallest."""
 
 Curve = Union[Sequence[float], object]  # a History (anything with a .loss list) or a list of losses
 
@@ -68,15 +73,26 @@ def _named_runs(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]])
     return named
 
 
-def loss_curves(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]], scale: str = "linear",
+def _auto_scale(named: list[tuple[str, list[float]]]) -> str:
+    """"log" when every finite loss is positive and they span LOG_SCALE_SPAN or more, else "linear"."""
+    finite = [v for _, losses in named for v in losses if math.isfinite(v)]
+    if not finite or min(finite) <= 0:
+        return "linear"  # a log axis cannot show a loss of 0 (hinge reaches it)
+    return "log" if max(finite) / min(finite) >= LOG_SCALE_SPAN else "linear"
+
+
+def loss_curves(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]], scale: str = "auto",
                 path: str | os.PathLike | None = None, title: str = "training loss", ax=None):
     """Plot loss against step for one run (a History or a list) or several (a dict label -> run); return the Figure.
 
-    ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them).
+    ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them);
+    ``"auto"`` (the default) chooses log when the losses span ``LOG_SCALE_SPAN`` times or more, else linear.
     """
-    if scale not in ("linear", "log"):
-        raise ValueError(f"scale must be 'linear' or 'log', got {scale!r}")
+    if scale not in ("auto", "linear", "log"):
+        raise ValueError(f"scale must be 'auto', 'linear' or 'log', got {scale!r}")
     named = _named_runs(runs)
+    if scale == "auto":
+        scale = _auto_scale(named)
     plt = _pyplot()
     figure, ax = (plt.subplots(figsize=(6.4, 4.0)) if ax is None else (ax.figure, ax))
     for name, losses in named:
@@ -134,6 +150,7 @@ def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: st
         classes = np.argmax(np.asarray(scores), axis=1).reshape(grid_x.shape)
         ax.contourf(grid_x, grid_y, classes, levels=np.arange(count + 1) - 0.5, colors=palette, alpha=0.25)
         point_colours = [palette[int(t) % count] for t in labels]
+        legend = [(palette[k], f"class {k}") for k in range(count) if (labels == k).any()]
     else:
         if threshold is None:
             threshold = 0.0 if (labels < 0).any() else 0.5
@@ -144,11 +161,27 @@ def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: st
         if field.min() < threshold < field.max():
             ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1)
         point_colours = [high if t > threshold else low for t in labels]
+        legend = [(colour, _side_name(labels[above], threshold, above=is_above))
+                  for colour, is_above, above in ((low, False, labels <= threshold), (high, True, labels > threshold))
+                  if above.any()]
     ax.scatter(points[:, 0], points[:, 1], c=point_colours, edgecolors="k", s=28)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor="k", label=name)
+               for colour, name in legend]
+    ax.legend(handles=handles, loc="best", fontsize="small", framealpha=0.8)
+    ax.set_xlabel("x0 (first input)")
+    ax.set_ylabel("x1 (second input)")
     ax.set_title(title)
     if path is not None:
         save_figure(figure, path)
     return figure
+
+
+def _side_name(labels, threshold: float, above: bool) -> str:
+    """A legend entry for one side of the threshold: the class when its points share one label, else the rule."""
+    values = sorted(set(float(v) for v in labels))
+    if len(values) == 1:
+        return f"class {values[0]:g}"
+    return f"y > {threshold:g}" if above else f"y <= {threshold:g}"
 
 
 def _torch_loss(torch, name: str, out, target):
