@@ -346,7 +346,8 @@ class MLP(Module):
 
 
 def load(path: str) -> MLP:
-    """Read a model written by ``model.save(path)``. Raises ``modelfile.ModelFileError`` for a damaged file."""
+    """Read a model written by ``model.save(path)``. Raises ``modelfile.ModelFileError`` naming the path for a missing,
+    damaged, changed or oversized file."""
     from .io.modelfile import load_model
     return MLP._built(*load_model(path, ACTIVATIONS, INITS))
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 
 import pytest
 
@@ -61,7 +62,10 @@ def test_only_an_mlp_is_saved(tmp_path):
 
 
 def _damage(saved, edit):
+    """Edit the file as a person might, dropping the checksum (as in a file written before it existed) so that the
+    edit reaches the schema checks."""
     document = json.loads(saved.read_text())
+    del document["checksum"]
     edit(document)
     saved.write_text(json.dumps(document))
 
@@ -134,7 +138,117 @@ def test_not_a_model_file(tmp_path, content, message):
 
 
 def test_missing_file_and_directory(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ModelFileError, match="absent.json: no such file"):
         nn.load(str(tmp_path / "absent.json"))
     with pytest.raises(ModelFileError, match="directory"):
         nn.load(str(tmp_path))
+
+
+def test_a_dangling_link_names_where_it_points(tmp_path):
+    link = tmp_path / "model.json"
+    link.symlink_to(tmp_path / "gone.json")
+    with pytest.raises(ModelFileError, match="model.json: is a symbolic link to .*gone.json.*does not exist"):
+        nn.load(link)
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    outcome = []
+    reader = threading.Thread(target=lambda: outcome.append(_error_of(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert not reader.is_alive(), "loading a FIFO waited for a writer"
+    assert "model.json: is not a regular file" in outcome[0]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused_before_reading():
+    with pytest.raises(ModelFileError, match="/dev/zero: is not a regular file"):
+        nn.load("/dev/zero")
+
+
+def test_a_file_larger_than_the_limit_is_not_read(tmp_path, monkeypatch):
+    from jangrad.io import modelfile
+    path = tmp_path / "model.json"
+    path.write_bytes(b" " * 2000)
+    monkeypatch.setattr(modelfile, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(ModelFileError, match="model.json: is larger than 1000 bytes, the most a model file may be"):
+        nn.load(path)
+
+
+def test_deeply_nested_json_is_a_model_file_error_not_a_recursion_error(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelFileError, match="model.json: .*nested too deeply"):
+        nn.load(path)
+
+
+def test_a_path_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="path must be a file name"):
+        nn.load(3)
+
+
+def _error_of(path) -> str:
+    try:
+        nn.load(path)
+    except ModelFileError as error:
+        return str(error)
+    return "loaded"
+
+
+@pytest.mark.parametrize("where, key", [([], "comment"), (["architecture"], "dropout"), (["layers", 0], "scale")])
+def test_unknown_keys_are_refused(saved, where, key):
+    _damage(saved, _set(where + [key], 1))
+    with pytest.raises(ModelFileError, match=f"unknown key '{key}'"):
+        nn.load(saved)
+
+
+@pytest.mark.parametrize("key, value", [("format_version", 1), ("nin", 3)])
+def test_a_key_given_twice_is_refused(saved, key, value):
+    once = f'"{key}": {value}'
+    text = json.dumps(json.loads(saved.read_text()))  # one line, with json's default ", " and ": "
+    assert once in text
+    saved.write_text(text.replace(once, f"{once}, {once}", 1))
+    with pytest.raises(ModelFileError, match=f"the key '{key}' is given twice"):
+        nn.load(saved)
+
+
+def test_a_changed_weight_fails_the_checksum(saved):
+    document = json.loads(saved.read_text())
+    document["layers"][1]["weight"][0][2] += 2 ** -40
+    saved.write_text(json.dumps(document, indent=1))
+    with pytest.raises(ModelFileError, match="model.json: its checksum does not match its contents"):
+        nn.load(saved)
+
+
+def test_the_checksum_ignores_spacing(model, saved):
+    saved.write_text(json.dumps(json.loads(saved.read_text())))  # one line instead of indented
+    assert nn.load(saved).state_dict() == model.state_dict()
+
+
+def test_a_file_written_before_the_checksum_loads_unchecked(model, saved):
+    _damage(saved, lambda document: None)
+    assert "checksum" not in saved.read_text()
+    assert nn.load(saved).state_dict() == model.state_dict()
+
+
+def test_every_single_byte_flip_is_refused_or_loads_the_same_model(tmp_path):
+    """A damaged file never loads as different weights: flip each byte of a small model file in turn."""
+    model = nn.MLP(2, [3, 1], seed=5)
+    path = tmp_path / "model.json"
+    model.save(path)
+    original = path.read_bytes()
+    changed = []
+    for position in range(len(original)):
+        for mask in (0x01, 0x10):
+            damaged = bytearray(original)
+            damaged[position] ^= mask
+            path.write_bytes(bytes(damaged))
+            try:
+                loaded = nn.load(path)
+            except ModelFileError:
+                continue
+            if loaded.config() != model.config() or loaded.state_dict() != model.state_dict():
+                changed.append((position, mask))
+    assert changed == []

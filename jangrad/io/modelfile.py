@@ -6,16 +6,23 @@ numbers, ``bias`` nout numbers). Python writes floats with their shortest exact 
 reads back bit for bit. Weights that are nan or infinite are refused on saving and on loading (standard JSON has no
 such numbers).
 
+A ``checksum`` key holds ``sha256:`` and the SHA-256 of the architecture and the weights (``_checksum``): a byte
+changed on the disk or by hand gives a file that is refused, not weights that differ. Files written before the
+checksum existed have no such key and load unchecked.
+
 Writing goes to a temporary file in the same directory, renamed into place at the end: a crash never leaves a
 half-written file or loses the old one. Reading checks everything and raises ``ModelFileError`` naming the file and
-what is wrong. Nothing is ever unpickled or evaluated.
+what is wrong (a missing file, a folder, a device or a pipe included); it reads at most ``MAX_FILE_BYTES``, and
+refuses keys it does not know and keys given twice. Nothing is ever unpickled or evaluated.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import stat
 import sys
 
 from typing import TYPE_CHECKING, Collection
@@ -25,17 +32,35 @@ from .files import write_text
 if TYPE_CHECKING:
     from ..nn import MLP
 
-__all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES"]
 
 FORMAT = "jangrad-model"
 FORMAT_VERSION = 1
 
 
+# The largest MLP the playground builds is a few thousand weights (a few hundred kB); a file of a million weights
+# is about 25 MB. Anything larger is not read, so /dev/zero or a huge file cannot fill the memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
 _LARGEST_INT = int(sys.float_info.max)
+_TOP_KEYS = ("format", "format_version", "jangrad_version", "architecture", "layers", "checksum")
+_ARCHITECTURE_KEYS = ("type", "nin", "nouts", "activation", "output_activation", "init")
+_LAYER_KEYS = ("weight", "bias")
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: truncated, not JSON, another format, or weights of the wrong shape."""
+
+
+def _checksum(architecture: object, layers: object) -> str:
+    """``sha256:`` and the hex SHA-256 of ``{"architecture": ..., "layers": ...}`` as compact JSON with sorted keys.
+
+    Computed on the parsed values, so the file's spacing does not matter but every number does (Python writes and
+    reads floats exactly, so the saved weights give back the same text).
+    """
+    text = json.dumps({"architecture": architecture, "layers": layers}, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _document(model: MLP) -> dict:
@@ -46,8 +71,9 @@ def _document(model: MLP) -> dict:
             if not math.isfinite(p.data):
                 raise ValueError(f"cannot save: parameter {layer.name}.{name} is {p.data!r} (the model has diverged)")
         layers.append({"weight": layer.weight_rows(), "bias": layer.biases()})
+    architecture = {"type": "MLP", **model.config()}
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "jangrad_version": __version__,
-            "architecture": {"type": "MLP", **model.config()}, "layers": layers}
+            "architecture": architecture, "layers": layers, "checksum": _checksum(architecture, layers)}
 
 
 def save_model(model: MLP, path: str) -> None:
@@ -73,6 +99,12 @@ class _Reader:
             raise self.fail(f"{where}[{key!r}] has the wrong type ({type(value).__name__}: {value!r:.60})")
         return value
 
+    def known_keys(self, mapping: dict, allowed: tuple[str, ...], where: str) -> None:
+        unknown = [key for key in mapping if key not in allowed]
+        if unknown:
+            raise self.fail(f"{where} has the unknown key {unknown[0][:60]!r} (expected only "
+                            f"{', '.join(allowed)})")
+
     def numbers(self, values: object, length: int, where: str) -> list[float]:
         if not isinstance(values, list):
             raise self.fail(f"{where} must be a list of {length} numbers, got {type(values).__name__}")
@@ -89,13 +121,56 @@ class _Reader:
         return floats
 
 
-def _parse(path: str) -> dict:
-    reader = _Reader(path)
+def _check_regular(reader: _Reader, handle: int) -> None:
+    """Return for a regular file of a readable size; otherwise close ``handle`` and raise the reason."""
+    info = os.fstat(handle)
+    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+        return
+    os.close(handle)
+    if stat.S_ISDIR(info.st_mode):
+        raise reader.fail("is a directory, not a model file")
+    if not stat.S_ISREG(info.st_mode):
+        raise reader.fail("is not a regular file (a device, pipe or socket), so not a model file")
+    raise reader.fail(f"is larger than {MAX_FILE_BYTES} bytes, the most a model file may be; it was not read")
+
+
+def _read_bytes(reader: _Reader) -> bytes:
+    """The file's bytes, at most MAX_FILE_BYTES of them; anything but a regular file is refused before reading."""
+    path = reader.path
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise reader.fail(f"is a symbolic link to {os.readlink(path)!r}, which does not exist") from None
+        raise reader.fail("no such file") from None
     except IsADirectoryError:
         raise reader.fail("is a directory, not a model file") from None
+    except OSError as error:
+        raise reader.fail(f"cannot be opened: {error.strerror or error}") from None
+    _check_regular(reader, handle)
+    with os.fdopen(handle, "rb") as f:
+        try:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise reader.fail(f"cannot be read: {error.strerror or error}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise reader.fail(f"is larger than {MAX_FILE_BYTES} bytes, the most a model file may be; it was not read")
+    return raw
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError(f"the key {key[:60]!r} is given twice in one object")
+        document[key] = value
+    return document
+
+
+def _parse(path: str) -> dict:
+    reader = _Reader(path)
+    raw = _read_bytes(reader)
     if not raw.strip():
         raise reader.fail("the file is empty")
     try:
@@ -107,13 +182,15 @@ def _parse(path: str) -> dict:
         raise ValueError(f"{name} is not allowed in a model file")
 
     try:
-        document = json.loads(text, parse_constant=no_constants)
+        document = json.loads(text, parse_constant=no_constants, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         truncated = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
         raise reader.fail(f"is not valid JSON{truncated}: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
             from None
     except ValueError as exc:
         raise reader.fail(str(exc)) from None
+    except RecursionError:  # "[[[[..." nested thousands deep: a model file nests five levels
+        raise reader.fail("is not a jangrad model (its JSON is nested too deeply)") from None
     if not isinstance(document, dict):
         raise reader.fail(f"is JSON but not a jangrad model (the top level is a {type(document).__name__})")
     if document.get("format") != FORMAT:
@@ -123,6 +200,16 @@ def _parse(path: str) -> dict:
     if version != FORMAT_VERSION:
         raise reader.fail(f"has format version {version}; this jangrad reads version {FORMAT_VERSION} (a newer "
                           f"jangrad may have written it)")
+    reader.known_keys(document, _TOP_KEYS, "the file")
+    if "checksum" in document:  # files written before the checksum existed have none, and load unchecked
+        written = reader.field(document, "checksum", str, "the file")
+        try:
+            actual = _checksum(document.get("architecture"), document.get("layers"))
+        except ValueError:  # 1e999 reads as inf, which JSON cannot write back: not the numbers that were saved
+            actual = "(none: the file holds a number too large for a weight)"
+        if written != actual:
+            raise reader.fail(f"its checksum does not match its contents (the file was changed or damaged after "
+                              f"it was saved): it says {written[:80]!r}, the contents give {actual!r}")
     return document
 
 
@@ -130,10 +217,13 @@ def load_model(path: str, activations: Collection[str], inits: Collection[str]) 
     """Read a model file written by ``save_model``: the MLP's ``config()`` and its weights as ``(weight rows,
     biases)`` per layer, every one checked (``activations`` and ``inits`` are the names ``nn`` knows). Raise
     ``ModelFileError`` if anything is wrong with it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or pathlib.Path), got {path!r:.80}")
     path = os.fspath(path)
     document = _parse(path)
     reader = _Reader(path)
     arch = reader.field(document, "architecture", dict, "the file")
+    reader.known_keys(arch, _ARCHITECTURE_KEYS, "architecture")
     kind = reader.field(arch, "type", str, "architecture")
     if kind != "MLP":
         raise reader.fail(f"architecture type {kind!r} is not one jangrad can build (expected 'MLP')")
@@ -161,6 +251,7 @@ def load_model(path: str, activations: Collection[str], inits: Collection[str]) 
         where = f"layers[{i}]"
         if not isinstance(entry, dict):
             raise reader.fail(f"{where} must be an object with 'weight' and 'bias'")
+        reader.known_keys(entry, _LAYER_KEYS, where)
         rows = reader.field(entry, "weight", list, where)
         if len(rows) != layer_out:
             raise reader.fail(f"{where}.weight has {len(rows)} rows, the architecture needs {layer_out} "
