@@ -133,8 +133,10 @@ def _call_on_floats(f: Callable, args: Sequence[float]) -> float:
 
 
 def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    # A nan on both sides is not agreement: it says the derivative is undefined there (x**y at x < 0, say), which
+    # a check must report, as torch.autograd.gradcheck does.
     if math.isnan(analytic) or math.isnan(numeric):
-        return math.isnan(analytic) and math.isnan(numeric)
+        return False
     if math.isinf(analytic) or math.isinf(numeric):
         return analytic == numeric
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
@@ -242,9 +244,10 @@ def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: fl
             numeric = _central_difference(fn, floats, i, eps)
             if not _close(analytic[i], numeric, atol, rtol):
                 culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
+                undefined = " (nan: the derivative is not defined there)" if math.isnan(analytic[i]) else ""
                 raise GradcheckError(
                     f"{what}/dx{i} at inputs {tuple(floats)}: analytic {analytic[i]!r}, numeric {numeric!r} "
-                    f"(eps={eps}); first disagreeing node: {culprit}")
+                    f"(eps={eps}){undefined}; first disagreeing node: {culprit}")
     return True
 
 

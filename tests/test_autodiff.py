@@ -251,6 +251,12 @@ def test_gradcheck_order_2_names_an_op_whose_rule_is_wrong_only_at_second_order(
     assert f"op '{name}'" in str(info.value)
 
 
+def test_gradcheck_fails_when_both_sides_are_nan():
+    """x**y at x < 0 has no derivative: analytic and numeric are both nan, which is not agreement."""
+    with pytest.raises(GradcheckError, match="analytic nan, numeric nan .*not defined there"):
+        gradcheck(lambda x, y: x ** y, -2.0, 0.5)
+
+
 def test_public_names_are_exported():
     for name in ["grad", "value_and_grad", "gradcheck", "GradcheckError", "Value", "no_grad", "detect_anomaly",
                  "AnomalyError", "topological_order", "enable_grad"]:

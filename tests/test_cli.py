@@ -146,6 +146,12 @@ def test_gradcheck_failure_exits_1_and_draws_the_culprit(tmp_path, monkeypatch, 
     assert red and all("exp" in line for line in red)
 
 
+def test_gradcheck_where_the_derivative_is_nan_fails(tmp_path, capsys):
+    code = main(["gradcheck", "x**y", "--set", "x=-2", "y=0.5", "--out", str(tmp_path / "fail.dot")])
+    assert code == 1
+    assert "FAILED" in capsys.readouterr().err
+
+
 BAD = [
     [],
     ["bogus"],
