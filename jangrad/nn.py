@@ -15,6 +15,7 @@ to them.
 
 from __future__ import annotations
 
+import collections.abc
 import math
 import numbers
 import random
@@ -73,8 +74,9 @@ def _make_rng(seed: int | random.Random | None) -> random.Random:
 
 def _as_inputs(x: object, nin: int) -> list[Value]:
     """Check one sample and turn its plain numbers into leaf Values (one per input, shared by every neuron)."""
-    # Any indexable sequence will do (a list, a tuple, a 1-D NumPy array), but not a string.
-    if isinstance(x, (str, bytes)) or not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
+    # Any indexable sequence will do (a list, a tuple, a 1-D NumPy array), but not a string, and not a dict (whose
+    # iteration gives its keys, not its values).
+    if isinstance(x, (str, bytes, collections.abc.Mapping)) or not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
         raise TypeError(f"a model input must be a list of {nin} numbers, got {x!r} of type {type(x).__name__}")
     if len(x) != nin:
         raise ValueError(f"this model expects {nin} input(s), got {len(x)}: {list(x)!r}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -303,6 +305,17 @@ def test_bad_input_gives_clear_errors():
     with pytest.raises(TypeError, match="inputs must be Values"):
         jangrad.compile(Value(1.0) * 2.0, inputs=[1.0])
     assert isinstance(tape, Tape) and "nodes" in repr(tape)
+
+
+@pytest.mark.parametrize("bad", [None, "1.5", [1.0]])
+def test_a_leaf_whose_data_is_not_a_number_is_refused_not_read_as_nan(bad):
+    x, w = Value(1.0), Value(3.0)
+    tape = jangrad.compile((x * w).tanh(), inputs=[x, w])
+    x.data = bad
+    with pytest.raises(TypeError, match=f"every leaf's .data must be a real number: got {re.escape(repr(bad))}"):
+        tape.forward()
+    x.data = np.float64(0.5)  # NumPy's scalars are real numbers
+    assert tape.forward() == pytest.approx(math.tanh(1.5), rel=1e-15)
 
 
 # ---- fit() through the tape --------------------------------------------------------------------------------------

@@ -263,3 +263,11 @@ def test_parameters_are_the_named_parameters_in_the_same_order(module):
     named = [p for _, p in module.named_parameters()]
     assert len(named) == module.num_parameters() > 0
     assert all(a is b for a, b in zip(module.parameters(), named))
+
+
+@pytest.mark.parametrize("make", [lambda: nn.MLP(2, [3, 1], seed=0), lambda: nn.Layer(2, 3, seed=0),
+                                  lambda: nn.Neuron(2, seed=0)])
+def test_a_dict_is_not_a_sample(make):
+    """Iterating a dict gives its keys: {0: 5.0, 1: 7.0} would silently be the input [0, 1]."""
+    with pytest.raises(TypeError, match="a model input must be a list of 2 numbers, got .* of type dict"):
+        make()({0: 5.0, 1: 7.0})

@@ -37,6 +37,7 @@ import Tape, GraphChangedError``.)
 from __future__ import annotations
 
 import contextlib
+import numbers
 import operator
 import threading
 from typing import Iterable, Iterator
@@ -49,6 +50,7 @@ __all__ = ["compile", "Tape", "GraphChangedError"]
 
 _SUMS = ("add", "sub")
 _read_data = operator.attrgetter("data")
+_PLAIN_NUMBERS = frozenset((float, int))
 
 
 class GraphChangedError(ValueError):
@@ -384,12 +386,14 @@ class Tape:
         if op is not self.output._rule or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
             raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
         vals = self._vals
-        try:
-            vals[:len(self.leaves)] = np.fromiter(map(_read_data, self.leaves), np.float64, len(self.leaves))
-        except (TypeError, ValueError) as error:
-            bad = next((leaf for leaf in self.leaves if not isinstance(leaf.data, (int, float))), None)
-            shown = f"got {bad.data!r} of type {type(bad.data).__name__}" if bad is not None else str(error)
-            raise TypeError(f"every leaf's .data must be a real number: {shown}") from error
+        datas = list(map(_read_data, self.leaves))
+        # NumPy would turn None into nan and "1.5" into 1.5: only real numbers may pass (a set of types is cheap).
+        if not _PLAIN_NUMBERS.issuperset(map(type, datas)):
+            for data in datas:
+                if not isinstance(data, numbers.Real):
+                    raise TypeError(f"every leaf's .data must be a real number: got {data!r} of type "
+                                    f"{type(data).__name__}")
+        vals[:len(self.leaves)] = np.fromiter(datas, np.float64, len(self.leaves))
         with np.errstate(all="ignore"):
             for kernel in self._kernels:
                 kernel.forward(vals, self._math)
