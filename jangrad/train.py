@@ -1,8 +1,15 @@
 """``fit``: the training loop every example in the lecture writes by hand, with batches, a history and a bar.
 
 One step is: set the learning rate (from the schedule, if any), zero the gradients, compute the batch's loss and
-run ``backward()`` (all in ``_loss_and_backward``, the one function a compiled tape replaces), stop if the loss is
-not finite, record the loss, learning rate and accuracy, and let the optimizer move the parameters.
+run ``backward()`` (all in ``_loss_and_backward``, the one function a compiled tape replaces), stop if the loss has
+blown up, record the loss, learning rate and accuracy, and let the optimizer move the parameters.
+
+A loss has blown up when it is nan or infinite, or when it is more than ``max_loss_growth`` (1000) times the
+starting loss: a run whose loss went from 1.2 to 5e21 in five steps has diverged even if its saturated network then
+settles at a finite loss. The starting loss is the first step's loss when every step sees all the data; with
+mini-batches, whose losses differ from batch to batch, it is the largest loss of the first batches (one epoch's
+worth, at most 10), and the growth check starts after them. It counts as at least 1e-12, so that a run starting at
+a loss of 0 is not stopped by the first rounding error.
 """
 
 from __future__ import annotations
@@ -29,16 +36,38 @@ __all__ = ["fit", "History", "TrainingDiverged", "TrainingInterrupted"]
 
 METRICS = ("loss", "accuracy")
 DEFAULT_LR = {"sgd": 0.05, "adam": 0.01, "adamw": 0.01}
+MAX_LOSS_GROWTH = 1000.0
+_SMALLEST_START_LOSS = 1e-12
+_MOST_START_STEPS = 10
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss became nan or infinite. ``step``, ``loss``, ``lr`` and the ``history`` so far are attributes."""
+    """The loss became nan or infinite, or grew past ``max_loss_growth`` times the starting loss (module docstring).
 
-    def __init__(self, step: int, loss: float, lr: float, history: History) -> None:
+    ``step``, ``loss``, ``lr`` and the ``history`` so far are attributes; ``start_loss`` is the loss the growth
+    was measured from (None when the run stopped on a nan or infinite loss).
+    """
+
+    def __init__(self, step: int, loss: float, lr: float, history: History, start_loss: float | None = None,
+                 growth: float | None = None) -> None:
         self.step, self.loss, self.lr, self.history = step, loss, lr, history
+        self.start_loss = start_loss if math.isfinite(loss) else None
+        why = ""
+        if self.start_loss is not None:
+            times = loss / max(self.start_loss, _SMALLEST_START_LOSS)
+            why = f" ({times:.3g} times the starting loss {self.start_loss:.6g}; the limit is {growth:g} times)"
         super().__init__(
-            f"training diverged at step {step}: the loss is {loss!r} with learning rate {lr!r}. A learning rate "
-            f"that is too high is the usual cause: try a smaller one (such as {lr / 10:g}).")
+            f"training diverged at step {step}: the loss is {loss!r}{why} with learning rate {lr!r}. A learning "
+            f"rate that is too high is the usual cause: try a smaller one (such as {lr / 10:g}).")
+
+
+def _blown_up(loss: float, start_loss: float | None, growth: float | None) -> bool:
+    """Whether ``loss`` means the run diverged (see the module docstring); ``start_loss`` is None until known."""
+    if not math.isfinite(loss):
+        return True
+    if growth is None or start_loss is None:
+        return False
+    return loss > growth * max(start_loss, _SMALLEST_START_LOSS)
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -251,7 +280,7 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
         steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
         schedule: str | Callable[[int], float] | None = None, metrics: Sequence[str] = METRICS,
         seed: int | None = None, progress: bool = True, lr: float | None = None, l2: float = 0.0,
-        compiled: bool = True) -> History:
+        compiled: bool = True, max_loss_growth: float | None = MAX_LOSS_GROWTH) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every step.
 
     ``loss``: a name ("sse", "mse", "hinge", "bce", "ce") or a function ``(predictions, targets) -> Value``;
@@ -263,9 +292,10 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     ``metrics``: which of "loss" and "accuracy" to record (the loss is always recorded; it is what training uses).
     ``compiled``: replay a compiled tape per batch size (``train_tape.py``; same numbers, much faster) when the
     model is a jangrad module and the loss a built-in one; ``False`` builds and backpropagates a graph every step.
-    Raises ``TrainingDiverged`` as soon as the loss is nan or infinite, and ``TrainingInterrupted`` (a
-    KeyboardInterrupt) on Ctrl-C; both carry the ``history`` so far. ``progress`` shows a bar on a terminal and a
-    line every few seconds elsewhere.
+    Raises ``TrainingDiverged`` as soon as the loss is nan or infinite, or more than ``max_loss_growth`` times the
+    starting loss (the first step's, or the largest of the first batches': see the module docstring; ``None`` lets
+    only nan and infinity stop a run), and ``TrainingInterrupted`` (a KeyboardInterrupt) on Ctrl-C; both carry the
+    ``history`` so far. ``progress`` shows a bar on a terminal and a line every few seconds elsewhere.
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"model must be a jangrad model (such as nn.MLP), got {model!r:.80}")
@@ -289,6 +319,10 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     lr_at = _resolve_schedule(schedule, opt.lr, total)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
+    if max_loss_growth is not None and (isinstance(max_loss_growth, bool) or
+                                        not isinstance(max_loss_growth, numbers.Real) or
+                                        not math.isfinite(max_loss_growth) or max_loss_growth <= 1):
+        raise ValueError(f"max_loss_growth must be a finite number above 1, or None, got {max_loss_growth!r}")
 
     loss_and_backward = _loss_and_backward
     if compiled:
@@ -296,6 +330,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
         loss_and_backward = compiled_step(model, loss_fn) or _loss_and_backward
 
     rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None
+    start_steps = min(math.ceil(n / batch_size), _MOST_START_STEPS)  # see the module docstring
+    start_loss = None
     rng = random.Random(0 if seed is None else int(seed))
     batches = _batches(n, batch_size, rng)
     history = History()
@@ -310,11 +346,13 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
             y_batch = [y[i] for i in indices]
             opt.zero_grad()
             loss_value, predictions = loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
-            if not math.isfinite(loss_value):
+            if _blown_up(loss_value, start_loss, max_loss_growth):
                 history.seconds = time.perf_counter() - started
-                raise TrainingDiverged(step, loss_value, opt.lr, history)
+                raise TrainingDiverged(step, loss_value, opt.lr, history, start_loss, max_loss_growth)
             history.step.append(step)
             history.loss.append(loss_value)
+            if step + 1 == start_steps:
+                start_loss = max(history.loss)
             history.lr.append(opt.lr)
             if rule is not None:
                 history.accuracy.append(_accuracy(rule, predictions, y_batch))

@@ -119,13 +119,53 @@ def test_divergence_stops_with_step_loss_and_learning_rate():
     model = nn.MLP(3, [4, 1], output_activation="linear", seed=0)
     with pytest.raises(TrainingDiverged) as info:
         jangrad.fit(model, X, y, loss="sse", optimizer=optim.SGD(model.parameters(), lr=10.0), steps=200,
-                    progress=False)
+                    progress=False, max_loss_growth=None)
     error = info.value
     message = str(error)
     assert f"step {error.step}" in message and "learning rate 10.0" in message
     assert "too high" in message and repr(error.loss) in message
-    assert not math.isfinite(error.loss) and error.lr == 10.0
+    assert not math.isfinite(error.loss) and error.lr == 10.0 and error.start_loss is None
     assert len(error.history) == error.step and 0 < error.step < 200
+
+
+def _old_seed4_defaults():
+    """jangrad train's defaults on seed4 when the issue was filed: relu 16,16, linear output, sse, SGD at 0.1."""
+    X, y = data.seed4()
+    model = nn.MLP(3, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    return dict(model=model, X=X, y=y, loss="sse", optimizer="sgd", lr=0.1, steps=100, progress=False)
+
+
+def test_a_finite_blow_up_stops_the_run():
+    """The loss went from 1.18 to 4.9e21 in five steps, then settled at 4 (the relus died) and the run reported
+    success: it must stop as a divergence, with the same message."""
+    with pytest.raises(TrainingDiverged) as info:
+        jangrad.fit(**_old_seed4_defaults())
+    error = info.value
+    assert math.isfinite(error.loss) and error.loss > 1000 * error.history.loss[0]
+    assert error.start_loss == error.history.loss[0] and error.step == len(error.history) == 1
+    message = str(error)
+    assert f"times the starting loss {error.history.loss[0]:.6g}; the limit is 1000 times" in message
+    assert "learning rate 0.1" in message and "try a smaller one (such as 0.01)" in message
+    # without the growth check the run goes on to the finite loss of the issue
+    history = jangrad.fit(**_old_seed4_defaults(), max_loss_growth=None)
+    assert history.loss[-1] == 4.0 and max(history.loss) > 1e21
+
+
+def test_the_growth_check_waits_for_the_first_batches_and_compares_with_their_largest_loss():
+    """With batches of one sample the first batch's loss may be 0 and the next one's thousands: no blow-up."""
+    model = nn.MLP(1, [1], output_activation="linear", seed=0)
+    X, y = [[0.0]] * 4, [model([0.0]).data, 60.0, -50.0, 80.0]
+    history = jangrad.fit(model, X, y, loss="sse", optimizer="sgd", lr=1e-6, steps=12, batch_size=1, seed=5,
+                          progress=False)
+    assert history.loss[0] == 0.0 and max(history.loss) > 3000
+    assert len(history) == 12
+
+
+@pytest.mark.parametrize("growth", [1.0, 0, -5, float("inf"), "10", True])
+def test_max_loss_growth_is_checked(growth):
+    X, y = data.seed4()
+    with pytest.raises(ValueError, match="max_loss_growth must be a finite number above 1, or None"):
+        jangrad.fit(nn.MLP(3, [1], seed=0), X, y, steps=1, progress=False, max_loss_growth=growth)
 
 
 def test_history_files(tmp_path):
