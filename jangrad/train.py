@@ -280,7 +280,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
         steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
         schedule: str | Callable[[int], float] | None = None, metrics: Sequence[str] = METRICS,
         seed: int | None = None, progress: bool = True, lr: float | None = None, l2: float = 0.0,
-        compiled: bool = True, max_loss_growth: float | None = MAX_LOSS_GROWTH) -> History:
+        compiled: bool = True, max_loss_growth: float | None = MAX_LOSS_GROWTH,
+        on_step: Callable[[int, History], None] | None = None) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every step.
 
     ``loss``: a name ("sse", "mse", "hinge", "bce", "ce") or a function ``(predictions, targets) -> Value``;
@@ -296,6 +297,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     starting loss (the first step's, or the largest of the first batches': see the module docstring; ``None`` lets
     only nan and infinity stop a run), and ``TrainingInterrupted`` (a KeyboardInterrupt) on Ctrl-C; both carry the
     ``history`` so far. ``progress`` shows a bar on a terminal and a line every few seconds elsewhere.
+    ``on_step(step, history)``, if given, is called after each step's update (the history holds that step's
+    numbers); an exception it raises ends the run (the playground pauses and stops runs this way).
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"model must be a jangrad model (such as nn.MLP), got {model!r:.80}")
@@ -319,6 +322,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     lr_at = _resolve_schedule(schedule, opt.lr, total)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step must be a function of (step, history) or None, got {on_step!r:.80}")
     if max_loss_growth is not None and (isinstance(max_loss_growth, bool) or
                                         not isinstance(max_loss_growth, numbers.Real) or
                                         not math.isfinite(max_loss_growth) or max_loss_growth <= 1):
@@ -357,6 +362,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
             if rule is not None:
                 history.accuracy.append(_accuracy(rule, predictions, y_batch))
             opt.step()
+            if on_step is not None:
+                on_step(step, history)
             if bar is not None:
                 shown = {"loss": f"{loss_value:.4g}"}
                 if rule is not None:

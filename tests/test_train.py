@@ -269,3 +269,22 @@ def test_compiled_losses_refuse_bad_targets_as_the_eager_ones_do(loss, y, error)
                         compiled=compiled)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+def test_on_step_sees_every_step_after_its_update_and_can_end_the_run():
+    X, y = data.seed4()
+    model = nn.MLP(3, [4, 1], seed=0)
+    seen = []
+
+    def on_step(step, history):
+        seen.append((step, len(history), model.parameters()[0].data))
+        if step == 4:
+            raise KeyboardInterrupt
+
+    first_weight = model.parameters()[0].data
+    with pytest.raises(KeyboardInterrupt):
+        jangrad.fit(model, X, y, steps=50, lr=0.05, progress=False, on_step=on_step)
+    assert [(step, length) for step, length, _ in seen] == [(i, i + 1) for i in range(5)]
+    assert seen[0][2] != first_weight  # called after the optimizer moved the weights
+    with pytest.raises(TypeError, match="on_step must be a function"):
+        jangrad.fit(model, X, y, steps=1, progress=False, on_step="print")

@@ -4,7 +4,10 @@ Built on the standard library's ``ThreadingHTTPServer``; one thread per connecti
 
 * it listens on 127.0.0.1 only, and answers 403 to any request whose Host header is not its own address (a
   foreign Host is how a DNS-rebinding page would reach it) or whose Origin is another site;
-* it accepts only JSON bodies (415 otherwise), of at most ``limits.MAX_BODY_BYTES`` (413 otherwise);
+* it accepts only JSON bodies (415 otherwise), of at most ``limits.MAX_BODY_BYTES`` (413 otherwise), that arrive
+  whole within ``limits.BODY_SECONDS`` (400 otherwise);
+* it serves at most ``limits.MAX_CONNECTIONS`` connections at once (one thread each); a connection beyond them gets
+  503 and is closed at once, and an idle one is closed after ``limits.IDLE_SECONDS``;
 * a request the lab refuses gets status 400 and ``{"error": "<one line>"}``; no traceback ever reaches the page;
 * ``stop()`` ends it, its event streams and any training run within a second.
 """
@@ -28,7 +31,11 @@ from .training import TrainingManager
 
 __all__ = ["PlaygroundServer", "make_server"]
 
-_STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(html|js|css|svg|png)$")
+# A name longer than any of the package's files is no file (the system would refuse it with ENAMETOOLONG).
+_STATIC_NAME = re.compile(r"^[a-z0-9_-]{1,64}\.(html|js|css|svg|png)$")
+_BUSY_BODY = b'{"error": "too many connections; try again in a moment"}'
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+         b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
 _CONTENT_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
                   "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
 _SECURITY_HEADERS = {
@@ -63,6 +70,29 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.trainer = TrainingManager(self.stopping)
         self._streams = threading.BoundedSemaphore(limits.MAX_EVENT_STREAMS)
+        self._connections = threading.BoundedSemaphore(limits.MAX_CONNECTIONS)
+
+    def process_request(self, request: socket.socket, client_address: tuple) -> None:
+        """Start the connection's thread, or answer 503 and close it when MAX_CONNECTIONS are open."""
+        if not self._connections.acquire(blocking=False):
+            try:
+                request.settimeout(0.2)  # the answer fits in the socket's buffer; a client that reads nothing waits
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connections.release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: tuple) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
 
     @property
     def url(self) -> str:
@@ -86,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "jangrad-playground"
     sys_version = ""
     protocol_version = "HTTP/1.1"
-    timeout = 30  # seconds: a connection that sends nothing (or reads nothing) is dropped, not kept forever
+    timeout = limits.IDLE_SECONDS  # a connection that sends nothing (or reads nothing) is dropped, not kept
 
     # ---- plumbing -------------------------------------------------------------------------------------------------
     def log_message(self, format: str, *args: object) -> None:
@@ -132,13 +162,29 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread body must not be taken for the next request
             raise RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"the request is {length} bytes; the limit is {limits.MAX_BODY_BYTES}")
+        body = self._read_body(length)
         try:
-            payload = json.loads(self.rfile.read(length).decode("utf-8"))
+            payload = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: "[[[[..." nested deep
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON") from None
         if not isinstance(payload, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
         return payload
+
+    def _read_body(self, length: int) -> bytes:
+        """The body's ``length`` bytes; 400 if they do not all arrive within BODY_SECONDS (the sender stopped short)."""
+        self.connection.settimeout(limits.BODY_SECONDS)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = b""
+        finally:
+            self.connection.settimeout(self.timeout)
+        if len(body) < length:
+            self.close_connection = True  # what is left of the body must not be read as the next request
+            raise RequestError(HTTPStatus.BAD_REQUEST, f"the request body is shorter than its Content-Length "
+                                                       f"({length} bytes)")
+        return body
 
     def _dispatch(self, routes: dict[str, Callable]) -> None:
         try:
@@ -197,7 +243,11 @@ class Handler(BaseHTTPRequestHandler):
         if not _STATIC_NAME.match(name):
             raise RequestError(HTTPStatus.NOT_FOUND, "no such file")
         resource = resources.files("jangrad.playground").joinpath("static", name)
-        if not resource.is_file():
+        try:
+            found = resource.is_file()
+        except OSError:  # any trouble looking for it (the name, the file system) means there is no such file to serve
+            found = False
+        if not found:
             raise RequestError(HTTPStatus.NOT_FOUND, "no such file")
         self._send(200, resource.read_bytes(), _CONTENT_TYPES[name.rsplit(".", 1)[1]])
 

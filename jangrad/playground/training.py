@@ -1,9 +1,14 @@
 """The network lab's training: one run at a time, in a thread, that the page can play, pause, step and reset.
 
-The run is ``jangrad.fit`` itself, so the page trains exactly as ``jangrad train`` does. Pausing works through the
-loss function fit is given: before each step's loss, ``_paced_loss`` waits for its turn (play, or one single
-step), records the step's numbers and, every tenth of a second or when it is about to wait, publishes a frame
-(step, losses, accuracy, the decision boundary, the weights) for the event streams of every open tab.
+The run is ``jangrad.fit`` itself, on its compiled tape with the built-in loss, so the page trains exactly as
+``jangrad train`` does, at the same speed. Pausing works through fit's ``on_step``: after each step, ``_after_step``
+records the step's numbers and waits for the next step's turn (play, or one single step); every tenth of a second,
+or when it is about to wait, it publishes a frame (step, losses, accuracy, the decision boundary, the weights) for
+the event streams of every open tab.
+
+A run's work per step is bounded (``limits.MAX_STEP_WORK``: samples per step times parameters), so that no step
+holds the machine for long: the compiled tape for one batch is built once, from a graph of about two nodes per
+sample and parameter, and a stop, a reset or another tab's request never waits for more than a step.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import threading
 import time
 from typing import Iterator
 
-from ..train import accuracy_of, csv_text
+from ..train import csv_text
 from . import boundary, limits
 from .config import RunConfig, cli_command, parse_config
 
@@ -26,21 +31,20 @@ _FRAME_INTERVAL = 0.1  # seconds between published frames while playing
 
 
 class _Stopped(Exception):
-    """Raised inside fit's loss call to end a run that was reset, replaced or shut down."""
+    """Raised from fit's on_step to end a run that was reset, replaced or shut down."""
 
 
 class _Run:
     """One training run: its problem, its thread and its play/pause gate."""
 
-    def __init__(self, number: int, config: RunConfig, manager: TrainingManager, paused: bool) -> None:
+    def __init__(self, number: int, config: RunConfig, manager: TrainingManager, paused: bool, problem) -> None:
         from .. import losses
         from ..optim import make_optimizer
-        from .problem import build_problem
 
         self.number = number
         self.config = config
         self.manager = manager
-        self.problem = build_problem(config)
+        self.problem = problem
         self.recipe = config.recipe
         self.base_loss = losses.get(self.problem.loss)
         self.optimizer = make_optimizer(self.recipe.optimizer, self.problem.model.parameters(), self.recipe.lr)
@@ -74,12 +78,18 @@ class _Run:
         from ..train import TrainingDiverged, fit
 
         try:
-            fit(self.problem.model, self.problem.X, self.problem.y, loss=self._paced_loss, progress=False,
-                metrics=("loss",), **self.recipe.fit_options(self.optimizer))  # the optimizer whose lr frames show
+            self._wait_turn()
+            # the built-in loss by name, so fit replays its compiled tape; the optimizer is the one frames show
+            fit(self.problem.model, self.problem.X, self.problem.y, loss=self.problem.loss, progress=False,
+                metrics=("loss", "accuracy"), on_step=self._after_step, **self.recipe.fit_options(self.optimizer))
             self._finish("done", f"finished: {self.recipe.steps} steps")
         except TrainingDiverged as error:
-            self._finish("diverged", f"training stopped at step {len(self.losses)}: the loss became "
-                                     f"{error.loss!r} (not a finite number); try a smaller learning rate")
+            if math.isfinite(error.loss):
+                why = f"grew from {error.start_loss:.4g} to {error.loss:.4g} (blew up)"
+            else:
+                why = f"became {error.loss!r} (not a finite number)"
+            self._finish("diverged", f"training stopped at step {error.step}: the loss {why}; try a smaller "
+                                     f"learning rate")
         except _Stopped:
             self._finish("stopped", "")
         except Exception as error:  # a model or data problem: one line for the page
@@ -90,17 +100,15 @@ class _Run:
             self.state, self.message = state, message
         self.manager.publish(self, force=True)
 
-    def _paced_loss(self, predictions: list, targets: list):
-        self._wait_turn()
-        loss = self.base_loss(predictions, targets)
-        if math.isfinite(loss.data):
-            with self.manager.lock:
-                self.losses.append(loss.data)
-                self.lrs.append(self.optimizer.lr)
-                accuracy = accuracy_of(predictions, targets, self.problem.loss)
-                if accuracy is not None:
-                    self.accuracies.append(accuracy)
-        return loss
+    def _after_step(self, step: int, history) -> None:
+        """fit's ``on_step``: keep the step's numbers, then wait for the next step's turn (if there is one)."""
+        with self.manager.lock:
+            self.losses.append(history.loss[-1])
+            self.lrs.append(history.lr[-1])
+            if history.accuracy:
+                self.accuracies.append(history.accuracy[-1])
+        if step + 1 < self.recipe.steps:
+            self._wait_turn()
 
     def _wait_turn(self) -> None:
         """Return when this step may run; while paused, publish one frame (so every tab shows it) and wait."""
@@ -162,6 +170,17 @@ class _Run:
         self.test_losses.append((step, value))
 
 
+def _check_work(config: RunConfig, problem) -> None:
+    """Refuse a run whose steps would each do more than ``limits.MAX_STEP_WORK`` (see the module docstring)."""
+    samples = min(config.recipe.batch_size or len(problem.X), len(problem.X))
+    parameters = problem.model.num_parameters()
+    if samples * parameters > limits.MAX_STEP_WORK:
+        largest = max(limits.MAX_STEP_WORK // parameters, 1)
+        raise ValueError(f"each step would run {samples} samples through {parameters} parameters "
+                         f"({samples * parameters:,} per step; the playground allows {limits.MAX_STEP_WORK:,}): "
+                         f"set a batch size of at most {largest}, or use a smaller network")
+
+
 class TrainingManager:
     """Holds the one current run, hands out frames to event streams and answers the page's controls."""
 
@@ -171,20 +190,27 @@ class TrainingManager:
         self._starting = threading.Lock()
         self.stopping = stopping
         self.run: _Run | None = None
+        self._leaving: _Run | None = None  # a stopped run whose thread has not ended yet
         self.runs_started = 0
         self.seq = 0
         self.latest: dict | None = None
 
     # ---- controls ----------------------------------------------------------------------------------------------------
     def start(self, body: dict) -> dict:
+        from .problem import build_problem
+
         config = parse_config(body.get("config"))
         paused = bool(body.get("paused", False))
+        # The data and model are built first, outside every lock (it takes a moment): a refused run leaves the
+        # current one alone.
+        problem = build_problem(config)
+        _check_work(config, problem)
         with self._starting:  # two tabs pressing play at once still give one run, the later one
             self._end_current()
             with self.lock:
                 self.runs_started += 1
                 number = self.runs_started
-            run = _Run(number, config, self, paused)  # data and model are built outside self.lock: it takes a moment
+            run = _Run(number, config, self, paused, problem)
             with self.lock:
                 self.run = run
                 self.latest = None
@@ -198,9 +224,13 @@ class TrainingManager:
                 return
             run.stopped = True
             self.changed.notify_all()
-        run.thread.join(timeout=2.0)
+        run.thread.join(timeout=1.0)
         if run.thread.is_alive():
-            raise ValueError("the previous run is still stopping; try again in a moment")
+            # Still building its first tape (see limits.MAX_STEP_WORK): it ends at its first step, and from now on
+            # its frames are ignored. One such run at a time, so that their memory stays bounded.
+            if self._leaving is not None and self._leaving.thread.is_alive():
+                raise ValueError("the previous run is still stopping; try again in a moment")
+            self._leaving = run
 
     def control(self, body: dict) -> dict:
         action = body.get("action")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -126,3 +127,77 @@ def test_sigterm_stops_within_a_second_and_a_taken_port_exits_2(server):
                            capture_output=True, text=True, timeout=30, env={"PYTHONPATH": str(ROOT)})
     assert taken.returncode == 2
     assert taken.stderr.count("\n") == 1 and f"port {server.port} is already in use" in taken.stderr
+
+
+def raw_exchange(port: int, data: bytes, seconds: float = 10.0) -> tuple[bytes, float]:
+    """Send ``data`` on a new connection and read the answer until the server closes it; the answer and the time."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as connection:
+        connection.sendall(data)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+def test_a_static_name_longer_than_the_system_allows_is_404(server):
+    status, body = request(server, "GET", "/static/" + "a" * 300 + ".js")
+    assert status == 404 and b"no such file" in body
+    assert request(server, "GET", "/")[0] == 200
+
+
+def test_a_body_shorter_than_its_content_length_is_400_within_a_few_seconds(server):
+    head = (f"POST /api/expr HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 100\r\n\r\n").encode()
+    answer, seconds = raw_exchange(server.port, head + b'{"source": "a"')  # then nothing more, connection open
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"shorter than its Content-Length (100 bytes)" in answer
+    assert seconds < limits.BODY_SECONDS + 2.0
+    assert request(server, "GET", "/")[0] == 200
+
+
+def test_connections_are_capped_and_the_server_answers_again_once_they_close():
+    own = ServerProcess()
+    try:
+        idle = [socket.create_connection(("127.0.0.1", own.port)) for _ in range(limits.MAX_CONNECTIONS)]
+        time.sleep(0.5)
+        answer, _ = raw_exchange(own.port, f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{own.port}\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"too many connections" in answer
+        threads = len(os.listdir(f"/proc/{own.process.pid}/task")) if os.path.isdir("/proc") else None
+        assert threads is None or threads <= limits.MAX_CONNECTIONS + 4  # main, server loop, and a few spare
+        for connection in idle:
+            connection.close()
+        time.sleep(1.0)
+        assert request(own, "GET", "/")[0] == 200
+    finally:
+        own.stop()
+
+
+def test_the_largest_allowed_run_keeps_health_under_a_second_and_stops_within_two():
+    """2000 samples, 6 hidden layers of 32 (in batches of the most the step bound allows): the page, the health
+    check and a reset keep answering while it trains, and SIGTERM ends it quickly."""
+    own = ServerProcess()
+    try:
+        config = {"data": "moons", "samples": limits.MAX_SAMPLES, "steps": limits.MAX_TRAIN_STEPS,
+                  "layers": ",".join([str(limits.MAX_WIDTH)] * limits.MAX_LAYERS)}
+        status, body = post_json(own, "/api/train/start", {"config": config})
+        assert status == 400 and b"set a batch size of at most" in body
+        largest = limits.MAX_STEP_WORK // 5409  # the network's parameters
+        status, body = post_json(own, "/api/train/start", {"config": {**config, "batch": largest}})
+        assert status == 200, body
+        slowest = 0.0
+        deadline = time.monotonic() + 6.0  # the first tape is built, then steps run
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            assert request(own, "GET", "/api/health")[0] == 200
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.1)
+        assert slowest < 1.0, f"/api/health took {slowest:.2f} s"
+        status, body = post_json(own, "/api/train/control", {"action": "reset"})
+        assert status == 200, body
+        status, body = post_json(own, "/api/train/start", {"config": {**config, "batch": largest}})
+        assert status == 200, body
+        time.sleep(1.0)
+    finally:
+        elapsed = own.stop()
+    assert own.process.returncode == 0
+    assert elapsed < 2.0, f"took {elapsed:.2f} s to stop"

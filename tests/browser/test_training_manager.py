@@ -178,3 +178,58 @@ def test_without_a_test_split_there_is_no_test_series():
     wait_until(lambda: run.state == "done")
     assert run.test_losses == [] and run.test_loss is None
     assert "test_loss" not in manager.history_csv().splitlines()[0]
+
+
+def test_a_run_trains_on_the_compiled_tape(monkeypatch):
+    """The page's run is fit's compiled path, as jangrad train's: the eager step is never taken."""
+    from jangrad import train
+
+    def eager_step(*args, **kwargs):
+        raise AssertionError("the eager engine was used")
+
+    monkeypatch.setattr(train, "_loss_and_backward", eager_step)
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": {**SMALL, "steps": 30}})
+    run = manager.run
+    wait_until(lambda: run.state not in ("running", "paused"), seconds=60)
+    assert (run.state, run.message) == ("done", "finished: 30 steps") and len(run.losses) == 30
+
+
+LARGEST = {"data": "moons", "samples": 2000, "layers": "32,32,32,32,32,32", "steps": 5000}
+
+
+def test_a_run_whose_steps_do_too_much_is_refused_and_the_current_run_is_kept():
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": SMALL, "paused": True})
+    current = manager.run
+    with pytest.raises(ValueError, match="each step would run 2000 samples through 5409 parameters .*"
+                                         "set a batch size of at most 18, or use a smaller network") as refused:
+        manager.start({"config": LARGEST})
+    assert "\n" not in str(refused.value)
+    assert manager.run is current and current.thread.is_alive()
+    manager.start({"config": {**LARGEST, "batch": 18}, "paused": True})  # at the limit: accepted
+    assert manager.run is not current and manager.run.thread.is_alive()
+    manager.control({"action": "reset"})
+
+
+def test_a_run_that_blows_up_to_a_finite_loss_stops_as_diverged():
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": {"data": "moons", "layers": "16,16", "activation": "relu", "loss": "sse", "lr": 3.0,
+                              "steps": 200}})
+    run = manager.run
+    wait_until(lambda: run.state not in ("running", "paused"), seconds=60)
+    assert run.state == "diverged"
+    assert "(blew up); try a smaller learning rate" in run.message and "\n" not in run.message
+
+
+def test_a_reset_while_the_largest_run_builds_its_tape_does_not_wait_for_the_tape():
+    """Building the first tape takes a second or more; a reset answers meanwhile, and the run ends at its first
+    step with its frames ignored."""
+    manager = TrainingManager(threading.Event())
+    manager.start({"config": {**LARGEST, "batch": 18}})
+    building = manager.run
+    time.sleep(0.2)
+    assert manager.control({"action": "reset"}) == {"state": "idle"}
+    assert manager.run is None and building.thread.is_alive() and building.losses == []
+    building.thread.join(timeout=60)
+    assert building.state == "stopped" and len(building.losses) <= 1
