@@ -24,7 +24,9 @@ Two numbers agree when both are nan, both are the same infinity, or they are wit
 and 1e-10 at second order, where PyTorch's formulas are arranged differently). A graph that disagrees is counted
 once, in the class of the first thing that differs: value, then gradient, then second order, then compiled; the
 class says how (nan where PyTorch is finite, a finite number where PyTorch says nan, an infinity that differs, two
-different finite numbers, or an exception).
+different finite numbers, or an exception), and whether every node of the graph was a finite number in jangrad:
+a class ending in "(a node is nan or infinite)" is about how nan and infinity propagate, where the maths itself
+is undefined; the others are where every number is defined, the ones to look at first.
 
 Documented conventions are counted apart: a disagreement in a graph whose nodes reach a point where jangrad's op
 table says it departs from PyTorch on purpose (``CONVENTIONS`` below) is listed under that convention, not as a
@@ -280,6 +282,8 @@ def run_campaign(graphs: int, seed: int = 0, second_order: float = 0.3, compiled
         if convention is not None:
             conventions[convention] += 1
         else:
+            if values is not None and not all(math.isfinite(v) for v in values):
+                found += " (a node is nan or infinite)"
             findings[found] += 1
             if len(shown[found]) < examples:
                 shown[found].append(index)
