@@ -337,14 +337,16 @@ def test_compiled_fit_matches_eager_fit(loss, monkeypatch):
 
 
 def test_fit_with_a_custom_loss_runs_eagerly():
-    from jangrad.compiled.training import compiled_step
+    from jangrad.compiled.training import compiled_training
 
     model = jangrad.nn.MLP(2, [3, 1], seed=0)
 
     def custom(predictions, targets):
         return sum((p - t) ** 2 for p, t in zip(predictions, targets))
 
-    assert compiled_step(model, custom) is None
+    params = model.parameters()
+    opt = jangrad.optim.SGD(params, lr=0.1)
+    assert compiled_training(model, [[0.0, 1.0]], [1.0], custom, 0.0, opt, params) is None
     history = jangrad.fit(model, [[0.0, 1.0], [1.0, 0.0]], [1.0, -1.0], loss=custom, steps=3, progress=False)
     assert len(history) == 3
 

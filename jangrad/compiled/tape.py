@@ -171,11 +171,12 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[2]))
 
 
-def _schedule(traced: _Traced, keep: set[int]):
+def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
     their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
+    ``batched`` (node indices of leaves, for a batch tape) puts those leaves after all the others.
     """
     import numpy as np
 
@@ -204,6 +205,9 @@ def _schedule(traced: _Traced, keep: set[int]):
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
+    if batched:
+        is_batched = np.array([leaves[k] in batched for k in new_order], dtype=bool)
+        new_order = np.concatenate([new_order[~is_batched], new_order[is_batched]])
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
     else:
