@@ -5,6 +5,8 @@
 * ``AdamW`` Adam with decoupled weight decay (p -= lr * wd * p, apart from the gradient).
 
 ``lr`` is a plain attribute: a training loop (or a schedule, see ``jangrad.schedules``) may set it at any step.
+``step_arrays(data, grad)`` applies the same rule to NumPy arrays of all the parameters at once (what ``fit``'s
+compiled run uses), with the same floating-point operations, so both give the same numbers.
 The schedules are re-exported here, so ``optim.make_schedule("linear", 1.0, 100)`` works.
 """
 
