@@ -49,7 +49,7 @@ __all__ = ["compile", "Tape", "GraphChangedError"]
 
 _SUMS = ("add", "sub")
 _read_data = operator.attrgetter("data")
-_read_op = operator.attrgetter("_op")
+_read_op = operator.attrgetter("_rule")
 _read_first = operator.attrgetter("_x")
 _read_second = operator.attrgetter("_y")
 
