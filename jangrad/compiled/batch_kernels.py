@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels as scalar
-from .kernels import NumpyMath, Scatter
+from .kernels import NumpyMath, Scatter, matmul
 
 __all__ = ["Stores", "lower"]
 
@@ -199,24 +199,24 @@ class BatchSumKernel:
     def _grid_forward(self, stores: Stores) -> np.ndarray:
         lv, rv = self.lv, self.rv = self.left(stores), self.right(stores)
         if self.left.kind == "shared":  # W (a, K) times inputs (b, K, B) -> (b, a, B)
-            return np.matmul(lv[..., 0], rv)
+            return matmul(lv[..., 0], rv)
         if self.right.kind == "shared":  # (b, K) times (a, K, B) -> (a, b, B) -> (b, a, B)
-            return np.matmul(rv[..., 0], lv).transpose(1, 0, 2)
+            return matmul(rv[..., 0], lv).transpose(1, 0, 2)
         return np.einsum("ikz,jkz->ijz", rv, lv)
 
     def _grid_backward(self, stores: Stores, grid: np.ndarray) -> None:
         lv, rv = self.lv, self.rv
         if self.left.kind == "shared" and self.right.kind == "shared":  # no batch axis but the gradient's
             summed = grid.sum(axis=2)
-            self.left_scatter.add_summed(stores, summed.T @ rv[..., 0])
-            self.right_scatter.add_summed(stores, summed @ lv[..., 0])
+            self.left_scatter.add_summed(stores, matmul(summed.T, rv[..., 0]))
+            self.right_scatter.add_summed(stores, matmul(summed, lv[..., 0]))
         elif self.left.kind == "shared":
             # d left[j, k] = sum over i and the batch of G[i, j] * right[i, k]: one matrix product.
             b, a, z = grid.shape
             g = grid.transpose(1, 0, 2).reshape(a, b * z)
             r = rv.transpose(1, 0, 2).reshape(rv.shape[1], b * z)
-            self.left_scatter.add_summed(stores, g @ r.T)
-            self.right_scatter.add(stores, np.matmul(lv[..., 0].T, grid))
+            self.left_scatter.add_summed(stores, matmul(g, r.T))
+            self.right_scatter.add(stores, matmul(lv[..., 0].T, grid))
         elif self.right.kind == "shared":
             self.left_scatter.add(stores, np.einsum("ijz,ik->jkz", grid, rv[..., 0]))
             self.right_scatter.add_summed(stores, np.einsum("ijz,jkz->ik", grid, lv))
