@@ -65,28 +65,65 @@ def _listed(values: Iterable[Value], what: str) -> list:
     return list(values)
 
 
+class _Positions:
+    """Where each node stands in the topological order, looked up by ``id(node)`` like a dict (``get``, ``in``,
+    ``[]``). Kept as a sorted array of ids: building a dict of a million entries was a good part of compile()."""
+
+    def __init__(self, np, ids) -> None:
+        self._np = np
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+
+    def lookup(self, ids):
+        """The positions of an array of ids, -1 where an id is not a node of the graph."""
+        np = self._np
+        if not self._sorted.size:
+            return np.full(len(ids), -1, dtype=np.intp)
+        at = np.minimum(np.searchsorted(self._sorted, ids), self._sorted.size - 1)
+        return np.where(self._sorted[at] == ids, self._order[at], -1)
+
+    def get(self, key: int, default=None):
+        found = int(self.lookup(self._np.array([key], dtype=self._np.uint64))[0])
+        return default if found < 0 else found
+
+    def __contains__(self, key: int) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: int) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+
 class _Traced:
-    """The graph as lists: nodes in topological order (``engine.topological_order``), op names, and each node's
+    """The graph as arrays: nodes in topological order (``engine.topological_order``), op names, and each node's
     first and second operand as a node index (-1 for none)."""
 
     def __init__(self, output: Value) -> None:
+        import numpy as np
+
         nodes = self.nodes = topological_order(output)
-        # Built with map and zip rather than per-node method calls: on a graph of a million nodes these few
-        # lines are much of compile()'s time.
-        position = dict(zip(map(id, nodes), range(len(nodes))))  # for look-ups only, never iterated
+        n = len(nodes)
+        # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
+        # lines were much of compile()'s time.
+        self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
         self.ops = [op.name if op is not None else "" for op in map(_read_op, nodes)]
-        at = position.__getitem__
-        self.first = [-1 if x is None else at(id(x)) for x in map(_read_first, nodes)]
-        self.second = [-1 if y is None else at(id(y)) for y in map(_read_second, nodes)]
-        self.position = position
+        none = id(None)
+        self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
+        self.second = self._operand_positions(np, map(_read_second, nodes), n, none)
+
+    def _operand_positions(self, np, operands, n: int, none: int):
+        ids = np.fromiter(map(id, operands), dtype=np.uint64, count=n)
+        return np.where(ids == none, -1, self.position.lookup(ids))
 
     def signature(self) -> tuple[int, int]:
         """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
-        return (len(self.nodes), hash((tuple(self.ops), tuple(self.first), tuple(self.second))))
+        return (len(self.nodes), hash((tuple(self.ops), self.first.tobytes(), self.second.tobytes())))
 
     def parents_of(self, i: int) -> tuple[int, ...]:
         """Node ``i``'s operands, as node indices."""
-        x, y = self.first[i], self.second[i]
+        x, y = int(self.first[i]), int(self.second[i])
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
@@ -124,14 +161,15 @@ def _fuse(traced: _Traced, keep: set[int]) -> list:
 
     sums = _flatten_sums(np, first, second, consumer, is_sum, names == "sub", into_sum, into_prod)
     into_prod_list = into_prod.tolist()
+    first_list, second_list = traced.first.tolist(), traced.second.tolist()
     kernel_nodes: list = [None] * n
     for i in np.flatnonzero(~(into_sum | into_prod)).tolist():
-        if traced.first[i] < 0:
+        if first_list[i] < 0:
             kernel_nodes[i] = ("leaf",)
         elif ops[i] in _SUMS:
             kernel_nodes[i] = sums[i]
         elif ops[i] == "mul" and product_of_products[i]:
-            kernel_nodes[i] = ("prod", _flatten_prod(i, traced.first, traced.second, into_prod_list))
+            kernel_nodes[i] = ("prod", _flatten_prod(i, first_list, second_list, into_prod_list))
         else:
             kernel_nodes[i] = ("op", ops[i], traced.parents_of(i))
     return kernel_nodes
