@@ -1,4 +1,4 @@
-"""What a worker runs: one engine's side of each workload W1-W5 (``workloads.py`` decides sizes and repeats).
+"""What a worker runs: one engine's side of each workload W1-W7 (``workloads.py`` decides sizes and repeats).
 
 A worker serves one engine: ``micrograd`` (0.1.0 from PyPI), ``eager`` (jangrad's Value), ``compiled``
 (``jangrad.compile``) or ``torch`` (PyTorch eager, CPU, float64, one thread, batched tensor maths as a PyTorch user
@@ -198,17 +198,28 @@ def _dot_eager(value_cls, n: int) -> dict:
 
 
 def _dot_compiled(n: int) -> dict:
+    """The step with the numbers in arrays (``tape.forward(values)``, ``tape.leaf_grads()``), as PyTorch's tensors
+    hold theirs; ``values_seconds`` is the step that reads every leaf's ``.data`` and writes its ``.grad``."""
+    import numpy
+
     import jangrad
 
     a, b, out = _dot_graph(jangrad.Value, n)
     start = time.perf_counter()
     tape = jangrad.compile(out)
     compile_seconds = time.perf_counter() - start
+    values = numpy.array([leaf.data for leaf in tape.leaves])
 
-    def step():
+    def array_step():
+        tape.forward(values)
+        tape.backward(write_grads=False)
+        return tape.leaf_grads()
+
+    def values_step():
         tape.forward()
         tape.backward()
-    return {"seconds": timed(step, 20), "compile_seconds": compile_seconds, "kernels": tape.depth}
+    return {"seconds": timed(array_step, 20), "values_seconds": timed(values_step, 3),
+            "compile_seconds": compile_seconds, "kernels": tape.depth}
 
 
 def _dot_torch(torch, n: int) -> dict:
@@ -285,4 +296,124 @@ def digits(engine: str, epochs: int, data: list[list]) -> tuple[Job, dict]:
     return lambda: _digits_jangrad(engine == "compiled", epochs, *data), {}
 
 
-SETUPS: dict[str, Callable[..., tuple[Job, dict]]] = {"W1": mlp, "W2": mlp, "W3": chain, "W4": dot, "W5": digits}
+# ---- W6: digits through a wider network, batches of 128 ----------------------------------------------------------
+W6_SIZES, W6_BATCH, W6_LR = [128, 128, 10], 128, 1e-3
+
+
+def _peak_rss_bytes() -> int:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def _wide_jangrad(steps: int, X_train, y_train) -> dict:
+    """fit compiled: the first step (tracing one sample's graph, then one step) timed as a user sees it, then a
+    run of ``steps`` steps (fit's own clock, which starts after the tracing); the process's peak memory."""
+    import jangrad
+    from jangrad import nn
+
+    model = nn.MLP(64, W6_SIZES, activation="relu", output_activation="linear", init="kaiming", seed=0)
+    options = dict(loss="ce", optimizer="adam", lr=W6_LR, batch_size=W6_BATCH, seed=0, progress=False)
+    start = time.perf_counter()
+    jangrad.fit(model, X_train, y_train, steps=1, **options)
+    first = time.perf_counter() - start
+    history = jangrad.fit(model, X_train, y_train, steps=steps, **options)
+    return {"seconds": history.seconds / steps, "first_step_seconds": first, "peak_bytes": _peak_rss_bytes(),
+            "final_loss": history.loss[-1], "steps": steps}
+
+
+def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
+    import random
+
+    torch.manual_seed(0)
+    layers, sizes = [], [64] + W6_SIZES
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+        if i < len(W6_SIZES) - 1:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers).double()
+    opt = torch.optim.Adam(model.parameters(), lr=W6_LR)
+    xs, ys = torch.tensor(X_train, dtype=torch.float64), torch.tensor(y_train)
+    order = list(range(len(xs)))
+    rng = random.Random(0)
+
+    def batches():
+        while True:
+            rng.shuffle(order)
+            for k in range(0, len(order), W6_BATCH):
+                yield torch.tensor(order[k:k + W6_BATCH])
+
+    feed = batches()
+
+    def step():
+        batch = next(feed)
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(xs[batch]), ys[batch])
+        loss.backward()
+        opt.step()
+        return float(loss)
+
+    start = time.perf_counter()
+    step()
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(steps):
+        last = step()
+    return {"seconds": (time.perf_counter() - start) / steps, "first_step_seconds": first,
+            "peak_bytes": _peak_rss_bytes(), "final_loss": last, "steps": steps}
+
+
+def wide(engine: str, steps: int, data: list[list]) -> tuple[Job, dict]:
+    """MLP(64, [128, 128, 10]) relu on digits, softmax cross-entropy, Adam, batches of 128: per-step time, first
+    step, peak memory (``data`` is X_train, y_train, standardised)."""
+    if engine == "torch":
+        torch = _torch()
+        return lambda: _wide_torch(torch, steps, *data), {}
+    import jangrad  # noqa: F401 (imported at setup)
+    return lambda: _wide_jangrad(steps, *data), {}
+
+
+# ---- W7: compiling a user's graph of about 10^6 nodes ---------------------------------------------------------------
+def _big_graph(samples: int):
+    """micrograd's moons model and hinge loss over ``samples`` samples: the graph a learner builds (973,019 nodes
+    at 1,500 samples)."""
+    import jangrad
+
+    X = [[((i * 37) % 200) / 100.0 - 1.0, ((i * 91) % 200) / 100.0 - 1.0] for i in range(samples)]
+    y = [1.0 if (i * 53) % 2 else -1.0 for i in range(samples)]
+    model = MLP(jangrad.Value, 2, [16, 16, 1])
+    inputs = [[jangrad.Value(v) for v in row] for row in X]
+    return model, hinge_l2_loss(model, inputs, y)
+
+
+def _compile_big(samples: int) -> dict:
+    import jangrad
+
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    model, loss = _big_graph(samples)
+    graph_bytes = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.reset_peak()
+    during = tracemalloc.get_traced_memory()[0]
+    tape = jangrad.compile(loss, inputs=model.parameters())
+    compile_peak = tracemalloc.get_traced_memory()[1] - during
+    tracemalloc.stop()
+    nodes = tape.size
+    del tape
+    gc.collect()
+    start = time.perf_counter()  # timed again without tracemalloc, which slows Python allocations down
+    tape = jangrad.compile(loss, inputs=model.parameters())
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "nodes": nodes, "graph_bytes": graph_bytes, "compile_peak_bytes": compile_peak,
+            "kernels": tape.depth}
+
+
+def compile_big(engine: str, samples: int) -> tuple[Job, dict]:
+    if engine != "compiled":
+        raise ValueError("W7 measures jangrad.compile only")
+    import jangrad  # noqa: F401
+    return lambda: _compile_big(samples), {}
+
+
+SETUPS: dict[str, Callable[..., tuple[Job, dict]]] = {"W1": mlp, "W2": mlp, "W3": chain, "W4": dot, "W5": digits,
+                                                      "W6": wide, "W7": compile_big}

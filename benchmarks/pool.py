@@ -17,6 +17,12 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 STDERR_TAIL = 3000  # characters: enough for a traceback's last frames
 
 
+def one_thread_env() -> dict[str, str]:
+    """The environment for a worker: BLAS and OpenMP on one thread, for NumPy as PyTorch has
+    ``torch.set_num_threads(1)``, so every engine computes on one core (and none spins threads on a shared box)."""
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 class WorkerDied(RuntimeError):
     """A worker exited or closed its stdout instead of answering."""
 
@@ -30,7 +36,7 @@ class Worker:
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen([sys.executable, WORKER, engine] + [f"--preload={m}" for m in preload],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                        text=True, bufsize=1)
+                                        text=True, bufsize=1, env=one_thread_env())
 
     def request(self, **message: object) -> dict:
         """Send one request and return the worker's reply; WorkerDied if it has gone."""

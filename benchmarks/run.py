@@ -1,4 +1,4 @@
-"""Run the jangrad benchmarks W1-W5 and print, and write as Markdown and JSON, one table of times and ratios.
+"""Run the jangrad benchmarks W1-W7 and print, and write as Markdown and JSON, one table of times and ratios.
 
     python -m pip install -r benchmarks/requirements.txt   # micrograd 0.1.0, the baseline
     python benchmarks/run.py                                # all workloads (a few minutes); --quick for a smoke run
@@ -65,7 +65,7 @@ def step_table(results: dict) -> list[str]:
     lines = ["| workload | " + " | ".join(HEADERS) + " | micrograd / eager | micrograd / compiled | "
              "compiled / PyTorch |", "|---" * (len(HEADERS) + 4) + "|"]
     for name, rows in results.items():
-        if name in ("W3", "meta"):
+        if name in ("W3", "W7", "meta"):
             continue
         for size, row in rows.items():
             lines.append(f"| {name} {size} | " + " | ".join(cell(row[e]) for e in ENGINES) + " | "
@@ -111,10 +111,33 @@ def targets(results: dict) -> list[str]:
                            last["us_per_node"] <= 2.0))
             checks.append(("W3 eager <= 250 bytes/node", last["bytes_per_node"], last["bytes_per_node"] <= 250))
             checks.append(("W3 eager µs/node flat within 30 % (max/min - 1)", spread, spread <= 0.30))
+    if "W4" in results:
+        for size, row in results["W4"].items():
+            vs_torch = ratio(row["compiled"], row["torch"])
+            checks.append((f"W4 {size} compiled / PyTorch <= 3", vs_torch, vs_torch is not None and vs_torch <= 3))
     if "W5" in results:
-        row = next(iter(results["W5"].values()))["compiled"]
-        checks.append(("W5 digits test accuracy >= 95 %", row["test_accuracy"], row["test_accuracy"] >= 0.95))
-        checks.append(("W5 digits training < 30 s", row["seconds"], row["seconds"] < 30))
+        row = next(iter(results["W5"].values()))
+        compiled = row["compiled"]
+        checks.append(("W5 digits test accuracy >= 95 %", compiled["test_accuracy"],
+                       compiled["test_accuracy"] >= 0.95))
+        checks.append(("W5 digits training < 30 s", compiled["seconds"], compiled["seconds"] < 30))
+        vs_torch = ratio(compiled, row["torch"])
+        checks.append(("W5 compiled / PyTorch <= 2", vs_torch, vs_torch is not None and vs_torch <= 2))
+    if "W6" in results:
+        row = next(iter(results["W6"].values()))
+        compiled = row["compiled"]
+        if "seconds" in compiled:
+            vs_torch = ratio(compiled, row["torch"])
+            checks.append(("W6 first step (trace and compile) < 2 s", compiled["first_step_seconds"],
+                           compiled["first_step_seconds"] < 2))
+            checks.append(("W6 peak memory < 1 GB (GB)", compiled["peak_bytes"] / 1e9, compiled["peak_bytes"] < 1e9))
+            checks.append(("W6 step compiled / PyTorch <= 2", vs_torch, vs_torch is not None and vs_torch <= 2))
+    if "W7" in results:
+        compiled = next(iter(results["W7"].values()))["compiled"]
+        if "seconds" in compiled:
+            memory = compiled["compile_peak_bytes"] / compiled["graph_bytes"]
+            checks.append(("W7 compile of a 10^6-node graph < 5 s", compiled["seconds"], compiled["seconds"] < 5))
+            checks.append(("W7 compile memory / eager graph memory < 4", memory, memory < 4))
     return ["| target | measured | |", "|---|---|---|"] + [
         f"| {name} | {'-' if value is None else f'{value:.4g}'} | {'PASS' if ok else 'MISS'} |"
         for name, value, ok in checks]
@@ -132,6 +155,35 @@ def digits_table(rows: dict) -> list[str]:
         lines.append(f"| {size}: training time | " + " | ".join(
             cell(row[e]) + (" (scaled from 1 epoch)" if row[e].get("note") else "") for e in ENGINES) + " |")
         lines.append(f"| {size}: test accuracy | " + " | ".join(accuracy(row[e]) for e in ENGINES) + " |")
+    return lines
+
+
+def wide_table(rows: dict) -> list[str]:
+    lines = ["| W6 digits, MLP(64, [128, 128, 10]), batches of 128 | jangrad compiled | PyTorch eager | "
+             "compiled / PyTorch |", "|---|---|---|---|"]
+    for size, row in rows.items():
+        compiled, torch = row["compiled"], row["torch"]
+        for label, key, show in (("first step", "first_step_seconds", fmt_time),
+                                 ("step (median of the run)", "seconds", fmt_time),
+                                 ("peak memory (process RSS)", "peak_bytes", lambda b: f"{b / 1e6:,.0f} MB"),
+                                 ("loss after the run", "final_loss", lambda v: f"{v:.4f}")):
+            a, b = compiled.get(key), torch.get(key)
+            both = a is not None and b is not None and key != "final_loss" and b > 0
+            lines.append(f"| {size}: {label} | {show(a) if a is not None else 'n/a'} | "
+                         f"{show(b) if b is not None else 'n/a'} | {fmt_ratio(a / b) if both else '-'} |")
+    return lines
+
+
+def compile_table(rows: dict) -> list[str]:
+    lines = ["| W7 jangrad.compile, moons MLP(2, [16, 16, 1]) + hinge | nodes | compile time | eager graph memory | "
+             "compile peak memory | memory ratio |", "|---|---|---|---|---|---|"]
+    for size, row in rows.items():
+        c = row["compiled"]
+        if "seconds" not in c:
+            lines.append(f"| {size} | {c.get('error', 'n/a')} | | | | |")
+            continue
+        lines.append(f"| {size} | {c['nodes']:,} | {fmt_time(c['seconds'])} | {c['graph_bytes'] / 1e6:,.0f} MB | "
+                     f"{c['compile_peak_bytes'] / 1e6:,.0f} MB | {c['compile_peak_bytes'] / c['graph_bytes']:.2f}x |")
     return lines
 
 
@@ -162,6 +214,10 @@ def markdown(results: dict) -> str:
         parts.append("\n".join(chain_table(results["W3"])))
     if "W5" in results:
         parts.append("\n".join(digits_table(results["W5"])))
+    if "W6" in results:
+        parts.append("\n".join(wide_table(results["W6"])))
+    if "W7" in results:
+        parts.append("\n".join(compile_table(results["W7"])))
     parts.append("## Targets\n\n" + "\n".join(targets(results)))
     return "\n\n".join(parts) + "\n"
 
@@ -193,7 +249,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workloads", nargs="*", metavar="W", help="which of W1..W5 to run (default: all)")
+    parser.add_argument("workloads", nargs="*", metavar="W", help="which of W1..W7 to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats: a smoke run")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for results.md/.json")
     parser.add_argument("--preload", action="append", default=[], metavar="MODULE",
@@ -220,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 print(f"running {name} ...", file=sys.stderr, flush=True)
                 outcome = WORKLOADS[name](pool, args.quick)
-                results[name] = outcome if name in ("W3", "W4", "W5") else {"step": outcome}
+                results[name] = outcome if name not in ("W1", "W2") else {"step": outcome}
                 print(f"  {name} took {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     except WorkerDied as died:
         print(f"benchmark stopped: {died}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The five workloads W1-W5: which engines run each, at which sizes and how often, each engine in its own worker.
+"""The workloads W1-W7: which engines run each, at which sizes and how often, each engine in its own worker.
 
 Every function takes a ``pool.Pool`` and returns ``{engine: {"seconds": ..., ...}}`` (or ``{"error": "..."}`` when
 that engine cannot run the workload, e.g. micrograd's recursive topological sort on a deep graph). What an engine
@@ -137,4 +137,26 @@ def w5(pool: Pool, quick: bool) -> dict:
                                  "torch": pool.measure("torch", "W5", "W5", epochs=epochs, data=digits)}}
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5}
+# ---- W6: digits through a wider network ----------------------------------------------------------------------------
+W6_STEPS = 200
+
+
+def w6(pool: Pool, quick: bool) -> dict:
+    """digits: MLP(64, [128, 128, 10]) relu, softmax cross-entropy, Adam lr 1e-3, batches of 128, via fit."""
+    X_train, _, y_train, _ = _digits_data()
+    steps = 50 if quick else W6_STEPS
+    not_run = {"error": "not run (about 10 s a step: a graph of some 7 million nodes per batch)"}
+    return {f"{steps} steps": {"micrograd": {"error": "not run (no softmax cross-entropy)"}, "eager": not_run,
+                               "compiled": pool.measure("compiled", "W6", "W6", steps=steps,
+                                                        data=[X_train, y_train]),
+                               "torch": pool.measure("torch", "W6", "W6", steps=steps, data=[X_train, y_train])}}
+
+
+# ---- W7: compiling a user's 10^6-node graph ------------------------------------------------------------------------
+def w7(pool: Pool, quick: bool) -> dict:
+    """jangrad.compile on micrograd's moons model over 1,500 samples (about 10^6 nodes): time and memory."""
+    samples = 150 if quick else 1500
+    return {f"{samples} samples": {"compiled": pool.measure("compiled", "W7", "W7", samples=samples)}}
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7}

@@ -119,8 +119,10 @@ def bce_with_logits(logits: Sequence[Prediction], targets: Sequence) -> Value:
     """Mean binary cross-entropy of ``sigmoid(z)`` against targets in [0, 1], computed stably from the logit ``z``.
 
     Per sample: ``-t log(sigmoid(z)) - (1 - t) log(1 - sigmoid(z))``, rewritten so that exp only ever sees
-    ``-|z|``: for z >= 0 it is ``(1 - t) z + log(1 + exp(-z))``, for z < 0 it is ``-t z + log(1 + exp(z))``.
-    Both branches have derivative ``sigmoid(z) - t``, so choosing the branch by the value of z is exact.
+    ``-|z|``: ``(1/2 - t) z + |z|/2 + log(1 + exp(-|z|))``. For z >= 0 that is ``(1 - t) z + log(1 + exp(-z))``,
+    for z < 0 it is ``-t z + log(1 + exp(z))``; its derivative is ``sigmoid(z) - t`` everywhere, 0 included
+    (``|z|/2`` and ``log(1 + exp(-|z|))`` each turn at 0, and their kinks cancel). One formula for every z, with
+    no branch on ``z.data``, so a compiled tape (``jangrad.compile``) that replays it with new numbers stays right.
     """
     _check_batch(logits, targets, "bce_with_logits")
     terms = []
@@ -129,18 +131,26 @@ def bce_with_logits(logits: Sequence[Prediction], targets: Sequence) -> Value:
         t = _number(t, f"target {i}", "bce_with_logits")
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"bce_with_logits: targets must lie in [0, 1], got {t!r} at index {i}")
-        if z.data >= 0:
-            terms.append(z * (1.0 - t) + (1.0 + (-z).exp()).log())
-        else:
-            terms.append(z * (-t) + (1.0 + z.exp()).log())
+        size = abs(z)
+        terms.append(z * (0.5 - t) + 0.5 * size + (1.0 + (-size).exp()).log())
     return _total(terms) * (1.0 / len(terms))
+
+
+def _largest(values: Sequence[Value]) -> Value:
+    """The largest of ``values`` as a Value: ``m = max(m, z)`` written ``m + relu(z - m)``, one Value op each."""
+    top = values[0]
+    for z in values[1:]:
+        top = top + (z - top).relu()
+    return top
 
 
 def cross_entropy(logits: Sequence[Sequence[Value | float]], classes: Sequence[int]) -> Value:
     """Mean softmax cross-entropy: ``log(sum_k exp(z_k)) - z_c`` for each sample's logits z and class index c.
 
-    The largest logit is subtracted before exp (a plain number, so the gradient is unchanged: the log-sum-exp
-    trick), so logits of +-1000 give finite losses and gradients.
+    The largest logit m is subtracted before exp and added back, ``log(sum_k exp(z_k - m)) + m`` (the log-sum-exp
+    trick), so logits of +-1000 give finite losses and gradients. Any m gives the same value and gradient (its
+    two appearances cancel), so m is computed with Value ops (``_largest``) rather than read from ``.data``: a
+    compiled tape then recomputes it on every replay instead of keeping the number it had when it was traced.
     """
     _check_batch(logits, classes, "cross_entropy")
     terms = []
@@ -154,7 +164,7 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]], classes: Sequence[i
         c = int(c)
         if not 0 <= c < len(zs):
             raise ValueError(f"cross_entropy: class index {c} at sample {i} is outside 0..{len(zs) - 1}")
-        top = max(z.data for z in zs)
+        top = _largest(zs)
         log_sum_exp = _total((z - top).exp() for z in zs).log() + top
         terms.append(log_sum_exp - zs[c])
     return _total(terms) * (1.0 / len(terms))

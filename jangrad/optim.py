@@ -5,6 +5,8 @@
 * ``AdamW`` Adam with decoupled weight decay (p -= lr * wd * p, apart from the gradient).
 
 ``lr`` is a plain attribute: a training loop (or a schedule, see ``jangrad.schedules``) may set it at any step.
+``step_arrays(data, grad)`` applies the same rule to NumPy arrays of all the parameters at once (what ``fit``'s
+compiled run uses), with the same floating-point operations, so both give the same numbers.
 The schedules are re-exported here, so ``optim.make_schedule("linear", 1.0, 100)`` works.
 """
 
@@ -48,6 +50,7 @@ class Optimizer:
             raise ValueError("the optimizer got an empty parameter list")
         self.lr: float = real_number(lr, "lr")
         self.steps: int = 0
+        self._arrays: dict | None = None  # the buffers as NumPy arrays while step_arrays() runs them
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 before the next ``backward()`` (gradients add up otherwise)."""
@@ -57,10 +60,53 @@ class Optimizer:
     def step(self) -> None:
         """Move every parameter once, using its current ``.grad``."""
         lr = real_number(self.lr, "lr")  # lr may have been set by a loop since the constructor checked it
+        self.sync_arrays()
         self.steps += 1
         self._start_step()
         for i, p in enumerate(self.params):
             p.data = self._update(i, p.data, _grad_of(p), lr)
+
+    # ---- the same rule on arrays (what fit's compiled run uses) ----------------------------------------------------
+    def has_array_step(self) -> bool:
+        """Whether ``step_arrays`` runs this optimizer's own rule: true for SGD, Adam and AdamW, false for a
+        subclass that changes ``_update`` or ``step`` without giving ``_update_arrays`` too."""
+        if type(self).step is not Optimizer.step:
+            return False
+        for klass in type(self).__mro__:
+            defines = vars(klass)
+            if "_update" in defines or "_update_arrays" in defines:
+                return "_update" in defines and "_update_arrays" in defines
+        return False
+
+    def step_arrays(self, data, grad) -> None:
+        """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
+        ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
+
+        The Values are not touched: the caller writes ``data`` back when someone may look. The buffers (momentum,
+        Adam's averages) stay in arrays between calls; ``sync_arrays()`` puts them back in their lists, and
+        ``step()``, ``state_dict()`` and ``load_state_dict()`` do so first.
+        """
+        import numpy as np
+
+        lr = real_number(self.lr, "lr")
+        if self._arrays is None:
+            self._arrays = {name: np.array(values, dtype=np.float64) for name, values in self._buffers().items()}
+        self.steps += 1
+        self._start_step()
+        self._update_arrays(data, grad, lr, self._arrays)
+
+    def sync_arrays(self) -> None:
+        """Copy the buffers that ``step_arrays`` keeps in arrays back into their lists (``self.m`` and so on)."""
+        arrays = getattr(self, "_arrays", None)
+        if arrays is None:
+            return
+        buffers = self._buffers()
+        for name, values in arrays.items():
+            buffers[name][:] = values.tolist()
+        self._arrays = None
+
+    def _update_arrays(self, data, grad, lr: float, buffers: dict) -> None:
+        raise NotImplementedError
 
     def _start_step(self) -> None:
         """Work that depends only on the step number, done once per step rather than once per parameter."""
@@ -82,6 +128,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, object]:
         """Hyperparameters, the step count and the per-parameter buffers (lists of floats, in parameter order)."""
+        self.sync_arrays()
         return {"type": type(self).__name__, **self._hyperparameters(), "steps": self.steps,
                 "buffers": {name: list(values) for name, values in self._buffers().items()}}
 
@@ -89,6 +136,7 @@ class Optimizer:
         """Restore what ``state_dict()`` returned (same optimizer type, same number of parameters)."""
         if not isinstance(state, dict) or state.get("type") != type(self).__name__:
             raise ValueError(f"not a {type(self).__name__} state: {state!r:.80}")
+        self.sync_arrays()
         buffers = state.get("buffers")
         mine = self._buffers()
         if not isinstance(buffers, dict) or sorted(buffers) != sorted(mine):
@@ -148,6 +196,18 @@ class SGD(Optimizer):
             g = g + self.momentum * buf if self.nesterov else buf
         return data - lr * g
 
+    def _update_arrays(self, data, g, lr: float, buffers: dict) -> None:
+        g = g + self.weight_decay * data
+        if self.momentum:
+            velocity = buffers["velocity"]
+            if self.steps == 1:
+                velocity[:] = g
+            else:
+                velocity *= self.momentum
+                velocity += g
+            g = g + self.momentum * velocity if self.nesterov else velocity
+        data -= lr * g
+
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
@@ -177,6 +237,48 @@ class Adam(Optimizer):
         weight_decay = real_number(weight_decay, "weight_decay")
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
 
+    # ---- the same rule on arrays (what fit's compiled run uses) ----------------------------------------------------
+    def has_array_step(self) -> bool:
+        """Whether ``step_arrays`` runs this optimizer's own rule: true for SGD, Adam and AdamW, false for a
+        subclass that changes ``_update`` or ``step`` without giving ``_update_arrays`` too."""
+        if type(self).step is not Optimizer.step:
+            return False
+        for klass in type(self).__mro__:
+            defines = vars(klass)
+            if "_update" in defines or "_update_arrays" in defines:
+                return "_update" in defines and "_update_arrays" in defines
+        return False
+
+    def step_arrays(self, data, grad) -> None:
+        """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
+        ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
+
+        The Values are not touched: the caller writes ``data`` back when someone may look. The buffers (momentum,
+        Adam's averages) stay in arrays between calls; ``sync_arrays()`` puts them back in their lists, and
+        ``step()``, ``state_dict()`` and ``load_state_dict()`` do so first.
+        """
+        import numpy as np
+
+        lr = real_number(self.lr, "lr")
+        if self._arrays is None:
+            self._arrays = {name: np.array(values, dtype=np.float64) for name, values in self._buffers().items()}
+        self.steps += 1
+        self._start_step()
+        self._update_arrays(data, grad, lr, self._arrays)
+
+    def sync_arrays(self) -> None:
+        """Copy the buffers that ``step_arrays`` keeps in arrays back into their lists (``self.m`` and so on)."""
+        arrays = getattr(self, "_arrays", None)
+        if arrays is None:
+            return
+        buffers = self._buffers()
+        for name, values in arrays.items():
+            buffers[name][:] = values.tolist()
+        self._arrays = None
+
+    def _update_arrays(self, data, grad, lr: float, buffers: dict) -> None:
+        raise NotImplementedError
+
     def _start_step(self) -> None:
         beta1, beta2 = self.betas
         self._bias_correction1 = 1.0 - beta1 ** self.steps
@@ -193,6 +295,23 @@ class Adam(Optimizer):
         m_hat = self.m[i] / self._bias_correction1
         v_hat = self.v[i] / self._bias_correction2
         return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
+
+    def _update_arrays(self, data, g, lr: float, buffers: dict) -> None:
+        import numpy as np
+
+        beta1, beta2 = self.betas
+        if self.decoupled:
+            data -= lr * self.weight_decay * data
+        else:
+            g = g + self.weight_decay * data
+        m, v = buffers["m"], buffers["v"]
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        m_hat = m / self._bias_correction1
+        v_hat = v / self._bias_correction2
+        data -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}

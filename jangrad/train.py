@@ -1,8 +1,10 @@
 """``fit``: the training loop every example in the lecture writes by hand, with batches, a history and a bar.
 
 One step is: set the learning rate (from the schedule, if any), zero the gradients, compute the batch's loss and
-run ``backward()`` (all in ``_loss_and_backward``, the one function a compiled tape replaces), stop if the loss has
-blown up, record the loss, learning rate and accuracy, and let the optimizer move the parameters.
+run ``backward()`` (all in ``_loss_and_backward``), stop if the loss has blown up, record the loss, learning rate
+and accuracy, and let the optimizer move the parameters. The compiled run (``compiled/training.py``) replaces the
+zeroing, ``_loss_and_backward`` and the optimizer's step, and writes the parameters back when the loop ends (and
+before each ``on_step`` call).
 
 A loss has blown up when it is nan or infinite, or when it is more than ``max_loss_growth`` (1000) times the
 starting loss: a run whose loss went from 1.2 to 5e21 in five steps has diverged even if its saturated network then
@@ -291,14 +293,17 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
     every step; otherwise each epoch is shuffled into batches by ``seed`` (None counts as 0, so runs repeat).
     ``schedule``: a name ("linear", "step", "cosine"), a function of the step number, or None for a fixed lr.
     ``metrics``: which of "loss" and "accuracy" to record (the loss is always recorded; it is what training uses).
-    ``compiled``: replay a compiled tape per batch size (``train_tape.py``; same numbers, much faster) when the
-    model is a jangrad module and the loss a built-in one; ``False`` builds and backpropagates a graph every step.
+    ``compiled``: trace one sample's graph once and replay it over every batch (``compiled/training.py``; the same
+    numbers to rounding, much faster) when the model is a jangrad module and the loss a built-in one; the
+    parameters then move as one array and the model's Values are updated when ``fit`` returns. ``False`` builds
+    and backpropagates a graph every step.
     Raises ``TrainingDiverged`` as soon as the loss is nan or infinite, or more than ``max_loss_growth`` times the
     starting loss (the first step's, or the largest of the first batches': see the module docstring; ``None`` lets
     only nan and infinity stop a run), and ``TrainingInterrupted`` (a KeyboardInterrupt) on Ctrl-C; both carry the
     ``history`` so far. ``progress`` shows a bar on a terminal and a line every few seconds elsewhere.
     ``on_step(step, history)``, if given, is called after each step's update (the history holds that step's
-    numbers); an exception it raises ends the run (the playground pauses and stops runs this way).
+    numbers, and the model's Values its weights); an exception it raises ends the run (the playground pauses and
+    stops runs this way).
     """
     if not callable(model) or not hasattr(model, "parameters"):
         raise TypeError(f"model must be a jangrad model (such as nn.MLP), got {model!r:.80}")
@@ -329,10 +334,10 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
                                         not math.isfinite(max_loss_growth) or max_loss_growth <= 1):
         raise ValueError(f"max_loss_growth must be a finite number above 1, or None, got {max_loss_growth!r}")
 
-    loss_and_backward = _loss_and_backward
+    run = None  # the compiled run (compiled/training.py), or None for the eager step
     if compiled:
-        from .compiled.training import compiled_step
-        loss_and_backward = compiled_step(model, loss_fn) or _loss_and_backward
+        from .compiled.training import compiled_training
+        run = compiled_training(model, X, y, loss_fn, l2, opt, params)
 
     rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None
     start_steps = min(math.ceil(n / batch_size), _MOST_START_STEPS)  # see the module docstring
@@ -347,10 +352,13 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
             if lr_at is not None:
                 opt.lr = lr_at(step)
             indices = next(batches)
-            X_batch = [X[i] for i in indices]
             y_batch = [y[i] for i in indices]
-            opt.zero_grad()
-            loss_value, predictions = loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
+            if run is None:
+                opt.zero_grad()
+                X_batch = [X[i] for i in indices]
+                loss_value, predictions = _loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
+            else:
+                loss_value, predictions = run.loss_and_backward(indices)
             if _blown_up(loss_value, start_loss, max_loss_growth):
                 history.seconds = time.perf_counter() - started
                 raise TrainingDiverged(step, loss_value, opt.lr, history, start_loss, max_loss_growth)
@@ -361,8 +369,13 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
             history.lr.append(opt.lr)
             if rule is not None:
                 history.accuracy.append(_accuracy(rule, predictions, y_batch))
-            opt.step()
+            if run is None:
+                opt.step()
+            else:
+                run.step()
             if on_step is not None:
+                if run is not None:
+                    run.sync()  # the callback reads the model, as a user's would
                 on_step(step, history)
             if bar is not None:
                 shown = {"loss": f"{loss_value:.4g}"}
@@ -374,6 +387,8 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
         history.seconds = time.perf_counter() - started
         raise TrainingInterrupted(history) from None
     finally:
+        if run is not None:
+            run.sync()  # the model's Values (and the optimizer's buffers) show where training got to
         if bar is not None:
             bar.close()
     history.seconds = time.perf_counter() - started

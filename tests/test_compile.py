@@ -350,14 +350,16 @@ def test_compiled_fit_matches_eager_fit(loss, monkeypatch):
 
 
 def test_fit_with_a_custom_loss_runs_eagerly():
-    from jangrad.compiled.training import compiled_step
+    from jangrad.compiled.training import compiled_training
 
     model = jangrad.nn.MLP(2, [3, 1], seed=0)
 
     def custom(predictions, targets):
         return sum((p - t) ** 2 for p, t in zip(predictions, targets))
 
-    assert compiled_step(model, custom) is None
+    params = model.parameters()
+    opt = jangrad.optim.SGD(params, lr=0.1)
+    assert compiled_training(model, [[0.0, 1.0]], [1.0], custom, 0.0, opt, params) is None
     history = jangrad.fit(model, [[0.0, 1.0], [1.0, 0.0]], [1.0, -1.0], loss=custom, steps=3, progress=False)
     assert len(history) == 3
 
@@ -432,3 +434,50 @@ def test_a_tape_refuses_a_second_thread_while_one_replays_it():
     assert tape.forward() == 10.0
     tape.backward()
     assert x.grad == 7.0
+
+
+# ---- numbers in arrays, and nested signed sums --------------------------------------------------------------------
+def test_forward_from_an_array_and_gradients_as_an_array():
+    """forward(values) takes the leaves' numbers in tape.leaves order without reading .data; backward with
+    write_grads=False leaves .grad alone and leaf_grads() gives the same gradients the Values would get."""
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    out = a * b + (b - c) * c
+    tape = jangrad.compile(out)
+    new = {id(a): 0.5, id(b): -1.5, id(c): 4.0}
+    values = [new[id(leaf)] for leaf in tape.leaves]
+    assert tape.forward(values) == 0.5 * -1.5 + (-1.5 - 4.0) * 4.0
+    assert a.data == 1.0  # not read, not written
+    tape.backward(write_grads=False)
+    assert [a.grad, b.grad, c.grad] == [0.0, 0.0, 0.0]
+    by_leaf = dict(zip(map(id, tape.leaves), tape.leaf_grads().tolist()))
+    assert [by_leaf[id(a)], by_leaf[id(b)], by_leaf[id(c)]] == [-1.5, 0.5 + 4.0, -1.5 - 2 * 4.0]
+    with pytest.raises(ValueError, match="one number per leaf \\(3"):
+        tape.forward([1.0, 2.0])
+    with pytest.raises(TypeError, match="write_grads must be True or False"):
+        tape.backward(write_grads="no")
+
+
+def test_nested_differences_keep_their_signs_when_flattened():
+    """x - (y - (z + w * v)) and (x - y) - (z - w * v): every term's sign is the product of the signs on its
+    path to the root, whatever the nesting."""
+    xs = [Value(v) for v in (1.5, -2.0, 0.25, 3.0, -0.5)]
+    x, y, z, w, v = xs
+    outputs = [x - (y - (z + w * v)), (x - y) - (z - w * v), -(x - y) + (z - (w - v * x))]
+    for out in outputs:
+        tape = jangrad.compile(out)
+        for leaf, new in zip(xs, (0.3, 1.1, -2.2, 0.7, 5.0)):
+            leaf.data = new
+        replayed = tape.forward()
+        tape.backward()
+        taped = [leaf.grad for leaf in xs]
+        for leaf in xs:
+            leaf.grad = 0.0
+        fresh = [Value(leaf.data) for leaf in xs]
+        rebuilt = [fresh[0] - (fresh[1] - (fresh[2] + fresh[3] * fresh[4])),
+                   (fresh[0] - fresh[1]) - (fresh[2] - fresh[3] * fresh[4]),
+                   -(fresh[0] - fresh[1]) + (fresh[2] - (fresh[3] - fresh[4] * fresh[0]))][outputs.index(out)]
+        rebuilt.backward()
+        assert replayed == pytest.approx(rebuilt.data, rel=1e-12)
+        assert taped == pytest.approx([f.grad for f in fresh], rel=1e-12)
+        for leaf, old in zip(xs, (1.5, -2.0, 0.25, 3.0, -0.5)):
+            leaf.data = old

@@ -51,6 +51,9 @@ __all__ = ["compile", "Tape", "GraphChangedError"]
 _SUMS = ("add", "sub")
 _read_data = operator.attrgetter("data")
 _PLAIN_NUMBERS = frozenset((float, int))
+_read_op = operator.attrgetter("_rule")
+_read_first = operator.attrgetter("_x")
+_read_second = operator.attrgetter("_y")
 
 
 class GraphChangedError(ValueError):
@@ -64,86 +67,168 @@ def _listed(values: Iterable[Value], what: str) -> list:
     return list(values)
 
 
+class _Positions:
+    """Where each node stands in the topological order, looked up by ``id(node)`` like a dict (``get``, ``in``,
+    ``[]``). Kept as a sorted array of ids: building a dict of a million entries was a good part of compile()."""
+
+    def __init__(self, np, ids) -> None:
+        self._np = np
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+
+    def lookup(self, ids):
+        """The positions of an array of ids, -1 where an id is not a node of the graph."""
+        np = self._np
+        if not self._sorted.size:
+            return np.full(len(ids), -1, dtype=np.intp)
+        at = np.minimum(np.searchsorted(self._sorted, ids), self._sorted.size - 1)
+        return np.where(self._sorted[at] == ids, self._order[at], -1)
+
+    def get(self, key: int, default=None):
+        found = int(self.lookup(self._np.array([key], dtype=self._np.uint64))[0])
+        return default if found < 0 else found
+
+    def __contains__(self, key: int) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: int) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+
 class _Traced:
-    """The graph as lists: nodes in topological order (``engine.topological_order``), op names, parent indices."""
+    """The graph as arrays: nodes in topological order (``engine.topological_order``), op names, and each node's
+    first and second operand as a node index (-1 for none)."""
 
     def __init__(self, output: Value) -> None:
-        self.nodes = topological_order(output)
-        position = {id(node): i for i, node in enumerate(self.nodes)}  # for look-ups only, never iterated
-        self.ops = [node.op for node in self.nodes]
-        self.parents = [tuple([position[id(p)] for p in node.parents]) for node in self.nodes]
-        self.position = position
+        import numpy as np
+
+        nodes = self.nodes = topological_order(output)
+        n = len(nodes)
+        # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
+        # lines were much of compile()'s time.
+        self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
+        self.ops = [op.name if op is not None else "" for op in map(_read_op, nodes)]
+        none = id(None)
+        self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
+        self.second = self._operand_positions(np, map(_read_second, nodes), n, none)
+
+    def _operand_positions(self, np, operands, n: int, none: int):
+        ids = np.fromiter(map(id, operands), dtype=np.uint64, count=n)
+        return np.where(ids == none, -1, self.position.lookup(ids))
 
     def signature(self) -> tuple[int, int]:
         """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
-        return (len(self.nodes), hash((tuple(self.ops), tuple(self.parents))))
+        return (len(self.nodes), hash((tuple(self.ops), self.first.tobytes(), self.second.tobytes())))
+
+    def parents_of(self, i: int) -> tuple[int, ...]:
+        """Node ``i``'s operands, as node indices."""
+        x, y = int(self.first[i]), int(self.second[i])
+        return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
 def _fuse(traced: _Traced, keep: set[int]) -> list:
     """Turn the traced nodes into kernel nodes: ``("leaf",)``, ``("op", name, operands)``,
-    ``("sum", plain_terms, product_terms)`` or ``("prod", factors)``; absorbed nodes become None.
+    ``("sum", plain, plain_sign, left, right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``;
+    absorbed nodes become None.
 
     A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
     a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
     absorbed: they must have a slot that ``Tape.read`` can read.
     """
+    import numpy as np
+
     n = len(traced.nodes)
-    ops, parents = traced.ops, traced.parents
-    uses = [0] * n
-    consumer = [-1] * n
-    for i in range(n):
-        for p in parents[i]:
-            uses[p] += 1
-            consumer[p] = i
-    for i in keep:
-        uses[i] += 1  # an outside reader counts as a second consumer
-    root = n - 1
+    ops = traced.ops
+    # Which nodes are absorbed, decided with whole-array operations (one Python step per node is what made
+    # compiling a million-node graph slow).
+    first = np.array(traced.first, dtype=np.intp)
+    second = np.array(traced.second, dtype=np.intp)
+    index = np.arange(n)
+    uses = np.bincount(first[first >= 0], minlength=n) + np.bincount(second[second >= 0], minlength=n)
+    consumer = np.full(n, -1, dtype=np.intp)
+    consumer[first[first >= 0]] = index[first >= 0]
+    consumer[second[second >= 0]] = index[second >= 0]
+    if keep:
+        uses[np.fromiter(keep, dtype=np.intp, count=len(keep))] += 1  # an outside reader is a second consumer
+    names = np.array(ops, dtype=object)
+    is_mul = names == "mul"
+    is_sum = (names == "add") | (names == "sub")
+    single_use = (uses == 1) & (index != n - 1)  # the root is never absorbed
+    into_prod = is_mul & single_use & is_mul[consumer]
+    product_of_products = into_prod[first] & (first >= 0) | into_prod[second] & (second >= 0)
+    into_sum = single_use & is_sum[consumer] & (is_sum | is_mul & ~product_of_products)
 
-    def single_use_by(i: int, family: tuple) -> bool:
-        return i != root and uses[i] == 1 and ops[consumer[i]] in family
-
-    into_prod = [ops[i] == "mul" and single_use_by(i, ("mul",)) for i in range(n)]
-    into_sum = [False] * n
-    for i in range(n):
-        if ops[i] in _SUMS:
-            into_sum[i] = single_use_by(i, _SUMS)
-        elif ops[i] == "mul":
-            into_sum[i] = single_use_by(i, _SUMS) and not any(into_prod[p] for p in parents[i])
-
+    sums = _flatten_sums(np, first, second, consumer, is_sum, names == "sub", into_sum, into_prod)
+    into_prod_list = into_prod.tolist()
+    first_list, second_list = traced.first.tolist(), traced.second.tolist()
     kernel_nodes: list = [None] * n
-    for i in range(n):
-        if into_sum[i] or into_prod[i]:
-            continue
-        if not parents[i]:
+    for i in np.flatnonzero(~(into_sum | into_prod)).tolist():
+        if first_list[i] < 0:
             kernel_nodes[i] = ("leaf",)
         elif ops[i] in _SUMS:
-            kernel_nodes[i] = _flatten_sum(i, ops, parents, into_sum)
-        elif ops[i] == "mul" and any(into_prod[p] for p in parents[i]):
-            kernel_nodes[i] = ("prod", _flatten_prod(i, parents, into_prod))
+            kernel_nodes[i] = sums[i]
+        elif ops[i] == "mul" and product_of_products[i]:
+            kernel_nodes[i] = ("prod", _flatten_prod(i, first_list, second_list, into_prod_list))
         else:
-            kernel_nodes[i] = ("op", ops[i], parents[i])
+            kernel_nodes[i] = ("op", ops[i], traced.parents_of(i))
     return kernel_nodes
 
 
-def _flatten_sum(i: int, ops: list, parents: list, into_sum: list) -> tuple:
-    """The signed terms of the sum rooted at node ``i``, left to right as the chain added them."""
-    plain: list[tuple[float, int]] = []
-    products: list[tuple[float, int, int]] = []
-    stack = [(1.0, i)]  # an explicit stack, so a chain of a million additions needs no recursion
-    while stack:
-        sign, j = stack.pop()
-        if j != i and not into_sum[j]:
-            plain.append((sign, j))
-        elif ops[j] == "mul":
-            products.append((sign, parents[j][0], parents[j][1]))
-        else:
-            a, b = parents[j]
-            stack.append((-sign if ops[j] == "sub" else sign, b))
-            stack.append((sign, a))
-    return ("sum", plain, products)
+def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_prod) -> dict:
+    """Every kept sum's signed terms: ``{i: ("sum", plain, plain_sign, left, right, prod_sign)}`` (arrays).
+
+    A kept sum node (the root of a fused chain) owns the terms of every sum node absorbed into it: their operands
+    that are not absorbed are its plain terms, the products absorbed into them its product terms. Found for all
+    chains at once: each absorbed node follows its consumer to the root by pointer jumping (log2 of the chain's
+    length passes over arrays, not one Python step per node), carrying the product of the signs on the way (the
+    second operand of a ``-`` flips it). Terms are ordered by the node that holds them and their operand
+    position, which is left to right for a chain ``b + w0 x0 + w1 x1 + ...``.
+    """
+    n = first.size
+    index = np.arange(n)
+    edge_sign = np.ones(n)
+    safe = np.where(into_sum, consumer, 0)
+    flips = into_sum & is_sub[safe] & (second[safe] == index)
+    edge_sign[flips] = -1.0
+    root = np.where(into_sum, consumer, index)
+    sign = edge_sign
+    while True:
+        after = root[root]
+        if np.array_equal(after, root):
+            break
+        sign = sign * sign[root]
+        root = after
+    holders = np.flatnonzero(is_sum)  # every sum node, absorbed or kept, holds terms
+    columns = []  # (root, holder, position, plain operand or -1, product's left, right, sign)
+    for position, operand in ((0, first), (1, second)):
+        o = operand[holders]
+        plain = ~into_sum[o]
+        h = holders[plain]
+        term_sign = sign[h] * (np.where(is_sub[h], -1.0, 1.0) if position else 1.0)
+        none = np.full(h.size, -1, dtype=np.intp)
+        columns.append((root[h], h, np.full(h.size, position), o[plain], none, none, term_sign))
+    products = np.flatnonzero(into_sum & ~is_sum)  # absorbed products (mul nodes)
+    holder = consumer[products]
+    none = np.full(products.size, -1, dtype=np.intp)
+    columns.append((root[products], holder, (second[holder] == products).astype(np.intp), none,
+                    first[products], second[products], sign[products]))
+    roots, holder, position, plain, left, right, term_sign = (np.concatenate(c) for c in zip(*columns))
+    order = np.lexsort((position, holder, roots))
+    roots, plain, left, right, term_sign = (x[order] for x in (roots, plain, left, right, term_sign))
+    starts = np.flatnonzero(np.r_[True, roots[1:] != roots[:-1]]) if roots.size else np.zeros(0, np.intp)
+    ends = np.r_[starts[1:], roots.size]
+    result = {}
+    for r, a, b in zip(roots[starts].tolist(), starts.tolist(), ends.tolist()):
+        is_plain = plain[a:b] >= 0
+        result[r] = ("sum", plain[a:b][is_plain], term_sign[a:b][is_plain], left[a:b][~is_plain],
+                     right[a:b][~is_plain], term_sign[a:b][~is_plain])
+    return result
 
 
-def _flatten_prod(i: int, parents: list, into_prod: list) -> list[int]:
+def _flatten_prod(i: int, first: list, second: list, into_prod: list) -> list[int]:
     factors: list[int] = []
     stack = [i]
     while stack:
@@ -151,18 +236,19 @@ def _flatten_prod(i: int, parents: list, into_prod: list) -> list[int]:
         if j != i and not into_prod[j]:
             factors.append(j)
         else:
-            a, b = parents[j]
+            a, b = first[j], second[j]
             stack.append(b)
             stack.append(a)
     return factors
 
 
-def _operands(node: tuple) -> list[int]:
+def _operands(node: tuple):
     if node[0] == "op":
         return list(node[2])
     if node[0] == "prod":
         return node[1]
-    return [j for _, j in node[1]] + [j for _, a, b in node[2] for j in (a, b)]
+    import numpy as np
+    return np.concatenate([node[1], node[3], node[4]])
 
 
 def _group_key(node: tuple, depth: int) -> tuple:
@@ -170,21 +256,22 @@ def _group_key(node: tuple, depth: int) -> tuple:
         return (depth, "op", node[1])
     if node[0] == "prod":
         return (depth, "prod", len(node[1]))
-    return (depth, "sum", len(node[1]), len(node[2]))
+    return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(traced: _Traced, keep: set[int]):
+def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
     their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
+    ``batched`` (node indices of leaves, for a batch tape) puts those leaves after all the others.
     """
     import numpy as np
 
     from . import kernels as tk
 
     kernel_nodes = _fuse(traced, keep)
-    depth = [0] * len(kernel_nodes)
+    depth = np.zeros(len(kernel_nodes), dtype=np.intp)
     groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
     leaves: list[int] = []
     for i, node in enumerate(kernel_nodes):
@@ -193,8 +280,8 @@ def _schedule(traced: _Traced, keep: set[int]):
         if node[0] == "leaf":
             leaves.append(i)
             continue
-        depth[i] = 1 + max(depth[j] for j in _operands(node))
-        groups.setdefault(_group_key(node, depth[i]), []).append(i)
+        depth[i] = 1 + depth[_operands(node)].max()
+        groups.setdefault(_group_key(node, int(depth[i])), []).append(i)
     ordered_keys = sorted(groups, key=lambda k: k[0])  # a stable sort: depth first, then first appearance
 
     first_kernels, first_slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
@@ -206,6 +293,9 @@ def _schedule(traced: _Traced, keep: set[int]):
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
+    if batched:
+        is_batched = np.array([leaves[k] in batched for k in new_order], dtype=bool)
+        new_order = np.concatenate([new_order[~is_batched], new_order[is_batched]])
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
     else:
@@ -271,11 +361,12 @@ def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot:
     """Build a SumKernel for a group of sums of one shape, as a matrix product when the products allow it."""
     n = len(members)
     sums = [kernel_nodes[i] for i in members]
-    plain = np.array([[slot[j] for _, j in node[1]] for node in sums], dtype=np.intp).reshape(n, -1)
-    left = np.array([[slot[a] for _, a, _ in node[2]] for node in sums], dtype=np.intp).reshape(n, -1)
-    right = np.array([[slot[b] for _, _, b in node[2]] for node in sums], dtype=np.intp).reshape(n, -1)
-    plain_sign = np.array([[s for s, _ in node[1]] for node in sums], dtype=np.float64).reshape(n, -1)
-    prod_sign = np.array([[s for s, _, _ in node[2]] for node in sums], dtype=np.float64).reshape(n, -1)
+    # Every member has the same numbers of plain and product terms (the group key says so).
+    plain = slot[np.array([node[1] for node in sums], dtype=np.intp).reshape(n, -1)]
+    plain_sign = np.array([node[2] for node in sums], dtype=np.float64).reshape(n, -1)
+    left = slot[np.array([node[3] for node in sums], dtype=np.intp).reshape(n, -1)]
+    right = slot[np.array([node[4] for node in sums], dtype=np.intp).reshape(n, -1)]
+    prod_sign = np.array([node[5] for node in sums], dtype=np.float64).reshape(n, -1)
     matmul = None
     order = None
     if left.shape[1] and np.all(prod_sign == 1.0):
@@ -374,18 +465,30 @@ class Tape:
         return (f"Tape({self.size} nodes, {len(self.leaves)} leaves, {len(self._kernels)} kernels, "
                 f"output={self.output.data!r})")
 
-    def forward(self) -> float:
-        """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data)."""
-        with self._replay():
-            return self._forward()
+    def forward(self, values=None) -> float:
+        """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data).
 
-    def _forward(self) -> float:
+        ``values``: instead of reading the leaves' ``.data``, take their numbers from this array (one per leaf, in
+        ``tape.leaves`` order; the Values are not read). For data that already lives in arrays, this skips a
+        Python attribute read per leaf.
+        """
+        with self._replay():
+            return self._forward(values)
+
+    def _forward(self, values=None) -> float:
         np = self._np
         parents, op = self._root_links
         now = self.output.parents
         if op is not self.output._rule or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
             raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
         vals = self._vals
+        if values is not None:
+            array = np.asarray(values, dtype=np.float64)
+            if array.shape != (len(self.leaves),):
+                raise ValueError(f"values must hold one number per leaf ({len(self.leaves)}, in tape.leaves "
+                                 f"order), got an array of shape {array.shape}")
+            vals[:len(self.leaves)] = array
+            return self._run_forward()
         datas = list(map(_read_data, self.leaves))
         # NumPy would turn None into nan and "1.5" into 1.5: only real numbers may pass (a set of types is cheap).
         if not _PLAIN_NUMBERS.issuperset(map(type, datas)):
@@ -394,6 +497,10 @@ class Tape:
                     raise TypeError(f"every leaf's .data must be a real number: got {data!r} of type "
                                     f"{type(data).__name__}")
         vals[:len(self.leaves)] = np.fromiter(datas, np.float64, len(self.leaves))
+        return self._run_forward()
+
+    def _run_forward(self) -> float:
+        np, vals = self._np, self._vals
         with np.errstate(all="ignore"):
             for kernel in self._kernels:
                 kernel.forward(vals, self._math)
@@ -402,15 +509,22 @@ class Tape:
         self._ran_forward = True
         return result
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(self, gradient: float = 1.0, write_grads: bool = True) -> None:
         """Add d output / d leaf to every leaf's ``.grad`` (or only the ``inputs`` given to ``compile``).
 
-        Uses the values of the last ``forward()`` (run here first if there was none).
+        Uses the values of the last ``forward()`` (run here first if there was none). ``write_grads=False``
+        leaves every ``.grad`` alone: read the gradients as an array with ``leaf_grads()`` instead.
         """
+        if not isinstance(write_grads, bool):
+            raise TypeError(f"write_grads must be True or False, got {write_grads!r}")
         with self._replay():
-            self._backward(gradient)
+            self._backward(gradient, write_grads)
 
-    def _backward(self, gradient: float) -> None:
+    def leaf_grads(self):
+        """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array)."""
+        return self._grads[:len(self.leaves)].copy()
+
+    def _backward(self, gradient: float, write_grads: bool = True) -> None:
         np = self._np
         if not self._ran_forward:
             self._forward()
@@ -421,6 +535,8 @@ class Tape:
         with np.errstate(all="ignore"):
             for kernel in reversed(self._kernels):
                 kernel.backward(vals, grads, self._math)
+        if not write_grads:
+            return
         targets, slots = self._targets
         for leaf, g in zip(targets, grads[slots].tolist()):
             leaf.grad = leaf.grad + g

@@ -1,0 +1,297 @@
+"""The kernels of a batch tape: ``kernels.py``'s groups of nodes, each node now a row of one number per sample.
+
+A batch tape (``batch_tape.py``) traces one sample's graph and replays it over a whole batch. Its slots live in
+two stores:
+
+* ``shared`` (one number per slot): the leaves that every sample sees alike, the model's parameters and the
+  constants written into its code;
+* ``batch`` (one row of B numbers per slot, B the batch size): the sample's inputs and every computed node.
+
+Slots ``0 .. n_shared - 1`` are shared; slot ``s >= n_shared`` is row ``s - n_shared`` of the batch store. A kernel
+here is built from the scalar kernel of the same group (``kernels.OpKernel``, ``SumKernel``, ``ProdKernel``: same
+slots, same op rules) and runs its rule on ``(n, B)`` arrays. A shared operand reads as ``(n, 1)`` and broadcasts;
+its gradient is summed over the batch, which is what makes the batch gradient the sum of the samples' gradients.
+A layer applied to one sample (a group of sums whose products pair every weight row with the input row) runs
+as one matrix product over the whole batch: ``W @ X`` forward, ``G @ X.T`` and ``W.T @ G`` backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels as scalar
+from .kernels import NumpyMath, Scatter, matmul
+
+__all__ = ["Stores", "lower"]
+
+
+class Stores:
+    """A batch tape's working arrays: ``shared`` values and gradients (1-D), ``batch`` values and gradients
+    (rows of B)."""
+
+    def __init__(self, shared: np.ndarray, shared_grad: np.ndarray, n_batch: int, batch_size: int) -> None:
+        self.shared = shared  # the tape's own, the same for every batch size
+        self.shared_grad = shared_grad
+        self.batch = np.zeros((n_batch, batch_size))
+        self.batch_grad = np.zeros((n_batch, batch_size))
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch.shape[1]
+
+
+def _window(index: np.ndarray) -> slice | None:
+    start = scalar._contiguous_start(index)
+    return None if start is None else slice(start, start + index.size)
+
+
+class BatchGather:
+    """Reads slots at an index array of any shape S: ``S + (B,)`` from the batch store, ``S + (1,)`` when every
+    slot is shared (it broadcasts), and a filled ``S + (B,)`` array when the index mixes the two."""
+
+    def __init__(self, index: np.ndarray, n_shared: int) -> None:
+        self.index = np.asarray(index, dtype=np.intp)
+        self.shape = self.index.shape
+        flat = self.index.ravel()
+        self.is_shared = flat < n_shared
+        self.kind = "shared" if self.is_shared.all() else "batch" if not self.is_shared.any() else "mixed"
+        self.shared_index = flat[self.is_shared]
+        self.batch_index = flat[~self.is_shared] - n_shared
+        self.shared_window = _window(self.shared_index)
+        self.batch_window = _window(self.batch_index)
+
+    def _shared(self, stores: Stores) -> np.ndarray:
+        if self.shared_window is not None:
+            return stores.shared[self.shared_window]
+        return stores.shared[self.shared_index]
+
+    def _batch(self, stores: Stores) -> np.ndarray:
+        if self.batch_window is not None:
+            return stores.batch[self.batch_window]
+        return stores.batch[self.batch_index]
+
+    def __call__(self, stores: Stores) -> np.ndarray:
+        if self.kind == "shared":
+            return self._shared(stores).reshape(self.shape + (1,))
+        if self.kind == "batch":
+            return self._batch(stores).reshape(self.shape + (stores.batch_size,))
+        out = np.empty((self.index.size, stores.batch_size))
+        out[self.is_shared] = self._shared(stores)[:, None]
+        out[~self.is_shared] = self._batch(stores)
+        return out.reshape(self.shape + (stores.batch_size,))
+
+
+class _RowScatter:
+    """Adds rows of B contributions into the batch gradients, summing rows aimed at the same slot."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        self.window = _window(rows)
+        self.order = self.starts = None
+        if self.window is None and rows.size > 1:
+            order = np.argsort(rows, kind="stable")
+            sorted_rows = rows[order]
+            starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+            if starts.size < rows.size:  # a slot repeats: add its rows together first
+                self.order, self.starts = order, starts
+                self.rows = sorted_rows[starts]
+                self.window = _window(self.rows)
+
+    def add(self, grads: np.ndarray, c: np.ndarray) -> None:
+        if self.order is not None:
+            c = np.add.reduceat(c[self.order], self.starts, axis=0)
+        if self.window is not None:
+            grads[self.window] += c
+        else:
+            grads[self.rows] += c
+
+
+class BatchScatter:
+    """Adds gradient contributions (one row of B per index entry, or broadcastable to it) at an index array:
+    batch slots get their rows, shared slots the sum of their row over the batch."""
+
+    def __init__(self, index: np.ndarray, n_shared: int) -> None:
+        index = np.asarray(index, dtype=np.intp)
+        flat = index.ravel()
+        self.shape = index.shape
+        self.size = flat.size
+        self.is_shared = flat < n_shared
+        self.all_shared = bool(self.is_shared.all())
+        self.all_batch = not self.is_shared.any()
+        self.shared = Scatter(flat[self.is_shared])
+        self.batch = _RowScatter(flat[~self.is_shared] - n_shared)
+
+    def add(self, stores: Stores, contribution) -> None:
+        b = stores.batch_size
+        c = np.broadcast_to(contribution, self.shape + (b,)).reshape(self.size, b)
+        if self.all_batch:
+            self.batch.add(stores.batch_grad, c)
+        elif self.all_shared:
+            self.shared.add(stores.shared_grad, c.sum(axis=1))
+        else:
+            self.shared.add(stores.shared_grad, c[self.is_shared].sum(axis=1))
+            self.batch.add(stores.batch_grad, c[~self.is_shared])
+
+    def add_summed(self, stores: Stores, contribution: np.ndarray) -> None:
+        """For an all-shared index: contributions already summed over the batch (one number per entry)."""
+        self.shared.add(stores.shared_grad, contribution)
+
+
+# ---- kernels ---------------------------------------------------------------------------------------------------
+def _rows(out: slice, n_shared: int) -> slice:
+    return slice(out.start - n_shared, out.stop - n_shared)
+
+
+class BatchOpKernel:
+    """A group of nodes with the same op, its rule run on ``(n, B)`` rows."""
+
+    def __init__(self, kernel: scalar.OpKernel, n_shared: int) -> None:
+        self.op = kernel.op
+        self.out = _rows(kernel.out, n_shared)
+        self.gathers = [BatchGather(g.index, n_shared) for g in kernel.gathers]
+        self.scatters = [BatchScatter(g.index, n_shared) for g in kernel.gathers]
+        if self.op.constant_operand:
+            self.scatters[1] = None
+        self.inputs: list[np.ndarray] = []
+
+    def forward(self, stores: Stores, m: NumpyMath) -> None:
+        self.inputs = [gather(stores) for gather in self.gathers]
+        stores.batch[self.out] = self.op.forward(m, *self.inputs)
+
+    def backward(self, stores: Stores, m: NumpyMath) -> None:
+        contributions = self.op.backward(m, stores.batch_grad[self.out], stores.batch[self.out], *self.inputs)
+        for scatter, c in zip(self.scatters, contributions):
+            if scatter is not None:
+                scatter.add(stores, c)
+
+
+class BatchSumKernel:
+    """Signed n-ary sums (``kernels.SumKernel``) over rows of B; a layer as one matrix product over the batch."""
+
+    def __init__(self, kernel: scalar.SumKernel, n_shared: int) -> None:
+        self.out = _rows(kernel.out, n_shared)
+        self.n = kernel.n
+        self.grid = kernel.grid
+        self.bias = getattr(kernel, "bias", False)
+        self.left = self.right = None
+        if kernel.left is not None:
+            self.left = BatchGather(kernel.left.index, n_shared)
+            self.right = BatchGather(kernel.right.index, n_shared)
+            self.left_scatter = BatchScatter(kernel.left.index, n_shared)
+            self.right_scatter = BatchScatter(kernel.right.index, n_shared)
+        self.plain = None
+        if kernel.plain is not None:
+            self.plain = BatchGather(kernel.plain_index, n_shared)
+            self.plain_scatter = BatchScatter(kernel.plain_index, n_shared)
+        self.plain_sign = None if kernel.plain_sign is None else kernel.plain_sign[..., None]
+        self.prod_sign = None if kernel.prod_sign is None else kernel.prod_sign[..., None]
+        self.mul = kernel.mul
+        self.lv = self.rv = None
+
+    def _plain_total(self, stores: Stores) -> np.ndarray:
+        terms = self.plain(stores)
+        if self.plain_sign is not None:
+            terms = terms * self.plain_sign
+        return terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
+
+    # The grid: out[i, j] = right_rows[i] . left_rows[j]. A layer has shared weights on the left and one row of
+    # batched inputs on the right; every combination is handled, the layer's by plain matrix products.
+    def _grid_forward(self, stores: Stores) -> np.ndarray:
+        lv, rv = self.lv, self.rv = self.left(stores), self.right(stores)
+        if self.left.kind == "shared":  # W (a, K) times inputs (b, K, B) -> (b, a, B)
+            return matmul(lv[..., 0], rv)
+        if self.right.kind == "shared":  # (b, K) times (a, K, B) -> (a, b, B) -> (b, a, B)
+            return matmul(rv[..., 0], lv).transpose(1, 0, 2)
+        return np.einsum("ikz,jkz->ijz", rv, lv)
+
+    def _grid_backward(self, stores: Stores, grid: np.ndarray) -> None:
+        lv, rv = self.lv, self.rv
+        if self.left.kind == "shared" and self.right.kind == "shared":  # no batch axis but the gradient's
+            summed = grid.sum(axis=2)
+            self.left_scatter.add_summed(stores, matmul(summed.T, rv[..., 0]))
+            self.right_scatter.add_summed(stores, matmul(summed, lv[..., 0]))
+        elif self.left.kind == "shared":
+            # d left[j, k] = sum over i and the batch of G[i, j] * right[i, k]: one matrix product.
+            b, a, z = grid.shape
+            g = grid.transpose(1, 0, 2).reshape(a, b * z)
+            r = rv.transpose(1, 0, 2).reshape(rv.shape[1], b * z)
+            self.left_scatter.add_summed(stores, matmul(g, r.T))
+            self.right_scatter.add(stores, matmul(lv[..., 0].T, grid))
+        elif self.right.kind == "shared":
+            self.left_scatter.add(stores, np.einsum("ijz,ik->jkz", grid, rv[..., 0]))
+            self.right_scatter.add_summed(stores, np.einsum("ijz,jkz->ik", grid, lv))
+        else:
+            self.left_scatter.add(stores, np.einsum("ijz,ikz->jkz", grid, rv))
+            self.right_scatter.add(stores, np.einsum("ijz,jkz->ikz", grid, lv))
+
+    def forward(self, stores: Stores, m: NumpyMath) -> None:
+        if self.grid is not None:
+            grid = self._grid_forward(stores)
+            if self.plain is not None:
+                if self.bias:
+                    grid = grid + self._plain_total(stores)
+                else:
+                    grid = grid + self._plain_total(stores).reshape(grid.shape[:2] + (-1,))
+            stores.batch[self.out] = grid.reshape(self.n, -1)
+            return
+        total = None if self.plain is None else self._plain_total(stores)
+        if self.left is not None:
+            self.lv, self.rv = self.left(stores), self.right(stores)
+            terms = self.mul.forward(m, self.lv, self.rv)
+            if self.prod_sign is not None:
+                terms = terms * self.prod_sign
+            products = terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
+            total = products if total is None else total + products
+        stores.batch[self.out] = total
+
+    def backward(self, stores: Stores, m: NumpyMath) -> None:
+        g = stores.batch_grad[self.out]
+        if self.grid is not None:
+            grid = g.reshape(self.grid + (g.shape[-1],))
+            self._grid_backward(stores, grid)
+            if self.bias:
+                g = grid.sum(axis=0)
+        if self.plain is not None:
+            if self.plain_sign is not None:
+                self.plain_scatter.add(stores, g[:, None] * self.plain_sign)
+            else:
+                self.plain_scatter.add(stores, g[:, None])
+        if self.left is None or self.grid is not None:
+            return
+        g_terms = g[:, None] if self.prod_sign is None else g[:, None] * self.prod_sign
+        d_left, d_right = self.mul.backward(m, g_terms, None, self.lv, self.rv)
+        self.left_scatter.add(stores, d_left)
+        self.right_scatter.add(stores, d_right)
+
+
+class BatchProdKernel:
+    """n-ary products (``kernels.ProdKernel``) over rows of B, with the same running products for the gradient."""
+
+    def __init__(self, kernel: scalar.ProdKernel, n_shared: int) -> None:
+        self.out = _rows(kernel.out, n_shared)
+        self.factors = BatchGather(kernel.factors.index, n_shared)
+        self.scatter = BatchScatter(kernel.factors.index, n_shared)
+        self.fv = self.running = None
+
+    def forward(self, stores: Stores, m: NumpyMath) -> None:
+        fv = self.factors(stores)
+        self.fv = np.broadcast_to(fv, fv.shape[:2] + (stores.batch_size,))
+        self.running = np.cumprod(self.fv, axis=1)
+        stores.batch[self.out] = self.running[:, -1]
+
+    def backward(self, stores: Stores, m: NumpyMath) -> None:
+        n, k, z = self.fv.shape
+        before = np.ones((n, k, z))
+        before[:, 1:] = self.running[:, :-1]
+        after = np.ones((n, k, z))
+        after[:, :-1] = np.cumprod(self.fv[:, :0:-1], axis=1)[:, ::-1]
+        self.scatter.add(stores, stores.batch_grad[self.out][:, None] * before * after)
+
+
+def lower(kernel, n_shared: int):
+    """The batch kernel of a scalar kernel (same group, same slots)."""
+    if isinstance(kernel, scalar.SumKernel):
+        return BatchSumKernel(kernel, n_shared)
+    if isinstance(kernel, scalar.ProdKernel):
+        return BatchProdKernel(kernel, n_shared)
+    return BatchOpKernel(kernel, n_shared)

@@ -1,0 +1,117 @@
+"""A batch tape: one sample's graph, traced once, replayed over a whole batch at a time.
+
+``fit`` builds the same model graph for every sample of every batch; only the inputs change. A ``BatchTape``
+traces the graph of ONE sample (input leaves in, the model's outputs out), schedules it like ``jangrad.compile``
+(``tape._schedule``: fused sums and products, groups of like nodes) and replays it with every node holding a row
+of numbers, one per sample (``batch_kernels``). The parameters are shared by every sample: they live in one
+array, and their gradient is the sum over the batch of the samples' gradients. So tracing and memory depend on
+the model, not on the batch size, and a layer is one matrix product over the batch.
+
+What it assumes, as ``jangrad.compile`` does: the model's graph has the same structure for every sample (no
+Python ``if`` on a Value's ``.data`` inside the model). The built-in modules (``nn.Neuron``, ``Layer``, ``MLP``)
+qualify. Leaves that are neither inputs nor parameters (constants written into the model's code) are read once,
+when the tape is built.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..engine import Value
+from .batch_kernels import BatchGather, BatchScatter, Stores, lower
+from .kernels import NUMPY_MATH
+from .tape import _schedule, _Traced
+
+__all__ = ["BatchTape"]
+
+
+class BatchTape:
+    """The graph from ``inputs`` (leaves, one sample's) to ``outputs``, replayed over batches of samples.
+
+    ``forward(X, theta)`` takes the batch as a ``(B, len(inputs))`` array and the parameters' values as an array
+    in ``params`` order, and returns the outputs as a ``(B, len(outputs))`` array; ``backward(dZ)`` takes the
+    gradient of the batch's loss with respect to those outputs and returns the parameters' gradients (summed
+    over the batch), as an array in ``params`` order.
+    """
+
+    def __init__(self, inputs: Sequence[Value], outputs: Sequence[Value], params: Sequence[Value]) -> None:
+        outputs = list(outputs)
+        root = outputs[0]
+        for extra in outputs[1:]:
+            root = root + extra  # one node that reaches every output; its own kernel is dropped below
+        traced = _Traced(root)
+        position = traced.position
+        kept = {position[id(o)] for o in outputs}
+        batched = {position[id(x)] for x in inputs if id(x) in position}
+        leaves, kernels, slot, size = _schedule(traced, kept, batched)
+        self.n_shared = n_shared = len(leaves) - len(batched)
+        if len(outputs) > 1:
+            root_slot = int(slot[-1])
+            if kernels and kernels[-1].out == slice(root_slot, root_slot + 1):
+                kernels = kernels[:-1]
+        self.kernels = [lower(kernel, n_shared) for kernel in kernels]
+        self.nodes = len(traced.nodes)
+
+        param_position = {id(p): k for k, p in enumerate(params)}
+        self.shared = np.zeros(n_shared)
+        self.shared_grad = np.zeros(n_shared)
+        param_slots, param_index = [], []
+        for s, leaf in enumerate(leaves[:n_shared]):
+            k = param_position.get(id(leaf))
+            if k is None:
+                self.shared[s] = leaf.data  # a constant of the model's code
+            else:
+                param_slots.append(s)
+                param_index.append(k)
+        self.param_slots = np.array(param_slots, dtype=np.intp)
+        self.param_index = np.array(param_index, dtype=np.intp)
+        self.n_params = len(params)
+
+        input_rows, input_columns = [], []
+        for column, x in enumerate(inputs):
+            i = position.get(id(x))
+            if i is not None:  # an input no output depends on is never read
+                input_rows.append(int(slot[i]) - n_shared)
+                input_columns.append(column)
+        self.input_rows = np.array(input_rows, dtype=np.intp)
+        self.input_columns = np.array(input_columns, dtype=np.intp)
+        out_slots = np.array([slot[position[id(o)]] for o in outputs], dtype=np.intp)
+        self.out_read = BatchGather(out_slots, n_shared)
+        self.out_write = BatchScatter(out_slots, n_shared)
+        self.n_batch_rows = size - n_shared
+        self._stores: dict[int, Stores] = {}
+        self._current: Stores | None = None
+
+    def _stores_for(self, batch_size: int) -> Stores:
+        stores = self._stores.get(batch_size)
+        if stores is None:
+            stores = Stores(self.shared, self.shared_grad, self.n_batch_rows, batch_size)
+            self._stores[batch_size] = stores
+        return stores
+
+    def forward(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """The outputs for every sample of ``X`` (rows) with the parameters ``theta``: a ``(B, outputs)`` array."""
+        stores = self._current = self._stores_for(X.shape[0])
+        self.shared[self.param_slots] = theta[self.param_index]
+        stores.batch[self.input_rows] = X.T[self.input_columns]
+        with np.errstate(all="ignore"):
+            for kernel in self.kernels:
+                kernel.forward(stores, NUMPY_MATH)
+        out = self.out_read(stores)
+        return np.broadcast_to(out, out.shape[:1] + (stores.batch_size,)).T
+
+    def backward(self, d_outputs: np.ndarray) -> np.ndarray:
+        """The gradient of the parameters (summed over the batch), given d loss / d outputs from the last
+        ``forward``."""
+        stores = self._current
+        stores.shared_grad.fill(0.0)
+        stores.batch_grad.fill(0.0)
+        self.out_write.add(stores, d_outputs.T)
+        with np.errstate(all="ignore"):
+            for kernel in reversed(self.kernels):
+                kernel.backward(stores, NUMPY_MATH)
+        grad = np.zeros(self.n_params)
+        grad[self.param_index] = stores.shared_grad[self.param_slots]
+        return grad
