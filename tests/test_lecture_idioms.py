@@ -123,6 +123,13 @@ def test_hand_built_constructor_refuses_what_it_cannot_use():
         jangrad.grad(lambda v: _micrograd_tanh(v) * 1.0)(Value(0.5))
 
 
+def test_a_tape_refuses_a_hand_built_op_instead_of_replaying_a_table_op_of_the_same_name():
+    a = Value(2.0)
+    looks_like_tanh = Value(a.data * 3.0, (a,), "tanh")
+    with pytest.raises(TypeError, match="built by hand"):
+        jangrad.compile(looks_like_tanh * 1.0)
+
+
 def test_positional_arguments_in_micrograds_order():
     a, b = Value(2.0), Value(3.0)
     c = Value(a.data + b.data, (a, b), "+", "c")

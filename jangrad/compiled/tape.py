@@ -56,6 +56,16 @@ _read_first = operator.attrgetter("_x")
 _read_second = operator.attrgetter("_y")
 
 
+def _rule_name(rule) -> str:
+    """The op-table name a node's rule replays as ('' for a leaf); an op built by hand has no table rule."""
+    if rule is None or rule.arity == 0:
+        return ""
+    if rule.forward is None:
+        raise TypeError(f"the op {rule.symbol!r} was built by hand (Value(data, children, op) with its own "
+                        f"_backward): a tape replays only ops from jangrad's table")
+    return rule.name
+
+
 class GraphChangedError(ValueError):
     """A graph handed to a tape does not have the structure the tape was traced from."""
 
@@ -110,7 +120,7 @@ class _Traced:
         # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
         # lines were much of compile()'s time.
         self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
-        self.ops = [op.name if op is not None else "" for op in map(_read_op, nodes)]
+        self.ops = [_rule_name(rule) for rule in map(_read_op, nodes)]
         none = id(None)
         self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
         self.second = self._operand_positions(np, map(_read_second, nodes), n, none)

@@ -222,9 +222,18 @@ def test_a_run_that_blows_up_to_a_finite_loss_stops_as_diverged():
     assert "(blew up); try a smaller learning rate" in run.message and "\n" not in run.message
 
 
-def test_a_reset_while_the_largest_run_builds_its_tape_does_not_wait_for_the_tape():
-    """Building the first tape takes a second or more; a reset answers meanwhile, and the run ends at its first
-    step with its frames ignored."""
+def test_a_reset_while_the_largest_run_builds_its_tape_does_not_wait_for_the_tape(monkeypatch):
+    """Building the first tape of a big run may take seconds (here it is made to take 3); a reset answers meanwhile,
+    and the run ends at its first step with its frames ignored."""
+    from jangrad.compiled import training as compiled_training
+
+    build = compiled_training.compiled_training
+
+    def slow_build(*args, **kwargs):
+        time.sleep(3.0)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(compiled_training, "compiled_training", slow_build)
     manager = TrainingManager(threading.Event())
     manager.start({"config": {**LARGEST, "batch": 18}})
     building = manager.run
