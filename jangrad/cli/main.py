@@ -117,7 +117,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", choices=LOSSES, default=None,
                         help="default: sse for seed4 (as in the lecture), hinge for two classes, ce for more, "
                              "mse for regression")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="(default sgd)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                        help="default: adam for seed4, sgd for the rest")
     parser.add_argument("--schedule", choices=SCHEDULES, default="none",
                         help="learning-rate schedule (default none)")
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="samples per step (default all)")
@@ -139,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = _subparser(commands, "train", "train an MLP and write model.json, history.csv, loss.png "
                        "(and boundary.png for 2-D data)")
     _add_model_arguments(train)
-    train.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate (default: 0.01 for seed4, 0.1 for the rest)")
     train.add_argument("--steps", type=_positive_int, default=100, help="optimizer steps (default 100)")
     train.add_argument("--test-split", type=_fraction, default=None, metavar="FRACTION",
                        help="hold out this fraction of the samples and report the model's loss and accuracy on "

@@ -85,12 +85,20 @@ def _check_size(recipe: Recipe, nin: int | None = None, samples: int | None = No
                          f"hours; Ctrl-C stops the run and keeps what it has done so far\n")
 
 
+# The optimizer and learning rate when the command line does not say. The 4-sample set's summed squared error with
+# 16,16 relu units blows up under SGD at 0.1 (loss 1.2 to 5e21 in five steps); Adam at 0.01 converges from every
+# seed tried. The other sets converge with SGD at 0.1.
+_DEFAULT_OPTIMIZER = {"seed4": ("adam", 0.01)}
+
+
 def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe:
     """The run ``jangrad train`` (or one run of ``sweep``) describes, from its parsed arguments."""
+    optimizer, lr = _DEFAULT_OPTIMIZER.get(args.data, ("sgd", 0.1))
+    lr = changes.get("lr", args.lr if args.lr is not None else lr)
     return Recipe(data=args.data, target=args.target, samples=args.samples, noise=args.noise,
                   test_split=getattr(args, "test_split", None), hidden=tuple(args.hidden),
                   activation=args.activation, output_activation=args.output_activation, loss=args.loss,
-                  optimizer=args.optimizer, lr=changes.get("lr", args.lr), schedule=args.schedule,
+                  optimizer=args.optimizer or optimizer, lr=lr, schedule=args.schedule,
                   steps=changes.get("steps", args.steps), batch_size=args.batch_size, seed=args.seed)
 
 
@@ -117,7 +125,7 @@ def _train(args: argparse.Namespace) -> int:
     with _output_folder(args.out) as out:
         held_out = f", {len(problem.X_test)} held out for testing" if problem.X_test else ""
         print(f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
-              f"({len(X)} samples{held_out}), loss {loss}, {args.optimizer} lr {args.lr:g}")
+              f"({len(X)} samples{held_out}), loss {loss}, {recipe.optimizer} lr {recipe.lr:g}")
         try:
             history = _fit(problem, recipe, args)
         except (TrainingDiverged, TrainingInterrupted) as stopped:
