@@ -237,48 +237,6 @@ class Adam(Optimizer):
         weight_decay = real_number(weight_decay, "weight_decay")
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
 
-    # ---- the same rule on arrays (what fit's compiled run uses) ----------------------------------------------------
-    def has_array_step(self) -> bool:
-        """Whether ``step_arrays`` runs this optimizer's own rule: true for SGD, Adam and AdamW, false for a
-        subclass that changes ``_update`` or ``step`` without giving ``_update_arrays`` too."""
-        if type(self).step is not Optimizer.step:
-            return False
-        for klass in type(self).__mro__:
-            defines = vars(klass)
-            if "_update" in defines or "_update_arrays" in defines:
-                return "_update" in defines and "_update_arrays" in defines
-        return False
-
-    def step_arrays(self, data, grad) -> None:
-        """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
-        ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
-
-        The Values are not touched: the caller writes ``data`` back when someone may look. The buffers (momentum,
-        Adam's averages) stay in arrays between calls; ``sync_arrays()`` puts them back in their lists, and
-        ``step()``, ``state_dict()`` and ``load_state_dict()`` do so first.
-        """
-        import numpy as np
-
-        lr = real_number(self.lr, "lr")
-        if self._arrays is None:
-            self._arrays = {name: np.array(values, dtype=np.float64) for name, values in self._buffers().items()}
-        self.steps += 1
-        self._start_step()
-        self._update_arrays(data, grad, lr, self._arrays)
-
-    def sync_arrays(self) -> None:
-        """Copy the buffers that ``step_arrays`` keeps in arrays back into their lists (``self.m`` and so on)."""
-        arrays = getattr(self, "_arrays", None)
-        if arrays is None:
-            return
-        buffers = self._buffers()
-        for name, values in arrays.items():
-            buffers[name][:] = values.tolist()
-        self._arrays = None
-
-    def _update_arrays(self, data, grad, lr: float, buffers: dict) -> None:
-        raise NotImplementedError
-
     def _start_step(self) -> None:
         beta1, beta2 = self.betas
         self._bias_correction1 = 1.0 - beta1 ** self.steps
