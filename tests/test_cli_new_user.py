@@ -151,3 +151,13 @@ def test_every_data_sets_defaults_converge(name, tmp_path, monkeypatch, capsys):
     with open(tmp_path / "jangrad-out" / "history.csv") as f:
         losses = [float(row["loss"]) for row in csv.DictReader(f)]
     assert max(losses) < 10 * losses[0] and losses[-1] < 0.5 * losses[0], (losses[0], max(losses), losses[-1])
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    # demo prints its first line, then works for a while: head has gone by the time the next lines come
+    done = subprocess.run(f"{sys.executable} -m jangrad demo --no-progress | head -1",
+                          shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.stdout.count("\n") == 1 and done.stderr == ""

@@ -222,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("jangrad: interrupted\n")
         return 130
+    except BrokenPipeError:  # the reader went away (``jangrad demo | head``): nothing more to say to anyone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's last flush is quiet
+        return 0
     except Exception as error:  # never a traceback; JANGRAD_DEBUG=1 shows it for developers
         if os.environ.get("JANGRAD_DEBUG"):
             raise
