@@ -8,17 +8,14 @@ that only hand-built nodes have (the table's ops keep graphs free of them).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from .ops import FLOAT_MATH, Op
-
-if TYPE_CHECKING:
-    from .engine import Value
 
 __all__ = ["hand_built_operands_and_rule"]
 
 
-def hand_built_operands_and_rule(node: Value, children: Iterable[Value], symbol: str) -> tuple:
+def hand_built_operands_and_rule(node: object, children: Iterable, symbol: str) -> tuple:
     """Operands and rule of a node built by hand, micrograd's way: ``out = Value(t, (x,), 'tanh')`` and then
     ``out._backward = fn``. Its rule runs the learner's ``_backward`` when ``backward()`` reaches it (a closure
     refers back to the node here, a reference cycle that only hand-built nodes have)."""

@@ -25,12 +25,9 @@ import os
 import stat
 import sys
 
-from typing import TYPE_CHECKING, Collection
+from typing import Collection
 
 from .files import write_text
-
-if TYPE_CHECKING:
-    from ..nn import MLP
 
 __all__ = ["save_model", "load_model", "ModelFileError", "FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES"]
 
@@ -63,7 +60,7 @@ def _checksum(architecture: object, layers: object) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _document(model: MLP) -> dict:
+def _document(model) -> dict:
     from .._version import __version__
     layers = []
     for layer in model.layers:
@@ -76,8 +73,9 @@ def _document(model: MLP) -> dict:
             "architecture": architecture, "layers": layers, "checksum": _checksum(architecture, layers)}
 
 
-def save_model(model: MLP, path: str) -> None:
-    """Write ``model`` (an MLP) to ``path`` as JSON, atomically."""
+def save_model(model, path: str) -> None:
+    """Write ``model`` (an ``nn.MLP``, read through ``config()``, ``layers``, ``weight_rows()`` and ``biases()``)
+    to ``path`` as JSON, atomically."""
     text = json.dumps(_document(model), indent=1, allow_nan=False)
     write_text(path, text + "\n")
 

@@ -11,12 +11,7 @@ classes call this module, not the other way round: it reads a model through its 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..ops import LEAKY_SLOPE
-
-if TYPE_CHECKING:
-    from ..nn import MLP, Layer
 
 __all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
 
@@ -38,7 +33,7 @@ def _activation_module(torch, name: str):
             "linear": lambda: None}[name]()
 
 
-def _torch_modules(torch, layer: Layer) -> list:
+def _torch_modules(torch, layer) -> list:
     linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
     with torch.no_grad():
         linear.weight.copy_(torch.tensor(layer.weight_rows(), dtype=torch.float64))
@@ -47,12 +42,12 @@ def _torch_modules(torch, layer: Layer) -> list:
     return [linear] if activation is None else [linear, activation]
 
 
-def layer_to_torch(layer: Layer):
+def layer_to_torch(layer):
     torch = _torch()
     return torch.nn.Sequential(*_torch_modules(torch, layer))
 
 
-def mlp_to_torch(model: MLP):
+def mlp_to_torch(model):
     torch = _torch()
     modules = []
     for layer in model.layers:
