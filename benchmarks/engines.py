@@ -19,7 +19,8 @@ import gc
 import statistics
 import time
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
+from itertools import pairwise
 
 from models import MLP, hinge_l2_loss
 
@@ -42,21 +43,24 @@ def value_class(engine: str) -> type:
     """The scalar Value class of a graph-building engine (micrograd or jangrad eager)."""
     if engine == "micrograd":
         from micrograd.engine import Value as MicrogradValue
+
         return MicrogradValue
     from jangrad import Value
+
     return Value
 
 
 def _torch():
     """PyTorch on one thread; ImportError (reported as "torch not installed") without it."""
     import torch
+
     torch.set_num_threads(1)
     return torch
 
 
 # ---- W1 and W2: micrograd's own model code on each engine -------------------------------------------------------
 def _sse_loss(model, inputs, targets):
-    return sum((model(x) - t) ** 2 for x, t in zip(inputs, targets))
+    return sum((model(x) - t) ** 2 for x, t in zip(inputs, targets, strict=True))
 
 
 LOSSES = {"sse": _sse_loss, "hinge": hinge_l2_loss}
@@ -80,6 +84,7 @@ def mlp(engine: str, X: list, y: list, sizes: list[int], loss: str) -> tuple[Job
             tape.forward()
             model.zero_grad()
             tape.backward()
+
         return compiled_step, info
 
     value_cls = value_class(engine)
@@ -90,6 +95,7 @@ def mlp(engine: str, X: list, y: list, sizes: list[int], loss: str) -> tuple[Job
         total = loss_fn(model, inputs, y)
         model.zero_grad()
         total.backward()
+
     return step, {}
 
 
@@ -99,9 +105,8 @@ def _torch_mlp(X, y, sizes, loss: str) -> Job:
     generator = torch.Generator().manual_seed(0)
     dims = [len(X[0])] + list(sizes)
     params = []
-    for fan_in, fan_out in zip(dims, dims[1:]):
-        params.append((torch.rand(fan_out, fan_in, dtype=torch.float64, generator=generator) * 2 - 1)
-                      .requires_grad_())
+    for fan_in, fan_out in pairwise(dims):
+        params.append((torch.rand(fan_out, fan_in, dtype=torch.float64, generator=generator) * 2 - 1).requires_grad_())
         params.append(torch.zeros(fan_out, dtype=torch.float64, requires_grad=True))
     xs = torch.tensor(X, dtype=torch.float64)
     ys = torch.tensor(y, dtype=torch.float64)
@@ -156,8 +161,14 @@ def _chain_engine(value_cls, n: int) -> dict:
     graph_bytes = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     del y
-    return {"seconds": total, "us_per_node": total / n * 1e6, "forward_us_per_node": forward / n * 1e6,
-            "backward_us_per_node": backward / n * 1e6, "bytes_per_node": graph_bytes / n, "runs": len(runs)}
+    return {
+        "seconds": total,
+        "us_per_node": total / n * 1e6,
+        "forward_us_per_node": forward / n * 1e6,
+        "backward_us_per_node": backward / n * 1e6,
+        "bytes_per_node": graph_bytes / n,
+        "runs": len(runs),
+    }
 
 
 def _chain_torch(torch, n: int) -> dict:
@@ -170,8 +181,12 @@ def _chain_torch(torch, n: int) -> dict:
     built = time.perf_counter()
     y.backward()
     done = time.perf_counter()
-    return {"seconds": done - start, "us_per_node": (done - start) / n * 1e6,
-            "forward_us_per_node": (built - start) / n * 1e6, "backward_us_per_node": (done - built) / n * 1e6}
+    return {
+        "seconds": done - start,
+        "us_per_node": (done - start) / n * 1e6,
+        "forward_us_per_node": (built - start) / n * 1e6,
+        "backward_us_per_node": (done - built) / n * 1e6,
+    }
 
 
 def chain(engine: str, n: int) -> tuple[Job, dict]:
@@ -187,13 +202,14 @@ def chain(engine: str, n: int) -> tuple[Job, dict]:
 def _dot_graph(value_cls, n: int):
     a = [value_cls(0.001 * (i % 1000)) for i in range(n)]
     b = [value_cls(1.0 - 0.0005 * (i % 1000)) for i in range(n)]
-    return a, b, sum(ai * bi for ai, bi in zip(a, b))
+    return a, b, sum(ai * bi for ai, bi in zip(a, b, strict=True))
 
 
 def _dot_eager(value_cls, n: int) -> dict:
     def step():
         _, _, out = _dot_graph(value_cls, n)
         out.backward()
+
     return {"seconds": timed(step, 1, warmup=0)}
 
 
@@ -218,8 +234,13 @@ def _dot_compiled(n: int) -> dict:
     def values_step():
         tape.forward()
         tape.backward()
-    return {"seconds": timed(array_step, 20), "values_seconds": timed(values_step, 3),
-            "compile_seconds": compile_seconds, "kernels": tape.depth}
+
+    return {
+        "seconds": timed(array_step, 20),
+        "values_seconds": timed(values_step, 3),
+        "compile_seconds": compile_seconds,
+        "kernels": tape.depth,
+    }
 
 
 def _dot_torch(torch, n: int) -> dict:
@@ -230,6 +251,7 @@ def _dot_torch(torch, n: int) -> dict:
     def step():
         a.grad = b.grad = None
         (a * b).sum().backward()
+
     return {"seconds": timed(step, 50, warmup=5)}
 
 
@@ -240,6 +262,7 @@ def dot(engine: str, n: int) -> tuple[Job, dict]:
         return lambda: _dot_torch(torch, n), {}
     if engine == "compiled":
         import jangrad  # noqa: F401 (imported at setup, like every other engine, not inside the measurement)
+
         return lambda: _dot_compiled(n), {}
     value_cls = value_class(engine)
     return lambda: _dot_eager(value_cls, n), {}
@@ -254,13 +277,23 @@ def _digits_jangrad(compiled: bool, epochs: int, X_train, X_test, y_train, y_tes
     from jangrad import nn
 
     model = nn.MLP(64, [32, 10], activation="relu", output_activation="linear", init="kaiming", seed=0)
-    history = jangrad.fit(model, X_train, y_train, loss="ce", optimizer="adam", lr=W5_LR, epochs=epochs,
-                          batch_size=W5_BATCH, seed=0, progress=False, compiled=compiled)
+    history = jangrad.fit(
+        model,
+        X_train,
+        y_train,
+        loss="ce",
+        optimizer="adam",
+        lr=W5_LR,
+        epochs=epochs,
+        batch_size=W5_BATCH,
+        seed=0,
+        progress=False,
+        compiled=compiled,
+    )
     with jangrad.no_grad():
         outputs = [model(x) for x in X_test]
-    right = sum(max(range(10), key=lambda k: out[k].data) == t for out, t in zip(outputs, y_test))
-    return {"seconds": history.seconds, "test_accuracy": right / len(y_test), "steps": len(history),
-            "epochs": epochs}
+    right = sum(max(range(10), key=lambda k: out[k].data) == t for out, t in zip(outputs, y_test, strict=True))
+    return {"seconds": history.seconds, "test_accuracy": right / len(y_test), "steps": len(history), "epochs": epochs}
 
 
 def _digits_torch(torch, epochs: int, X_train, X_test, y_train, y_test) -> dict:
@@ -276,7 +309,7 @@ def _digits_torch(torch, epochs: int, X_train, X_test, y_train, y_test) -> dict:
     for _ in range(epochs):
         rng.shuffle(order)
         for k in range(0, len(order), W5_BATCH):
-            batch = torch.tensor(order[k:k + W5_BATCH])
+            batch = torch.tensor(order[k : k + W5_BATCH])
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(xs[batch]), ys[batch]).backward()
             opt.step()
@@ -293,6 +326,7 @@ def digits(engine: str, epochs: int, data: list[list]) -> tuple[Job, dict]:
         torch = _torch()
         return lambda: _digits_torch(torch, epochs, *data), {}
     import jangrad  # noqa: F401 (imported at setup, so the heap counted after setup is the one training runs beside)
+
     return lambda: _digits_jangrad(engine == "compiled", epochs, *data), {}
 
 
@@ -302,6 +336,7 @@ W6_SIZES, W6_BATCH, W6_LR = [128, 128, 10], 128, 1e-3
 
 def _peak_rss_bytes() -> int:
     import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
@@ -317,8 +352,13 @@ def _wide_jangrad(steps: int, X_train, y_train) -> dict:
     jangrad.fit(model, X_train, y_train, steps=1, **options)
     first = time.perf_counter() - start
     history = jangrad.fit(model, X_train, y_train, steps=steps, **options)
-    return {"seconds": history.seconds / steps, "first_step_seconds": first, "peak_bytes": _peak_rss_bytes(),
-            "final_loss": history.loss[-1], "steps": steps}
+    return {
+        "seconds": history.seconds / steps,
+        "first_step_seconds": first,
+        "peak_bytes": _peak_rss_bytes(),
+        "final_loss": history.loss[-1],
+        "steps": steps,
+    }
 
 
 def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
@@ -326,7 +366,7 @@ def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
 
     torch.manual_seed(0)
     layers, sizes = [], [64] + W6_SIZES
-    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
         layers.append(torch.nn.Linear(fan_in, fan_out))
         if i < len(W6_SIZES) - 1:
             layers.append(torch.nn.ReLU())
@@ -340,7 +380,7 @@ def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
         while True:
             rng.shuffle(order)
             for k in range(0, len(order), W6_BATCH):
-                yield torch.tensor(order[k:k + W6_BATCH])
+                yield torch.tensor(order[k : k + W6_BATCH])
 
     feed = batches()
 
@@ -358,8 +398,13 @@ def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
     start = time.perf_counter()
     for _ in range(steps):
         last = step()
-    return {"seconds": (time.perf_counter() - start) / steps, "first_step_seconds": first,
-            "peak_bytes": _peak_rss_bytes(), "final_loss": last, "steps": steps}
+    return {
+        "seconds": (time.perf_counter() - start) / steps,
+        "first_step_seconds": first,
+        "peak_bytes": _peak_rss_bytes(),
+        "final_loss": last,
+        "steps": steps,
+    }
 
 
 def wide(engine: str, steps: int, data: list[list]) -> tuple[Job, dict]:
@@ -369,6 +414,7 @@ def wide(engine: str, steps: int, data: list[list]) -> tuple[Job, dict]:
         torch = _torch()
         return lambda: _wide_torch(torch, steps, *data), {}
     import jangrad  # noqa: F401 (imported at setup)
+
     return lambda: _wide_jangrad(steps, *data), {}
 
 
@@ -404,16 +450,29 @@ def _compile_big(samples: int) -> dict:
     start = time.perf_counter()  # timed again without tracemalloc, which slows Python allocations down
     tape = jangrad.compile(loss, inputs=model.parameters())
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "nodes": nodes, "graph_bytes": graph_bytes, "compile_peak_bytes": compile_peak,
-            "kernels": tape.depth}
+    return {
+        "seconds": seconds,
+        "nodes": nodes,
+        "graph_bytes": graph_bytes,
+        "compile_peak_bytes": compile_peak,
+        "kernels": tape.depth,
+    }
 
 
 def compile_big(engine: str, samples: int) -> tuple[Job, dict]:
     if engine != "compiled":
         raise ValueError("W7 measures jangrad.compile only")
     import jangrad  # noqa: F401
+
     return lambda: _compile_big(samples), {}
 
 
-SETUPS: dict[str, Callable[..., tuple[Job, dict]]] = {"W1": mlp, "W2": mlp, "W3": chain, "W4": dot, "W5": digits,
-                                                      "W6": wide, "W7": compile_big}
+SETUPS: dict[str, Callable[..., tuple[Job, dict]]] = {
+    "W1": mlp,
+    "W2": mlp,
+    "W3": chain,
+    "W4": dot,
+    "W5": digits,
+    "W6": wide,
+    "W7": compile_big,
+}

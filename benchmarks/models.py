@@ -16,7 +16,7 @@ class Neuron:
         self.nonlin = nonlin
 
     def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
         return act.relu() if self.nonlin else act
 
     def parameters(self):
@@ -29,8 +29,10 @@ class MLP:
     def __init__(self, value_cls, nin: int, nouts: list[int], seed: int = 1337) -> None:
         rng = random.Random(seed)
         sizes = [nin] + nouts
-        self.layers = [[Neuron(value_cls, sizes[i], i != len(nouts) - 1, rng) for _ in range(sizes[i + 1])]
-                       for i in range(len(nouts))]
+        self.layers = [
+            [Neuron(value_cls, sizes[i], i != len(nouts) - 1, rng) for _ in range(sizes[i + 1])]
+            for i in range(len(nouts))
+        ]
 
     def __call__(self, x):
         for layer in self.layers:
@@ -49,7 +51,7 @@ class MLP:
 def hinge_l2_loss(model: MLP, inputs, targets, alpha: float = 1e-4):
     """micrograd demo's loss: mean hinge loss plus alpha times the sum of squared parameters."""
     scores = [model(x) for x in inputs]
-    losses = [(1 + -yi * si).relu() for yi, si in zip(targets, scores)]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(targets, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = alpha * sum(p * p for p in model.parameters())
     return data_loss + reg_loss

@@ -7,6 +7,7 @@ the engine and the workload and ends with the worker's stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -33,10 +34,16 @@ class Worker:
     def __init__(self, engine: str, label: str, preload: list[str]) -> None:
         self.engine, self.label = engine, label
         # stderr goes to a file, not a pipe: nobody reads a pipe while the worker runs, so a full one would block it.
-        self.stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([sys.executable, WORKER, engine] + [f"--preload={m}" for m in preload],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                        text=True, bufsize=1, env=one_thread_env())
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (open for the worker's life; close() closes it)
+        self.process = subprocess.Popen(
+            [sys.executable, WORKER, engine] + [f"--preload={m}" for m in preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            bufsize=1,
+            env=one_thread_env(),
+        )
 
     def request(self, **message: object) -> dict:
         """Send one request and return the worker's reply; WorkerDied if it has gone."""
@@ -57,8 +64,10 @@ class Worker:
             code = "none yet: it closed its stdout"
         self.stderr.seek(0)
         tail = self.stderr.read().decode(errors="replace")[-STDERR_TAIL:]
-        return (f"the {self.engine} worker for {self.label} died (exit code {code}); its stderr ends with:\n"
-                f"{tail or '(nothing)'}")
+        return (
+            f"the {self.engine} worker for {self.label} died (exit code {code}); its stderr ends with:\n"
+            f"{tail or '(nothing)'}"
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -69,10 +78,8 @@ class Worker:
                 self.process.kill()
                 self.process.wait()
         for stream in (self.process.stdin, self.process.stdout, self.stderr):
-            try:
+            with contextlib.suppress(OSError):  # stdin's buffer may not flush into a pipe nobody reads any more
                 stream.close()
-            except OSError:  # stdin's buffer may not flush into a pipe nobody reads any more
-                pass
 
 
 class Pool:

@@ -62,16 +62,20 @@ def cell(result: dict) -> str:
 
 def step_table(results: dict) -> list[str]:
     """One row per workload size: the time of each engine, then the ratios the targets talk about."""
-    lines = ["| workload | " + " | ".join(HEADERS) + " | micrograd / eager | micrograd / compiled | "
-             "compiled / PyTorch |", "|---" * (len(HEADERS) + 4) + "|"]
+    lines = [
+        "| workload | " + " | ".join(HEADERS) + " | micrograd / eager | micrograd / compiled | compiled / PyTorch |",
+        "|---" * (len(HEADERS) + 4) + "|",
+    ]
     for name, rows in results.items():
         if name in ("W3", "W7", "meta"):
             continue
         for size, row in rows.items():
-            lines.append(f"| {name} {size} | " + " | ".join(cell(row[e]) for e in ENGINES) + " | "
-                         f"{fmt_ratio(ratio(row['micrograd'], row['eager']))} | "
-                         f"{fmt_ratio(ratio(row['micrograd'], row['compiled']))} | "
-                         f"{fmt_ratio(ratio(row['compiled'], row['torch']))} |")
+            lines.append(
+                f"| {name} {size} | " + " | ".join(cell(row[e]) for e in ENGINES) + " | "
+                f"{fmt_ratio(ratio(row['micrograd'], row['eager']))} | "
+                f"{fmt_ratio(ratio(row['micrograd'], row['compiled']))} | "
+                f"{fmt_ratio(ratio(row['compiled'], row['torch']))} |"
+            )
     return lines
 
 
@@ -79,14 +83,19 @@ def chain_table(rows: dict) -> list[str]:
     def per_node(result: dict, key: str = "us_per_node") -> str:
         return f"{result[key]:.2f}" if key in result else result.get("error", "n/a")
 
-    lines = ["| W3 chain | jangrad eager µs/node (fwd + bwd) | fwd | bwd | bytes/node | micrograd µs/node | "
-             "PyTorch µs/node |", "|---" * 7 + "|"]
+    lines = [
+        "| W3 chain | jangrad eager µs/node (fwd + bwd) | fwd | bwd | bytes/node | micrograd µs/node | "
+        "PyTorch µs/node |",
+        "|---" * 7 + "|",
+    ]
     for size, row in rows.items():
         eager = row["eager"]
         bytes_per_node = f"{eager['bytes_per_node']:.0f}" if "bytes_per_node" in eager else "n/a"
-        lines.append(f"| {size} | {per_node(eager)} | {per_node(eager, 'forward_us_per_node')} | "
-                     f"{per_node(eager, 'backward_us_per_node')} | {bytes_per_node} | "
-                     f"{per_node(row['micrograd'])} | {per_node(row['torch'])} |")
+        lines.append(
+            f"| {size} | {per_node(eager)} | {per_node(eager, 'forward_us_per_node')} | "
+            f"{per_node(eager, 'backward_us_per_node')} | {bytes_per_node} | "
+            f"{per_node(row['micrograd'])} | {per_node(row['torch'])} |"
+        )
     return lines
 
 
@@ -98,8 +107,9 @@ def targets(results: dict) -> list[str]:
         eager, compiled = ratio(row["micrograd"], row["eager"]), ratio(row["micrograd"], row["compiled"])
         vs_torch = ratio(row["compiled"], row["torch"])
         checks.append(("W2 eager >= 10x faster than micrograd", eager, eager is not None and eager >= 10))
-        checks.append(("W2 compiled >= 1000x faster than micrograd", compiled, compiled is not None and
-                       compiled >= 1000))
+        checks.append(
+            ("W2 compiled >= 1000x faster than micrograd", compiled, compiled is not None and compiled >= 1000)
+        )
         checks.append(("W2 compiled / PyTorch <= 1.0", vs_torch, vs_torch is not None and vs_torch <= 1.0))
     if "W3" in results:
         rows = [r["eager"] for r in results["W3"].values() if "us_per_node" in r["eager"]]
@@ -107,8 +117,13 @@ def targets(results: dict) -> list[str]:
             last = rows[-1]
             per_node = [r["us_per_node"] for r in rows]
             spread = max(per_node) / min(per_node) - 1.0
-            checks.append((f"W3 eager at {list(results['W3'])[-1]}: <= 2 µs/node", last["us_per_node"],
-                           last["us_per_node"] <= 2.0))
+            checks.append(
+                (
+                    f"W3 eager at {list(results['W3'])[-1]}: <= 2 µs/node",
+                    last["us_per_node"],
+                    last["us_per_node"] <= 2.0,
+                )
+            )
             checks.append(("W3 eager <= 250 bytes/node", last["bytes_per_node"], last["bytes_per_node"] <= 250))
             checks.append(("W3 eager µs/node flat within 30 % (max/min - 1)", spread, spread <= 0.30))
     if "W4" in results:
@@ -118,8 +133,7 @@ def targets(results: dict) -> list[str]:
     if "W5" in results:
         row = next(iter(results["W5"].values()))
         compiled = row["compiled"]
-        checks.append(("W5 digits test accuracy >= 95 %", compiled["test_accuracy"],
-                       compiled["test_accuracy"] >= 0.95))
+        checks.append(("W5 digits test accuracy >= 95 %", compiled["test_accuracy"], compiled["test_accuracy"] >= 0.95))
         checks.append(("W5 digits training < 30 s", compiled["seconds"], compiled["seconds"] < 30))
         vs_torch = ratio(compiled, row["torch"])
         checks.append(("W5 compiled / PyTorch <= 2", vs_torch, vs_torch is not None and vs_torch <= 2))
@@ -128,8 +142,13 @@ def targets(results: dict) -> list[str]:
         compiled = row["compiled"]
         if "seconds" in compiled:
             vs_torch = ratio(compiled, row["torch"])
-            checks.append(("W6 first step (trace and compile) < 2 s", compiled["first_step_seconds"],
-                           compiled["first_step_seconds"] < 2))
+            checks.append(
+                (
+                    "W6 first step (trace and compile) < 2 s",
+                    compiled["first_step_seconds"],
+                    compiled["first_step_seconds"] < 2,
+                )
+            )
             checks.append(("W6 peak memory < 1 GB (GB)", compiled["peak_bytes"] / 1e9, compiled["peak_bytes"] < 1e9))
             checks.append(("W6 step compiled / PyTorch <= 2", vs_torch, vs_torch is not None and vs_torch <= 2))
     if "W7" in results:
@@ -140,7 +159,8 @@ def targets(results: dict) -> list[str]:
             checks.append(("W7 compile memory / eager graph memory < 4", memory, memory < 4))
     return ["| target | measured | |", "|---|---|---|"] + [
         f"| {name} | {'-' if value is None else f'{value:.4g}'} | {'PASS' if ok else 'MISS'} |"
-        for name, value, ok in checks]
+        for name, value, ok in checks
+    ]
 
 
 def accuracy(result: dict) -> str:
@@ -152,45 +172,60 @@ def accuracy(result: dict) -> str:
 def digits_table(rows: dict) -> list[str]:
     lines = ["| W5 digits | " + " | ".join(HEADERS) + " |", "|---" * 5 + "|"]
     for size, row in rows.items():
-        lines.append(f"| {size}: training time | " + " | ".join(
-            cell(row[e]) + (" (scaled from 1 epoch)" if row[e].get("note") else "") for e in ENGINES) + " |")
+        lines.append(
+            f"| {size}: training time | "
+            + " | ".join(cell(row[e]) + (" (scaled from 1 epoch)" if row[e].get("note") else "") for e in ENGINES)
+            + " |"
+        )
         lines.append(f"| {size}: test accuracy | " + " | ".join(accuracy(row[e]) for e in ENGINES) + " |")
     return lines
 
 
 def wide_table(rows: dict) -> list[str]:
-    lines = ["| W6 digits, MLP(64, [128, 128, 10]), batches of 128 | jangrad compiled | PyTorch eager | "
-             "compiled / PyTorch |", "|---|---|---|---|"]
+    lines = [
+        "| W6 digits, MLP(64, [128, 128, 10]), batches of 128 | jangrad compiled | PyTorch eager | "
+        "compiled / PyTorch |",
+        "|---|---|---|---|",
+    ]
     for size, row in rows.items():
         compiled, torch = row["compiled"], row["torch"]
-        for label, key, show in (("first step", "first_step_seconds", fmt_time),
-                                 ("step (median of the run)", "seconds", fmt_time),
-                                 ("peak memory (process RSS)", "peak_bytes", lambda b: f"{b / 1e6:,.0f} MB"),
-                                 ("loss after the run", "final_loss", lambda v: f"{v:.4f}")):
+        for label, key, show in (
+            ("first step", "first_step_seconds", fmt_time),
+            ("step (median of the run)", "seconds", fmt_time),
+            ("peak memory (process RSS)", "peak_bytes", lambda b: f"{b / 1e6:,.0f} MB"),
+            ("loss after the run", "final_loss", lambda v: f"{v:.4f}"),
+        ):
             a, b = compiled.get(key), torch.get(key)
             both = a is not None and b is not None and key != "final_loss" and b > 0
-            lines.append(f"| {size}: {label} | {show(a) if a is not None else 'n/a'} | "
-                         f"{show(b) if b is not None else 'n/a'} | {fmt_ratio(a / b) if both else '-'} |")
+            lines.append(
+                f"| {size}: {label} | {show(a) if a is not None else 'n/a'} | "
+                f"{show(b) if b is not None else 'n/a'} | {fmt_ratio(a / b) if both else '-'} |"
+            )
     return lines
 
 
 def compile_table(rows: dict) -> list[str]:
-    lines = ["| W7 jangrad.compile, moons MLP(2, [16, 16, 1]) + hinge | nodes | compile time | eager graph memory | "
-             "compile peak memory | memory ratio |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| W7 jangrad.compile, moons MLP(2, [16, 16, 1]) + hinge | nodes | compile time | eager graph memory | "
+        "compile peak memory | memory ratio |",
+        "|---|---|---|---|---|---|",
+    ]
     for size, row in rows.items():
         c = row["compiled"]
         if "seconds" not in c:
             lines.append(f"| {size} | {c.get('error', 'n/a')} | | | | |")
             continue
-        lines.append(f"| {size} | {c['nodes']:,} | {fmt_time(c['seconds'])} | {c['graph_bytes'] / 1e6:,.0f} MB | "
-                     f"{c['compile_peak_bytes'] / 1e6:,.0f} MB | {c['compile_peak_bytes'] / c['graph_bytes']:.2f}x |")
+        lines.append(
+            f"| {size} | {c['nodes']:,} | {fmt_time(c['seconds'])} | {c['graph_bytes'] / 1e6:,.0f} MB | "
+            f"{c['compile_peak_bytes'] / 1e6:,.0f} MB | {c['compile_peak_bytes'] / c['graph_bytes']:.2f}x |"
+        )
     return lines
 
 
 def heaps(meta: dict) -> str:
     """The sentence saying what each engine's worker process held: tracked objects after setup, and preloads."""
     counts = []
-    for engine, header in zip(ENGINES, HEADERS):
+    for engine, header in zip(ENGINES, HEADERS, strict=True):
         found = meta.get("gc_objects", {}).get(engine, {}).values()
         if found:
             low, high = min(found), max(found)
@@ -199,17 +234,21 @@ def heaps(meta: dict) -> str:
     imports = "that engine only"
     if preloaded:
         imports = f"{', '.join(preloaded)} (`{' '.join('--preload ' + m for m in preloaded)}`), then {imports}"
-    return (f"Each engine runs in its own worker process, which imports {imports}; objects the garbage collector "
-            f"tracks in a worker after setup (lowest-highest over the workloads): {', '.join(counts)}.")
+    return (
+        f"Each engine runs in its own worker process, which imports {imports}; objects the garbage collector "
+        f"tracks in a worker after setup (lowest-highest over the workloads): {', '.join(counts)}."
+    )
 
 
 def markdown(results: dict) -> str:
     meta = results["meta"]
-    parts = [f"# jangrad benchmarks\n\n{meta['date']}, Python {meta['python']}, {meta['machine']}, "
-             f"{meta['cpus']} CPUs; micrograd {meta['micrograd']}, PyTorch {meta['torch']} (float64, 1 thread), "
-             f"NumPy {meta['numpy']}. Times are per step (median) unless stated; garbage collector on. "
-             f"{heaps(meta)}\n",
-             "\n".join(step_table(results))]
+    parts = [
+        f"# jangrad benchmarks\n\n{meta['date']}, Python {meta['python']}, {meta['machine']}, "
+        f"{meta['cpus']} CPUs; micrograd {meta['micrograd']}, PyTorch {meta['torch']} (float64, 1 thread), "
+        f"NumPy {meta['numpy']}. Times are per step (median) unless stated; garbage collector on. "
+        f"{heaps(meta)}\n",
+        "\n".join(step_table(results)),
+    ]
     if "W3" in results:
         parts.append("\n".join(chain_table(results["W3"])))
     if "W5" in results:
@@ -223,9 +262,10 @@ def markdown(results: dict) -> str:
 
 
 def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
     import numpy
 
-    from importlib.metadata import PackageNotFoundError, version
     found = {}
     for name in ("micrograd", "torch"):
         try:
@@ -252,8 +292,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workloads", nargs="*", metavar="W", help="which of W1..W7 to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats: a smoke run")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for results.md/.json")
-    parser.add_argument("--preload", action="append", default=[], metavar="MODULE",
-                        help="a module every worker imports before its engine, e.g. torch (repeatable)")
+    parser.add_argument(
+        "--preload",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module every worker imports before its engine, e.g. torch (repeatable)",
+    )
     args = parser.parse_args(argv)
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:
@@ -266,9 +311,17 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"--preload: no module named {', '.join(missing)}")
 
-    results: dict = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
-                              "machine": platform.machine(), "cpus": os.cpu_count(), **_versions(),
-                              "quick": args.quick, "preload": args.preload}}
+    results: dict = {
+        "meta": {
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            **_versions(),
+            "quick": args.quick,
+            "preload": args.preload,
+        }
+    }
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with Pool(args.preload) as pool:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jangrad  # noqa: E402  (after the path line, so this checkout's jangrad is the one measured)
-from jangrad.nn import MLP  # noqa: E402
+import jangrad
+from jangrad.nn import MLP
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -59,12 +59,15 @@ def main() -> int:
     if os.path.exists(CHROMIUM):
         try:
             from playwright.sync_api import sync_playwright
+
             playwright = sync_playwright().start()
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
         except ImportError:
             pass
-    print(f"{'graph':<26} {'nodes':>5} {'steps':>5} {'build s':>8} {'HTML KiB':>9} {'frames KiB':>10} "
-          f"{'SVG/frame KiB':>13} {'next ms':>8} {'last ms':>8}")
+    print(
+        f"{'graph':<26} {'nodes':>5} {'steps':>5} {'build s':>8} {'HTML KiB':>9} {'frames KiB':>10} "
+        f"{'SVG/frame KiB':>13} {'next ms':>8} {'last ms':>8}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for name, root in graphs():
             nodes = len(jangrad.topological_order(root))
@@ -78,8 +81,10 @@ def main() -> int:
             if browser is not None and st.svg is not None:
                 path = st.save(Path(folder) / "steps.html")
                 clicks = tuple(f"{ms:.1f}" for ms in click_times(browser, path))
-            print(f"{name:<26} {nodes:>5} {len(st.frames):>5} {build:>8.2f} {page_kib:>9.0f} {frames_kib:>10.0f} "
-                  f"{per_frame_svg_kib:>13.0f} {clicks[0]:>8} {clicks[1]:>8}")
+            print(
+                f"{name:<26} {nodes:>5} {len(st.frames):>5} {build:>8.2f} {page_kib:>9.0f} {frames_kib:>10.0f} "
+                f"{per_frame_svg_kib:>13.0f} {clicks[0]:>8} {clicks[1]:>8}"
+            )
     if browser is not None:
         browser.close()
         playwright.stop()

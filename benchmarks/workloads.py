@@ -84,14 +84,15 @@ def w3(pool: Pool, quick: bool) -> dict:
     for n in sizes:
         label = f"n={n}"
 
-        def measure(engine: str) -> dict:
+        def measure(engine: str, label: str = label, n: int = n) -> dict:
             return pool.measure(engine, f"W3 {label}", "W3", n=n)
 
         results[label] = {
             "micrograd": measure("micrograd") if n <= 1000 else {"error": "not run (fails at 10^3 already)"},
             "eager": measure("eager"),
             "compiled": {"error": "not run: a chain is one node per level, nothing to vectorise"},
-            "torch": measure("torch") if n <= 100000 else {"error": "not run (minutes at 10^6)"}}
+            "torch": measure("torch") if n <= 100000 else {"error": "not run (minutes at 10^6)"},
+        }
     return results
 
 
@@ -102,9 +103,12 @@ def w4(pool: Pool, quick: bool) -> dict:
     results = {}
     for n in sizes:
         label = f"n={n}"
-        results[label] = {engine: pool.measure(engine, f"W4 {label}", "W4", n=n)
-                          if engine != "micrograd" or n <= 100000 else {"error": "not run (fails at 10^5 already)"}
-                          for engine in ENGINES}
+        results[label] = {
+            engine: pool.measure(engine, f"W4 {label}", "W4", n=n)
+            if engine != "micrograd" or n <= 100000
+            else {"error": "not run (fails at 10^5 already)"}
+            for engine in ENGINES
+        }
     return results
 
 
@@ -131,10 +135,14 @@ def w5(pool: Pool, quick: bool) -> dict:
     if "seconds" in eager:
         eager["note"] = f"{eager_epochs} epoch only; seconds scaled to {epochs} epochs"
         eager["seconds"] *= epochs / eager_epochs
-    return {f"{epochs} epochs": {"micrograd": {"error": "not run (no softmax cross-entropy; hours)"},
-                                 "eager": eager,
-                                 "compiled": pool.measure("compiled", "W5", "W5", epochs=epochs, data=digits),
-                                 "torch": pool.measure("torch", "W5", "W5", epochs=epochs, data=digits)}}
+    return {
+        f"{epochs} epochs": {
+            "micrograd": {"error": "not run (no softmax cross-entropy; hours)"},
+            "eager": eager,
+            "compiled": pool.measure("compiled", "W5", "W5", epochs=epochs, data=digits),
+            "torch": pool.measure("torch", "W5", "W5", epochs=epochs, data=digits),
+        }
+    }
 
 
 # ---- W6: digits through a wider network ----------------------------------------------------------------------------
@@ -146,10 +154,14 @@ def w6(pool: Pool, quick: bool) -> dict:
     X_train, _, y_train, _ = _digits_data()
     steps = 50 if quick else W6_STEPS
     not_run = {"error": "not run (about 10 s a step: a graph of some 7 million nodes per batch)"}
-    return {f"{steps} steps": {"micrograd": {"error": "not run (no softmax cross-entropy)"}, "eager": not_run,
-                               "compiled": pool.measure("compiled", "W6", "W6", steps=steps,
-                                                        data=[X_train, y_train]),
-                               "torch": pool.measure("torch", "W6", "W6", steps=steps, data=[X_train, y_train])}}
+    return {
+        f"{steps} steps": {
+            "micrograd": {"error": "not run (no softmax cross-entropy)"},
+            "eager": not_run,
+            "compiled": pool.measure("compiled", "W6", "W6", steps=steps, data=[X_train, y_train]),
+            "torch": pool.measure("torch", "W6", "W6", steps=steps, data=[X_train, y_train]),
+        }
+    }
 
 
 # ---- W7: compiling a user's 10^6-node graph ------------------------------------------------------------------------

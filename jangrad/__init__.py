@@ -4,14 +4,14 @@ The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the de
 ``value_and_grad``, ``gradcheck``) load with no third-party package at all.
 """
 
+from . import data, losses, nn, optim
+from ._version import __version__
+from .anomaly import AnomalyError
 from .autodiff import GradcheckError, grad, gradcheck, value_and_grad
 from .compiled import GraphChangedError, Tape, compile
-from .engine import (AnomalyError, Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
-                     topological_order)
-from . import data, losses, nn, optim
+from .engine import Value, topological_order
+from .switches import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .train import History, TrainingDiverged, fit
-
-from ._version import __version__
 
 __all__ = [
     "Value",
@@ -42,8 +42,14 @@ __all__ = [
 _TOOLING = {"viz": ".viz", "cli": ".cli", "expr": ".io.expr", "io": ".io", "check": ".check"}
 
 # The pictures load on first use, so `import jangrad` never pulls in graphviz or matplotlib.
-_VIZ_EXPORTS = {"draw": "graph", "ascii": "ascii", "print_tree": "ascii", "explain": "explain",
-                "draw_dot": "lecture", "stepper": "stepper"}
+_VIZ_EXPORTS = {
+    "draw": "graph",
+    "ascii": "ascii",
+    "print_tree": "ascii",
+    "explain": "explain",
+    "draw_dot": "lecture",
+    "stepper": "stepper",
+}
 
 
 def __getattr__(name: str):

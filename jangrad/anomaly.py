@@ -56,4 +56,5 @@ def check_backward(node: object, g: object, contributions: tuple) -> None:
             site = getattr(node, "site", "(a line outside detect_anomaly)")
             raise AnomalyError(
                 f"backward of '{node.op}' gave gradient {_number(c)!r} for operand {index} "
-                f"(operands: {values}; incoming gradient {_number(g)!r}); created at {site}")
+                f"(operands: {values}; incoming gradient {_number(g)!r}); created at {site}"
+            )

@@ -14,15 +14,22 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
 from .higher_order import VALUE_MATH, reverse_pass
 from .ops import FLOAT_MATH
 from .switches import enable_grad
 
-__all__ = ["grad", "value_and_grad", "gradients", "gradcheck", "GradcheckError", "local_disagreement",
-           "first_disagreeing_node"]
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "gradients",
+    "gradcheck",
+    "GradcheckError",
+    "local_disagreement",
+    "first_disagreeing_node",
+]
 
 
 class GradcheckError(AssertionError):
@@ -83,8 +90,10 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
         for n in nums:
             if not isinstance(args[n], Value):
                 if not isinstance(args[n], numbers.Real):
-                    raise TypeError(f"argument {n} must be a real number or a Value, got {args[n]!r} of type "
-                                    f"{type(args[n]).__name__}")
+                    raise TypeError(
+                        f"argument {n} must be a real number or a Value, got {args[n]!r} of type "
+                        f"{type(args[n]).__name__}"
+                    )
                 args[n] = Value(args[n])
         inputs = [args[n] for n in nums]
         _nesting.depth += 1
@@ -149,8 +158,9 @@ def _central_difference(fn: Callable[[list[float]], float], args: list[float], i
     return (fn(up) - fn(down)) / (2.0 * eps)
 
 
-def local_disagreement(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                       order: int = 1) -> str | None:
+def local_disagreement(
+    node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, order: int = 1
+) -> str | None:
     """How ``node``'s own local rule disagrees with its op's numeric slope at its operands, or None if it agrees.
 
     This tests one op in isolation, so it points at a wrong rule in the op table rather than at the function as a
@@ -169,11 +179,14 @@ def local_disagreement(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol:
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
         if not _close(first[j], numeric, atol, rtol):
-            return (f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}, "
-                    f"its numeric slope is {numeric!r}")
+            return (
+                f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}, "
+                f"its numeric slope is {numeric!r}"
+            )
     if order < 2:
         return None
     for j in variables:
+
         def local_derivative(xs: list[float], j: int = j) -> float:
             return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
 
@@ -186,13 +199,16 @@ def local_disagreement(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol:
             numeric = _central_difference(local_derivative, operands, k, eps)
             analytic = grad(rule_on_values, k)(*operands[: len(variables)])
             if not _close(analytic, numeric, atol, rtol):
-                return (f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
-                        f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}")
+                return (
+                    f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
+                    f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}"
+                )
     return None
 
 
-def first_disagreeing_node(value: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                           order: int = 1) -> Value | None:
+def first_disagreeing_node(
+    value: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, order: int = 1
+) -> Value | None:
     """The first node of ``value``'s graph (in topological order) whose local rule is wrong, or None."""
     if not isinstance(value, Value):
         raise TypeError(f"expected a Value, got {value!r} of type {type(value).__name__}")
@@ -212,8 +228,9 @@ def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, r
     return local_disagreement(node, eps, atol, rtol, order)
 
 
-def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              order: int = 1) -> bool:
+def gradcheck(
+    f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, order: int = 1
+) -> bool:
     """Check f's derivatives at ``args`` against central differences; return True or raise ``GradcheckError``.
 
     ``order=2`` checks every second derivative too (the derivative of each first derivative, numerically).
@@ -235,8 +252,10 @@ def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: fl
     ]
     if order == 2:
         for i in every:
+
             def first_i(*xs, i=i):
                 return gradient(*xs)[i]
+
             checks.append((f"d(df/dx{i})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs)))
     for what, fn, analytic_fn in checks:
         analytic = analytic_fn(floats)
@@ -247,7 +266,8 @@ def gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: fl
                 undefined = " (nan: the derivative is not defined there)" if math.isnan(analytic[i]) else ""
                 raise GradcheckError(
                     f"{what}/dx{i} at inputs {tuple(floats)}: analytic {analytic[i]!r}, numeric {numeric!r} "
-                    f"(eps={eps}){undefined}; first disagreeing node: {culprit}")
+                    f"(eps={eps}){undefined}; first disagreeing node: {culprit}"
+                )
     return True
 
 

@@ -28,10 +28,7 @@ def real_number(value: object, name: str, low: float = 0.0, high: float = math.i
     value = float(value)
     too_high = value >= high if high_open else value > high
     if not math.isfinite(value) or value < low or too_high:
-        if math.isinf(high):
-            bound = f">= {low}"
-        else:
-            bound = f"in [{low}, {high})" if high_open else f"in [{low}, {high}]"
+        bound = f">= {low}" if math.isinf(high) else f"in [{low}, {high})" if high_open else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return value
 
@@ -48,5 +45,6 @@ def as_float(data: object, what: str = "data") -> float:
             raise OverflowError(f"{what} {shown} is too large for a float64") from None
     if hasattr(data, "grad") and hasattr(data, "_mark"):  # a Value (this module sits below the engine)
         raise TypeError(f"{what} must be a real number, got a Value ({data!r}); pass it directly or use .data")
-    raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type "
-                    f"{type(data).__name__}")
+    raise TypeError(
+        f"{what} must be a real number (int, float or NumPy scalar), got {data!r} of type {type(data).__name__}"
+    )

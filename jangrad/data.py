@@ -18,12 +18,25 @@ import csv
 import math
 import numbers
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 from .checks import whole_number
 
-__all__ = ["seed4", "xor", "spiral", "moons", "circles", "blobs", "digits", "iris", "load_csv",
-           "train_test_split", "standardize", "check_dataset", "CSVError"]
+__all__ = [
+    "seed4",
+    "xor",
+    "spiral",
+    "moons",
+    "circles",
+    "blobs",
+    "digits",
+    "iris",
+    "load_csv",
+    "train_test_split",
+    "standardize",
+    "check_dataset",
+    "CSVError",
+]
 
 Dataset = tuple[list[list[float]], list[float]]
 
@@ -109,29 +122,41 @@ def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) ->
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False) -> Dataset:
     """Two interleaving half circles (``sklearn.datasets.make_moons``); micrograd's demo uses n=100, noise=0.1."""
     from sklearn.datasets import make_moons
-    X, y = make_moons(n_samples=whole_number(n, "n", 2), noise=_check_noise(noise),
-                      random_state=whole_number(seed, "seed", 0))
+
+    X, y = make_moons(
+        n_samples=whole_number(n, "n", 2), noise=_check_noise(noise), random_state=whole_number(seed, "seed", 0)
+    )
     return _as_lists(X, y, signed)
 
 
 def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0, signed: bool = False) -> Dataset:
     """A small circle inside a large one (``sklearn.datasets.make_circles``)."""
     from sklearn.datasets import make_circles
+
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be a number between 0 and 1, got {factor!r}")
-    X, y = make_circles(n_samples=whole_number(n, "n", 2), noise=_check_noise(noise), factor=float(factor),
-                        random_state=whole_number(seed, "seed", 0))
+    X, y = make_circles(
+        n_samples=whole_number(n, "n", 2),
+        noise=_check_noise(noise),
+        factor=float(factor),
+        random_state=whole_number(seed, "seed", 0),
+    )
     return _as_lists(X, y, signed)
 
 
 def blobs(n: int = 100, centers: int = 3, features: int = 2, std: float = 1.0, seed: int = 0) -> Dataset:
     """Gaussian clusters (``sklearn.datasets.make_blobs``); the label is the cluster."""
     from sklearn.datasets import make_blobs
+
     if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0 or not math.isfinite(std):
         raise ValueError(f"std must be a finite number > 0, got {std!r}")
-    X, y = make_blobs(n_samples=whole_number(n, "n", 1), centers=whole_number(centers, "centers"),
-                      n_features=whole_number(features, "features"), cluster_std=float(std),
-                      random_state=whole_number(seed, "seed", 0))
+    X, y = make_blobs(
+        n_samples=whole_number(n, "n", 1),
+        centers=whole_number(centers, "centers"),
+        n_features=whole_number(features, "features"),
+        cluster_std=float(std),
+        random_state=whole_number(seed, "seed", 0),
+    )
     return _as_lists(X, y)
 
 
@@ -153,6 +178,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
     The samples come shuffled by ``seed``; ``n`` keeps only the first n of them (the full set is 1797).
     """
     from sklearn.datasets import load_digits
+
     bunch = load_digits(n_class=whole_number(classes, "classes", 2))
     return _shuffled(bunch.data, bunch.target, seed, n)
 
@@ -160,6 +186,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
 def iris(seed: int = 0) -> Dataset:
     """Fisher's 150 irises (``sklearn.datasets.load_iris``): 4 measurements, 3 species, shuffled by ``seed``."""
     from sklearn.datasets import load_iris
+
     bunch = load_iris()
     return _shuffled(bunch.data, bunch.target, seed, None)
 
@@ -221,11 +248,14 @@ def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> t
             try:
                 v = float(text)
             except ValueError:
-                raise CSVError(f"{path}: line {line_no}, column {j + 1} ({names[j]!r}): {cell!r} is not a "
-                               f"number") from None
+                raise CSVError(
+                    f"{path}: line {line_no}, column {j + 1} ({names[j]!r}): {cell!r} is not a number"
+                ) from None
             if not math.isfinite(v):
-                raise CSVError(f"{path}: line {line_no}, column {j + 1} ({names[j]!r}): {cell!r} is not a "
-                               f"finite number (missing values must be filled in first)")
+                raise CSVError(
+                    f"{path}: line {line_no}, column {j + 1} ({names[j]!r}): {cell!r} is not a "
+                    f"finite number (missing values must be filled in first)"
+                )
             values.append(v)
         X.append(values)
         raw_y.append(row[t].strip())
@@ -234,24 +264,32 @@ def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> t
         return X, [float(v) for v in raw_y]
     if any(numeric):  # a mix of numbers and names is a damaged column, not a set of class names
         bad = numeric.index(False) if numeric[0] else numeric.index(True)
-        raise CSVError(f"{path}: line {body[bad][0]}, column {t + 1} ({names[t]!r}): the target {raw_y[bad]!r} "
-                       f"does not fit the column (its first value is {raw_y[0]!r}): mixed numbers and names")
+        raise CSVError(
+            f"{path}: line {body[bad][0]}, column {t + 1} ({names[t]!r}): the target {raw_y[bad]!r} "
+            f"does not fit the column (its first value is {raw_y[0]!r}): mixed numbers and names"
+        )
     classes = sorted(set(raw_y))
     index = {name: k for k, name in enumerate(classes)}
     return X, [index[v] for v in raw_y]
 
 
 # ---- splitting and scaling ------------------------------------------------------------------------------------------
-def train_test_split(X: Sequence, y: Sequence, test_size: float = 0.25, seed: int = 0,
-                     stratify: bool = False) -> tuple[list, list, list, list]:
+def train_test_split(
+    X: Sequence, y: Sequence, test_size: float = 0.25, seed: int = 0, stratify: bool = False
+) -> tuple[list, list, list, list]:
     """``X_train, X_test, y_train, y_test`` (scikit-learn's split, shuffled by ``seed``)."""
     from sklearn.model_selection import train_test_split as split
+
     check_dataset(X, y)
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
-    X_train, X_test, y_train, y_test = split(list(X), list(y), test_size=float(test_size),
-                                             random_state=whole_number(seed, "seed", 0),
-                                             stratify=list(y) if stratify else None)
+    X_train, X_test, y_train, y_test = split(
+        list(X),
+        list(y),
+        test_size=float(test_size),
+        random_state=whole_number(seed, "seed", 0),
+        stratify=list(y) if stratify else None,
+    )
     return list(X_train), list(X_test), list(y_train), list(y_test)
 
 
@@ -262,6 +300,7 @@ def standardize(X_train: Sequence, X_test: Sequence | None = None):
     set's mean and deviation, so nothing about the test set leaks into training).
     """
     from sklearn.preprocessing import StandardScaler
+
     check_dataset(X_train)
     scaler = StandardScaler().fit(X_train)
     train = scaler.transform(X_train).tolist()

@@ -22,20 +22,20 @@ from __future__ import annotations
 import contextlib
 import numbers
 import threading
-from typing import Callable, Iterable, Union
+from collections.abc import Callable, Iterable
+from typing import TypeAlias
 
 from . import switches
-from .anomaly import AnomalyError, check_forward, user_site
+from .anomaly import check_forward, user_site
 from .checks import as_float as _as_float
 from .hand_built import hand_built_operands_and_rule
 from .higher_order import reverse_pass, warn_about_create_graph_cycles
-from .ops import FLOAT_MATH, OPS, Op
-from .switches import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .ops import CONSTANT, FLOAT_MATH, OPS, Op
+from .switches import enable_grad
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "AnomalyError",
-           "topological_order", "apply_op"]
+__all__ = ["Value", "topological_order", "apply_op", "constant"]  # the switches (no_grad, ...) live in switches.py
 
-Number = Union[int, float]
+Number: TypeAlias = int | float
 
 
 # ---- how an op makes a node ---------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def _binary_op(name: str, reflected: bool = False) -> Callable[[Value, Value | N
 
     def method(self: Value, other: Value | Number) -> Value:
         if not isinstance(other, Value):
-            other = _constant(other, name)
+            other = constant(other, name)
         op = OPS[name]
         data = op.forward(FLOAT_MATH, self.data, other.data)
         if switches.unusual_threads and switches.state.unusual:
@@ -86,7 +86,7 @@ def _binary_op(name: str, reflected: bool = False) -> Callable[[Value, Value | N
         return out
 
     def reflected_method(self: Value, other: Number) -> Value:
-        return method(_constant(other, name), self)
+        return method(constant(other, name), self)
 
     chosen = reflected_method if reflected else method
     chosen.__name__ = name
@@ -232,8 +232,7 @@ class Value:
         """
         seed = _as_float(gradient, "gradient")
         if self._rule is _MADE_UNDER_NO_GRAD:
-            raise RuntimeError("this Value was computed inside no_grad(), so it has no graph to go back through; "
-                               "compute it outside no_grad() to get gradients")
+            raise RuntimeError("computed inside no_grad(), this Value has no graph: compute it outside no_grad()")
         if create_graph or switches.state.anomaly:
             if create_graph:
                 warn_about_create_graph_cycles()
@@ -288,12 +287,14 @@ def _data_of(x: Value | Number) -> float:
     return x.data if isinstance(x, Value) else _as_float(x, "operand")
 
 
-def _constant(x: object, op_name: str) -> Value:
-    """Wrap a plain number met in an op as a leaf; refuse anything else with a message naming it."""
+def constant(x: object, op_name: str = "an op") -> Value:
+    """A plain number met in an op (the 2 in ``a + 2``) as a leaf marked ``ops.CONSTANT``, so that every view tells
+    it from a Value the learner made; anything else is refused with a message naming it."""
     if isinstance(x, numbers.Real):
-        return Value(x)
-    raise TypeError(f"cannot use {x!r} of type {type(x).__name__} in '{op_name}': expected a Value or a real "
-                    f"number")
+        out = Value(x)
+        out._rule = CONSTANT
+        return out
+    raise TypeError(f"cannot use {x!r} of type {type(x).__name__} in '{op_name}': expected a Value or a real number")
 
 
 _UNARY_METHODS = {name: _unary_op(name) for name, op in OPS.items() if op.arity == 1}
@@ -328,7 +329,7 @@ def apply_op(name: str, *operands: Value | Number) -> Value:
     arity = OPS[name].arity
     if len(operands) != arity:
         raise TypeError(f"op '{name}' takes {arity} operand(s), got {len(operands)}")
-    a = operands[0] if isinstance(operands[0], Value) else _constant(operands[0], name)
+    a = operands[0] if isinstance(operands[0], Value) else constant(operands[0], name)
     return _UNARY_METHODS[name](a) if arity == 1 else _BINARY_METHODS[name](a, operands[1])
 
 

@@ -8,7 +8,7 @@ that only hand-built nodes have (the table's ops keep graphs free of them).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .ops import FLOAT_MATH, Op
 
@@ -22,8 +22,10 @@ def hand_built_operands_and_rule(node: object, children: Iterable, symbol: str) 
     if not isinstance(symbol, str):
         raise TypeError(f"_op must be a str such as '+' or 'tanh', got {symbol!r} of type {type(symbol).__name__}")
     if isinstance(children, (str, bytes)) or isinstance(children, (set, frozenset)) and len(children) > 1:
-        raise TypeError(f"_children must be a tuple of Values such as (a, b), got {children!r}; the order is "
-                        f"Value(data, _children, _op, label): give a label as label=...")
+        raise TypeError(
+            f"_children must be a tuple of Values such as (a, b), got {children!r}; the order is "
+            f"Value(data, _children, _op, label): give a label as label=..."
+        )
     operands = tuple(children)
     if len(operands) > 2 or not all(hasattr(c, "_mark") for c in operands):  # Values
         raise TypeError(f"_children must be at most two Values (every op has one or two operands), got {operands!r}")
@@ -33,8 +35,10 @@ def hand_built_operands_and_rule(node: object, children: Iterable, symbol: str) 
         if learners_step is None:
             return (0.0,) * len(operands)  # micrograd's default _backward does nothing
         if m is not FLOAT_MATH:
-            raise TypeError(f"the hand-built op {symbol!r} has a first-order _backward only: create_graph=True and "
-                            f"jangrad.grad need ops from jangrad's table")
+            raise TypeError(
+                f"the hand-built op {symbol!r} has a first-order _backward only: create_graph=True and "
+                f"jangrad.grad need ops from jangrad's table"
+            )
         saved, saved_own = [p.grad for p in operands], node.grad
         for p in operands:
             p.grad = 0.0
@@ -43,7 +47,7 @@ def hand_built_operands_and_rule(node: object, children: Iterable, symbol: str) 
         contributions = [p.grad for p in operands]
         if len(operands) == 2 and operands[0] is operands[1]:
             contributions[1] = 0.0  # one object, one total
-        for p, grad in zip(operands, saved):
+        for p, grad in zip(operands, saved, strict=True):
             p.grad = grad
         node.grad = saved_own
         return tuple(contributions)

@@ -15,7 +15,7 @@ import contextlib
 import numbers
 import operator
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from .anomaly import check_backward
 from .ops import FLOAT_MATH, FloatMath
@@ -40,11 +40,11 @@ class _ValueMath(FloatMath):
     def _lift(name: str, float_fn: Callable[[float], float]) -> Callable:
         def fn(a):
             return float_fn(a) if _is_number(a) else getattr(a, name)()  # a Value's own method records the op
+
         return staticmethod(fn)
 
-    div = staticmethod(lambda a, b: FloatMath.div(a, b) if _is_number(a) and _is_number(b)
-                       else operator.truediv(a, b))
-    pow = staticmethod(lambda a, b: FloatMath.pow(a, b) if _is_number(a) and _is_number(b) else a ** b)
+    div = staticmethod(lambda a, b: FloatMath.div(a, b) if _is_number(a) and _is_number(b) else operator.truediv(a, b))
+    pow = staticmethod(lambda a, b: FloatMath.pow(a, b) if _is_number(a) and _is_number(b) else a**b)
 
     @staticmethod
     def power_rule(x, k):
@@ -69,8 +69,7 @@ class _ValueMath(FloatMath):
     where_positive = staticmethod(lambda a, g: g if _data_of(a) > 0.0 else 0.0)
     step = staticmethod(lambda a: FloatMath.step(_data_of(a)))
     sign = staticmethod(lambda a: FloatMath.sign(_data_of(a)))
-    leaky_relu = staticmethod(lambda a, slope: FloatMath.leaky_relu(a, slope) if _is_number(a)
-                              else a.leaky_relu(slope))
+    leaky_relu = staticmethod(lambda a, slope: FloatMath.leaky_relu(a, slope) if _is_number(a) else a.leaky_relu(slope))
 
 
 VALUE_MATH = _ValueMath()
@@ -108,7 +107,7 @@ def reverse_pass(order: list, seed: object, create_graph: bool) -> dict[int, obj
             contributions = node._rule.backward(m, g, *rule_inputs(node))
             if checking:
                 check_backward(node, g, contributions)
-            for parent, c in zip(node.parents, contributions):
+            for parent, c in zip(node.parents, contributions, strict=True):
                 key = id(parent)
                 grads[key] = grads[key] + c if key in grads else c
     return grads
@@ -121,6 +120,10 @@ def warn_about_create_graph_cycles() -> None:
     global _warned_create_graph
     if not _warned_create_graph:
         _warned_create_graph = True
-        warnings.warn("backward(create_graph=True) stores in each .grad a graph that points back at its node: a "
-                      "reference cycle, freed only by Python's cyclic collector. To differentiate again without it, "
-                      "use jangrad.grad, or set .grad = 0.0 on the nodes when done.", UserWarning, stacklevel=3)
+        warnings.warn(
+            "backward(create_graph=True) stores in each .grad a graph that points back at its node: a "
+            "reference cycle, freed only by Python's cyclic collector. To differentiate again without it, "
+            "use jangrad.grad, or set .grad = 0.0 on the nodes when done.",
+            UserWarning,
+            stacklevel=3,
+        )

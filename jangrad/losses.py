@@ -15,13 +15,14 @@ The last two never overflow: they never compute exp of a large positive number (
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Iterable, Sequence, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeAlias
 
 from .engine import Value
 
 __all__ = ["sse", "mse", "hinge", "l2", "bce_with_logits", "cross_entropy", "get", "LOSSES"]
 
-Prediction = Union[Value, float, Sequence[Union[Value, float]]]
+Prediction: TypeAlias = Value | float | Sequence[Value | float]
 
 
 def _check_batch(predictions: object, targets: object, loss: str) -> None:
@@ -62,12 +63,14 @@ def _total(terms: Iterable[Value]) -> Value:
 def _squared_errors(predictions: Sequence[Prediction], targets: Sequence, loss: str) -> list[Value]:
     _check_batch(predictions, targets, loss)
     errors = []
-    for i, (p, t) in enumerate(zip(predictions, targets)):
+    for i, (p, t) in enumerate(zip(predictions, targets, strict=True)):
         if isinstance(p, Sequence) and not isinstance(p, (str, bytes)):
             if not isinstance(t, Sequence) or isinstance(t, (str, bytes)) or len(t) != len(p):
-                raise ValueError(f"{loss}: prediction {i} has {len(p)} outputs, so target {i} must be a list of "
-                                 f"{len(p)} numbers, got {t!r}")
-            pairs = zip(p, t)
+                raise ValueError(
+                    f"{loss}: prediction {i} has {len(p)} outputs, so target {i} must be a list of "
+                    f"{len(p)} numbers, got {t!r}"
+                )
+            pairs = zip(p, t, strict=True)
         else:
             pairs = [(p, t)]
         for pj, tj in pairs:
@@ -91,7 +94,7 @@ def hinge(scores: Sequence[Prediction], labels: Sequence) -> Value:
     """The mean of ``relu(1 - y * s)``: 0 once every sample is on its side with a margin of 1. Labels are +-1."""
     _check_batch(scores, labels, "hinge")
     terms = []
-    for i, (s, y) in enumerate(zip(scores, labels)):
+    for i, (s, y) in enumerate(zip(scores, labels, strict=True)):
         y = _number(y, f"label {i}", "hinge")
         if y not in (-1.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1, got {y!r} at index {i} (for 0/1 labels use 2*y - 1)")
@@ -126,7 +129,7 @@ def bce_with_logits(logits: Sequence[Prediction], targets: Sequence) -> Value:
     """
     _check_batch(logits, targets, "bce_with_logits")
     terms = []
-    for i, (z, t) in enumerate(zip(logits, targets)):
+    for i, (z, t) in enumerate(zip(logits, targets, strict=True)):
         z = _scalar(z, i, "bce_with_logits")
         t = _number(t, f"target {i}", "bce_with_logits")
         if not 0.0 <= t <= 1.0:
@@ -154,10 +157,11 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]], classes: Sequence[i
     """
     _check_batch(logits, classes, "cross_entropy")
     terms = []
-    for i, (zs, c) in enumerate(zip(logits, classes)):
+    for i, (zs, c) in enumerate(zip(logits, classes, strict=True)):
         if isinstance(zs, (Value, str, bytes)) or not isinstance(zs, Sequence) or len(zs) < 2:
-            raise TypeError(f"cross_entropy: logits {i} must be a list of at least 2 Values (one per class), "
-                            f"got {zs!r}")
+            raise TypeError(
+                f"cross_entropy: logits {i} must be a list of at least 2 Values (one per class), got {zs!r}"
+            )
         zs = [_scalar(z, i, "cross_entropy") for z in zs]
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not float(c).is_integer():
             raise TypeError(f"cross_entropy: class {i} must be a class index (int), got {c!r}")
@@ -187,5 +191,6 @@ def get(name: str | Callable[..., Value]) -> Callable[..., Value]:
         key = {"bce_with_logits": "bce", "cross_entropy": "ce"}.get(name, name)
         if key in LOSSES:
             return LOSSES[key]
-    raise ValueError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)} or a function "
-                     f"(predictions, targets) -> Value")
+    raise ValueError(
+        f"unknown loss {name!r}: expected one of {', '.join(LOSSES)} or a function (predictions, targets) -> Value"
+    )

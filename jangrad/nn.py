@@ -19,7 +19,8 @@ import collections.abc
 import math
 import numbers
 import random
-from typing import Callable, Iterator, Mapping, Sequence, Union
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeAlias
 
 from .checks import whole_number
 from .engine import Value
@@ -27,8 +28,7 @@ from .ops import LEAKY_SLOPE
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "load", "iter_neurons", "ACTIVATIONS", "INITS"]
 
-Number = Union[int, float]
-
+Number: TypeAlias = int | float
 
 
 def _linear(v: Value) -> Value:
@@ -76,7 +76,9 @@ def _as_inputs(x: object, nin: int) -> list[Value]:
     """Check one sample and turn its plain numbers into leaf Values (one per input, shared by every neuron)."""
     # Any indexable sequence will do (a list, a tuple, a 1-D NumPy array), but not a string, and not a dict (whose
     # iteration gives its keys, not its values).
-    if isinstance(x, (str, bytes, collections.abc.Mapping)) or not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
+    if isinstance(x, (str, bytes, collections.abc.Mapping)) or not (
+        hasattr(x, "__len__") and hasattr(x, "__getitem__")
+    ):
         raise TypeError(f"a model input must be a list of {nin} numbers, got {x!r} of type {type(x).__name__}")
     if len(x) != nin:
         raise ValueError(f"this model expects {nin} input(s), got {len(x)}: {list(x)!r}")
@@ -150,10 +152,12 @@ class Module:
         known = set(expected)
         unexpected = [name for name in state if name not in known]
         if missing or unexpected:
-            raise KeyError(f"state does not fit this {type(self).__name__}: missing {missing[:5]!r}"
-                           f"{' ...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]!r}"
-                           f"{' ...' if len(unexpected) > 5 else ''}")
-        for name, p in named:
+            raise KeyError(
+                f"state does not fit this {type(self).__name__}: missing {missing[:5]!r}"
+                f"{' ...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]!r}"
+                f"{' ...' if len(unexpected) > 5 else ''}"
+            )
+        for name, _ in named:
             v = state[name]
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"state[{name!r}] must be a number, got {v!r} of type {type(v).__name__}")
@@ -169,6 +173,7 @@ class Module:
         if not isinstance(self, MLP):
             raise TypeError(f"only an MLP can be saved to a file, not a {type(self).__name__}")
         from .io.modelfile import save_model
+
         save_model(self, path)
 
     def to_torch(self):
@@ -184,8 +189,14 @@ class Neuron(Module):
     relu); both start b at 0. ``seed`` is an int, None, or a ``random.Random`` to draw from.
     """
 
-    def __init__(self, nin: int, activation: str = "tanh", init: str = "uniform",
-                 seed: int | random.Random | None = None, fan_out: int = 1) -> None:
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        init: str = "uniform",
+        seed: int | random.Random | None = None,
+        fan_out: int = 1,
+    ) -> None:
         super().__init__()
         self.nin = whole_number(nin, "nin")
         self.activation: str = _check_activation(activation)
@@ -213,7 +224,7 @@ class Neuron(Module):
 
     def _forward(self, xs: list[Value]) -> Value:
         act = self.w[0] * xs[0]
-        for wi, xi in zip(self.w[1:], xs[1:]):
+        for wi, xi in zip(self.w[1:], xs[1:], strict=True):
             act = act + wi * xi
         act = act + self.b
         out = ACTIVATIONS[self.activation](act)
@@ -230,8 +241,14 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons that each see the whole input; calling it returns a list of ``nout`` Values."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "tanh", init: str = "uniform",
-                 seed: int | random.Random | None = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        init: str = "uniform",
+        seed: int | random.Random | None = None,
+    ) -> None:
         super().__init__()
         self.nin = whole_number(nin, "nin")
         self.nout = whole_number(nout, "nout")
@@ -259,6 +276,7 @@ class Layer(Module):
 
     def to_torch(self):
         from .io.torch_bridge import layer_to_torch
+
         return layer_to_torch(self)
 
     def __repr__(self) -> str:
@@ -274,8 +292,15 @@ class MLP(Module):
     of ``nin`` numbers or Values) returns a Value if the last layer has one neuron, else a list of Values.
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
-                 output_activation: str | None = None, init: str = "uniform", seed: int | None = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str | None = None,
+        init: str = "uniform",
+        seed: int | None = None,
+    ) -> None:
         super().__init__()
         self.nin = whole_number(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or len(nouts) == 0:
@@ -283,15 +308,18 @@ class MLP(Module):
         self.nouts = [whole_number(n, f"layer width nouts[{i}]") for i, n in enumerate(nouts)]
         self.activation: str = _check_activation(activation)
         self.output_activation: str = _check_activation(
-            activation if output_activation is None else output_activation, "output_activation")
+            activation if output_activation is None else output_activation, "output_activation"
+        )
         self.init: str = _check_init(init)
         if isinstance(seed, random.Random):
             raise TypeError("MLP takes an int seed (or None); it makes its own random.Random from it")
         rng = _make_rng(seed)
         sizes = [self.nin] + self.nouts
         last = len(self.nouts) - 1
-        self.layers = [Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation,
-                             init, rng) for i in range(len(self.nouts))]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], self.output_activation if i == last else self.activation, init, rng)
+            for i in range(len(self.nouts))
+        ]
         self._rename("")
 
     def _children(self) -> list[tuple[str, Module]]:
@@ -309,8 +337,13 @@ class MLP(Module):
 
     def config(self) -> dict:
         """The constructor arguments that rebuild this architecture (what a saved file records)."""
-        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
-                "output_activation": self.output_activation, "init": self.init}
+        return {
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "init": self.init,
+        }
 
     def _load_weights(self, weights: Sequence[tuple[Sequence[Sequence[float]], Sequence[float]]]) -> None:
         """Set every layer from a ``(weight rows, biases)`` pair in PyTorch's layout, as ``weight_rows()`` and
@@ -325,12 +358,14 @@ class MLP(Module):
 
     def to_torch(self):
         from .io.torch_bridge import mlp_to_torch
+
         return mlp_to_torch(self)
 
     @classmethod
     def from_torch(cls, module) -> MLP:
         """Build an MLP from a ``torch.nn.Sequential`` of ``Linear`` layers and activations (as ``to_torch`` makes)."""
         from .io.torch_bridge import mlp_from_torch
+
         return cls._built(*mlp_from_torch(module))
 
     @classmethod
@@ -341,8 +376,10 @@ class MLP(Module):
         return model
 
     def __repr__(self) -> str:
-        lines = [f"MLP({self.nin} -> {self.nouts}, activation={self.activation!r}, "
-                 f"output_activation={self.output_activation!r}, {self.num_parameters()} parameters)"]
+        lines = [
+            f"MLP({self.nin} -> {self.nouts}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r}, {self.num_parameters()} parameters)"
+        ]
         lines += [f"  ({layer.name}): {layer!r}" for layer in self.layers]
         return "\n".join(lines)
 
@@ -351,6 +388,7 @@ def load(path: str) -> MLP:
     """Read a model written by ``model.save(path)``. Raises ``modelfile.ModelFileError`` naming the path for a missing,
     damaged, changed or oversized file."""
     from .io.modelfile import load_model
+
     return MLP._built(*load_model(path, ACTIVATIONS, INITS))
 
 

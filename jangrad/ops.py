@@ -26,10 +26,10 @@ and harder to read, so the common ones get a rule of their own. Ops that take a 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "LEAKY_SLOPE"]
+__all__ = ["Op", "OPS", "CONSTANT", "FLOAT_MATH", "FloatMath", "LEAKY_SLOPE"]
 
 LEAKY_SLOPE = 0.01
 """leaky_relu's default slope: PyTorch's, so that a model's LeakyReLU carries over to torch unchanged."""
@@ -167,79 +167,130 @@ def _phi_cdf(m, x):
 
 
 _OP_LIST = [
-    Op("add", 2, "+",
-       lambda m, x, y: x + y,
-       lambda m, g, out, x, y: (g, g),
-       "d(x+y)/dx = 1 and d(x+y)/dy = 1: a sum hands its gradient to both inputs unchanged."),
-    Op("sub", 2, "-",
-       lambda m, x, y: x - y,
-       lambda m, g, out, x, y: (g, -g),
-       "d(x-y)/dx = 1 and d(x-y)/dy = -1."),
-    Op("mul", 2, "*",
-       lambda m, x, y: x * y,
-       lambda m, g, out, x, y: (g * y, g * x),
-       "d(xy)/dx = y and d(xy)/dy = x: each input's gradient is scaled by the other input."),
-    Op("div", 2, "/",
-       lambda m, x, y: m.div(x, y),
-       lambda m, g, out, x, y: (m.div(g, y), -m.div(g * out, y)),
-       "d(x/y)/dx = 1/y and d(x/y)/dy = -x/y^2 = -out/y."),
-    Op("pow", 2, "**",
-       lambda m, x, y: m.pow(x, y),
-       lambda m, g, out, x, y: (g * m.power_rule(x, y), g * out * m.log(x)),
-       "d(x^y)/dx = y x^(y-1) and d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm)."),
-    Op("powc", 2, "**",
-       lambda m, x, k: m.pow(x, k),
-       lambda m, g, out, x, k: (m.power_grad(g, x, k), 0.0),
-       "d(x^k)/dx = k x^(k-1) for a constant exponent k (the power rule); power_grad(g, x, k) = g k x^(k-1), and "
-       "exactly 0 for k = 0, where x^0 is constant, even if g is infinite.",
-       constant_operand=True),
-    Op("neg", 1, "-",
-       lambda m, x: -x,
-       lambda m, g, out, x: (-g,),
-       "d(-x)/dx = -1."),
-    Op("abs", 1, "abs",
-       lambda m, x: abs(x),
-       lambda m, g, out, x: (g * m.sign(x),),
-       "d|x|/dx = sign(x), taken as 0 at x = 0 as PyTorch does."),
-    Op("exp", 1, "exp",
-       lambda m, x: m.exp(x),
-       lambda m, g, out, x: (g * out,),
-       "d(e^x)/dx = e^x, which is the output itself."),
-    Op("log", 1, "log",
-       lambda m, x: m.log(x),
-       lambda m, g, out, x: (m.div(g, x),),
-       "d(ln x)/dx = 1/x."),
-    Op("sqrt", 1, "sqrt",
-       lambda m, x: m.sqrt(x),
-       lambda m, g, out, x: (m.div(0.5 * g, out),),
-       "d(sqrt x)/dx = 1/(2 sqrt x) = 1/(2 out)."),
-    Op("tanh", 1, "tanh",
-       lambda m, x: m.tanh(x),
-       lambda m, g, out, x: (g * (1.0 - out * out),),
-       "d(tanh x)/dx = 1 - tanh(x)^2 = 1 - out^2."),
-    Op("sigmoid", 1, "sigmoid",
-       lambda m, x: m.sigmoid(x),
-       lambda m, g, out, x: (g * out * (1.0 - out),),
-       "d(s(x))/dx = s(x)(1 - s(x)) = out (1 - out), for s(x) = 1/(1 + e^-x)."),
-    Op("relu", 1, "relu",
-       lambda m, x: m.relu(x),
-       lambda m, g, out, x: (m.where_positive(x, g),),
-       "d(max(0, x))/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch does): g passes where x > 0 and 0 "
-       "elsewhere, a choice rather than g * 0, so an infinite g cannot make nan where relu is flat."),
-    Op("leaky_relu", 2, "leaky_relu",
-       lambda m, x, slope: m.leaky_relu(x, slope),
-       lambda m, g, out, x, slope: (g * (slope + (1.0 - slope) * m.step(x)), 0.0),
-       "d/dx = 1 where x > 0, else the slope (a constant: the slope gets no gradient).",
-       constant_operand=True),
-    Op("erf", 1, "erf",
-       lambda m, x: m.erf(x),
-       lambda m, g, out, x: (g * _TWO_OVER_SQRT_PI * m.exp(-(x * x)),),
-       "d(erf x)/dx = 2/sqrt(pi) e^(-x^2), the Gaussian integrand of erf."),
-    Op("gelu", 1, "gelu",
-       lambda m, x: x * _phi_cdf(m, x),
-       lambda m, g, out, x: (g * (_phi_cdf(m, x) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x))),),
-       "gelu(x) = x Phi(x), so by the product rule d/dx = Phi(x) + x phi(x), phi the normal density."),
+    Op(
+        "add",
+        2,
+        "+",
+        lambda m, x, y: x + y,
+        lambda m, g, out, x, y: (g, g),
+        "d(x+y)/dx = 1 and d(x+y)/dy = 1: a sum hands its gradient to both inputs unchanged.",
+    ),
+    Op("sub", 2, "-", lambda m, x, y: x - y, lambda m, g, out, x, y: (g, -g), "d(x-y)/dx = 1 and d(x-y)/dy = -1."),
+    Op(
+        "mul",
+        2,
+        "*",
+        lambda m, x, y: x * y,
+        lambda m, g, out, x, y: (g * y, g * x),
+        "d(xy)/dx = y and d(xy)/dy = x: each input's gradient is scaled by the other input.",
+    ),
+    Op(
+        "div",
+        2,
+        "/",
+        lambda m, x, y: m.div(x, y),
+        lambda m, g, out, x, y: (m.div(g, y), -m.div(g * out, y)),
+        "d(x/y)/dx = 1/y and d(x/y)/dy = -x/y^2 = -out/y.",
+    ),
+    Op(
+        "pow",
+        2,
+        "**",
+        lambda m, x, y: m.pow(x, y),
+        lambda m, g, out, x, y: (g * m.power_rule(x, y), g * out * m.log(x)),
+        "d(x^y)/dx = y x^(y-1) and d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm).",
+    ),
+    Op(
+        "powc",
+        2,
+        "**",
+        lambda m, x, k: m.pow(x, k),
+        lambda m, g, out, x, k: (m.power_grad(g, x, k), 0.0),
+        "d(x^k)/dx = k x^(k-1) for a constant exponent k (the power rule); power_grad(g, x, k) = g k x^(k-1), and "
+        "exactly 0 for k = 0, where x^0 is constant, even if g is infinite.",
+        constant_operand=True,
+    ),
+    Op("neg", 1, "-", lambda m, x: -x, lambda m, g, out, x: (-g,), "d(-x)/dx = -1."),
+    Op(
+        "abs",
+        1,
+        "abs",
+        lambda m, x: abs(x),
+        lambda m, g, out, x: (g * m.sign(x),),
+        "d|x|/dx = sign(x), taken as 0 at x = 0 as PyTorch does.",
+    ),
+    Op(
+        "exp",
+        1,
+        "exp",
+        lambda m, x: m.exp(x),
+        lambda m, g, out, x: (g * out,),
+        "d(e^x)/dx = e^x, which is the output itself.",
+    ),
+    Op("log", 1, "log", lambda m, x: m.log(x), lambda m, g, out, x: (m.div(g, x),), "d(ln x)/dx = 1/x."),
+    Op(
+        "sqrt",
+        1,
+        "sqrt",
+        lambda m, x: m.sqrt(x),
+        lambda m, g, out, x: (m.div(0.5 * g, out),),
+        "d(sqrt x)/dx = 1/(2 sqrt x) = 1/(2 out).",
+    ),
+    Op(
+        "tanh",
+        1,
+        "tanh",
+        lambda m, x: m.tanh(x),
+        lambda m, g, out, x: (g * (1.0 - out * out),),
+        "d(tanh x)/dx = 1 - tanh(x)^2 = 1 - out^2.",
+    ),
+    Op(
+        "sigmoid",
+        1,
+        "sigmoid",
+        lambda m, x: m.sigmoid(x),
+        lambda m, g, out, x: (g * out * (1.0 - out),),
+        "d(s(x))/dx = s(x)(1 - s(x)) = out (1 - out), for s(x) = 1/(1 + e^-x).",
+    ),
+    Op(
+        "relu",
+        1,
+        "relu",
+        lambda m, x: m.relu(x),
+        lambda m, g, out, x: (m.where_positive(x, g),),
+        "d(max(0, x))/dx = 1 where x > 0, else 0 (0 at x = 0, as PyTorch does): g passes where x > 0 and 0 "
+        "elsewhere, a choice rather than g * 0, so an infinite g cannot make nan where relu is flat.",
+    ),
+    Op(
+        "leaky_relu",
+        2,
+        "leaky_relu",
+        lambda m, x, slope: m.leaky_relu(x, slope),
+        lambda m, g, out, x, slope: (g * (slope + (1.0 - slope) * m.step(x)), 0.0),
+        "d/dx = 1 where x > 0, else the slope (a constant: the slope gets no gradient).",
+        constant_operand=True,
+    ),
+    Op(
+        "erf",
+        1,
+        "erf",
+        lambda m, x: m.erf(x),
+        lambda m, g, out, x: (g * _TWO_OVER_SQRT_PI * m.exp(-(x * x)),),
+        "d(erf x)/dx = 2/sqrt(pi) e^(-x^2), the Gaussian integrand of erf.",
+    ),
+    Op(
+        "gelu",
+        1,
+        "gelu",
+        lambda m, x: x * _phi_cdf(m, x),
+        lambda m, g, out, x: (g * (_phi_cdf(m, x) + x * _INV_SQRT_2PI * m.exp(-0.5 * (x * x))),),
+        "gelu(x) = x Phi(x), so by the product rule d/dx = Phi(x) + x phi(x), phi the normal density.",
+    ),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _OP_LIST}
 """Every primitive by name. The engine looks ops up here at every call, so a test may patch an entry."""
+
+CONSTANT = Op("", 0, "", None, None, "a plain number met in an op (the 2 in a + 2): a constant, not a variable")
+"""The rule a constant leaf carries: jangrad wrapped a number for the learner, so views show it as a number and
+never as one of the learner's variables. It has no forward and no backward; a leaf's ``_x`` is None either way."""

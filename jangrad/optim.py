@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable
+from collections.abc import Iterable
 
 from .checks import real_number
 from .engine import Value
 from .schedules import CosineSchedule, LinearSchedule, StepSchedule, make_schedule
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "make_optimizer",
-           "LinearSchedule", "StepSchedule", "CosineSchedule", "make_schedule"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "make_optimizer",
+    "LinearSchedule",
+    "StepSchedule",
+    "CosineSchedule",
+    "make_schedule",
+]
 
 
 def _grad_of(p: Value) -> float:
@@ -129,8 +138,12 @@ class Optimizer:
     def state_dict(self) -> dict[str, object]:
         """Hyperparameters, the step count and the per-parameter buffers (lists of floats, in parameter order)."""
         self.sync_arrays()
-        return {"type": type(self).__name__, **self._hyperparameters(), "steps": self.steps,
-                "buffers": {name: list(values) for name, values in self._buffers().items()}}
+        return {
+            "type": type(self).__name__,
+            **self._hyperparameters(),
+            "steps": self.steps,
+            "buffers": {name: list(values) for name, values in self._buffers().items()},
+        }
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore what ``state_dict()`` returned (same optimizer type, same number of parameters)."""
@@ -173,8 +186,14 @@ class SGD(Optimizer):
     g = buf, or g + momentum * buf for Nesterov;  then p -= lr * g.
     """
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, lr)
         self._configure(momentum, nesterov, weight_decay)
         self.velocity: list[float] = [0.0] * len(self.params)
@@ -209,8 +228,7 @@ class SGD(Optimizer):
         data -= lr * g
 
     def _hyperparameters(self) -> dict[str, object]:
-        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
     def _buffers(self) -> dict[str, list[float]]:
         return {"velocity": self.velocity}
@@ -221,8 +239,14 @@ class Adam(Optimizer):
 
     decoupled = False
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, lr)
         self._configure(betas, eps, weight_decay)
         self.m: list[float] = [0.0] * len(self.params)
@@ -231,16 +255,18 @@ class Adam(Optimizer):
     def _configure(self, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
-        betas = (real_number(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
-                 real_number(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
+        betas = (
+            real_number(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
+            real_number(betas[1], "betas[1]", 0.0, 1.0, high_open=True),
+        )
         eps = real_number(eps, "eps")
         weight_decay = real_number(weight_decay, "weight_decay")
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
 
     def _start_step(self) -> None:
         beta1, beta2 = self.betas
-        self._bias_correction1 = 1.0 - beta1 ** self.steps
-        self._bias_correction2 = 1.0 - beta2 ** self.steps
+        self._bias_correction1 = 1.0 - beta1**self.steps
+        self._bias_correction2 = 1.0 - beta2**self.steps
 
     def _update(self, i: int, data: float, g: float, lr: float) -> float:
         beta1, beta2 = self.betas
@@ -283,8 +309,14 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
 

@@ -20,8 +20,20 @@ from pathlib import Path
 from . import data
 from .nn import MLP
 
-__all__ = ["Recipe", "RecipeError", "Problem", "build", "load_dataset", "prepare_labels", "GENERATED", "NAMED",
-           "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "SCHEDULES"]
+__all__ = [
+    "Recipe",
+    "RecipeError",
+    "Problem",
+    "build",
+    "load_dataset",
+    "prepare_labels",
+    "GENERATED",
+    "NAMED",
+    "ACTIVATIONS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+]
 
 # The generated sets' sizes and noise when a recipe does not say (small, so that scalar training stays quick).
 GENERATED = {"moons": (100, 0.1), "circles": (100, 0.05), "spiral": (40, 0.2)}
@@ -61,25 +73,49 @@ class Recipe:
 
     def __post_init__(self) -> None:
         _check(isinstance(self.data, str) and self.data != "", "data", self.data, "a data set name or a CSV path")
-        for name, allowed in (("activation", ACTIVATIONS), ("output_activation", ACTIVATIONS),
-                              ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
+        for name, allowed in (
+            ("activation", ACTIVATIONS),
+            ("output_activation", ACTIVATIONS),
+            ("optimizer", OPTIMIZERS),
+            ("schedule", SCHEDULES),
+        ):
             _check(getattr(self, name) in allowed, name, getattr(self, name), f"one of {', '.join(allowed)}")
         _check(self.loss is None or self.loss in LOSSES, "loss", self.loss, f"one of {', '.join(LOSSES)}")
         hidden = self.hidden
-        _check(isinstance(hidden, (tuple, list)) and all(_is_int(n) and n >= 1 for n in hidden), "hidden",
-               hidden, "layer widths of at least 1")
+        _check(
+            isinstance(hidden, (tuple, list)) and all(_is_int(n) and n >= 1 for n in hidden),
+            "hidden",
+            hidden,
+            "layer widths of at least 1",
+        )
         object.__setattr__(self, "hidden", tuple(int(n) for n in hidden))
         _check(_is_real(self.lr) and 0 < self.lr < math.inf, "lr", self.lr, "a positive finite number")
         _check(_is_int(self.steps) and self.steps >= 1, "steps", self.steps, "a whole number of at least 1")
-        _check(self.batch_size is None or _is_int(self.batch_size) and self.batch_size >= 1, "batch_size",
-               self.batch_size, "a whole number of at least 1")
+        _check(
+            self.batch_size is None or _is_int(self.batch_size) and self.batch_size >= 1,
+            "batch_size",
+            self.batch_size,
+            "a whole number of at least 1",
+        )
         _check(_is_int(self.seed), "seed", self.seed, "a whole number")
-        _check(self.test_split is None or _is_real(self.test_split) and 0 < self.test_split < 1, "test_split",
-               self.test_split, "a fraction between 0 and 1 (both excluded)")
-        _check(self.samples is None or _is_int(self.samples) and self.samples >= 1, "samples", self.samples,
-               "a whole number of at least 1")
-        _check(self.noise is None or _is_real(self.noise) and 0 <= self.noise < math.inf, "noise", self.noise,
-               "a finite number of at least 0")
+        _check(
+            self.test_split is None or _is_real(self.test_split) and 0 < self.test_split < 1,
+            "test_split",
+            self.test_split,
+            "a fraction between 0 and 1 (both excluded)",
+        )
+        _check(
+            self.samples is None or _is_int(self.samples) and self.samples >= 1,
+            "samples",
+            self.samples,
+            "a whole number of at least 1",
+        )
+        _check(
+            self.noise is None or _is_real(self.noise) and 0 <= self.noise < math.inf,
+            "noise",
+            self.noise,
+            "a finite number of at least 0",
+        )
         if (self.samples is not None or self.noise is not None) and self.data not in GENERATED:
             raise RecipeError(f"samples and noise apply to {', '.join(GENERATED)}, not to data {self.data}")
 
@@ -90,20 +126,39 @@ class Recipe:
         """``jangrad.fit``'s keyword arguments for this run, besides the model, the data and the loss. Give
         ``optimizer`` to train with one already made from this recipe (whose ``lr`` a caller wants to watch)."""
         chosen = {"optimizer": self.optimizer, "lr": self.lr} if optimizer is None else {"optimizer": optimizer}
-        return {**chosen, "steps": self.steps, "batch_size": self.batch_size,
-                "schedule": None if self.schedule == "none" else self.schedule, "seed": self.seed}
+        return {
+            **chosen,
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "schedule": None if self.schedule == "none" else self.schedule,
+            "seed": self.seed,
+        }
 
     def command(self, out: str = "jangrad-out") -> str:
         """The ``jangrad train`` command that repeats this run (with every choice spelled out)."""
         args = ["jangrad", "train", "--data", self.data]
         if self.target is not None:
             args += ["--target", self.target]
-        args += ["--hidden", ",".join(str(n) for n in self.hidden), "--activation", self.activation,
-                 "--output-activation", self.output_activation]
+        args += [
+            "--hidden",
+            ",".join(str(n) for n in self.hidden),
+            "--activation",
+            self.activation,
+            "--output-activation",
+            self.output_activation,
+        ]
         if self.loss is not None:
             args += ["--loss", self.loss]
-        args += ["--optimizer", self.optimizer, "--lr", repr(float(self.lr)), "--steps", str(self.steps),
-                 "--seed", str(self.seed)]
+        args += [
+            "--optimizer",
+            self.optimizer,
+            "--lr",
+            repr(float(self.lr)),
+            "--steps",
+            str(self.steps),
+            "--seed",
+            str(self.seed),
+        ]
         if self.schedule != "none":
             args += ["--schedule", self.schedule]
         if self.batch_size is not None:
@@ -182,7 +237,7 @@ def prepare_labels(y: list, loss: str | None) -> tuple[list, str, int]:
     """Choose the loss (if not given) and the number of outputs, and recode the labels for that loss: -1/+1 for
     hinge and squared errors, 0/1 for bce, class indices for ce."""
     is_class = all(float(t).is_integer() for t in y)
-    classes = sorted(set(float(t) for t in y)) if is_class else []
+    classes = sorted({float(t) for t in y}) if is_class else []
     if not is_class or len(classes) > 20:  # a regression target
         loss = loss or "mse"
         if loss not in ("mse", "sse"):
@@ -215,6 +270,11 @@ def build(recipe: Recipe) -> Problem:
         if not 1 <= held_out < len(X):
             raise RecipeError(f"test_split {recipe.test_split:g} of {len(X)} samples leaves no training samples")
         X, X_test, y, y_test = data.train_test_split(X, y, test_size=recipe.test_split, seed=recipe.seed)
-    model = MLP(len(X[0]), list(recipe.hidden) + [nout], activation=recipe.activation,
-                output_activation=recipe.output_activation, seed=recipe.seed)
+    model = MLP(
+        len(X[0]),
+        list(recipe.hidden) + [nout],
+        activation=recipe.activation,
+        output_activation=recipe.output_activation,
+        seed=recipe.seed,
+    )
     return Problem(X, y, X_test, y_test, loss, max(nout, 2), model)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "state"]
 
@@ -48,8 +48,10 @@ class no_grad(contextlib.ContextDecorator):
 
     def __init__(self, enabled: bool = False) -> None:
         if not isinstance(enabled, bool):  # most often a bare ``@no_grad``, which would silently do nothing
-            raise TypeError(f"no_grad takes enabled=True or False, got {enabled!r}; as a decorator write "
-                            f"@no_grad() with the parentheses")
+            raise TypeError(
+                f"no_grad takes enabled=True or False, got {enabled!r}; as a decorator write "
+                f"@no_grad() with the parentheses"
+            )
         self._enabled = enabled
         self._saved: list[bool] = []
 

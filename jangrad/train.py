@@ -24,7 +24,7 @@ import numbers
 import random
 import sys
 import time
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from . import losses as losses_module
 from .checks import whole_number
@@ -50,8 +50,15 @@ class TrainingDiverged(ArithmeticError):
     was measured from (None when the run stopped on a nan or infinite loss).
     """
 
-    def __init__(self, step: int, loss: float, lr: float, history: History, start_loss: float | None = None,
-                 growth: float | None = None) -> None:
+    def __init__(
+        self,
+        step: int,
+        loss: float,
+        lr: float,
+        history: History,
+        start_loss: float | None = None,
+        growth: float | None = None,
+    ) -> None:
         self.step, self.loss, self.lr, self.history = step, loss, lr, history
         self.start_loss = start_loss if math.isfinite(loss) else None
         why = ""
@@ -60,7 +67,8 @@ class TrainingDiverged(ArithmeticError):
             why = f" ({times:.3g} times the starting loss {self.start_loss:.6g}; the limit is {growth:g} times)"
         super().__init__(
             f"training diverged at step {step}: the loss is {loss!r}{why} with learning rate {lr!r}. A learning "
-            f"rate that is too high is the usual cause: try a smaller one (such as {lr / 10:g}).")
+            f"rate that is too high is the usual cause: try a smaller one (such as {lr / 10:g})."
+        )
 
 
 def _blown_up(loss: float, start_loss: float | None, growth: float | None) -> bool:
@@ -123,8 +131,9 @@ class History:
 
 
 # ---- the step that a compiled tape replaces ---------------------------------------------------------------------
-def _loss_and_backward(model: Callable, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable,
-                       l2: float, params: list[Value]) -> tuple[float, list]:
+def _loss_and_backward(
+    model: Callable, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable, l2: float, params: list[Value]
+) -> tuple[float, list]:
     """Compute one batch's loss (plus ``l2`` times the sum of squared parameters) and run ``backward()``.
 
     Returns the loss as a float and the predictions as floats (or lists of floats), for the metrics.
@@ -152,7 +161,7 @@ def csv_text(columns: dict[str, list]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(list(columns))
-    for row in zip(*columns.values()):
+    for row in zip(*columns.values(), strict=True):
         writer.writerow(["" if v is None else repr(v) for v in row])
     return buffer.getvalue()
 
@@ -181,7 +190,7 @@ def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bo
 
 
 def _accuracy(rule: Callable, predictions: list, targets: Sequence) -> float:
-    return sum(1 for p, t in zip(predictions, targets) if rule(p, t)) / len(targets)
+    return sum(1 for p, t in zip(predictions, targets, strict=True) if rule(p, t)) / len(targets)
 
 
 def accuracy_of(predictions: list, targets: Sequence, loss_name: str) -> float | None:
@@ -221,8 +230,9 @@ def _resolve_schedule(schedule: str | Callable | None, lr: float, total: int) ->
         return schedule
     if isinstance(schedule, str):
         return make_schedule(schedule, lr, total)
-    raise TypeError(f"schedule must be a name ('linear', 'step', 'cosine'), a function of the step, or None, "
-                    f"got {schedule!r}")
+    raise TypeError(
+        f"schedule must be a name ('linear', 'step', 'cosine'), a function of the step, or None, got {schedule!r}"
+    )
 
 
 def _batches(n: int, batch_size: int, rng: random.Random) -> Iterator[list[int]]:
@@ -232,7 +242,7 @@ def _batches(n: int, batch_size: int, rng: random.Random) -> Iterator[list[int]]
         if batch_size < n:
             rng.shuffle(order)
         for start in range(0, n, batch_size):
-            yield order[start:start + batch_size]
+            yield order[start : start + batch_size]
 
 
 class _ProgressLines:
@@ -255,8 +265,10 @@ class _ProgressLines:
             self.last = now
             rate = self.done / (now - self.started)
             numbers = "".join(f", {name} {value}" for name, value in self.shown.items())
-            self.stream.write(f"training: step {self.done}/{self.total}{numbers}, {rate:.3g} steps/s, "
-                              f"{(self.total - self.done) / rate:.0f} s left\n")
+            self.stream.write(
+                f"training: step {self.done}/{self.total}{numbers}, {rate:.3g} steps/s, "
+                f"{(self.total - self.done) / rate:.0f} s left\n"
+            )
             self.stream.flush()
 
     def close(self) -> None:
@@ -274,16 +286,30 @@ def _progress_bar(total: int, progress: bool):
     if not interactive:
         return _ProgressLines(total)
     from tqdm import tqdm
+
     return tqdm(total=total, desc="training", unit="step")
 
 
 # ---- the loop ----------------------------------------------------------------------------------------------------
-def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer: Optimizer | str | None = None,
-        steps: int | None = None, epochs: int | None = None, batch_size: int | None = None,
-        schedule: str | Callable[[int], float] | None = None, metrics: Sequence[str] = METRICS,
-        seed: int | None = None, progress: bool = True, lr: float | None = None, l2: float = 0.0,
-        compiled: bool = True, max_loss_growth: float | None = MAX_LOSS_GROWTH,
-        on_step: Callable[[int, History], None] | None = None) -> History:
+def fit(
+    model,
+    X: Sequence,
+    y: Sequence,
+    loss: str | Callable = "sse",
+    optimizer: Optimizer | str | None = None,
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    schedule: str | Callable[[int], float] | None = None,
+    metrics: Sequence[str] = METRICS,
+    seed: int | None = None,
+    progress: bool = True,
+    lr: float | None = None,
+    l2: float = 0.0,
+    compiled: bool = True,
+    max_loss_growth: float | None = MAX_LOSS_GROWTH,
+    on_step: Callable[[int, History], None] | None = None,
+) -> History:
     """Train ``model`` on ``(X, y)`` and return the ``History`` of every step.
 
     ``loss``: a name ("sse", "mse", "hinge", "bce", "ce") or a function ``(predictions, targets) -> Value``;
@@ -329,14 +355,18 @@ def fit(model, X: Sequence, y: Sequence, loss: str | Callable = "sse", optimizer
         raise TypeError(f"progress must be True or False, got {progress!r}")
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function of (step, history) or None, got {on_step!r:.80}")
-    if max_loss_growth is not None and (isinstance(max_loss_growth, bool) or
-                                        not isinstance(max_loss_growth, numbers.Real) or
-                                        not math.isfinite(max_loss_growth) or max_loss_growth <= 1):
+    if max_loss_growth is not None and (
+        isinstance(max_loss_growth, bool)
+        or not isinstance(max_loss_growth, numbers.Real)
+        or not math.isfinite(max_loss_growth)
+        or max_loss_growth <= 1
+    ):
         raise ValueError(f"max_loss_growth must be a finite number above 1, or None, got {max_loss_growth!r}")
 
     run = None  # the compiled run (compiled/training.py), or None for the eager step
     if compiled:
         from .compiled.training import compiled_training
+
         run = compiled_training(model, X, y, loss_fn, l2, opt, params)
 
     rule = _accuracy_rule(y, loss_name) if "accuracy" in metrics else None

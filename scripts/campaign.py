@@ -41,22 +41,23 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's jangrad, not an installed one
 
-from jangrad import Value, compile as compile_tape  # noqa: E402
+from jangrad import Value  # noqa: E402
+from jangrad import compile as compile_tape  # noqa: E402
 from jangrad.engine import apply_op  # noqa: E402
 from jangrad.ops import OPS  # noqa: E402
 
 SPECIAL_INPUTS = (0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 1e-310, 1e-8, 1e300, -1e300)
 EXPONENTS = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 SLOPES = (0.01, 0.1, 0.2)
-FIRST = (1e-9, 1e-12)    # rtol, atol for values and gradients
-SECOND = (1e-7, 1e-10)   # at second order
+FIRST = (1e-9, 1e-12)  # rtol, atol for values and gradients
+SECOND = (1e-7, 1e-10)  # at second order
 
 
 # ---- graphs ----------------------------------------------------------------------------------------------------
@@ -83,8 +84,10 @@ class Graph:
 
 def draw_graph(seed: int, index: int) -> Graph:
     rng = random.Random(f"{seed}:{index}")
-    inputs = tuple(rng.choice(SPECIAL_INPUTS) if rng.random() < 0.25 else round(rng.gauss(0.0, 2.0), 3)
-                   for _ in range(rng.randint(1, 3)))
+    inputs = tuple(
+        rng.choice(SPECIAL_INPUTS) if rng.random() < 0.25 else round(rng.gauss(0.0, 2.0), 3)
+        for _ in range(rng.randint(1, 3))
+    )
     names = sorted(OPS)
     steps = []
     count = len(inputs)
@@ -126,18 +129,31 @@ def jangrad_side(graph: Graph, second: bool) -> tuple[float, list[float], list[l
     if second:
         hessian = []
         for first in gradients(out, leaves, create_graph=True):
-            hessian.append([float(s) for s in gradients(first, leaves)] if isinstance(first, Value)
-                           else [0.0] * len(leaves))
+            hessian.append(
+                [float(s) for s in gradients(first, leaves)] if isinstance(first, Value) else [0.0] * len(leaves)
+            )
     return out.data, gradient, hessian, [node.data for node in nodes]
 
 
 def torch_side(torch, graph: Graph, second: bool) -> tuple[float, list[float], list[list[float]] | None]:
     functional = torch.nn.functional
     table = {
-        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
-        "div": lambda x, y: x / y, "pow": torch.pow, "powc": torch.pow, "neg": lambda x: -x,
-        "abs": torch.abs, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid, "relu": torch.relu, "leaky_relu": functional.leaky_relu, "erf": torch.erf,
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+        "pow": torch.pow,
+        "powc": torch.pow,
+        "neg": lambda x: -x,
+        "abs": torch.abs,
+        "exp": torch.exp,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "leaky_relu": functional.leaky_relu,
+        "erf": torch.erf,
         "gelu": functional.gelu,
     }
     missing = sorted(set(OPS) - set(table))
@@ -168,7 +184,7 @@ def compiled_side(graph: Graph) -> tuple[float, list[float], float, list[float]]
     out = graph.run(leaves, apply_op)[-1]
     tape = compile_tape(out, inputs=leaves)
     moved = [x * 1.03 + 0.01 for x in graph.inputs]
-    for leaf, x in zip(leaves, moved):
+    for leaf, x in zip(leaves, moved, strict=True):
         leaf.data, leaf.grad = x, 0.0
     value = tape.forward()
     tape.backward()
@@ -221,7 +237,7 @@ CONVENTIONS: dict[str, Callable[[str, list[float]], bool]] = {
 
 def convention_hit(graph: Graph, values: list[float]) -> str | None:
     """The first documented convention that some node of the graph reaches, or None."""
-    for j, (name, operands) in enumerate(graph.steps):
+    for name, operands in graph.steps:
         args = [values[x] if isinstance(x, int) else x for x in operands]
         for label, reached in CONVENTIONS.items():
             if reached(name, args):
@@ -241,23 +257,29 @@ def check_graph(torch, graph: Graph, second: bool, compiled: bool) -> tuple[str 
     except RuntimeError as error:
         return f"PyTorch raised {type(error).__name__}", values
     pairs = [("value", value, torch_value, FIRST)]
-    pairs += [("gradient", a, b, FIRST) for a, b in zip(gradient, torch_gradient)]
+    pairs += [("gradient", a, b, FIRST) for a, b in zip(gradient, torch_gradient, strict=True)]
     if second:
-        pairs += [("second order", a, b, SECOND) for row, torch_row in zip(hessian, torch_hessian)
-                  for a, b in zip(row, torch_row)]
+        pairs += [
+            ("second order", a, b, SECOND)
+            for row, torch_row in zip(hessian, torch_hessian, strict=True)
+            for a, b in zip(row, torch_row, strict=True)
+        ]
     found = first_difference(pairs)
     if found is None and compiled:
         try:
             tape_value, tape_gradient, eager_value, eager_gradient = compiled_side(graph)
         except Exception as error:
             return f"compiled: raised {type(error).__name__}", values
-        found = first_difference([("compiled value", tape_value, eager_value, FIRST)] +
-                                 [("compiled gradient", a, b, FIRST) for a, b in zip(tape_gradient, eager_gradient)])
+        found = first_difference(
+            [("compiled value", tape_value, eager_value, FIRST)]
+            + [("compiled gradient", a, b, FIRST) for a, b in zip(tape_gradient, eager_gradient, strict=True)]
+        )
     return found, values
 
 
-def run_campaign(graphs: int, seed: int = 0, second_order: float = 0.3, compiled: float = 0.03,
-                 examples: int = 0, out=sys.stdout) -> dict:
+def run_campaign(
+    graphs: int, seed: int = 0, second_order: float = 0.3, compiled: float = 0.03, examples: int = 0, out=sys.stdout
+) -> dict:
     """Run the campaign; print the report to ``out`` and return the counts (for tests)."""
     import torch
 
@@ -277,8 +299,7 @@ def run_campaign(graphs: int, seed: int = 0, second_order: float = 0.3, compiled
         found, values = check_graph(torch, graph, second, replay)
         if found is None:
             continue
-        convention = convention_hit(graph, values) if values is not None and not found.startswith("compiled") \
-            else None
+        convention = convention_hit(graph, values) if values is not None and not found.startswith("compiled") else None
         if convention is not None:
             conventions[convention] += 1
         else:
@@ -288,17 +309,29 @@ def run_campaign(graphs: int, seed: int = 0, second_order: float = 0.3, compiled
             if len(shown[found]) < examples:
                 shown[found].append(index)
     seconds = time.perf_counter() - started
-    report = {"graphs": graphs, "second_order": second_count, "compiled": compiled_count,
-              "findings": dict(findings), "conventions": dict(conventions), "seconds": seconds}
-    print(f"jangrad campaign, seed {seed}: {graphs} graphs ({second_count} also at second order, {compiled_count} "
-          f"replayed through jangrad.compile) in {seconds:.0f} s", file=out)
+    report = {
+        "graphs": graphs,
+        "second_order": second_count,
+        "compiled": compiled_count,
+        "findings": dict(findings),
+        "conventions": dict(conventions),
+        "seconds": seconds,
+    }
+    print(
+        f"jangrad campaign, seed {seed}: {graphs} graphs ({second_count} also at second order, {compiled_count} "
+        f"replayed through jangrad.compile) in {seconds:.0f} s",
+        file=out,
+    )
     print(f"disagreements: {sum(findings.values())} graph(s)" + ("" if findings else ", none"), file=out)
     for name, count in sorted(findings.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {count:8d}  {name}", file=out)
         for index in shown[name]:
             print(f"            graph {index}: {draw_graph(seed, index)}", file=out)
-    print(f"documented conventions (counted apart): {sum(conventions.values())} graph(s)"
-          + ("" if conventions else ", none"), file=out)
+    print(
+        f"documented conventions (counted apart): {sum(conventions.values())} graph(s)"
+        + ("" if conventions else ", none"),
+        file=out,
+    )
     for name, count in sorted(conventions.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {count:8d}  {name}", file=out)
     return report
@@ -324,8 +357,9 @@ def _share(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--graphs", type=int, default=1000, help="how many graphs (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="the campaign's seed (default 0)")
     parser.add_argument("--second-order", type=_share, default=0.3, help="share also checked at second order (0.3)")

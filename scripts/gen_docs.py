@@ -22,8 +22,8 @@ import os
 import re
 import sys
 import tokenize
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from jangrad.io.files import write_text
 from jangrad.ops import OPS, Op
@@ -59,8 +59,10 @@ def _rule_node(fn: Callable) -> ast.Lambda | ast.FunctionDef:
     if fn.__name__ != "<lambda>":  # a def: keep only the one with its name
         matches = [n for n in matches if isinstance(n, ast.FunctionDef) and n.name == fn.__name__]
     if len(matches) != 1:
-        raise ValueError(f"cannot find the source of rule {fn!r} (line {code.co_firstlineno} of "
-                         f"{code.co_filename}): expected one lambda or def there, found {len(matches)}")
+        raise ValueError(
+            f"cannot find the source of rule {fn!r} (line {code.co_firstlineno} of "
+            f"{code.co_filename}): expected one lambda or def there, found {len(matches)}"
+        )
     return matches[0]
 
 
@@ -106,17 +108,22 @@ def _contributions(op: Op) -> list[ast.expr]:
     body = _body_expression(op.backward)
     if isinstance(body, ast.Tuple) and len(body.elts) == op.arity:
         return list(body.elts)
-    raise ValueError(f"backward rule of op '{op.name}' must return a tuple of {op.arity} contribution(s), "
-                     f"got `{ast.unparse(body)}`")
+    raise ValueError(
+        f"backward rule of op '{op.name}' must return a tuple of {op.arity} contribution(s), got `{ast.unparse(body)}`"
+    )
 
 
 # ---- helpers a rule calls (module constants and functions), listed once each ---------------------------------------
 def _global_names(expr: ast.AST, namespace: dict) -> list[str]:
     names: list[str] = []
     for node in ast.walk(expr):
-        if isinstance(node, ast.Name) and node.id in namespace and not hasattr(builtins, node.id):
-            if node.id not in names:
-                names.append(node.id)
+        if (
+            isinstance(node, ast.Name)
+            and node.id in namespace
+            and not hasattr(builtins, node.id)
+            and node.id not in names
+        ):
+            names.append(node.id)
     return names
 
 
@@ -189,8 +196,10 @@ def render_ops_markdown(ops: dict[str, Op] | None = None) -> str:
         names = _operand_names(op)
         grads = [_maths(c) for c in _contributions(op)]
         second = "" if op.arity == 1 else _cell(grads[1]) + (" (constant)" if op.constant_operand else "")
-        lines.append(f"| [`{op.name}`](#{op.name}) | {_cell(op.symbol)} | {_cell(_maths(_body_expression(op.forward)))} "
-                     f"| {_cell(grads[0])} | {second} |")
+        lines.append(
+            f"| [`{op.name}`](#{op.name}) | {_cell(op.symbol)} | {_cell(_maths(_body_expression(op.forward)))} "
+            f"| {_cell(grads[0])} | {second} |"
+        )
         if len(names) != op.arity:
             raise ValueError(f"forward rule of op '{op.name}' takes {len(names)} operand(s), its arity is {op.arity}")
     lines.append("")
@@ -203,7 +212,7 @@ def render_ops_markdown(ops: dict[str, Op] | None = None) -> str:
         lines.append(f"forward  = {ast.unparse(_rule_node(op.forward))}")
         lines.append(f"backward = {ast.unparse(_rule_node(op.backward))}")
         lines += ["```", ""]
-        for name, contribution in zip(names, _contributions(op)):
+        for name, contribution in zip(names, _contributions(op), strict=True):
             lines.append(f"* gradient to `{name}`: `{_maths(contribution)}`")
         lines.append("")
     helpers = _helpers(table.values())
@@ -217,8 +226,15 @@ def render_ops_markdown(ops: dict[str, Op] | None = None) -> str:
 
 
 # ---- code-line counts -----------------------------------------------------------------------------------------
-_NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-             tokenize.ENCODING, tokenize.ENDMARKER}
+_NOT_CODE = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENCODING,
+    tokenize.ENDMARKER,
+}
 
 
 def code_lines(path: str | os.PathLike) -> int:
@@ -229,8 +245,9 @@ def code_lines(path: str | os.PathLike) -> int:
         if token.type not in _NOT_CODE:
             with_code.update(range(token.start[0], token.end[0] + 1))
     for node in ast.walk(ast.parse(source)):
-        is_string_statement = (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-                               and isinstance(node.value.value, str))
+        is_string_statement = (
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        )
         if is_string_statement:  # docstrings, and the attribute docstrings written under assignments
             with_code.difference_update(range(node.lineno, node.end_lineno + 1))
     return len(with_code)
@@ -238,12 +255,14 @@ def code_lines(path: str | os.PathLike) -> int:
 
 def refresh_code_lines(text: str, root: str | os.PathLike) -> str:
     """``text`` with every code-lines marker's number recomputed from the files it names (relative to ``root``)."""
+
     def count(match: re.Match) -> str:
         files = match.group("files").split()
         if not files:
             raise ValueError(f"code-lines marker names no file: {match.group(0)!r}")
         total = sum(code_lines(Path(root) / f) for f in files)
         return f"<!-- code-lines: {match.group('files')} -->{total}<!-- /code-lines -->"
+
     return CODE_LINES.sub(count, text)
 
 
@@ -267,8 +286,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python scripts/gen_docs.py",
-                                     description="Regenerate docs/ops.md and the code-line counts in the docs.")
+    parser = argparse.ArgumentParser(
+        prog="python scripts/gen_docs.py", description="Regenerate docs/ops.md and the code-line counts in the docs."
+    )
     parser.add_argument("--root", default=".", help="repository root (default: the current directory)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated file is stale")
     args = parser.parse_args(argv)

@@ -27,14 +27,17 @@ class WorseOutputs(RuntimeError):
 
 def pictures(notebook) -> list[set[str]]:
     """For each code cell, the kinds of picture (SVG, PNG) among its outputs."""
-    return [{kind for out in cell.get("outputs", []) for kind in out.get("data", {}) if kind in PICTURES}
-            for cell in notebook.cells if cell.cell_type == "code"]
+    return [
+        {kind for out in cell.get("outputs", []) for kind in out.get("data", {}) if kind in PICTURES}
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    ]
 
 
 def lost_pictures(before, after) -> list[str]:
     """Which code cells (numbered from 1) had a picture ``before`` that they lack ``after``, and which."""
     lost = []
-    for number, (old, new) in enumerate(zip(pictures(before), pictures(after)), start=1):
+    for number, (old, new) in enumerate(zip(pictures(before), pictures(after), strict=True), start=1):
         missing = sorted(old - new)
         if missing:
             lost.append(f"code cell {number} would lose its {' and '.join(missing)} output")
@@ -53,8 +56,13 @@ def run(path: Path, timeout: int = 300) -> float:
     notebook = nbformat.read(path, as_version=4)
     # The kernel must import this checkout's jangrad, not whichever one is installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
@@ -70,8 +78,9 @@ def run(path: Path, timeout: int = 300) -> float:
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or sorted((ROOT / "examples").glob("*.ipynb"))
     if shutil.which("dot") is None:
-        print("the Graphviz program 'dot' is not installed: graphs are drawn by jangrad's built-in renderer",
-              flush=True)
+        print(
+            "the Graphviz program 'dot' is not installed: graphs are drawn by jangrad's built-in renderer", flush=True
+        )
     failed = 0
     for path in paths:
         try:

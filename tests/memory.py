@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
 
 FREELIST_SLACK = 256 * 1024
 """CPython keeps up to 2000 freed tuples of each small size for reuse; tracemalloc still counts them as allocated."""

@@ -7,7 +7,7 @@ derivative rule cannot make its own check pass.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 STEP = 1e-5
 """The finite-difference step. With the five-point stencil its truncation error is ~STEP^4 and its rounding
@@ -37,5 +37,7 @@ def close(actual: float, expected: float, rtol: float = 1e-7, atol: float = 1e-8
 def assert_close(actual: float, expected: float, what: str, rtol: float = 1e-7, atol: float = 1e-8) -> None:
     """``close`` as an assertion whose message says what was compared and by how much it missed."""
     if not close(actual, expected, rtol, atol):
-        raise AssertionError(f"{what}: got {actual!r}, expected {expected!r} "
-                             f"(difference {abs(actual - expected)!r}, rtol={rtol}, atol={atol})")
+        raise AssertionError(
+            f"{what}: got {actual!r}, expected {expected!r} "
+            f"(difference {abs(actual - expected)!r}, rtol={rtol}, atol={atol})"
+        )

@@ -16,17 +16,21 @@ deterministic, so CI never flakes on a newly found example).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis import strategies as st
 
 from jangrad.ops import OPS, Op
 
-SETTINGS = settings(max_examples=50, deadline=None, derandomize=True,
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # no slow "explain" phase
-                    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # no slow "explain" phase
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
 
 KINK_DISTANCE = 1e-3
 """How far drawn operands stay from a kink (|x| at 0), so central differences see one smooth piece."""
@@ -139,7 +143,7 @@ class Program:
         """Distance of each kink-sensitive operand from its kink, given the float value of every node."""
         distances = []
         for step in self.steps:
-            for x, interval in zip(step.operands, domain_cases(step.op)[0]):
+            for x, interval in zip(step.operands, domain_cases(step.op)[0], strict=True):
                 value = nodes[x.index] if isinstance(x, Ref) else x
                 distances.extend(abs(value - k) for k in interval.kinks)
         return distances
@@ -172,8 +176,9 @@ class _Builder:
 
 
 @st.composite
-def expression_dags(draw: st.DrawFn, ops: Sequence[str] | None = None, max_inputs: int = 3,
-                    max_steps: int = 6) -> Program:
+def expression_dags(
+    draw: st.DrawFn, ops: Sequence[str] | None = None, max_inputs: int = 3, max_steps: int = 6
+) -> Program:
     """A random program over 1..max_inputs inputs whose first intermediate node feeds at least two consumers.
 
     Operands prefer recent nodes (so graphs get deep, not just wide) but may reach back to any node, which makes

@@ -11,19 +11,17 @@ import dataclasses
 import math
 
 import pytest
+from strategies import domain_cases, op_names, variable_count
 
 import jangrad
-from jangrad import GradcheckError, Value, grad, gradcheck, value_and_grad
-from jangrad import ops
+from jangrad import GradcheckError, Value, grad, gradcheck, ops, value_and_grad
 from jangrad.autodiff import gradients
 from jangrad.engine import apply_op
-
-from strategies import domain_cases, op_names, variable_count
 
 
 # ---- grad nests ------------------------------------------------------------------------------------------------------
 def cube(x):
-    return x ** 3
+    return x**3
 
 
 def x_exp(x):
@@ -78,7 +76,7 @@ def f3(x, y, z):
 
     df/dx = y^2 + z 2^x ln 2, df/dy = 2xy, df/dz = 2^x, d2f/dx2 = z 2^x ln^2 2.
     """
-    return x * y ** 2 + z * 2.0 ** x
+    return x * y**2 + z * 2.0**x
 
 
 X, Y, Z = 0.3, 2.0, -1.5
@@ -87,17 +85,17 @@ LN2 = math.log(2.0)
 
 def test_argnums_tuple_and_negative_index():
     dx, dz = grad(f3, (0, 2))(X, Y, Z)
-    assert dx == pytest.approx(Y ** 2 + Z * 2 ** X * LN2, rel=1e-12)
-    assert dz == pytest.approx(2 ** X, rel=1e-12)
-    assert grad(f3, -1)(X, Y, Z) == pytest.approx(2 ** X, rel=1e-12)
+    assert dx == pytest.approx(Y**2 + Z * 2**X * LN2, rel=1e-12)
+    assert dz == pytest.approx(2**X, rel=1e-12)
+    assert grad(f3, -1)(X, Y, Z) == pytest.approx(2**X, rel=1e-12)
     assert grad(f3, (1,))(X, Y, Z) == pytest.approx((2 * X * Y,), rel=1e-12)
-    assert grad(grad(f3, 0), 0)(X, Y, Z) == pytest.approx(Z * 2 ** X * LN2 ** 2, rel=1e-12)
+    assert grad(grad(f3, 0), 0)(X, Y, Z) == pytest.approx(Z * 2**X * LN2**2, rel=1e-12)
 
 
 def test_nesting_across_arguments_gives_mixed_partials():
     """The inner grad differentiates y while the outer one traces x: the inner must still build a graph."""
     assert grad(grad(f3, 1), 0)(X, Y, Z) == pytest.approx(2 * Y, rel=1e-12)  # d(2xy)/dx
-    assert grad(grad(f3, 0), 2)(X, Y, Z) == pytest.approx(2 ** X * LN2, rel=1e-12)
+    assert grad(grad(f3, 0), 2)(X, Y, Z) == pytest.approx(2**X * LN2, rel=1e-12)
 
 
 def test_nesting_through_a_closure():
@@ -124,8 +122,8 @@ def test_value_and_grad_like_jax():
     assert (value, derivative) == (8.0, 12.0)
     assert type(value) is float and type(derivative) is float
     value, (dx, dy) = value_and_grad(f3, (0, 1))(X, Y, Z)
-    assert value == pytest.approx(X * Y ** 2 + Z * 2 ** X, rel=1e-12)
-    assert (dx, dy) == pytest.approx((Y ** 2 + Z * 2 ** X * LN2, 2 * X * Y), rel=1e-12)
+    assert value == pytest.approx(X * Y**2 + Z * 2**X, rel=1e-12)
+    assert (dx, dy) == pytest.approx((Y**2 + Z * 2**X * LN2, 2 * X * Y), rel=1e-12)
     value, derivative = value_and_grad(cube)(Value(2.0))
     assert isinstance(value, Value) and isinstance(derivative, Value)
     assert (value.data, derivative.data) == (8.0, 12.0)
@@ -134,7 +132,7 @@ def test_value_and_grad_like_jax():
 # ---- backward(create_graph=True) -------------------------------------------------------------------------------------
 def test_backward_create_graph_then_differentiate_the_gradient():
     x = Value(2.0)
-    y = x ** 3
+    y = x**3
     y.backward(create_graph=True)
     first = x.grad
     assert isinstance(first, Value) and first.data == 12.0  # 3x^2
@@ -155,8 +153,8 @@ def test_create_graph_third_order_by_hand():
 
 def test_mixed_second_derivative_of_pow_at_exponent_zero():
     """d/dy d(x**y)/dx = x**(y-1) (1 + y ln x), which is 1/x = 0.5 at x = 2, y = 0."""
-    assert grad(grad(lambda x, y: x ** y, 0), 1)(2.0, 0.0) == pytest.approx(0.5, rel=1e-12)
-    assert grad(grad(lambda x, y: x ** y, 0), 1)(2.0, 1e-9) == pytest.approx(0.5, rel=1e-6)  # just beside it
+    assert grad(grad(lambda x, y: x**y, 0), 1)(2.0, 0.0) == pytest.approx(0.5, rel=1e-12)
+    assert grad(grad(lambda x, y: x**y, 0), 1)(2.0, 1e-9) == pytest.approx(0.5, rel=1e-6)  # just beside it
 
 
 def test_create_graph_with_a_reused_intermediate():
@@ -175,8 +173,7 @@ def test_gradcheck_passes_on_correct_functions(order):
     assert gradcheck(cube, 1.3, order=order) is True
     assert gradcheck(x_exp, -0.4, order=order) is True
     assert gradcheck(f3, X, Y, Z, order=order) is True
-    assert gradcheck(lambda a, b: (a / b).log() + (a * b).gelu() - b.sigmoid() ** 2.5, 1.7, 0.9,
-                     order=order) is True
+    assert gradcheck(lambda a, b: (a / b).log() + (a * b).gelu() - b.sigmoid() ** 2.5, 1.7, 0.9, order=order) is True
 
 
 def test_gradcheck_rejects_bad_arguments():
@@ -190,7 +187,7 @@ def _probe_point(name: str) -> tuple[list[float], list[float]]:
     """A point inside op ``name``'s domain where its derivative is not 0 (73% of the way through each interval)."""
     case = domain_cases(name)[0]
     point = [iv.lo + 0.73 * (iv.hi - iv.lo) for iv in case]
-    point = [round(p) if iv.integer else p for p, iv in zip(point, case)]
+    point = [round(p) if iv.integer else p for p, iv in zip(point, case, strict=True)]
     k = variable_count(ops.OPS[name])
     return point[:k], point[k:]
 
@@ -254,12 +251,22 @@ def test_gradcheck_order_2_names_an_op_whose_rule_is_wrong_only_at_second_order(
 def test_gradcheck_fails_when_both_sides_are_nan():
     """x**y at x < 0 has no derivative: analytic and numeric are both nan, which is not agreement."""
     with pytest.raises(GradcheckError, match="analytic nan, numeric nan .*not defined there"):
-        gradcheck(lambda x, y: x ** y, -2.0, 0.5)
+        gradcheck(lambda x, y: x**y, -2.0, 0.5)
 
 
 def test_public_names_are_exported():
-    for name in ["grad", "value_and_grad", "gradcheck", "GradcheckError", "Value", "no_grad", "detect_anomaly",
-                 "AnomalyError", "topological_order", "enable_grad"]:
+    for name in [
+        "grad",
+        "value_and_grad",
+        "gradcheck",
+        "GradcheckError",
+        "Value",
+        "no_grad",
+        "detect_anomaly",
+        "AnomalyError",
+        "topological_order",
+        "enable_grad",
+    ]:
         assert hasattr(jangrad, name), name
 
 
@@ -273,7 +280,7 @@ def test_grad_inside_no_grad_still_differentiates():
 def test_create_graph_inside_no_grad_still_builds_the_gradient_graph():
     """As in PyTorch, create_graph=True asks for a graph of the gradients, so it is built even under no_grad."""
     x = Value(2.0)
-    y = x ** 3
+    y = x**3
     with jangrad.no_grad():
         y.backward(create_graph=True)
     assert gradients(x.grad, [x])[0] == 12.0  # d(3x^2)/dx = 6x
@@ -285,9 +292,10 @@ def test_argnums_that_are_not_ints_are_named(argnums, error):
         grad(lambda x, y: x * y, argnums)(2.0, 3.0)
 
 
-@pytest.mark.parametrize("options", [{"eps": 0.0}, {"eps": "1e-6"}, {"eps": -1e-6}, {"atol": None},
-                                     {"rtol": float("nan")}])
+@pytest.mark.parametrize(
+    "options", [{"eps": 0.0}, {"eps": "1e-6"}, {"eps": -1e-6}, {"atol": None}, {"rtol": float("nan")}]
+)
 def test_gradcheck_refuses_a_bad_step_or_tolerance(options):
-    (name, value), = options.items()
+    ((name, value),) = options.items()
     with pytest.raises(ValueError, match=f"{name} must be"):
         gradcheck(lambda x: x * x, 1.0, **options)

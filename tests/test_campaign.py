@@ -26,20 +26,24 @@ _spec.loader.exec_module(campaign)
 
 
 def test_graphs_are_drawn_the_same_on_every_run():
-    assert str(campaign.draw_graph(0, 3)) == ("n0 = -1.183; n1 = -0.277; n2 = relu(n1); n3 = exp(n1); "
-                                              "n4 = powc(n2, -0.5); n5 = log(n3); n6 = relu(n4)")
+    assert str(campaign.draw_graph(0, 3)) == (
+        "n0 = -1.183; n1 = -0.277; n2 = relu(n1); n3 = exp(n1); n4 = powc(n2, -0.5); n5 = log(n3); n6 = relu(n4)"
+    )
     assert campaign.draw_graph(7, 11) == campaign.draw_graph(7, 11) != campaign.draw_graph(8, 11)
 
 
-@pytest.mark.parametrize("ours, theirs, kind", [
-    (1.0, 1.0 + 1e-12, None),
-    (math.nan, math.nan, None),
-    (math.inf, math.inf, None),
-    (math.nan, 0.0, "nan where the reference is a number"),
-    (0.0, math.nan, "a number where the reference is nan"),
-    (math.inf, -math.inf, "infinity differs"),
-    (1.0, 1.001, "different finite numbers"),
-])
+@pytest.mark.parametrize(
+    "ours, theirs, kind",
+    [
+        (1.0, 1.0 + 1e-12, None),
+        (math.nan, math.nan, None),
+        (math.inf, math.inf, None),
+        (math.nan, 0.0, "nan where the reference is a number"),
+        (0.0, math.nan, "a number where the reference is nan"),
+        (math.inf, -math.inf, "infinity differs"),
+        (1.0, 1.001, "different finite numbers"),
+    ],
+)
 def test_how_two_numbers_differ(ours, theirs, kind):
     assert campaign.how_they_differ(ours, theirs, campaign.FIRST) == kind
 
@@ -58,8 +62,11 @@ def test_a_small_campaign_runs_and_reports_every_class():
 def test_a_wrong_rule_is_found(monkeypatch):
     """tanh's rule off by 10%: the campaign must say so, as different finite gradients."""
     rule = ops.OPS["tanh"].backward
-    monkeypatch.setitem(ops.OPS, "tanh", dataclasses.replace(
-        ops.OPS["tanh"], backward=lambda m, g, out, x: tuple(1.1 * r for r in rule(m, g, out, x))))
+    monkeypatch.setitem(
+        ops.OPS,
+        "tanh",
+        dataclasses.replace(ops.OPS["tanh"], backward=lambda m, g, out, x: tuple(1.1 * r for r in rule(m, g, out, x))),
+    )
     report = campaign.run_campaign(200, seed=0, out=io.StringIO())
     assert report["findings"].get("gradient: different finite numbers", 0) >= 10
 

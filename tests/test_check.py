@@ -21,7 +21,7 @@ sys.path.insert(0, str(ENGINES))  # the fixtures import correct.py, as a learner
 EXAMPLES = 60  # random graphs per check: every fixture's mistake shows within a few dozen
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def report_for(name: str) -> Report:
     return check_engine(str(ENGINES / f"{name}.py"), examples=EXAMPLES)
 
@@ -34,8 +34,19 @@ def test_the_correct_engine_passes_every_check():
     report = check_engine(str(ENGINES / "correct.py"))  # the full check, as `jangrad check` runs it
     assert report.passed and report.exit_code == 0, report.text()
     names = [line.name for line in report.lines]
-    assert {"a + b", "2 - a", "a ** 2", "a.tanh()", "a.exp()", "a.log()", "a.relu()", "a.sigmoid()",
-            "a leaf used twice", "nodes used at different depths", "random graphs"} <= set(names)
+    assert {
+        "a + b",
+        "2 - a",
+        "a ** 2",
+        "a.tanh()",
+        "a.exp()",
+        "a.log()",
+        "a.relu()",
+        "a.sigmoid()",
+        "a leaf used twice",
+        "nodes used at different depths",
+        "random graphs",
+    } <= set(names)
     assert "a.sqrt()" in [form for form, _ in report.unsupported]  # listed, never counted as a failure
     assert "random graphs" in names and "200 graphs" in report.lines[names.index("random graphs")].summary
     assert "backward() handled a chain 20000 nodes deep" in report.notes
@@ -46,20 +57,38 @@ def test_assigning_instead_of_adding_is_named():
     failures = failing(report_for("assign_instead_of_add"))
     line = failures["a leaf used twice"]
     assert "(+=), not overwrite it (=)" in line.explanation
-    assert line.explanation.startswith("b is used 2 times (d = b + b twice), so its grad is the sum of 2 shares, "
-                                       "4 + 4 = 8; yours is 4, the share of d = b + b alone")
+    assert line.explanation.startswith(
+        "b is used 2 times (d = b + b twice), so its grad is the sum of 2 shares, "
+        "4 + 4 = 8; yours is 4, the share of d = b + b alone"
+    )
     assert line.case.yours_grad[1] == 4.0 and line.case.right_grad[1] == 8.0
     assert "(+=), not overwrite it (=)" in failures["random graphs"].explanation
     assert set(failures) == {"a leaf used twice", "nodes used at different depths", "random graphs"}
 
 
-@pytest.mark.parametrize("fixture, form, rule, example", [
-    ("wrong_tanh", "a.tanh()", "d(tanh x)/dx = 1 - tanh(x)^2",
-     "your x.tanh() backward gives -1.25 for x = -1.5, but the right gradient is 0.1807"),
-    ("wrong_exp", "a.exp()", "d(e^x)/dx = e^x", "your x.exp() backward gives -2 for x = -2, but the right gradient "
-     "is 0.1353"),
-    ("wrong_pow", "a ** 2", "k x^(k-1)", "your x ** 2 backward gives d/dx 8 for x = 2, but the right gradient is 4"),
-])
+@pytest.mark.parametrize(
+    "fixture, form, rule, example",
+    [
+        (
+            "wrong_tanh",
+            "a.tanh()",
+            "d(tanh x)/dx = 1 - tanh(x)^2",
+            "your x.tanh() backward gives -1.25 for x = -1.5, but the right gradient is 0.1807",
+        ),
+        (
+            "wrong_exp",
+            "a.exp()",
+            "d(e^x)/dx = e^x",
+            "your x.exp() backward gives -2 for x = -2, but the right gradient is 0.1353",
+        ),
+        (
+            "wrong_pow",
+            "a ** 2",
+            "k x^(k-1)",
+            "your x ** 2 backward gives d/dx 8 for x = 2, but the right gradient is 4",
+        ),
+    ],
+)
 def test_a_wrong_local_rule_is_named_with_its_numbers(fixture, form, rule, example):
     failures = failing(report_for(fixture))
     assert form in failures
@@ -74,8 +103,10 @@ def test_the_issue_example_sentence_for_tanh_at_half():
     from wrong_tanh import Value
 
     case = run_learner(Value, Program((0.5,), (Step("tanh", (0,)),)))
-    assert explain_single(case, "tanh") == ("your x.tanh() backward gives 0.75 for x = 0.5, but the right gradient "
-                                            "is 0.7864: d(tanh x)/dx = 1 - tanh(x)^2 = 1 - out^2")
+    assert explain_single(case, "tanh") == (
+        "your x.tanh() backward gives 0.75 for x = 0.5, but the right gradient "
+        "is 0.7864: d(tanh x)/dx = 1 - tanh(x)^2 = 1 - out^2"
+    )
 
 
 def test_a_pre_order_walk_is_blamed_on_the_order():
@@ -137,7 +168,7 @@ def test_diagnose_blames_the_failing_consumer_rule_in_a_chain():
 
 
 # ---- bad engines ------------------------------------------------------------------------------------------------
-HANGS = '''
+HANGS = """
 from correct import Value as Base
 
 class Value(Base):
@@ -148,9 +179,9 @@ class Value(Base):
                 pass
         out._backward = _backward
         return out
-'''
+"""
 
-MISBEHAVES = '''
+MISBEHAVES = """
 from correct import Value as Base
 
 class Value(Base):
@@ -167,7 +198,7 @@ class Value(Base):
     def sigmoid(self):
         import os
         os._exit(7)
-'''
+"""
 
 
 def _engine_file(tmp_path: Path, text: str, name: str = "engine.py") -> Path:
@@ -198,19 +229,38 @@ def test_a_backward_that_raises_returns_nonsense_or_exits_gets_one_line_each(tmp
     assert report.exit_code == 1
 
 
-@pytest.mark.parametrize("text, target, message", [
-    ("class Value:\n    def __init__(self, data\n", "engine.py", "engine.py line 4: SyntaxError: '(' was never closed"),
-    ("class Value:\n    def __init__(self, data, label):\n        self.data = data\n", "engine.py",
-     "Value(0.5) raised TypeError: Value.__init__() missing 1 required positional argument: 'label'; the checker "
-     "makes every input as Value(number), so the constructor must accept a number alone"),
-    ("class Scalar:\n    pass\n", "engine.py", "engine.py has no class Value (it defines Scalar: name one with "
-     "engine.py:Scalar)"),
-    ("class Value:\n    def __init__(self, data):\n        self.data = data\n        self.grad = 0\n", "engine.py",
-     "Value has no backward() method: the checker calls backward() on a graph's output"),
-    ("raise RuntimeError('no')\n", "engine.py", "importing engine.py raised RuntimeError (line 3): no"),
-    ("class Value:\n    pass\n", "engine.py:1x", "expected FILE.py or FILE.py:ClassName, and '1x' is not a Python "
-     "name"),
-])
+@pytest.mark.parametrize(
+    "text, target, message",
+    [
+        (
+            "class Value:\n    def __init__(self, data\n",
+            "engine.py",
+            "engine.py line 4: SyntaxError: '(' was never closed",
+        ),
+        (
+            "class Value:\n    def __init__(self, data, label):\n        self.data = data\n",
+            "engine.py",
+            "Value(0.5) raised TypeError: Value.__init__() missing 1 required positional argument: 'label'; the "
+            "checker makes every input as Value(number), so the constructor must accept a number alone",
+        ),
+        (
+            "class Scalar:\n    pass\n",
+            "engine.py",
+            "engine.py has no class Value (it defines Scalar: name one with engine.py:Scalar)",
+        ),
+        (
+            "class Value:\n    def __init__(self, data):\n        self.data = data\n        self.grad = 0\n",
+            "engine.py",
+            "Value has no backward() method: the checker calls backward() on a graph's output",
+        ),
+        ("raise RuntimeError('no')\n", "engine.py", "importing engine.py raised RuntimeError (line 3): no"),
+        (
+            "class Value:\n    pass\n",
+            "engine.py:1x",
+            "expected FILE.py or FILE.py:ClassName, and '1x' is not a Python name",
+        ),
+    ],
+)
 def test_an_engine_that_cannot_be_checked_raises_one_clear_error(tmp_path, text, target, message):
     path = _engine_file(tmp_path, text)
     with pytest.raises(EngineError) as raised:
@@ -251,7 +301,7 @@ def test_jupyter_shows_the_text_and_draws_each_failing_graph(tmp_path):
     dots = report.drawings()
     assert set(dots) == {"nodes-used-at-different-depths", "random-graphs"}
     assert 'label="{ c | data 0.5 | grad yours 4.5, right 0 }"' in dots["nodes-used-at-different-depths"]
-    assert "fillcolor=\"#ffd6d6\"" in dots["nodes-used-at-different-depths"]
+    assert 'fillcolor="#ffd6d6"' in dots["nodes-used-at-different-depths"]
     page = report._repr_html_()
     assert page.startswith("<pre>jangrad check:")
     written = report.save(tmp_path / "out")

@@ -16,8 +16,9 @@ ENGINES = ROOT / "tests" / "fixtures" / "engines"
 
 def run(args, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "jangrad", "check", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "jangrad", "check", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_a_correct_engine_exits_0(tmp_path):
@@ -41,13 +42,21 @@ def test_a_wrong_rule_exits_1_and_out_draws_the_graph(tmp_path):
         assert drawing.lstrip().startswith("<?xml")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing.py"], "jangrad check: error: no such file: missing.py\n"),
-    ([f"{ENGINES / 'correct.py'}:Scalar"], "jangrad check: error: correct.py has no class Scalar (it defines Value: "
-                                           "name one with correct.py:Value)\n"),
-    ([str(ENGINES / "correct.py"), "--timeout", "0"], "jangrad check: error: argument --timeout: expected a positive "
-                                                      "finite number, got '0' (see jangrad check --help)\n"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.py"], "jangrad check: error: no such file: missing.py\n"),
+        (
+            [f"{ENGINES / 'correct.py'}:Scalar"],
+            "jangrad check: error: correct.py has no class Scalar (it defines Value: name one with correct.py:Value)\n",
+        ),
+        (
+            [str(ENGINES / "correct.py"), "--timeout", "0"],
+            "jangrad check: error: argument --timeout: expected a positive "
+            "finite number, got '0' (see jangrad check --help)\n",
+        ),
+    ],
+)
 def test_an_unusable_engine_or_argument_exits_2_with_one_line(tmp_path, args, message):
     result = run(args, tmp_path)
     assert result.returncode == 2
@@ -66,8 +75,15 @@ def test_help_says_how_the_file_is_loaded_and_what_the_exit_codes_mean(tmp_path)
 
 
 def test_import_jangrad_does_not_load_the_checker_or_hypothesis():
-    code = ("import sys, jangrad; assert 'hypothesis' not in sys.modules and 'jangrad.check' not in sys.modules; "
-            "jangrad.check_engine; assert 'jangrad.check' in sys.modules; print('ok')")
-    result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys, jangrad; assert 'hypothesis' not in sys.modules and 'jangrad.check' not in sys.modules; "
+        "jangrad.check_engine; assert 'jangrad.check' in sys.modules; print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout == "ok\n", result.stderr

@@ -8,12 +8,11 @@ import math
 
 import pytest
 from hypothesis import given, settings
+from strategies import SETTINGS
 
 from jangrad.check.forms import FORMS
 from jangrad.check.probes import graph_programs, order_program
 from jangrad.check.program import Program, Step, central_difference, reference
-
-from strategies import SETTINGS
 
 ALL_FORMS = list(FORMS)
 MORE = settings(SETTINGS, max_examples=150)
@@ -77,7 +76,7 @@ def test_reference_matches_pytorch_float64_for_each_form_at_each_check_point(for
     layout = FORMS[form]
     for point in layout.points:
         constant = point[-1] if "c" in layout.layout else None
-        _assert_matches_torch(Program(point[:layout.arity], (Step(form, tuple(range(layout.arity)), constant),)))
+        _assert_matches_torch(Program(point[: layout.arity], (Step(form, tuple(range(layout.arity)), constant),)))
 
 
 @MORE
@@ -106,6 +105,6 @@ def test_every_form_names_a_real_op_and_is_finite_at_its_check_points():
         assert form.layout.count("c") == (1 if form.category == "constant" else 0)
         for point in form.points:
             constant = point[-1] if "c" in form.layout else None
-            program = Program(point[:form.arity], (Step(form.name, tuple(range(form.arity)), constant),))
+            program = Program(point[: form.arity], (Step(form.name, tuple(range(form.arity)), constant),))
             data, grads = reference(program)
             assert all(math.isfinite(x) for x in data + grads), (form.name, point)

@@ -3,8 +3,8 @@
 import csv
 import json
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +22,9 @@ def run(args, cwd, path=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     if path is not None:
         env["PATH"] = path
-    return subprocess.run([sys.executable, "-m", "jangrad", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "jangrad", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz dot program")
@@ -37,8 +38,10 @@ def test_demo_writes_everything_and_prints_predictions(tmp_path):
     assert model.nin == 3 and model.nouts == [4, 4, 1]
     lines = result.stdout.splitlines()
     start = lines.index("   target  prediction")
-    rows = [line.split() for line in lines[start + 1:start + 5]]
-    for (target, prediction), x in zip(rows, [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]):
+    rows = [line.split() for line in lines[start + 1 : start + 5]]
+    for (target, prediction), x in zip(
+        rows, [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]], strict=True
+    ):
         assert float(prediction) == pytest.approx(model(x).data, abs=1e-4)  # the saved model made these
         assert abs(float(prediction) - float(target)) < 0.5
 
@@ -56,8 +59,25 @@ def test_demo_without_the_dot_program_draws_with_the_builtin_renderer(tmp_path):
 
 
 def test_train_writes_model_history_and_plots(tmp_path):
-    result = run(["train", "--data", "xor", "--hidden", "3", "--activation", "tanh", "--steps", "3",
-                  "--seed", "1", "--out", "run", "--no-progress"], tmp_path)
+    result = run(
+        [
+            "train",
+            "--data",
+            "xor",
+            "--hidden",
+            "3",
+            "--activation",
+            "tanh",
+            "--steps",
+            "3",
+            "--seed",
+            "1",
+            "--out",
+            "run",
+            "--no-progress",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "run"
     with open(out / "history.csv") as f:
@@ -72,10 +92,11 @@ def test_train_writes_model_history_and_plots(tmp_path):
 
 def test_train_on_seed4_uses_the_lectures_squared_error_unless_told_otherwise(tmp_path):
     # --lr 0.01: the default 0.1 blows the loss up on seed4 (a TrainingDiverged since fit detects finite blow-ups)
-    default = run(["train", "--data", "seed4", "--steps", "2", "--lr", "0.01", "--out", "a", "--no-progress"],
-                  tmp_path)
-    chosen = run(["train", "--data", "seed4", "--steps", "2", "--lr", "0.01", "--loss", "hinge", "--out", "b",
-                  "--no-progress"], tmp_path)
+    default = run(["train", "--data", "seed4", "--steps", "2", "--lr", "0.01", "--out", "a", "--no-progress"], tmp_path)
+    chosen = run(
+        ["train", "--data", "seed4", "--steps", "2", "--lr", "0.01", "--loss", "hinge", "--out", "b", "--no-progress"],
+        tmp_path,
+    )
     assert default.returncode == 0 and chosen.returncode == 0, default.stderr + chosen.stderr
     assert "loss sse" in default.stdout.splitlines()[0]
     assert "loss hinge" in chosen.stdout.splitlines()[0]
@@ -85,9 +106,30 @@ def test_train_on_a_csv_file(tmp_path, monkeypatch, capsys):
     with open(tmp_path / "d.csv", "w") as f:
         f.write("a,b,c,label\n" + "".join(f"{i},{i % 3},{-i},{'yes' if i % 2 else 'no'}\n" for i in range(8)))
     monkeypatch.chdir(tmp_path)  # in-process: the subprocess tests above already cover the real command
-    code = main(["train", "--data", "d.csv", "--target", "label", "--hidden", "2", "--loss", "bce",
-                 "--optimizer", "adam", "--lr", "0.01", "--schedule", "cosine", "--steps", "2", "--out", "o",
-                 "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--data",
+            "d.csv",
+            "--target",
+            "label",
+            "--hidden",
+            "2",
+            "--loss",
+            "bce",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--schedule",
+            "cosine",
+            "--steps",
+            "2",
+            "--out",
+            "o",
+            "--no-progress",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "on d.csv (8 samples), loss bce, adam lr 0.01" in capsys.readouterr().out
     assert nn.load(str(tmp_path / "o" / "model.json")).nin == 3
@@ -96,8 +138,26 @@ def test_train_on_a_csv_file(tmp_path, monkeypatch, capsys):
 
 def test_train_holds_out_a_test_split_of_a_generated_set_and_reports_on_it(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    code = main(["train", "--data", "moons", "--samples", "40", "--noise", "0.2", "--test-split", "0.25",
-                 "--hidden", "4", "--steps", "30", "--out", "o", "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--data",
+            "moons",
+            "--samples",
+            "40",
+            "--noise",
+            "0.2",
+            "--test-split",
+            "0.25",
+            "--hidden",
+            "4",
+            "--steps",
+            "30",
+            "--out",
+            "o",
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "on moons (30 samples, 10 held out for testing)" in out
@@ -114,8 +174,25 @@ def test_a_test_split_holds_out_as_many_samples_as_scikit_learn_would(tmp_path, 
 
 
 def test_sweep_puts_every_run_on_one_figure(tmp_path):
-    result = run(["sweep", "--data", "seed4", "--lr", "0.1", "0.005", "--steps", "3", "5", "--hidden", "2",
-                  "--out", "s", "--no-progress"], tmp_path)
+    result = run(
+        [
+            "sweep",
+            "--data",
+            "seed4",
+            "--lr",
+            "0.1",
+            "0.005",
+            "--steps",
+            "3",
+            "5",
+            "--hidden",
+            "2",
+            "--out",
+            "s",
+            "--no-progress",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     for lr, steps in (("0.1", 3), ("0.005", 5)):
         with open(tmp_path / "s" / f"history_lr{lr}.csv") as f:

@@ -42,13 +42,16 @@ def test_blobs_and_iris_train_from_the_command_line(name, classes, tmp_path, mon
     assert f"-> [4, {classes}]" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--hidden", "16,,16"], "expected layer widths like 16,16, got '16,,16'"),
-    (["--data", "moons", "--samples", "10000000"], "over the limit of 100,000"),
-    (["--data", "moons", "--hidden", "100000"], "use a smaller --batch-size or smaller --hidden"),
-    (["--hidden", "2000,2000"], "over the limit of 1,000,000"),
-    (["--steps", "99999999999"], "over the limit of 10,000,000"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--hidden", "16,,16"], "expected layer widths like 16,16, got '16,,16'"),
+        (["--data", "moons", "--samples", "10000000"], "over the limit of 100,000"),
+        (["--data", "moons", "--hidden", "100000"], "use a smaller --batch-size or smaller --hidden"),
+        (["--hidden", "2000,2000"], "over the limit of 1,000,000"),
+        (["--steps", "99999999999"], "over the limit of 10,000,000"),
+    ],
+)
 def test_sizes_a_laptop_cannot_do_are_refused_up_front_with_the_limit(args, words, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", *args, "--out", "run", "--no-progress"]) == 2
@@ -158,6 +161,12 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
     import sys
 
     # demo prints its first line, then works for a while: head has gone by the time the next lines come
-    done = subprocess.run(f"{sys.executable} -m jangrad demo --no-progress | head -1",
-                          shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        f"{sys.executable} -m jangrad demo --no-progress | head -1",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.stdout.count("\n") == 1 and done.stderr == ""

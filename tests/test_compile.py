@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import re
 import random
+import re
 
 import numpy as np
 import pytest
@@ -78,7 +78,7 @@ def assert_matches_eager(values, steps, outputs, new_values):
     """Compile once on ``values``, replay on ``new_values``, compare with an eager graph built on those."""
     leaves, out = build(values, steps, outputs)
     tape = jangrad.compile(out)
-    for leaf, v in zip(leaves, new_values):
+    for leaf, v in zip(leaves, new_values, strict=True):
         leaf.data = v
     got = tape.forward()
     tape.backward()
@@ -89,12 +89,18 @@ def assert_matches_eager(values, steps, outputs, new_values):
     value_scale = scale_of(node.data for node in order)
     # A leaf's gradient is a sum of contributions that the tape may add in another order: judge cancellation
     # against the largest contribution (x/x at x = 1e-186 sends +-1e186 to x, which cancel), not the result.
-    grad_scale = scale_of([node.grad for node in order] + [
-        c for node in order if node.parents
-        for c in node._rule.backward(FLOAT_MATH, node.grad, node.data, *(p.data for p in node.parents))])
+    grad_scale = scale_of(
+        [node.grad for node in order]
+        + [
+            c
+            for node in order
+            if node.parents
+            for c in node._rule.backward(FLOAT_MATH, node.grad, node.data, *(p.data for p in node.parents))
+        ]
+    )
     assert close(got, eager_out.data, value_scale), (got, eager_out.data)
     assert out.data == got or (math.isnan(out.data) and math.isnan(got))
-    for leaf, eager_leaf in zip(leaves, eager_leaves):
+    for leaf, eager_leaf in zip(leaves, eager_leaves, strict=True):
         assert close(leaf.grad, eager_leaf.grad, grad_scale), (leaf.grad, eager_leaf.grad)
 
 
@@ -119,7 +125,7 @@ def test_every_op_in_a_batch_matches_eager(name):
         xv = [Value(x) for x in xs]
         yv = [Value(y) for y in ys]
         terms = []
-        for k, (x, y) in enumerate(zip(xv, yv)):
+        for k, (x, y) in enumerate(zip(xv, yv, strict=True)):
             if name in CONSTANTS:
                 node = apply_op(name, x, CONSTANTS[name][k % len(CONSTANTS[name])])
             elif OPS[name].arity == 2:
@@ -137,14 +143,14 @@ def test_every_op_in_a_batch_matches_eager(name):
     eager_out.backward()
     assert close(got, eager_out.data, scale_of(n.data for n in topological_order(eager_out)))
     grad_scale = scale_of(n.grad for n in eager_leaves)
-    for leaf, eager_leaf in zip(leaves, eager_leaves):
+    for leaf, eager_leaf in zip(leaves, eager_leaves, strict=True):
         assert close(leaf.grad, eager_leaf.grad, grad_scale), (name, leaf.grad, eager_leaf.grad)
 
 
 def test_numpy_math_agrees_with_float_math_on_edge_values():
     np = pytest.importorskip("numpy")
-    from jangrad.ops import FLOAT_MATH
     from jangrad.compiled.kernels import NUMPY_MATH
+    from jangrad.ops import FLOAT_MATH
 
     specials = [0.0, -0.0, 1.0, -1.0, 0.5, -3.0, 3.0, 710.0, -710.0, math.inf, -math.inf, math.nan]
     pairs = [(a, b) for a in specials for b in specials]
@@ -153,9 +159,12 @@ def test_numpy_math_agrees_with_float_math_on_edge_values():
     public = {name for name in dir(FLOAT_MATH) if not name.startswith("_")}
     assert public <= {name for name in dir(NUMPY_MATH) if not name.startswith("_")}  # every function the rules use
     with np.errstate(all="ignore"):
-        results = {"div": NUMPY_MATH.div(a, b), "pow": NUMPY_MATH.pow(a, b),
-                   "power_rule": NUMPY_MATH.power_rule(a, b),
-                   "leaky_relu": NUMPY_MATH.leaky_relu(a, 0.1)}
+        results = {
+            "div": NUMPY_MATH.div(a, b),
+            "pow": NUMPY_MATH.pow(a, b),
+            "power_rule": NUMPY_MATH.power_rule(a, b),
+            "leaky_relu": NUMPY_MATH.leaky_relu(a, 0.1),
+        }
         for unary in ("exp", "log", "sqrt", "tanh", "erf", "sigmoid", "relu", "step", "sign"):
             results[unary] = getattr(NUMPY_MATH, unary)(a)
     for k, (x, y) in enumerate(pairs):
@@ -173,7 +182,7 @@ def test_numpy_math_agrees_with_float_math_on_edge_values():
 def test_a_long_sum_is_one_level_not_a_ladder():
     xs = [Value(float(i)) for i in range(1000)]
     ws = [Value(0.001 * i) for i in range(1000)]
-    out = sum(w * x for w, x in zip(ws, xs)) - sum(xs)
+    out = sum(w * x for w, x in zip(ws, xs, strict=True)) - sum(xs)
     tape = jangrad.compile(out)
     assert tape.depth <= 3
     assert tape.forward() == pytest.approx(out.data, rel=REL)
@@ -194,11 +203,20 @@ def test_a_layer_over_a_batch_matches_eager(form):
         total = 0.0
         for x in batch:
             if form == "bias":
-                hidden = [sum((w * xi for w, xi in zip(row, x)), b).tanh() for row, b in zip(weights, biases)]
+                hidden = [
+                    sum((w * xi for w, xi in zip(row, x, strict=True)), b).tanh()
+                    for row, b in zip(weights, biases, strict=True)
+                ]
             elif form == "minus_bias":
-                hidden = [(sum(w * xi for w, xi in zip(row, x)) - b).tanh() for row, b in zip(weights, biases)]
+                hidden = [
+                    (sum(w * xi for w, xi in zip(row, x, strict=True)) - b).tanh()
+                    for row, b in zip(weights, biases, strict=True)
+                ]
             else:
-                hidden = [(sum(w * xi for w, xi in zip(row, x)) + x[0] - b).tanh() for row, b in zip(weights, biases)]
+                hidden = [
+                    (sum(w * xi for w, xi in zip(row, x, strict=True)) + x[0] - b).tanh()
+                    for row, b in zip(weights, biases, strict=True)
+                ]
             total = total + sum(h * h for h in hidden)
         return total
 
@@ -213,7 +231,7 @@ def test_a_layer_over_a_batch_matches_eager(form):
     tape = jangrad.compile(out)
     assert tape.forward() == pytest.approx(out.data, rel=REL)
     tape.backward()
-    for p, g in zip(params, eager):
+    for p, g in zip(params, eager, strict=True):
         assert p.grad == pytest.approx(g, rel=REL, abs=REL)
 
 
@@ -325,8 +343,11 @@ def test_a_leaf_whose_data_is_not_a_number_is_refused_not_read_as_nan(bad):
 # ---- fit() through the tape --------------------------------------------------------------------------------------
 FIT_CASES = {
     "sse": ([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.1], [2.0, -0.5], [0.0, 1.0]], [1.0, -1.0, 0.5, 0.2, -0.7], 1),
-    "mse": ([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.1], [2.0, -0.5], [0.0, 1.0]],
-            [[1.0, 0.0], [-1.0, 0.5], [0.5, 0.5], [0.2, -0.2], [-0.7, 0.1]], 2),
+    "mse": (
+        [[0.5, -1.0], [1.0, 2.0], [-0.3, 0.1], [2.0, -0.5], [0.0, 1.0]],
+        [[1.0, 0.0], [-1.0, 0.5], [0.5, 0.5], [0.2, -0.2], [-0.7, 0.1]],
+        2,
+    ),
     "hinge": ([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.1], [2.0, -0.5], [0.0, 1.0]], [1, -1, 1, 1, -1], 1),
     "bce": ([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.1], [2.0, -0.5], [0.0, 1.0]], [1, 0, 1, 1, 0], 1),
     "ce": ([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.1], [2.0, -0.5], [0.0, 1.0]], [0, 2, 1, 1, 0], 3),
@@ -344,8 +365,20 @@ def test_compiled_fit_matches_eager_fit(loss, monkeypatch):
         if compiled:  # the compiled run must not fall back to the eager step
             monkeypatch.setattr(jangrad.train, "_loss_and_backward", None)
         model = jangrad.nn.MLP(2, [4, nout], seed=1)
-        history = jangrad.fit(model, X, y, loss=loss, optimizer="adam", lr=0.05, steps=7, batch_size=2,
-                              seed=3, progress=False, l2=1e-3, compiled=compiled)
+        history = jangrad.fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer="adam",
+            lr=0.05,
+            steps=7,
+            batch_size=2,
+            seed=3,
+            progress=False,
+            l2=1e-3,
+            compiled=compiled,
+        )
         runs.append((history, [p.data for p in model.parameters()]))
     (eager, eager_params), (taped, taped_params) = runs
     assert taped.loss == pytest.approx(eager.loss, rel=1e-10)
@@ -359,7 +392,7 @@ def test_fit_with_a_custom_loss_runs_eagerly():
     model = jangrad.nn.MLP(2, [3, 1], seed=0)
 
     def custom(predictions, targets):
-        return sum((p - t) ** 2 for p, t in zip(predictions, targets))
+        return sum((p - t) ** 2 for p, t in zip(predictions, targets, strict=True))
 
     params = model.parameters()
     opt = jangrad.optim.SGD(params, lr=0.1)
@@ -453,7 +486,7 @@ def test_forward_from_an_array_and_gradients_as_an_array():
     assert a.data == 1.0  # not read, not written
     tape.backward(write_grads=False)
     assert [a.grad, b.grad, c.grad] == [0.0, 0.0, 0.0]
-    by_leaf = dict(zip(map(id, tape.leaves), tape.leaf_grads().tolist()))
+    by_leaf = dict(zip(map(id, tape.leaves), tape.leaf_grads().tolist(), strict=True))
     assert [by_leaf[id(a)], by_leaf[id(b)], by_leaf[id(c)]] == [-1.5, 0.5 + 4.0, -1.5 - 2 * 4.0]
     with pytest.raises(ValueError, match="one number per leaf \\(3"):
         tape.forward([1.0, 2.0])
@@ -469,7 +502,7 @@ def test_nested_differences_keep_their_signs_when_flattened():
     outputs = [x - (y - (z + w * v)), (x - y) - (z - w * v), -(x - y) + (z - (w - v * x))]
     for out in outputs:
         tape = jangrad.compile(out)
-        for leaf, new in zip(xs, (0.3, 1.1, -2.2, 0.7, 5.0)):
+        for leaf, new in zip(xs, (0.3, 1.1, -2.2, 0.7, 5.0), strict=True):
             leaf.data = new
         replayed = tape.forward()
         tape.backward()
@@ -477,11 +510,13 @@ def test_nested_differences_keep_their_signs_when_flattened():
         for leaf in xs:
             leaf.grad = 0.0
         fresh = [Value(leaf.data) for leaf in xs]
-        rebuilt = [fresh[0] - (fresh[1] - (fresh[2] + fresh[3] * fresh[4])),
-                   (fresh[0] - fresh[1]) - (fresh[2] - fresh[3] * fresh[4]),
-                   -(fresh[0] - fresh[1]) + (fresh[2] - (fresh[3] - fresh[4] * fresh[0]))][outputs.index(out)]
+        rebuilt = [
+            fresh[0] - (fresh[1] - (fresh[2] + fresh[3] * fresh[4])),
+            (fresh[0] - fresh[1]) - (fresh[2] - fresh[3] * fresh[4]),
+            -(fresh[0] - fresh[1]) + (fresh[2] - (fresh[3] - fresh[4] * fresh[0])),
+        ][outputs.index(out)]
         rebuilt.backward()
         assert replayed == pytest.approx(rebuilt.data, rel=1e-12)
         assert taped == pytest.approx([f.grad for f in fresh], rel=1e-12)
-        for leaf, old in zip(xs, (1.5, -2.0, 0.25, 3.0, -0.5)):
+        for leaf, old in zip(xs, (1.5, -2.0, 0.25, 3.0, -0.5), strict=True):
             leaf.data = old

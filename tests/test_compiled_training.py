@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 import jangrad
 from jangrad import Value, losses, nn, optim
 from jangrad.engine import apply_op
-from jangrad.ops import OPS
 
 np = pytest.importorskip("numpy")
 
@@ -44,13 +43,14 @@ OPTIMIZERS = {
 
 def assert_close_lists(actual: list[float], expected: list[float]) -> None:
     assert len(actual) == len(expected)
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         assert a == pytest.approx(e, rel=REL, abs=1e-12)
 
 
 def no_eager_step(monkeypatch) -> None:
     """Make the eager step unusable, so a compiled run that silently fell back to it fails loudly."""
     import jangrad.train
+
     monkeypatch.setattr(jangrad.train, "_loss_and_backward", None)
 
 
@@ -61,8 +61,7 @@ def run_step_by_step(loss: str, make_optimizer, activation: str, compiled: bool,
     opt = make_optimizer(model.parameters())
     trail = []
     for _ in range(steps):
-        history = jangrad.fit(model, X5, y, loss=loss, optimizer=opt, steps=1, progress=False, l2=l2,
-                              compiled=compiled)
+        history = jangrad.fit(model, X5, y, loss=loss, optimizer=opt, steps=1, progress=False, l2=l2, compiled=compiled)
         trail.append((history.loss[0], [p.data for p in model.parameters()], [p.grad for p in model.parameters()]))
     return trail, opt.state_dict()
 
@@ -76,7 +75,7 @@ def test_compiled_and_eager_agree_step_by_step(loss, optimizer, monkeypatch):
     eager, eager_state = run_step_by_step(loss, OPTIMIZERS[optimizer], activation, compiled=False, l2=1e-3)
     no_eager_step(monkeypatch)
     compiled, compiled_state = run_step_by_step(loss, OPTIMIZERS[optimizer], activation, compiled=True, l2=1e-3)
-    for (loss_e, params_e, grads_e), (loss_c, params_c, grads_c) in zip(eager, compiled):
+    for (loss_e, params_e, grads_e), (loss_c, params_c, grads_c) in zip(eager, compiled, strict=True):
         assert loss_c == pytest.approx(loss_e, rel=REL)
         assert_close_lists(params_c, params_e)
         assert_close_lists(grads_c, grads_e)
@@ -91,7 +90,7 @@ def test_every_activation_agrees(activation, monkeypatch):
     eager, _ = run_step_by_step("ce", OPTIMIZERS["adam"], activation, compiled=False)
     no_eager_step(monkeypatch)
     compiled, _ = run_step_by_step("ce", OPTIMIZERS["adam"], activation, compiled=True)
-    for (loss_e, params_e, _), (loss_c, params_c, _) in zip(eager, compiled):
+    for (loss_e, params_e, _), (loss_c, params_c, _) in zip(eager, compiled, strict=True):
         assert loss_c == pytest.approx(loss_e, rel=REL)
         assert_close_lists(params_c, params_e)
 
@@ -105,8 +104,20 @@ def test_minibatches_and_schedules_agree(schedule, monkeypatch):
         if compiled:
             no_eager_step(monkeypatch)
         model = nn.MLP(2, [5, nout], activation="relu", output_activation="linear", seed=4)
-        history = jangrad.fit(model, X5, y, loss="ce", optimizer="sgd", lr=0.2, epochs=4, batch_size=3,
-                              schedule=schedule, seed=7, progress=False, compiled=compiled)
+        history = jangrad.fit(
+            model,
+            X5,
+            y,
+            loss="ce",
+            optimizer="sgd",
+            lr=0.2,
+            epochs=4,
+            batch_size=3,
+            schedule=schedule,
+            seed=7,
+            progress=False,
+            compiled=compiled,
+        )
         runs.append((history, model.state_dict()))
     (eager, eager_state), (compiled, compiled_state) = runs
     assert_close_lists(compiled.loss, eager.loss)
@@ -132,8 +143,22 @@ def test_digits_training_with_moving_logits_agrees_step_by_step(monkeypatch):
         if compiled:
             no_eager_step(monkeypatch)
         model = nn.MLP(64, [16, 10], activation="relu", output_activation="linear", init="kaiming", seed=0)
-        histories.append(jangrad.fit(model, X, y, loss="ce", optimizer="adam", lr=0.3, steps=25, batch_size=64,
-                                     seed=0, progress=False, compiled=compiled, metrics=("loss",)))
+        histories.append(
+            jangrad.fit(
+                model,
+                X,
+                y,
+                loss="ce",
+                optimizer="adam",
+                lr=0.3,
+                steps=25,
+                batch_size=64,
+                seed=0,
+                progress=False,
+                compiled=compiled,
+                metrics=("loss",),
+            )
+        )
     eager, compiled = histories
     assert all(math.isfinite(v) for v in eager.loss)
     assert_close_lists(compiled.loss, eager.loss)
@@ -158,7 +183,7 @@ def test_the_model_shows_the_trained_weights_after_fit_and_after_divergence(tmp_
         with pytest.raises(jangrad.TrainingDiverged):
             jangrad.fit(model, X5, [1e200] * len(X5), steps=50, lr=10.0, progress=False, compiled=compiled)
         states.append(list(model.state_dict().values()))
-    for a, b in zip(*states):
+    for a, b in zip(*states, strict=True):
         assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=REL)
 
 
@@ -187,8 +212,9 @@ def test_a_module_of_the_users_own_compiles_and_agrees(monkeypatch):
         if compiled:
             no_eager_step(monkeypatch)
         model = SkipModel()
-        jangrad.fit(model, X, y, loss="mse", optimizer="adam", lr=0.05, steps=5, batch_size=4, progress=False,
-                    compiled=compiled)
+        jangrad.fit(
+            model, X, y, loss="mse", optimizer="adam", lr=0.05, steps=5, batch_size=4, progress=False, compiled=compiled
+        )
         states.append(list(model.state_dict().values()))
     assert_close_lists(states[1], states[0])
 
@@ -218,7 +244,7 @@ def test_step_arrays_is_step_bit_for_bit(name):
     arrays = OPTIMIZERS[name]([Value(v) for v in start])
     assert arrays.has_array_step()
     for step, g in enumerate(grads):
-        for p, gi in zip(params, g):
+        for p, gi in zip(params, g, strict=True):
             p.grad = gi
         eager.lr = arrays.lr = 0.05 / (1 + step)
         eager.step()
@@ -236,7 +262,7 @@ def test_has_array_step_is_false_for_a_rule_of_the_users_own():
     assert optim.AdamW([Value(1.0)]).has_array_step()
 
 
-# ---- the losses on arrays against losses.py ---------------------------------------------------------------------------
+# ---- the losses on arrays against losses.py --------------------------------------------------------------------
 @pytest.mark.parametrize("loss", sorted(TARGETS))
 @pytest.mark.parametrize("scale", [1.0, 800.0])
 def test_batch_losses_match_losses_py(loss, scale):
@@ -263,7 +289,7 @@ def test_a_compiled_cross_entropy_recomputes_its_shift():
     zs = [Value(0.0), Value(0.0), Value(0.0)]
     tape = jangrad.compile(losses.cross_entropy([zs], [1]), inputs=zs)
     for new in ([800.0, -5.0, 3.0], [-900.0, -1000.0, -950.0]):
-        for z, v in zip(zs, new):
+        for z, v in zip(zs, new, strict=True):
             z.data, z.grad = v, 0.0
         replayed = tape.forward()
         tape.backward()
@@ -307,8 +333,7 @@ def sample_graphs(draw):
             steps.append((kind, (a, draw(st.integers(0, available - 1))), None))
     total = n_inputs + len(params) + len(steps)
     outputs = draw(st.lists(st.integers(0, total - 1), min_size=1, max_size=3))
-    batch = draw(st.lists(st.lists(st.floats(-1.5, 1.5), min_size=n_inputs, max_size=n_inputs), min_size=1,
-                          max_size=5))
+    batch = draw(st.lists(st.lists(st.floats(-1.5, 1.5), min_size=n_inputs, max_size=n_inputs), min_size=1, max_size=5))
     return n_inputs, params, steps, outputs, batch
 
 
@@ -342,11 +367,11 @@ def test_batch_tape_matches_the_eager_engine_sample_by_sample(graph):
         for k, node in enumerate(o):
             assert Z[i, k] == pytest.approx(node.data, rel=1e-12, abs=1e-12)
         seeded = None
-        for node, g in zip(o, d_out[i]):
+        for node, g in zip(o, d_out[i], strict=True):
             term = node * g
             seeded = term if seeded is None else seeded + term
         seeded.backward()
-        expected_grad = [e + p.grad for e, p in zip(expected_grad, w)]
+        expected_grad = [e + p.grad for e, p in zip(expected_grad, w, strict=True)]
     assert_close_lists(grad.tolist(), expected_grad)
 
 

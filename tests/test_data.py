@@ -8,8 +8,12 @@ from jangrad import data
 
 
 def _is_plain(X, y):
-    return (isinstance(X, list) and all(isinstance(row, list) for row in X)
-            and all(type(v) is float for row in X for v in row) and isinstance(y, list))
+    return (
+        isinstance(X, list)
+        and all(isinstance(row, list) for row in X)
+        and all(type(v) is float for row in X for v in row)
+        and isinstance(y, list)
+    )
 
 
 def test_seed4_is_the_lecture_data():
@@ -32,13 +36,16 @@ def test_spiral_shape_determinism_and_arms():
     assert all(math.hypot(*p) <= 1.0 + 1e-12 for p in X)
 
 
-@pytest.mark.parametrize("make, n", [
-    (lambda **kw: data.moons(60, **kw), 60),
-    (lambda **kw: data.circles(60, **kw), 60),
-    (lambda **kw: data.blobs(60, **kw), 60),
-    (lambda **kw: data.digits(n=40, **kw), 40),
-    (lambda **kw: data.iris(**kw), 150),
-])
+@pytest.mark.parametrize(
+    "make, n",
+    [
+        (lambda **kw: data.moons(60, **kw), 60),
+        (lambda **kw: data.circles(60, **kw), 60),
+        (lambda **kw: data.blobs(60, **kw), 60),
+        (lambda **kw: data.digits(n=40, **kw), 40),
+        (lambda **kw: data.iris(**kw), 150),
+    ],
+)
 def test_sklearn_sets_are_plain_lists_and_repeat_by_seed(make, n):
     X, y = make()
     assert len(X) == len(y) == n and _is_plain(X, y)
@@ -56,18 +63,21 @@ def test_binary_sets_can_be_signed_and_multiclass_sets_give_indices():
     assert set(y) == {0, 1, 2} and len(X[0]) == 64
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda: data.moons(0), ValueError),
-    (lambda: data.moons(10, noise=-1), ValueError),
-    (lambda: data.moons(10, seed=-1), ValueError),
-    (lambda: data.moons(10, seed="a"), TypeError),
-    (lambda: data.spiral(1), ValueError),
-    (lambda: data.spiral(10, classes=1), ValueError),
-    (lambda: data.spiral(10.5), TypeError),
-    (lambda: data.circles(10, factor=1.5), ValueError),
-    (lambda: data.blobs(10, std=0), ValueError),
-    (lambda: data.digits(classes=1), ValueError),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: data.moons(0), ValueError),
+        (lambda: data.moons(10, noise=-1), ValueError),
+        (lambda: data.moons(10, seed=-1), ValueError),
+        (lambda: data.moons(10, seed="a"), TypeError),
+        (lambda: data.spiral(1), ValueError),
+        (lambda: data.spiral(10, classes=1), ValueError),
+        (lambda: data.spiral(10.5), TypeError),
+        (lambda: data.circles(10, factor=1.5), ValueError),
+        (lambda: data.blobs(10, std=0), ValueError),
+        (lambda: data.digits(classes=1), ValueError),
+    ],
+)
 def test_generators_reject_bad_arguments(call, error):
     with pytest.raises(error):
         call()
@@ -96,18 +106,21 @@ def test_load_csv_without_header_and_with_named_classes(tmp_path):
     assert y == [1, 0, 1]
 
 
-@pytest.mark.parametrize("text, target, message", [
-    ("a,b\n1,2\n3,x\n", -1, r"line 3, column 2 \('b'\): the target 'x' .*mixed numbers and names"),
-    ("a,b,c\n1,2,3\n4,zz,6\n", -1, r"line 3, column 2 \('b'\): 'zz' is not a number"),
-    ("a,b,c\n1,2,3\n4,5\n", -1, "line 3 has 2 columns, expected 3"),
-    ("a,b,c\n1,,3\n", -1, r"line 2, column 2 \('b'\): '' is not a number"),
-    ("a,b,c\n1,nan,3\n", -1, "line 2, column 2.*not a finite number"),
-    ("a,b\n1,2\n", "c", "no column named 'c'"),
-    ("a,b\n1,2\n", 5, "target column 5 does not exist"),
-    ("", -1, "no rows"),
-    ("a,b\n", -1, "no data rows"),
-    ("a\n1\n", -1, "at least one input"),
-])
+@pytest.mark.parametrize(
+    "text, target, message",
+    [
+        ("a,b\n1,2\n3,x\n", -1, r"line 3, column 2 \('b'\): the target 'x' .*mixed numbers and names"),
+        ("a,b,c\n1,2,3\n4,zz,6\n", -1, r"line 3, column 2 \('b'\): 'zz' is not a number"),
+        ("a,b,c\n1,2,3\n4,5\n", -1, "line 3 has 2 columns, expected 3"),
+        ("a,b,c\n1,,3\n", -1, r"line 2, column 2 \('b'\): '' is not a number"),
+        ("a,b,c\n1,nan,3\n", -1, "line 2, column 2.*not a finite number"),
+        ("a,b\n1,2\n", "c", "no column named 'c'"),
+        ("a,b\n1,2\n", 5, "target column 5 does not exist"),
+        ("", -1, "no rows"),
+        ("a,b\n", -1, "no data rows"),
+        ("a\n1\n", -1, "at least one input"),
+    ],
+)
 def test_load_csv_errors_name_file_line_and_column(tmp_path, text, target, message):
     path = _write(tmp_path, text)
     with pytest.raises(data.CSVError, match=message) as info:
@@ -136,8 +149,8 @@ def test_train_test_split_is_deterministic_and_complete():
     assert len(X_te) == 10 and len(X_tr) == 30
     assert sorted(map(tuple, X_tr + X_te)) == sorted(map(tuple, X))
     assert data.train_test_split(X, y, test_size=0.25, seed=3) == (X_tr, X_te, y_tr, y_te)
-    pairs = dict(zip(map(tuple, X), y))
-    assert all(pairs[tuple(x)] == t for x, t in zip(X_te, y_te))
+    pairs = dict(zip(map(tuple, X), y, strict=True))
+    assert all(pairs[tuple(x)] == t for x, t in zip(X_te, y_te, strict=True))
     _, _, _, y_strat = data.train_test_split(X, y, test_size=0.5, seed=0, stratify=True)
     assert sum(y_strat) == 10
 
@@ -154,15 +167,18 @@ def test_standardize_uses_training_statistics():
     assert scaled_test[0][0] == pytest.approx(0.0) and scaled_test[0][1] == pytest.approx(scaled[2][1])
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda: data.train_test_split([[1.0]], [1, 2]), ValueError),
-    (lambda: data.train_test_split([[1.0], [2.0]], [1, 2], test_size=1.5), ValueError),
-    (lambda: data.train_test_split("abc", [1, 2, 3]), TypeError),
-    (lambda: data.standardize([[1.0, 2.0], [1.0]]), ValueError),
-    (lambda: data.standardize([[1.0, "a"]]), TypeError),
-    (lambda: data.standardize([[1.0, 2.0]], [[1.0]]), ValueError),
-    (lambda: data.standardize([]), ValueError),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: data.train_test_split([[1.0]], [1, 2]), ValueError),
+        (lambda: data.train_test_split([[1.0], [2.0]], [1, 2], test_size=1.5), ValueError),
+        (lambda: data.train_test_split("abc", [1, 2, 3]), TypeError),
+        (lambda: data.standardize([[1.0, 2.0], [1.0]]), ValueError),
+        (lambda: data.standardize([[1.0, "a"]]), TypeError),
+        (lambda: data.standardize([[1.0, 2.0]], [[1.0]]), ValueError),
+        (lambda: data.standardize([]), ValueError),
+    ],
+)
 def test_split_and_scale_reject_bad_input(call, error):
     with pytest.raises(error):
         call()

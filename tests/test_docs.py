@@ -16,6 +16,7 @@ from jangrad.ops import OPS
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
 def _load_script(path: Path):
     """The docs generator is a script beside the package, not part of it: load it from its file."""
     spec = importlib.util.spec_from_file_location(path.stem, path)
@@ -78,10 +79,30 @@ def test_the_maths_column_rewrites_div_and_pow():
 
 
 def test_code_lines_skips_blanks_comments_and_docstrings(tmp_path):
-    code = ['x = 1', 'def f(a):', '    return (a +', '            x)', 'class C:', '    y = 2']
-    noise = ['"""Module docstring,', 'two lines."""', '', '# a comment', '    """Docstring."""', '    # indented']
-    source = "\n".join([noise[0], noise[1], code[0], noise[2], noise[3], code[1], noise[4], code[2], code[3],
-                        noise[2], code[4], noise[5], code[5], 'Z = 3', '"""Attribute docstring of Z."""']) + "\n"
+    code = ["x = 1", "def f(a):", "    return (a +", "            x)", "class C:", "    y = 2"]
+    noise = ['"""Module docstring,', 'two lines."""', "", "# a comment", '    """Docstring."""', "    # indented"]
+    source = (
+        "\n".join(
+            [
+                noise[0],
+                noise[1],
+                code[0],
+                noise[2],
+                noise[3],
+                code[1],
+                noise[4],
+                code[2],
+                code[3],
+                noise[2],
+                code[4],
+                noise[5],
+                code[5],
+                "Z = 3",
+                '"""Attribute docstring of Z."""',
+            ]
+        )
+        + "\n"
+    )
     path = tmp_path / "sample.py"
     path.write_text(source, encoding="utf-8")
     assert docs.code_lines(path) == len(code) + 1
@@ -91,7 +112,10 @@ def test_refresh_code_lines_recomputes_the_marker(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\ny = 2\n", encoding="utf-8")
     (tmp_path / "b.py").write_text("# only a comment\nz = 3\n", encoding="utf-8")
     text = "The engine is <!-- code-lines: a.py b.py -->999<!-- /code-lines --> lines."
-    assert docs.refresh_code_lines(text, tmp_path) == "The engine is <!-- code-lines: a.py b.py -->3<!-- /code-lines --> lines."
+    assert (
+        docs.refresh_code_lines(text, tmp_path)
+        == "The engine is <!-- code-lines: a.py b.py -->3<!-- /code-lines --> lines."
+    )
 
 
 def _code_blocks(text: str, language: str) -> list[str]:
@@ -99,8 +123,14 @@ def _code_blocks(text: str, language: str) -> list[str]:
 
 
 def _run_python(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from lecture import lecture_neuron, lectures_draw_dot
 
 import jangrad
 from jangrad import Value
-
-from lecture import lecture_neuron, lectures_draw_dot
 
 graphviz = pytest.importorskip("graphviz", reason="draw_dot needs the graphviz Python package")
 
@@ -77,13 +76,14 @@ def test_format_and_rankdir_are_the_lectures_arguments():
 
 def test_op_nodes_show_the_lectures_symbols():
     a = Value(-2.0, label="a")
-    squared = a ** 2
+    squared = a**2
     squared.label = "sq"
-    out = (squared.relu() * a.exp()) / (a - 1.5) + a ** 0.5
+    out = (squared.relu() * a.exp()) / (a - 1.5) + a**0.5
     out.label = "out"
     source = jangrad.draw_dot(out).source
-    op_labels = sorted(line.split("[label=")[1].rstrip("]").strip('"') for line in source.splitlines()
-                       if "op [label=" in line)
+    op_labels = sorted(
+        line.split("[label=")[1].rstrip("]").strip('"') for line in source.splitlines() if "op [label=" in line
+    )
     assert op_labels == sorted(["**2", "ReLU", "exp", "*", "-", "/", "**0.5", "+"])
     assert "data 2.0000" not in source  # the exponent is inside its op node, as micrograd's __pow__ draws it
 
@@ -99,7 +99,7 @@ def test_a_node_used_twice_has_one_edge_per_operand_as_in_the_lectures_edge_set(
 def test_a_constant_operand_that_is_a_variable_elsewhere_keeps_its_box():
     a = Value(2.0, label="a")
     c = Value(3.0)  # a plain leaf, used as an exponent once and as a factor once
-    out = a ** c + c * a
+    out = a**c + c * a
     assert "data 3.0000" in jangrad.draw_dot(out).source
 
 
@@ -125,7 +125,7 @@ def test_it_is_exported_from_the_pictures_package():
 
 def test_an_op_built_by_hand_shows_the_symbol_it_was_given():
     x = Value(0.5, label="x")
-    out = Value(x.data ** 3, (x,), "cube", label="c")
+    out = Value(x.data**3, (x,), "cube", label="c")
     assert out._op == "cube"
     source = jangrad.draw_dot(out).source
     assert "n1op [label=cube]" in source and "n0 -> n1op" in source
@@ -135,9 +135,9 @@ def test_an_op_built_by_hand_shows_the_symbol_it_was_given():
 
 def test_the_op_node_text_is_the_nodes_own_op_string():
     a = Value(-2.0, label="a")
-    nodes = [a + 1, a * 2, a.tanh(), a.exp(), a ** 2, a.relu(), a ** 0.5, a - 1, a / 2]
+    nodes = [a + 1, a * 2, a.tanh(), a.exp(), a**2, a.relu(), a**0.5, a - 1, a / 2]
     for node in nodes:
-        assert f'n{len(jangrad.topological_order(node)) - 1}op [label=' in jangrad.draw_dot(node).source
+        assert f"n{len(jangrad.topological_order(node)) - 1}op [label=" in jangrad.draw_dot(node).source
         label = jangrad.draw_dot(node).source.split("op [label=")[1].split("]")[0].strip('"')
         assert label == node._op
 

@@ -13,15 +13,14 @@ import os
 from pathlib import Path
 
 import pytest
+from memory import FREELIST_SLACK, assert_freed, bytes_held
+from strategies import op_names, variable_count
 
 import jangrad
 from jangrad import AnomalyError, Value, detect_anomaly
 from jangrad.autodiff import gradients
 from jangrad.engine import apply_op
 from jangrad.ops import OPS
-
-from memory import FREELIST_SLACK, assert_freed, bytes_held
-from strategies import op_names, variable_count
 
 THIS_FILE = Path(__file__).name
 
@@ -32,8 +31,16 @@ class Opaque:
         return "<opaque thing>"
 
 
-REJECTED = [("a", "str"), (None, "NoneType"), ([1], "list"), (1j, "complex"), (Opaque(), "Opaque"),
-            (b"1", "bytes"), ({"x": 1}, "dict"), ((1.0,), "tuple")]
+REJECTED = [
+    ("a", "str"),
+    (None, "NoneType"),
+    ([1], "list"),
+    (1j, "complex"),
+    (Opaque(), "Opaque"),
+    (b"1", "bytes"),
+    ({"x": 1}, "dict"),
+    ((1.0,), "tuple"),
+]
 
 
 @pytest.mark.parametrize("bad, type_name", REJECTED, ids=[t for _, t in REJECTED])
@@ -58,8 +65,14 @@ def test_value_rejects_a_label_that_is_not_a_str(label):
 
 def test_value_accepts_ints_floats_and_numpy_scalars_as_python_floats():
     np = pytest.importorskip("numpy")
-    for accepted, expected in [(3, 3.0), (2.5, 2.5), (np.float32(0.5), 0.5), (np.float64(-1.25), -1.25),
-                               (np.int64(7), 7.0), (np.int8(-2), -2.0)]:
+    for accepted, expected in [
+        (3, 3.0),
+        (2.5, 2.5),
+        (np.float32(0.5), 0.5),
+        (np.float64(-1.25), -1.25),
+        (np.int64(7), 7.0),
+        (np.int8(-2), -2.0),
+    ]:
         v = Value(accepted)
         assert type(v.data) is float and v.data == expected
 
@@ -147,7 +160,7 @@ def test_domain_case_gives_ieee_value(make, expected):
 @pytest.mark.parametrize("x0", [0.5, 1.0, 2.0, -1.0])
 def test_derivative_of_negative_base_power_wrt_exponent_is_nan(base, x0):
     x = Value(x0)
-    (base ** x).backward()
+    (base**x).backward()
     assert math.isnan(x.grad)
 
 
@@ -155,16 +168,16 @@ def test_derivative_of_negative_base_power_wrt_exponent_is_nan(base, x0):
 def test_derivative_of_zero_base_power_wrt_positive_exponent_is_nan(x0):
     """d(0**x)/dx = 0**x * log 0 = 0 * -inf = nan. (For x <= 0 the same formula gives -inf, as PyTorch does.)"""
     x = Value(x0)
-    (0.0 ** x).backward()
+    (0.0**x).backward()
     assert math.isnan(x.grad)
 
 
 @pytest.mark.parametrize("base, x0", [(2.0, 3.0), (0.5, -1.5), (math.e, 0.7)])
 def test_derivative_of_positive_base_power_wrt_exponent(base, x0):
     x = Value(x0)
-    y = base ** x
+    y = base**x
     y.backward()
-    assert x.grad == pytest.approx(base ** x0 * math.log(base), rel=1e-12)
+    assert x.grad == pytest.approx(base**x0 * math.log(base), rel=1e-12)
 
 
 SPECIAL = [0.0, -0.0, 1e-310, -1.0, 1.0, 709.8, 1000.0, -1000.0, 1e308, -1e308, math.inf, -math.inf, math.nan]
@@ -182,7 +195,7 @@ def test_no_op_raises_on_any_special_value(name):
         out = apply_op(name, *leaves, *constants)
         assert type(out.data) is float, f"{name}{xs} gave {out.data!r}"
         out.backward()
-        assert all(type(leaf.grad) is float for leaf in leaves), f"{name}{xs}: grads {[l.grad for l in leaves]}"
+        assert all(type(leaf.grad) is float for leaf in leaves), f"{name}{xs}: grads {[leaf.grad for leaf in leaves]}"
         for first in gradients(out, leaves, create_graph=True):
             if isinstance(first, Value):
                 gradients(first, leaves)
@@ -206,10 +219,9 @@ def test_anomaly_in_forward_names_op_operands_and_creation_site():
 
 
 def test_anomaly_in_binary_forward_names_both_operands():
-    with detect_anomaly():
-        with pytest.raises(AnomalyError) as info:
-            line = _here()
-            Value(3.5) / Value(0.0)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        line = _here()
+        Value(3.5) / Value(0.0)
     message = str(info.value)
     assert "'div'" in message and "3.5" in message and "0.0" in message
     assert f"{THIS_FILE}:{line}" in message
@@ -237,15 +249,14 @@ def test_anomaly_catches_the_first_bad_op_not_a_later_one():
 
 def test_backward_inside_block_of_graph_built_outside_still_raises():
     y = Value(0.0).sqrt()
-    with detect_anomaly():
-        with pytest.raises(AnomalyError, match="'sqrt'"):
-            y.backward()
+    with detect_anomaly(), pytest.raises(AnomalyError, match="'sqrt'"):
+        y.backward()
 
 
 def test_detect_anomaly_leaves_finite_computations_alone():
     def run() -> tuple[float, float, float]:
         a, b = Value(0.3), Value(-1.2)
-        out = (a * b).tanh() + (a ** 2).exp() / b.sigmoid()
+        out = (a * b).tanh() + (a**2).exp() / b.sigmoid()
         out.backward()
         return out.data, a.grad, b.grad
 
@@ -265,9 +276,8 @@ def test_outside_the_block_nothing_is_checked():
 
 
 def test_the_block_is_left_cleanly_after_an_anomaly():
-    with pytest.raises(AnomalyError):
-        with detect_anomaly():
-            Value(-1.0).log()
+    with pytest.raises(AnomalyError), detect_anomaly():
+        Value(-1.0).log()
     assert math.isnan(Value(-1.0).log().data)
 
 
@@ -282,6 +292,7 @@ def test_nested_blocks_keep_checking_until_the_outer_one_ends():
 
 def test_nodes_made_inside_the_block_are_not_kept_after_it():
     """The creation record must not outlive the block: a graph made inside is freed once dropped."""
+
     def build():
         with detect_anomaly():
             y = Value(0.5)
@@ -299,6 +310,7 @@ def test_nodes_made_inside_the_block_are_not_kept_after_it():
 
 def test_a_graph_dropped_inside_the_block_is_freed_inside_it():
     """A training loop run inside detect_anomaly must not keep every step's graph alive until the block ends."""
+
     def build_and_drop():
         y = Value(0.5)
         for _ in range(10_000):
@@ -328,9 +340,8 @@ def test_creation_site_of_a_user_file_whose_name_starts_like_the_package():
     # Give the function the sibling file's name (no file is written): its frames then report that path.
     make_node.__code__ = make_node.__code__.replace(co_filename=sibling)
     line = make_node.__code__.co_firstlineno + 1
-    with detect_anomaly():
-        with pytest.raises(AnomalyError) as info:
-            make_node()
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        make_node()
     assert f"{sibling}:{line}" in str(info.value)
 
 

@@ -17,11 +17,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from memory import assert_freed, bytes_held
 
 import jangrad
 from jangrad import Value, no_grad, topological_order
-
-from memory import assert_freed, bytes_held
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 100_000
@@ -48,13 +47,13 @@ def test_micrograd_readme_expression():
     a = Value(-4.0)
     b = Value(2.0)
     c = a + b
-    d = a * b + b ** 3
+    d = a * b + b**3
     c += c + 1
     c += 1 + c + (-a)
     d += d * 2 + (b + a).relu()
     d += 3 * d + (b - a).relu()
     e = c - d
-    f = e ** 2
+    f = e**2
     g = f / 2.0
     g += 10.0 / f
     g.backward()
@@ -95,10 +94,10 @@ def test_plain_numbers_mix_on_both_sides():
         (lambda v: 1 - v, -0.5, -1.0),
         (lambda v: v + 1, 2.5, 1.0),
         (lambda v: 1 + v, 2.5, 1.0),
-        (lambda v: 1 / v, 1 / 1.5, -1 / 1.5 ** 2),
+        (lambda v: 1 / v, 1 / 1.5, -1 / 1.5**2),
         (lambda v: v / 2, 0.75, 0.5),
-        (lambda v: 2 ** v, 2 ** 1.5, 2 ** 1.5 * math.log(2)),
-        (lambda v: v ** 2, 2.25, 3.0),
+        (lambda v: 2**v, 2**1.5, 2**1.5 * math.log(2)),
+        (lambda v: v**2, 2.25, 3.0),
         (lambda v: np.float64(2.0) * v, 3.0, 2.0),
         (lambda v: v + np.int64(1), 2.5, 1.0),
     ]
@@ -114,9 +113,9 @@ def test_plain_numbers_mix_on_both_sides():
 def test_each_operator_records_its_op_and_operands_in_order():
     x, y = Value(2.0), Value(3.0)
     assert (x - y).op == "sub" and (x - y).parents == (x, y)
-    assert (x ** 2).op == "powc" and (x ** 2).parents[1].data == 2.0
-    assert (x ** y).op == "pow"
-    assert (2 ** y).op == "pow" and (2 ** y).parents[0].data == 2.0 and (2 ** y).parents[1] is y
+    assert (x**2).op == "powc" and (x**2).parents[1].data == 2.0
+    assert (x**y).op == "pow"
+    assert (2**y).op == "pow" and (2**y).parents[0].data == 2.0 and (2**y).parents[1] is y
     slope_node = x.leaky_relu()
     assert slope_node.op == "leaky_relu" and slope_node.parents[1].data == 0.01
     for name in ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "erf", "gelu"]:
@@ -143,8 +142,8 @@ def test_chain_of_1e5_ops():
     for _ in range(N):
         y = y * r
     y.backward()
-    assert math.isclose(y.data, r ** N, rel_tol=1e-9)
-    assert math.isclose(x.grad, r ** N, rel_tol=1e-9)
+    assert math.isclose(y.data, r**N, rel_tol=1e-9)
+    assert math.isclose(x.grad, r**N, rel_tol=1e-9)
 
 
 def test_chain_of_1e5_unary_ops():
@@ -276,9 +275,8 @@ def test_no_grad_as_decorator_and_nested_enable_grad():
 
 
 def test_no_grad_restores_the_switch_after_an_exception():
-    with pytest.raises(ZeroDivisionError):
-        with no_grad():
-            raise ZeroDivisionError
+    with pytest.raises(ZeroDivisionError), no_grad():
+        raise ZeroDivisionError
     assert jangrad.is_grad_enabled()
     assert not (Value(1.0) * 2.0).is_leaf
 
@@ -374,8 +372,15 @@ def test_order_is_the_same_in_separate_processes():
     runs = []
     for junk, hash_seed in (("0", "1"), ("54321", "2")):
         env = dict(os.environ, PYTHONPATH=str(ROOT), JUNK=junk, PYTHONHASHSEED=hash_seed)
-        result = subprocess.run([sys.executable, "-c", _ORDER_SCRIPT], capture_output=True, text=True, env=env,
-                                cwd=ROOT, timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", _ORDER_SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+            check=True,
+        )
         runs.append(result.stdout)
     assert runs[0] == runs[1]
     assert runs[0].count("root") == 1
@@ -419,6 +424,7 @@ def test_higher_order_graphs_from_grad_are_freed(gc_disabled):
     (backward(create_graph=True) does make such a cycle, leaf -> leaf.grad -> graph -> leaf, exactly as in
     PyTorch, which warns about it; the cycle collector frees it, or setting .grad = 0 breaks it.)
     """
+
     def build():
         def f(v):
             return _chain(4_000) * v * v
@@ -492,8 +498,10 @@ def test_a_no_grad_decorated_function_run_by_two_threads_restores_each_threads_s
     assert seen == {"first": True, "main, in no_grad": False}
     assert jangrad.is_grad_enabled()
 
+
 def test_bare_no_grad_decorator_is_refused_with_a_hint():
     with pytest.raises(TypeError, match=r"@no_grad\(\)"):
+
         @no_grad
         def f(x):
             return x

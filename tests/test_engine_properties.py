@@ -13,15 +13,13 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from numeric import assert_close, partial
+from strategies import SETTINGS, assume_well_behaved, expression_dags, op_names, operands, variable_count
 
 from jangrad import Value, detect_anomaly, enable_grad, grad, no_grad
 from jangrad.autodiff import gradients
 from jangrad.engine import apply_op, topological_order
 from jangrad.ops import OPS
-
-from numeric import assert_close, partial
-from strategies import SETTINGS, assume_well_behaved, expression_dags, op_names, operands, variable_count
-
 
 # Hypothesis imports libcst to write a patch for each failing example, the expected ones (xfail) included; that
 # import warns about a deprecated mypy_extensions name. Not ours to fix.
@@ -58,13 +56,14 @@ def test_first_derivative_of_every_op(name, data):
     leaves = [Value(x) for x in variables]
     out = apply_op(name, *leaves, *constants)
     # nan would compare equal to a nan slope and pass vacuously: an op drawn outside its domain must say so.
-    assert math.isfinite(out.data), (f"{name}{tuple(variables + constants)} = {out.data!r}: give '{name}' its "
-                                     f"domain in tests/strategies.py DOMAINS")
+    assert math.isfinite(out.data), (
+        f"{name}{tuple(variables + constants)} = {out.data!r}: give '{name}' its domain in tests/strategies.py DOMAINS"
+    )
     out.backward()
     for i, leaf in enumerate(leaves):
         numeric = partial(_op_value(name, constants), variables, i)
         assert_close(leaf.grad, numeric, f"d {name}{tuple(variables + constants)} / d operand {i}")
-    for constant_leaf in out.parents[len(leaves):]:
+    for constant_leaf in out.parents[len(leaves) :]:
         assert constant_leaf.grad == 0.0, f"the constant operand of {name} got gradient {constant_leaf.grad}"
 
 
@@ -80,8 +79,9 @@ def test_second_derivative_of_every_op(name, data):
         second = gradients(first, leaves) if isinstance(first, Value) else [0.0] * len(leaves)
         for j in range(len(leaves)):
             numeric = partial(_op_gradient(name, constants, i), variables, j)
-            assert_close(float(second[j]), numeric, f"d2 {name}{tuple(variables + constants)} / d{i} d{j}",
-                         rtol=1e-6, atol=1e-7)
+            assert_close(
+                float(second[j]), numeric, f"d2 {name}{tuple(variables + constants)} / d{i} d{j}", rtol=1e-6, atol=1e-7
+            )
 
 
 def _run_dag(program, xs: list[float]) -> list[Value]:
@@ -178,7 +178,7 @@ def test_repeated_backward_doubles_leaves_only(program):
     out.backward()
     once = [n.grad for n in order]
     out.backward()
-    for node, first in zip(order, once):
+    for node, first in zip(order, once, strict=True):
         if node.is_leaf:
             # A leaf may add this call's contributions one by one (old + c1 + c2, not old + (c1 + c2)), which
             # can round differently in the last place; inner nodes are recomputed, so they match exactly.
@@ -188,7 +188,7 @@ def test_repeated_backward_doubles_leaves_only(program):
     out.zero_grad()
     assert all(n.grad == 0.0 for n in order)
     out.backward()
-    assert all(_same(n.grad, first) for n, first in zip(order, once))
+    assert all(_same(n.grad, first) for n, first in zip(order, once, strict=True))
 
 
 @SETTINGS

@@ -22,7 +22,7 @@ def test_relu_where_flat_passes_no_gradient_even_an_infinite_one():
 
 def test_relu_where_flat_at_second_order():
     assert jangrad.grad(jangrad.grad(lambda v: v.relu() ** 1.5))(-1.0) == 0.0
-    assert jangrad.grad(jangrad.grad(lambda v: v.relu() ** 1.5))(4.0) == pytest.approx(0.75 * 4.0 ** -0.5)
+    assert jangrad.grad(jangrad.grad(lambda v: v.relu() ** 1.5))(4.0) == pytest.approx(0.75 * 4.0**-0.5)
 
 
 def test_relu_and_x_to_the_zero_agree_with_torch_where_the_incoming_gradient_is_infinite():
@@ -34,22 +34,22 @@ def test_relu_and_x_to_the_zero_agree_with_torch_where_the_incoming_gradient_is_
         v.relu().sqrt().backward()
         assert (v.grad == t.grad.item()) or (math.isnan(v.grad) and math.isnan(t.grad.item())), x0
         t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
-        (t ** 0 * torch.tensor(math.inf, dtype=torch.float64)).backward()
+        (t**0 * torch.tensor(math.inf, dtype=torch.float64)).backward()
         v = Value(x0)
-        (v ** 0 * math.inf).backward()
+        (v**0 * math.inf).backward()
         assert v.grad == t.grad.item() == 0.0, x0
 
 
 @pytest.mark.parametrize("x", [5e-324, 2.2e-308, math.nan, 0.0, -3.0])
 def test_the_derivative_of_x_to_the_zero_is_zero_on_every_path(x):
-    assert jangrad.grad(lambda v: v ** 0)(x) == 0.0
+    assert jangrad.grad(lambda v: v**0)(x) == 0.0
     v = Value(x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        (v ** 0).backward(create_graph=True)
+        (v**0).backward(create_graph=True)
     assert v.grad.data == 0.0 if isinstance(v.grad, Value) else v.grad == 0.0
     v = Value(x)
-    (v ** 0).backward()
+    (v**0).backward()
     assert v.grad == 0.0
 
 

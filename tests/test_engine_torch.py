@@ -15,14 +15,13 @@ import math
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from numeric import assert_close, close
+from strategies import SETTINGS, assume_well_behaved, expression_dags, op_names, operands, variable_count
 
 from jangrad import Value
 from jangrad.autodiff import gradients
 from jangrad.engine import apply_op
 from jangrad.ops import OPS
-
-from numeric import assert_close, close
-from strategies import SETTINGS, assume_well_behaved, expression_dags, op_names, operands, variable_count
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -79,18 +78,19 @@ def _our_derivatives(out: Value, leaves: list[Value]) -> tuple[list[float], list
     gradient = [leaf.grad for leaf in leaves]
     hessian = []
     for first in gradients(out, leaves, create_graph=True):
-        hessian.append([float(s) for s in gradients(first, leaves)] if isinstance(first, Value)
-                       else [0.0] * len(leaves))
+        hessian.append(
+            [float(s) for s in gradients(first, leaves)] if isinstance(first, Value) else [0.0] * len(leaves)
+        )
     return gradient, hessian
 
 
 def _compare(what: str, ours: tuple, theirs: tuple, value: float, torch_value: float) -> None:
     assert_close(value, torch_value, f"{what}: value", RTOL, ATOL)
     (our_grad, our_hessian), (torch_grad, torch_hessian) = ours, theirs
-    for i, (a, b) in enumerate(zip(our_grad, torch_grad)):
+    for i, (a, b) in enumerate(zip(our_grad, torch_grad, strict=True)):
         assert_close(a, b, f"{what}: d/dx{i}", RTOL, ATOL)
-    for i, (row, torch_row) in enumerate(zip(our_hessian, torch_hessian)):
-        for j, (a, b) in enumerate(zip(row, torch_row)):
+    for i, (row, torch_row) in enumerate(zip(our_hessian, torch_hessian, strict=True)):
+        for j, (a, b) in enumerate(zip(row, torch_row, strict=True)):
             assert_close(a, b, f"{what}: d2/dx{i}dx{j}", 1e-8, 1e-10)
 
 
@@ -115,8 +115,13 @@ def test_op_matches_torch(name, data):
     tensors = [_tensor(x) for x in variables]
     torch_out = TORCH_OPS[name](*tensors, *constants)
 
-    _compare(f"{name}{tuple(args)}", _our_derivatives(out, leaves), _torch_derivatives(torch_out, tensors),
-             out.data, torch_out.item())
+    _compare(
+        f"{name}{tuple(args)}",
+        _our_derivatives(out, leaves),
+        _torch_derivatives(torch_out, tensors),
+        out.data,
+        torch_out.item(),
+    )
 
 
 @SETTINGS
@@ -128,8 +133,13 @@ def test_dag_matches_torch(program):
     tensors = [_tensor(x) for x in program.inputs]
     torch_out = program.run(tensors, _torch_apply)[-1]
 
-    _compare("DAG", _our_derivatives(nodes[-1], leaves), _torch_derivatives(torch_out, tensors),
-             nodes[-1].data, torch_out.item())
+    _compare(
+        "DAG",
+        _our_derivatives(nodes[-1], leaves),
+        _torch_derivatives(torch_out, tensors),
+        nodes[-1].data,
+        torch_out.item(),
+    )
 
 
 # ---- special values: IEEE edges, where conventions live -----------------------------------------------------------
@@ -173,8 +183,7 @@ def test_special_values_match_torch(name):
         ours = gradients(out, leaves)
         tensors = [_tensor(x) for x in args[:k]]
         torch_out = TORCH_OPS[name](*tensors, *args[k:])
-        theirs = [0.0 if g is None else g.item()
-                  for g in torch.autograd.grad(torch_out, tensors, allow_unused=True)]
+        theirs = [0.0 if g is None else g.item() for g in torch.autograd.grad(torch_out, tensors, allow_unused=True)]
         if name == "powc" and args[1] == 0.5 and math.copysign(1.0, args[0]) < 0 and args[0] in (0.0, -math.inf):
             # PyTorch computes x ** 0.5 as sqrt(x): sqrt(-inf) is nan and 1 / sqrt(-0.0) is -inf, where C99 pow
             # (which Python and we follow) gives +inf for both.
@@ -183,14 +192,16 @@ def test_special_values_match_torch(name):
             mismatches.append(f"{name}{args} = {out.data!r}, PyTorch {torch_out.item()!r}")
         if _known_difference(name, args):
             continue
-        for i, (a, b) in enumerate(zip(ours, theirs)):
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
             if not close(a, b, RTOL, ATOL):
                 mismatches.append(f"d {name}{args} / dx{i} = {a!r}, PyTorch {b!r}")
     assert not mismatches, "\n".join(mismatches)
 
 
-@pytest.mark.parametrize("name, x, slope", [("abs", 0.0, None), ("relu", 0.0, None), ("leaky_relu", 0.0, 0.1),
-                                            ("abs", -0.0, None), ("relu", -0.0, None)])
+@pytest.mark.parametrize(
+    "name, x, slope",
+    [("abs", 0.0, None), ("relu", 0.0, None), ("leaky_relu", 0.0, 0.1), ("abs", -0.0, None), ("relu", -0.0, None)],
+)
 def test_kinks_follow_torch_convention(name, x, slope):
     """At the kink the derivative is a convention; ours is PyTorch's (relu'(0) = 0, |x|'(0) = 0, leaky: slope)."""
     constants = [] if slope is None else [slope]
@@ -209,7 +220,7 @@ def test_pow_exponent_derivative_at_base_zero_is_the_documented_difference():
     assert math.isnan(x.grad) and t.grad.item() == 0.0
 
 
-@pytest.mark.parametrize("make", [lambda v: v ** 0, lambda v: v ** Value(0.0)], ids=["powc", "pow"])
+@pytest.mark.parametrize("make", [lambda v: v**0, lambda v: v ** Value(0.0)], ids=["powc", "pow"])
 def test_derivative_of_x_to_the_zero_at_zero(make):
     """x**0 is constant, so its derivative is 0 even at x = 0, where the power rule's x**-1 is inf (0 * inf)."""
     x = Value(0.0)

@@ -177,6 +177,8 @@ def test_an_op_built_by_hand_is_told_by_its_own_backward_not_by_the_table_op_of_
 
     out._backward = _backward
     steps = jangrad.explain(out, quiet=True)
-    assert [line.strip() for line in steps[0].lines] == ["o = tanh(x)  (tanh; o.grad = 1.0)",
-                                                         "x.grad += do/dx * o.grad = 2.0 * 1.0 = 2.0"]
+    assert [line.strip() for line in steps[0].lines] == [
+        "o = tanh(x)  (tanh; o.grad = 1.0)",
+        "x.grad += do/dx * o.grad = 2.0 * 1.0 = 2.0",
+    ]
     assert x.grad == 2.0

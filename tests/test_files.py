@@ -38,6 +38,7 @@ def test_an_existing_file_keeps_its_permissions(tmp_path):
 def test_the_umask_is_read_without_setting_it(monkeypatch):
     previous = os.umask(0o027)
     try:
+
         def refuse(mask: int) -> int:
             raise AssertionError("os.umask was called: for that moment other threads' files get mode 0o666")
 
@@ -54,12 +55,21 @@ def _temporaries(folder) -> list[str]:
 
 def test_a_save_killed_midway_leaves_a_temporary_that_the_next_save_removes(tmp_path):
     target = tmp_path / "model.json"
-    killed = subprocess.run([sys.executable, "-c", (
-        "import os, sys\n"
-        "from jangrad.io.files import replace_atomically\n"
-        "with replace_atomically(sys.argv[1]) as temporary:\n"
-        "    open(temporary, 'w').write('half a mod')\n"
-        "    os._exit(9)\n"), str(target)], env={**os.environ, "PYTHONPATH": os.getcwd()})
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import os, sys\n"
+                "from jangrad.io.files import replace_atomically\n"
+                "with replace_atomically(sys.argv[1]) as temporary:\n"
+                "    open(temporary, 'w').write('half a mod')\n"
+                "    os._exit(9)\n"
+            ),
+            str(target),
+        ],
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert killed.returncode == 9
     assert len(_temporaries(tmp_path)) == 1 and not target.exists()
     files.write_text(target, "{}")
@@ -77,7 +87,7 @@ def test_a_temporary_in_use_in_this_process_is_not_taken_for_stale(tmp_path):
 
 def test_temporaries_of_other_files_and_fresh_unowned_ones_are_kept(tmp_path):
     other = tmp_path / ".notes.txt.1-abcdefgh.tmp"
-    fresh = tmp_path / ".model.json.abcdefgh.tmp"   # the old naming, with no process id: kept for an hour
+    fresh = tmp_path / ".model.json.abcdefgh.tmp"  # the old naming, with no process id: kept for an hour
     old = tmp_path / ".model.json.zyxwvuts.tmp"
     for path in (other, fresh, old):
         path.write_text("x")

@@ -20,12 +20,26 @@ PACKAGE = ROOT / "jangrad"
 # Floors from the bottom up; a module may import from its own floor or any floor below. The longest prefix that
 # matches a module names its floor.
 FLOORS = [
-    ("leaves", ["jangrad.ops", "jangrad.checks", "jangrad.switches", "jangrad.anomaly", "jangrad._version",
-                "jangrad.io.files", "jangrad.io.modelfile", "jangrad.io.torch_bridge", "jangrad.io"]),
+    (
+        "leaves",
+        [
+            "jangrad.ops",
+            "jangrad.checks",
+            "jangrad.switches",
+            "jangrad.anomaly",
+            "jangrad._version",
+            "jangrad.io.files",
+            "jangrad.io.modelfile",
+            "jangrad.io.torch_bridge",
+            "jangrad.io",
+        ],
+    ),
     ("engine helpers", ["jangrad.higher_order", "jangrad.hand_built"]),
     ("engine", ["jangrad.engine"]),
-    ("library", ["jangrad.autodiff", "jangrad.nn", "jangrad.losses", "jangrad.optim", "jangrad.schedules",
-                 "jangrad.data"]),
+    (
+        "library",
+        ["jangrad.autodiff", "jangrad.nn", "jangrad.losses", "jangrad.optim", "jangrad.schedules", "jangrad.data"],
+    ),
     ("compiled path", ["jangrad.compiled"]),
     ("training", ["jangrad.train", "jangrad.recipe", "jangrad.io.expr", "jangrad.io.torch_export"]),
     ("pictures", ["jangrad.viz"]),
@@ -73,8 +87,12 @@ def _graph() -> dict[str, set[str]]:
 
 
 def _floor(module: str) -> int:
-    matches = [(len(p), index) for index, (_, prefixes) in enumerate(FLOORS) for p in prefixes
-               if module == p or module.startswith(p + ".")]
+    matches = [
+        (len(p), index)
+        for index, (_, prefixes) in enumerate(FLOORS)
+        for p in prefixes
+        if module == p or module.startswith(p + ".")
+    ]
     if not matches:
         raise AssertionError(f"{module} is on no floor: add it to FLOORS in tests/test_layout.py")
     return max(matches)[1]
@@ -90,7 +108,7 @@ def test_the_package_has_no_import_cycle():
         path.append(module)
         for target in sorted(graph[module]):
             if state.get(target) == "open":
-                cycle = path[path.index(target):] + [target]
+                cycle = path[path.index(target) :] + [target]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if target not in state:
                 visit(target)
@@ -103,8 +121,12 @@ def test_the_package_has_no_import_cycle():
 
 
 def test_no_module_imports_from_a_floor_above_its_own():
-    upward = [f"{module} ({FLOORS[_floor(module)][0]}) imports {target} ({FLOORS[_floor(target)][0]})"
-              for module, targets in _graph().items() for target in sorted(targets) if _floor(target) > _floor(module)]
+    upward = [
+        f"{module} ({FLOORS[_floor(module)][0]}) imports {target} ({FLOORS[_floor(target)][0]})"
+        for module, targets in _graph().items()
+        for target in sorted(targets)
+        if _floor(target) > _floor(module)
+    ]
     assert not upward, "\n".join(upward)
 
 
@@ -116,7 +138,9 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
     (fake / "engine.py").write_text("from . import nn\n")
     (fake / "nn.py").write_text("def f():\n    from .engine import Value\n")
     (fake / "io" / "__init__.py").write_text("")
-    (fake / "io" / "files.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .. import engine\n")
+    (fake / "io" / "files.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .. import engine\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert _graph()["jangrad.io.files"] == {"jangrad.engine"}  # annotation-only imports count

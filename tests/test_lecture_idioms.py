@@ -11,11 +11,11 @@ import math
 import random
 
 import pytest
+from lecture import lectures_draw_dot, neuron_nodes
 
 import jangrad
 from jangrad import Value, nn
 
-from lecture import lectures_draw_dot, neuron_nodes
 
 def test_the_manual_backward_walk_node_by_node_gives_the_lecture_numbers():
     v = neuron_nodes()
@@ -48,7 +48,7 @@ def test_op_is_the_lectures_symbol_and_prev_iterates_the_operands():
     a, b = Value(2.0), Value(-1.0)
     assert a._op == ""
     assert (a + b)._op == "+" and (a * b)._op == "*" and a.tanh()._op == "tanh" and a.exp()._op == "exp"
-    assert (a ** 2)._op == "**2" and (a ** -1)._op == "**-1" and (a ** 0.5)._op == "**0.5"
+    assert (a**2)._op == "**2" and (a**-1)._op == "**-1" and (a**0.5)._op == "**0.5"
     assert a.relu()._op == "ReLU"
     assert (a - b)._op == "-" and (a / b)._op == "/"
     assert set((a * b)._prev) == {a, b} and list(a.tanh()._prev) == [a]
@@ -59,7 +59,7 @@ def test_the_lectures_draw_dot_runs_and_shows_every_op_and_number():
     v = neuron_nodes()
     v["o"].backward()
     source = lectures_draw_dot(v["o"]).source
-    for text in ("tanh", "label=\"+\"", "label=\"*\"", "data 0.7071 | grad 1.0000", "x1 | data 2.0000 | grad -1.5000"):
+    for text in ("tanh", 'label="+"', 'label="*"', "data 0.7071 | grad 1.0000", "x1 | data 2.0000 | grad -1.5000"):
         assert text in source
 
 
@@ -69,7 +69,8 @@ def _micrograd_tanh(x: Value) -> Value:
     out = Value(t, (x,), "tanh")
 
     def _backward():
-        x.grad += (1 - t ** 2) * out.grad
+        x.grad += (1 - t**2) * out.grad
+
     out._backward = _backward
     return out
 
@@ -80,6 +81,7 @@ def _micrograd_mul(a: Value, b: Value) -> Value:
     def _backward():
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
+
     out._backward = _backward
     return out
 
@@ -144,7 +146,7 @@ def test_an_optimizer_that_keeps_its_state_on_the_parameters():
     X, y = [[1.0, -1.0], [-0.5, 2.0]], [1.0, -1.0]
     losses = []
     for _ in range(30):
-        loss = sum((model(x) - t) ** 2 for x, t in zip(X, y))
+        loss = sum((model(x) - t) ** 2 for x, t in zip(X, y, strict=True))
         model.zero_grad()
         loss.backward()
         for p in model.parameters():
@@ -210,8 +212,9 @@ def test_learner_attributes_cost_a_bounded_amount_of_a_nodes_memory():
 
     # In a fresh interpreter: CPython 3.11 sizes each new node's inline attribute values by every attribute name
     # set on any Value so far in the process, so other tests' names would make the figure drift.
-    done = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(Path(__file__).parent)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(Path(__file__).parent)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     ratio = float(done.stdout)
     # An object that may hold a __dict__ gets a 16-byte pre-header and a small inline values array even before any
@@ -235,10 +238,10 @@ def test_micrograds_demo_training_loop_runs_unchanged_with_its_own_network():
     def loss():
         inputs = [list(map(Value, xrow)) for xrow in X]
         scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores, strict=True)]
         return data_loss + reg_loss, sum(accuracy) / len(accuracy)
 
     first, _ = loss()

@@ -11,7 +11,7 @@ from jangrad import Value, losses
 def test_sse_and_mse_values():
     preds = [Value(0.5), Value(-0.2), Value(1.5)]
     targets = [1.0, -1.0, 1.0]
-    expected = 0.5 ** 2 + 0.8 ** 2 + 0.5 ** 2
+    expected = 0.5**2 + 0.8**2 + 0.5**2
     assert losses.sse(preds, targets).data == pytest.approx(expected, rel=1e-15)
     assert losses.mse(preds, targets).data == pytest.approx(expected / 3, rel=1e-15)
 
@@ -40,7 +40,7 @@ def test_l2_is_the_sum_of_squares_and_accepts_a_model():
     loss.backward()
     assert [p.grad for p in params] == [2.0, -4.0, 1.0]
     model = jangrad.nn.MLP(2, [2], seed=0)
-    assert losses.l2(model).data == pytest.approx(sum(p.data ** 2 for p in model.parameters()))
+    assert losses.l2(model).data == pytest.approx(sum(p.data**2 for p in model.parameters()))
 
 
 def _bce_reference(z, t):
@@ -59,8 +59,12 @@ def test_bce_with_logits_value_and_gradient(z, t):
 
 
 def test_bce_with_logits_is_stable_at_extremes():
-    for z, t, expected, slope in [(1000.0, 1.0, 0.0, 0.0), (1000.0, 0.0, 1000.0, 1.0),
-                                  (-1000.0, 0.0, 0.0, 0.0), (-1000.0, 1.0, 1000.0, -1.0)]:
+    for z, t, expected, slope in [
+        (1000.0, 1.0, 0.0, 0.0),
+        (1000.0, 0.0, 1000.0, 1.0),
+        (-1000.0, 0.0, 0.0, 0.0),
+        (-1000.0, 1.0, 1000.0, -1.0),
+    ]:
         logit = Value(z)
         loss = losses.bce_with_logits([logit], [t])
         loss.backward()
@@ -90,8 +94,13 @@ def test_cross_entropy_is_stable_at_extremes():
 
 def test_losses_gradients_pass_gradcheck():
     def every_loss(a, b, c):
-        return (losses.mse([a, b], [0.3, -0.2]) + losses.hinge([a, c], [1, -1])
-                + losses.bce_with_logits([b], [1.0]) + losses.cross_entropy([[a, b, c]], [2]) + losses.l2([c]))
+        return (
+            losses.mse([a, b], [0.3, -0.2])
+            + losses.hinge([a, c], [1, -1])
+            + losses.bce_with_logits([b], [1.0])
+            + losses.cross_entropy([[a, b, c]], [2])
+            + losses.l2([c])
+        )
 
     assert jangrad.gradcheck(every_loss, 0.4, -0.7, 1.3, order=2)
 
@@ -108,21 +117,24 @@ def test_get_maps_names_and_passes_functions_through():
         losses.get(3)
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: losses.sse([Value(1.0)], [1.0, 2.0]), ValueError, "1 prediction.*2 target"),
-    (lambda: losses.sse([], []), ValueError, "empty"),
-    (lambda: losses.sse(Value(1.0), [1.0]), TypeError, "list"),
-    (lambda: losses.sse(["a"], [1.0]), TypeError, "prediction 0"),
-    (lambda: losses.sse([Value(1.0)], ["1"]), TypeError, "target 0"),
-    (lambda: losses.sse([[Value(1.0), Value(2.0)]], [1.0]), ValueError, "2 outputs"),
-    (lambda: losses.hinge([Value(1.0)], [0]), ValueError, "-1 or \\+1"),
-    (lambda: losses.bce_with_logits([Value(1.0)], [2.0]), ValueError, r"\[0, 1\]"),
-    (lambda: losses.cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError, "outside 0..1"),
-    (lambda: losses.cross_entropy([[Value(1.0), Value(2.0)]], [0.5]), TypeError, "class index"),
-    (lambda: losses.cross_entropy([Value(1.0)], [0]), TypeError, "list of at least 2"),
-    (lambda: losses.l2([1.0]), TypeError, "parameter 0"),
-    (lambda: losses.l2([]), ValueError, "no parameters"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: losses.sse([Value(1.0)], [1.0, 2.0]), ValueError, "1 prediction.*2 target"),
+        (lambda: losses.sse([], []), ValueError, "empty"),
+        (lambda: losses.sse(Value(1.0), [1.0]), TypeError, "list"),
+        (lambda: losses.sse(["a"], [1.0]), TypeError, "prediction 0"),
+        (lambda: losses.sse([Value(1.0)], ["1"]), TypeError, "target 0"),
+        (lambda: losses.sse([[Value(1.0), Value(2.0)]], [1.0]), ValueError, "2 outputs"),
+        (lambda: losses.hinge([Value(1.0)], [0]), ValueError, "-1 or \\+1"),
+        (lambda: losses.bce_with_logits([Value(1.0)], [2.0]), ValueError, r"\[0, 1\]"),
+        (lambda: losses.cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError, "outside 0..1"),
+        (lambda: losses.cross_entropy([[Value(1.0), Value(2.0)]], [0.5]), TypeError, "class index"),
+        (lambda: losses.cross_entropy([Value(1.0)], [0]), TypeError, "list of at least 2"),
+        (lambda: losses.l2([1.0]), TypeError, "parameter 0"),
+        (lambda: losses.l2([]), ValueError, "no parameters"),
+    ],
+)
 def test_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()

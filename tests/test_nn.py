@@ -32,10 +32,12 @@ def test_submodule_names_and_neuron_output_labels():
     assert neuron.activation == "tanh"
     outputs = model([0.5, -0.25])
     assert [o.label for o in outputs] == ["layers.1.neurons.0", "layers.1.neurons.1"]
-    hidden = [node for node in jangrad.topological_order(outputs[0]) if node.label.startswith("layers.0.neurons.")
-              and node.label.count(".") == 3]
-    assert sorted(node.label for node in hidden) == ["layers.0.neurons.0", "layers.0.neurons.1",
-                                                     "layers.0.neurons.2"]
+    hidden = [
+        node
+        for node in jangrad.topological_order(outputs[0])
+        if node.label.startswith("layers.0.neurons.") and node.label.count(".") == 3
+    ]
+    assert sorted(node.label for node in hidden) == ["layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2"]
 
 
 def test_relative_names_of_a_submodule():
@@ -94,18 +96,21 @@ def test_xavier_and_kaiming_init():
 
 
 # ---- forward maths ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("activation, fn", [
-    ("tanh", math.tanh),
-    ("relu", lambda a: max(a, 0.0)),
-    ("leaky_relu", lambda a: a if a > 0 else 0.01 * a),
-    ("sigmoid", lambda a: 1 / (1 + math.exp(-a))),
-    ("gelu", lambda a: 0.5 * a * (1 + math.erf(a / math.sqrt(2)))),
-    ("linear", lambda a: a),
-])
+@pytest.mark.parametrize(
+    "activation, fn",
+    [
+        ("tanh", math.tanh),
+        ("relu", lambda a: max(a, 0.0)),
+        ("leaky_relu", lambda a: a if a > 0 else 0.01 * a),
+        ("sigmoid", lambda a: 1 / (1 + math.exp(-a))),
+        ("gelu", lambda a: 0.5 * a * (1 + math.erf(a / math.sqrt(2)))),
+        ("linear", lambda a: a),
+    ],
+)
 def test_neuron_computes_activation_of_w_dot_x_plus_b(activation, fn):
     neuron = nn.Neuron(3, activation=activation, seed=3)
     for x in ([0.5, -1.5, 2.0], [-2.0, -1.0, -3.0]):
-        act = sum(w.data * xi for w, xi in zip(neuron.w, x)) + neuron.b.data
+        act = sum(w.data * xi for w, xi in zip(neuron.w, x, strict=True)) + neuron.b.data
         assert neuron(x).data == pytest.approx(fn(act), rel=1e-12, abs=1e-15)
 
 
@@ -115,9 +120,11 @@ def test_mlp_hidden_and_output_activations():
     lecture = nn.MLP(2, [3, 1], seed=0)
     assert [layer.activation for layer in lecture.layers] == ["tanh", "tanh"]
     x = [0.3, -0.7]
-    hidden = [max(0.0, sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data) for n in model.layers[0].neurons]
+    hidden = [
+        max(0.0, sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + n.b.data) for n in model.layers[0].neurons
+    ]
     out = model.layers[1].neurons[0]
-    expected = sum(w.data * h for w, h in zip(out.w, hidden)) + out.b.data
+    expected = sum(w.data * h for w, h in zip(out.w, hidden, strict=True)) + out.b.data
     assert model(x).data == pytest.approx(expected, rel=1e-12)
 
 
@@ -139,7 +146,7 @@ def test_zero_grad_and_state_dict_round_trip():
     kept = other.parameters()
     other.load_state_dict(model.state_dict())
     assert other.state_dict() == model.state_dict()
-    assert all(a is b for a, b in zip(kept, other.parameters()))  # same Values: optimizers keep working
+    assert all(a is b for a, b in zip(kept, other.parameters(), strict=True))  # same Values: optimizers keep working
     assert other([0.1, 0.2]).data == model([0.1, 0.2]).data
 
 
@@ -176,19 +183,22 @@ def test_non_numbers_raise_type_error(bad):
         nn.MLP(3, [1], seed=0)(bad)
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(nin=0, nouts=[1]), ValueError),
-    (dict(nin=2.5, nouts=[1]), TypeError),
-    (dict(nin=2, nouts=[]), TypeError),
-    (dict(nin=2, nouts=4), TypeError),
-    (dict(nin=2, nouts=[3, 0]), ValueError),
-    (dict(nin=2, nouts=[3, "4"]), TypeError),
-    (dict(nin=2, nouts=[1], activation="softmax"), ValueError),
-    (dict(nin=2, nouts=[1], output_activation="swish"), ValueError),
-    (dict(nin=2, nouts=[1], init="zeros"), ValueError),
-    (dict(nin=2, nouts=[1], seed="0"), TypeError),
-    (dict(nin=2, nouts=[1], seed=random.Random(0)), TypeError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(nin=0, nouts=[1]), ValueError),
+        (dict(nin=2.5, nouts=[1]), TypeError),
+        (dict(nin=2, nouts=[]), TypeError),
+        (dict(nin=2, nouts=4), TypeError),
+        (dict(nin=2, nouts=[3, 0]), ValueError),
+        (dict(nin=2, nouts=[3, "4"]), TypeError),
+        (dict(nin=2, nouts=[1], activation="softmax"), ValueError),
+        (dict(nin=2, nouts=[1], output_activation="swish"), ValueError),
+        (dict(nin=2, nouts=[1], init="zeros"), ValueError),
+        (dict(nin=2, nouts=[1], seed="0"), TypeError),
+        (dict(nin=2, nouts=[1], seed=random.Random(0)), TypeError),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, error):
     with pytest.raises(error):
         nn.MLP(**kwargs)
@@ -215,16 +225,17 @@ def test_seed4_lecture_recipe_reaches_small_loss():
         opt.step()
     final = losses.sse([model(x) for x in X], y).data
     assert final < 0.01
-    assert all(abs(model(x).data - t) < 0.1 for x, t in zip(X, y))
+    assert all(abs(model(x).data - t) < 0.1 for x, t in zip(X, y, strict=True))
 
 
 def test_xor_is_learned_perfectly():
     X, y = data.xor(signed=True)
     model = nn.MLP(2, [4, 1], seed=0)
-    history = jangrad.fit(model, X, y, loss="sse", optimizer=optim.SGD(model.parameters(), lr=0.1), steps=300,
-                          progress=False)
+    history = jangrad.fit(
+        model, X, y, loss="sse", optimizer=optim.SGD(model.parameters(), lr=0.1), steps=300, progress=False
+    )
     assert history.loss[-1] < history.loss[0]
-    assert all((model(x).data > 0) == (t > 0) for x, t in zip(X, y))
+    assert all((model(x).data > 0) == (t > 0) for x, t in zip(X, y, strict=True))
 
 
 def _substitute(model, values):
@@ -262,11 +273,12 @@ def test_whole_mlp_gradients_agree_with_gradcheck():
 def test_parameters_are_the_named_parameters_in_the_same_order(module):
     named = [p for _, p in module.named_parameters()]
     assert len(named) == module.num_parameters() > 0
-    assert all(a is b for a, b in zip(module.parameters(), named))
+    assert all(a is b for a, b in zip(module.parameters(), named, strict=True))
 
 
-@pytest.mark.parametrize("make", [lambda: nn.MLP(2, [3, 1], seed=0), lambda: nn.Layer(2, 3, seed=0),
-                                  lambda: nn.Neuron(2, seed=0)])
+@pytest.mark.parametrize(
+    "make", [lambda: nn.MLP(2, [3, 1], seed=0), lambda: nn.Layer(2, 3, seed=0), lambda: nn.Neuron(2, seed=0)]
+)
 def test_a_dict_is_not_a_sample(make):
     """Iterating a dict gives its keys: {0: 5.0, 1: 7.0} would silently be the input [0, 1]."""
     with pytest.raises(TypeError, match="a model input must be a list of 2 numbers, got .* of type dict"):

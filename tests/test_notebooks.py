@@ -24,9 +24,11 @@ CELL_TIMEOUT = 120  # seconds; a whole notebook takes well under a minute on a s
 
 
 def test_the_three_notebooks_are_there():
-    assert [p.name for p in NOTEBOOKS] == ["01_building_a_gradient_engine.ipynb",
-                                           "02_neural_network_from_scratch.ipynb",
-                                           "03_backpropagation_by_hand.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_building_a_gradient_engine.ipynb",
+        "02_neural_network_from_scratch.ipynb",
+        "03_backpropagation_by_hand.ipynb",
+    ]
 
 
 def _executed(path: Path, monkeypatch) -> tuple:
@@ -37,8 +39,9 @@ def _executed(path: Path, monkeypatch) -> tuple:
     # The kernel inherits this environment: make it import this checkout's jangrad and draw without a display.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     client.execute()
     return notebook, time.perf_counter() - start
@@ -62,9 +65,11 @@ def test_notebook_runs_and_its_asserts_pass(path, monkeypatch):
 def _graph_notebook(path: Path, draw_call: str) -> None:
     """A one-graph notebook whose stored output is a picture, as the committed examples are."""
     notebook = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("import jangrad\n"
-                                     "a = jangrad.Value(2.0, label='a'); b = jangrad.Value(-3.0, label='b')\n"
-                                     "e = a * b; e.label = 'e'; e.backward()\n" + draw_call)
+    cell = nbformat.v4.new_code_cell(
+        "import jangrad\n"
+        "a = jangrad.Value(2.0, label='a'); b = jangrad.Value(-3.0, label='b')\n"
+        "e = a * b; e.label = 'e'; e.backward()\n" + draw_call
+    )
     cell.outputs = [nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg>stored graph</svg>"})]
     notebook.cells = [cell]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -77,8 +82,13 @@ def _run_script_without_dot(tmp_path: Path, notebook: Path):
     if not (bin_dir / "python3").exists():
         (bin_dir / "python3").symlink_to(sys.executable)
     env = {**os.environ, "PATH": str(bin_dir), "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(notebook)], env=env,
-                          capture_output=True, text=True, timeout=CELL_TIMEOUT * 2)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), str(notebook)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CELL_TIMEOUT * 2,
+    )
 
 
 def test_run_notebooks_refuses_to_replace_a_graph_with_dot_text(tmp_path):

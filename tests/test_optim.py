@@ -10,7 +10,7 @@ from jangrad.schedules import CosineSchedule, LinearSchedule, StepSchedule, make
 
 def _quadratic_grads(params, centres):
     """Gradient of sum (p - c)^2 written straight into .grad."""
-    for p, c in zip(params, centres):
+    for p, c in zip(params, centres, strict=True):
         p.grad = 2 * (p.data - c)
 
 
@@ -53,28 +53,35 @@ def _run_ours_and_torch(make_ours, make_torch, steps=5):
     return [p.data for p in ours], theirs.detach().tolist()
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(lr=0.1),
-    dict(lr=0.1, momentum=0.9),
-    dict(lr=0.1, momentum=0.9, nesterov=True),
-    dict(lr=0.05, momentum=0.5, weight_decay=0.1),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lr=0.1),
+        dict(lr=0.1, momentum=0.9),
+        dict(lr=0.1, momentum=0.9, nesterov=True),
+        dict(lr=0.05, momentum=0.5, weight_decay=0.1),
+    ],
+)
 def test_sgd_matches_torch(kwargs):
     torch = pytest.importorskip("torch")
     ours, theirs = _run_ours_and_torch(lambda ps: optim.SGD(ps, **kwargs), lambda ps: torch.optim.SGD(ps, **kwargs))
     assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-14)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("Adam", dict(lr=0.1)),
-    ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
-    ("AdamW", dict(lr=0.1)),
-    ("AdamW", dict(lr=0.05, weight_decay=0.3)),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("Adam", dict(lr=0.1)),
+        ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+        ("AdamW", dict(lr=0.1)),
+        ("AdamW", dict(lr=0.05, weight_decay=0.3)),
+    ],
+)
 def test_adam_and_adamw_match_torch(name, kwargs):
     torch = pytest.importorskip("torch")
-    ours, theirs = _run_ours_and_torch(lambda ps: getattr(optim, name)(ps, **kwargs),
-                                       lambda ps: getattr(torch.optim, name)(ps, **kwargs))
+    ours, theirs = _run_ours_and_torch(
+        lambda ps: getattr(optim, name)(ps, **kwargs), lambda ps: getattr(torch.optim, name)(ps, **kwargs)
+    )
     assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-14)
 
 
@@ -101,21 +108,24 @@ def test_state_dict_round_trip_continues_identically():
         optim.Adam([Value(0.0)], lr=0.1).load_state_dict(state)
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda: optim.SGD([], lr=0.1), ValueError),
-    (lambda: optim.SGD([1.0], lr=0.1), TypeError),
-    (lambda: optim.SGD(Value(1.0), lr=0.1), TypeError),
-    (lambda: optim.SGD([Value(1.0)], lr=-0.1), ValueError),
-    (lambda: optim.SGD([Value(1.0)], lr=math.nan), ValueError),
-    (lambda: optim.SGD([Value(1.0)], lr="0.1"), TypeError),
-    (lambda: optim.SGD([Value(1.0)], lr=0.1, momentum=1.5), ValueError),
-    (lambda: optim.SGD([Value(1.0)], lr=0.1, nesterov=True), ValueError),
-    (lambda: optim.SGD([Value(1.0)], lr=0.1, weight_decay=-1), ValueError),
-    (lambda: optim.Adam([Value(1.0)], betas=(0.9,)), TypeError),
-    (lambda: optim.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError),
-    (lambda: optim.AdamW([Value(1.0)], eps=-1.0), ValueError),
-    (lambda: optim.make_optimizer("rmsprop", [Value(1.0)], 0.1), ValueError),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda: optim.SGD([], lr=0.1), ValueError),
+        (lambda: optim.SGD([1.0], lr=0.1), TypeError),
+        (lambda: optim.SGD(Value(1.0), lr=0.1), TypeError),
+        (lambda: optim.SGD([Value(1.0)], lr=-0.1), ValueError),
+        (lambda: optim.SGD([Value(1.0)], lr=math.nan), ValueError),
+        (lambda: optim.SGD([Value(1.0)], lr="0.1"), TypeError),
+        (lambda: optim.SGD([Value(1.0)], lr=0.1, momentum=1.5), ValueError),
+        (lambda: optim.SGD([Value(1.0)], lr=0.1, nesterov=True), ValueError),
+        (lambda: optim.SGD([Value(1.0)], lr=0.1, weight_decay=-1), ValueError),
+        (lambda: optim.Adam([Value(1.0)], betas=(0.9,)), TypeError),
+        (lambda: optim.Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError),
+        (lambda: optim.AdamW([Value(1.0)], eps=-1.0), ValueError),
+        (lambda: optim.make_optimizer("rmsprop", [Value(1.0)], 0.1), ValueError),
+    ],
+)
 def test_bad_optimizer_arguments(call, error):
     with pytest.raises(error):
         call()
@@ -126,6 +136,7 @@ def test_duplicate_parameters_and_passing_a_model_are_refused():
     with pytest.raises(ValueError, match="twice"):
         optim.SGD([p, p], lr=0.1)
     from jangrad import nn
+
     with pytest.raises(TypeError, match="model.parameters()"):
         optim.SGD(nn.MLP(1, [1], seed=0), lr=0.1)
 

@@ -4,11 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
+import pytest
 
-import jangrad  # noqa: E402
-from jangrad import data, nn  # noqa: E402
-from jangrad.viz import plots  # noqa: E402
+import jangrad
+from jangrad import data, nn
+from jangrad.viz import plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -25,7 +25,7 @@ def test_one_history_linear_and_log(trained, tmp_path):
     _, _, _, history = trained
     figure = plots.loss_curves(history, path=tmp_path / "loss.png")
     assert (tmp_path / "loss.png").read_bytes().startswith(PNG)
-    line, = figure.axes[0].lines
+    (line,) = figure.axes[0].lines
     assert list(line.get_ydata()) == history.loss
     assert figure.axes[0].get_yscale() == "linear"
     log = plots.loss_curves(history.loss, scale="log")
@@ -72,8 +72,9 @@ def test_pytorch_trains_the_same_network_to_the_same_curve(tmp_path):
     pytest.importorskip("torch")
     X, y = data.seed4()
     model = nn.MLP(3, [4, 4, 1], seed=1)
-    figure, ours, theirs = plots.torch_comparison(model, X, y, loss="sse", lr=0.05, steps=15,
-                                                  path=tmp_path / "torch.png")
+    figure, ours, theirs = plots.torch_comparison(
+        model, X, y, loss="sse", lr=0.05, steps=15, path=tmp_path / "torch.png"
+    )
     assert len(ours) == len(theirs) == 15
     assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
     assert ours[-1] < ours[0]
@@ -83,10 +84,12 @@ def test_pytorch_trains_the_same_network_to_the_same_curve(tmp_path):
 
 def test_auto_scale_turns_log_when_losses_span_orders_of_magnitude():
     # the sweep of lr 0.1 vs 0.005: one run falls from 3 to 0.001, which a linear axis squashes flat
-    steep = [3.0 * 0.9 ** i for i in range(80)]
+    steep = [3.0 * 0.9**i for i in range(80)]
     assert max(steep) / min(steep) > plots.LOG_SCALE_SPAN
-    assert plots.loss_curves({"lr 0.1": steep, "lr 0.005": [3.0 - i / 500 for i in range(1000)]}
-                             ).axes[0].get_yscale() == "log"
+    assert (
+        plots.loss_curves({"lr 0.1": steep, "lr 0.005": [3.0 - i / 500 for i in range(1000)]}).axes[0].get_yscale()
+        == "log"
+    )
     assert plots.loss_curves([3.0, 2.0, 1.0, 0.5]).axes[0].get_yscale() == "linear"  # under 100x: linear
     assert plots.loss_curves([3.0, 1.0, 0.0]).axes[0].get_yscale() == "linear"  # a log axis cannot show 0
     assert plots.loss_curves([3.0, 0.01, float("nan")]).axes[0].get_yscale() == "log"  # a blow-up is ignored
@@ -102,7 +105,7 @@ def test_decision_boundary_names_its_axes_and_has_a_class_legend(trained):
     assert [t.get_text() for t in legend.get_texts()] == ["class -1", "class 1"]
     points = ax.collections[-1].get_facecolors()
     # each legend marker has the colour of the points of its class
-    for handle, label in zip(legend.legend_handles, (-1, 1)):
+    for handle, label in zip(legend.legend_handles, (-1, 1), strict=True):
         colour = tuple(matplotlib.colors.to_rgb(handle.get_markerfacecolor()))
         assert {tuple(points[i][:3]) for i in range(len(y)) if y[i] == label} == {colour}
     X3, y3 = data.spiral(n=5, classes=3, seed=0)

@@ -15,18 +15,21 @@ from jangrad.playground.config import cli_command, parse_config
 from jangrad.recipe import Recipe, RecipeError, build
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("hidden", (16, 0), "hidden must be layer widths of at least 1"),
-    ("activation", "swish", "activation must be one of tanh"),
-    ("loss", "l1", "loss must be one of hinge"),
-    ("lr", 0.0, "lr must be a positive finite number"),
-    ("lr", float("nan"), "lr must be a positive finite number"),
-    ("steps", 2.5, "steps must be a whole number"),
-    ("batch_size", 0, "batch_size must be a whole number of at least 1"),
-    ("test_split", 1.0, "test_split must be a fraction"),
-    ("seed", True, "seed must be a whole number"),
-    ("samples", 10, "samples and noise apply to moons, circles, spiral, not to data seed4"),
-])
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("hidden", (16, 0), "hidden must be layer widths of at least 1"),
+        ("activation", "swish", "activation must be one of tanh"),
+        ("loss", "l1", "loss must be one of hinge"),
+        ("lr", 0.0, "lr must be a positive finite number"),
+        ("lr", float("nan"), "lr must be a positive finite number"),
+        ("steps", 2.5, "steps must be a whole number"),
+        ("batch_size", 0, "batch_size must be a whole number of at least 1"),
+        ("test_split", 1.0, "test_split must be a fraction"),
+        ("seed", True, "seed must be a whole number"),
+        ("samples", 10, "samples and noise apply to moons, circles, spiral, not to data seed4"),
+    ],
+)
 def test_a_bad_field_is_named_in_one_line(field, value, words):
     with pytest.raises(RecipeError, match=words) as caught:
         Recipe(**{field: value})
@@ -38,15 +41,23 @@ recipe_strategy = st.builds(
     Recipe,
     data=st.sampled_from(["seed4", "xor", "moons", "circles", "spiral", "digits", "my data.csv"]),
     hidden=st.lists(st.integers(1, 64), min_size=1, max_size=4).map(tuple),
-    activation=st.sampled_from(recipes.ACTIVATIONS), output_activation=st.sampled_from(recipes.ACTIVATIONS),
-    loss=st.none() | st.sampled_from(recipes.LOSSES), optimizer=st.sampled_from(recipes.OPTIMIZERS),
-    lr=st.floats(1e-6, 10.0), schedule=st.sampled_from(recipes.SCHEDULES), steps=st.integers(1, 10_000),
-    batch_size=st.none() | st.integers(1, 512), seed=st.integers(0, 2**31 - 1),
+    activation=st.sampled_from(recipes.ACTIVATIONS),
+    output_activation=st.sampled_from(recipes.ACTIVATIONS),
+    loss=st.none() | st.sampled_from(recipes.LOSSES),
+    optimizer=st.sampled_from(recipes.OPTIMIZERS),
+    lr=st.floats(1e-6, 10.0),
+    schedule=st.sampled_from(recipes.SCHEDULES),
+    steps=st.integers(1, 10_000),
+    batch_size=st.none() | st.integers(1, 512),
+    seed=st.integers(0, 2**31 - 1),
     test_split=st.none() | st.floats(0.01, 0.99),
-).flatmap(lambda r: st.builds(
-    lambda samples, noise: r.replace(samples=samples, noise=noise),
-    st.none() | st.integers(1, 1000) if r.data in recipes.GENERATED else st.none(),
-    st.none() | st.floats(0.0, 1.0) if r.data in recipes.GENERATED else st.none()))
+).flatmap(
+    lambda r: st.builds(
+        lambda samples, noise: r.replace(samples=samples, noise=noise),
+        st.none() | st.integers(1, 1000) if r.data in recipes.GENERATED else st.none(),
+        st.none() | st.floats(0.0, 1.0) if r.data in recipes.GENERATED else st.none(),
+    )
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -58,8 +69,19 @@ def test_a_recipes_command_parses_back_into_the_same_recipe(recipe):
 
 
 def test_the_command_line_and_the_page_build_the_same_problem():
-    page = parse_config({"data": "circles", "samples": 60, "noise": 0.2, "test": 0.25, "layers": "5,3",
-                         "activation": "relu", "loss": "hinge", "seed": 3, "steps": 10})
+    page = parse_config(
+        {
+            "data": "circles",
+            "samples": 60,
+            "noise": 0.2,
+            "test": 0.25,
+            "layers": "5,3",
+            "activation": "relu",
+            "loss": "hinge",
+            "seed": 3,
+            "steps": 10,
+        }
+    )
     command, note = cli_command(page)
     assert note == ""
     from_cli = recipe_from_arguments(build_parser().parse_args(shlex.split(command)[1:]))

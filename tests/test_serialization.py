@@ -35,8 +35,14 @@ def test_round_trip_gives_identical_weights_and_outputs(model, saved):
 def test_file_is_readable_json_with_architecture_weights_and_version(model, saved):
     document = json.loads(saved.read_text())
     assert document["format"] == "jangrad-model" and document["jangrad_version"] == jangrad.__version__
-    assert document["architecture"] == {"type": "MLP", "nin": 3, "nouts": [4, 2, 1], "activation": "relu",
-                                        "output_activation": "sigmoid", "init": "uniform"}
+    assert document["architecture"] == {
+        "type": "MLP",
+        "nin": 3,
+        "nouts": [4, 2, 1],
+        "activation": "relu",
+        "output_activation": "sigmoid",
+        "init": "uniform",
+    }
     assert document["layers"][1]["weight"][0] == [w.data for w in model.layers[1].neurons[0].w]
     assert document["layers"][2]["bias"] == [model.layers[2].neurons[0].b.data]
 
@@ -79,33 +85,37 @@ def _set(path, value):
             del target[path[-1]]
         else:
             target[path[-1]] = value
+
     return edit
 
 
-@pytest.mark.parametrize("edit, message", [
-    (_set(["format"], "pickle"), "not a jangrad model"),
-    (_set(["format"], KeyError), "not a jangrad model"),
-    (_set(["format_version"], 99), "format version 99"),
-    (_set(["format_version"], "1"), "format_version"),
-    (_set(["architecture"], KeyError), "missing the key 'architecture'"),
-    (_set(["architecture", "type"], "CNN"), "'CNN'"),
-    (_set(["architecture", "nin"], KeyError), "missing the key 'nin'"),
-    (_set(["architecture", "nin"], 0), "impossible sizes"),
-    (_set(["architecture", "nouts"], [4, -2, 1]), "impossible sizes"),
-    (_set(["architecture", "nouts"], "4,2,1"), "wrong type"),
-    (_set(["architecture", "activation"], "swish"), "activation 'swish' is unknown"),
-    (_set(["architecture", "init"], "zeros"), "init 'zeros'"),
-    (_set(["layers"], KeyError), "missing the key 'layers'"),
-    (_set(["layers", 2], KeyError), "weights for 2 layer"),
-    (_set(["layers", 0], [1, 2]), "layers\\[0\\] must be an object"),
-    (_set(["layers", 1, "bias"], KeyError), "layers\\[1\\] is missing the key 'bias'"),
-    (_set(["layers", 1, "bias"], [0.1]), "layers\\[1\\].bias has 1 numbers, the architecture needs 2"),
-    (_set(["layers", 1, "weight"], [[0.1] * 4]), "layers\\[1\\].weight has 1 rows"),
-    (_set(["layers", 1, "weight", 0], [0.1] * 3), "layers\\[1\\].weight\\[0\\] has 3 numbers.*needs 4"),
-    (_set(["layers", 0, "weight", 2, 1], "0.5"), "layers\\[0\\].weight\\[2\\]\\[1\\] is '0.5', not a number"),
-    (_set(["layers", 0, "bias", 0], True), "layers\\[0\\].bias\\[0\\] is True"),
-    (_set(["layers", 0, "bias", 0], None), "not a number"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (_set(["format"], "pickle"), "not a jangrad model"),
+        (_set(["format"], KeyError), "not a jangrad model"),
+        (_set(["format_version"], 99), "format version 99"),
+        (_set(["format_version"], "1"), "format_version"),
+        (_set(["architecture"], KeyError), "missing the key 'architecture'"),
+        (_set(["architecture", "type"], "CNN"), "'CNN'"),
+        (_set(["architecture", "nin"], KeyError), "missing the key 'nin'"),
+        (_set(["architecture", "nin"], 0), "impossible sizes"),
+        (_set(["architecture", "nouts"], [4, -2, 1]), "impossible sizes"),
+        (_set(["architecture", "nouts"], "4,2,1"), "wrong type"),
+        (_set(["architecture", "activation"], "swish"), "activation 'swish' is unknown"),
+        (_set(["architecture", "init"], "zeros"), "init 'zeros'"),
+        (_set(["layers"], KeyError), "missing the key 'layers'"),
+        (_set(["layers", 2], KeyError), "weights for 2 layer"),
+        (_set(["layers", 0], [1, 2]), "layers\\[0\\] must be an object"),
+        (_set(["layers", 1, "bias"], KeyError), "layers\\[1\\] is missing the key 'bias'"),
+        (_set(["layers", 1, "bias"], [0.1]), "layers\\[1\\].bias has 1 numbers, the architecture needs 2"),
+        (_set(["layers", 1, "weight"], [[0.1] * 4]), "layers\\[1\\].weight has 1 rows"),
+        (_set(["layers", 1, "weight", 0], [0.1] * 3), "layers\\[1\\].weight\\[0\\] has 3 numbers.*needs 4"),
+        (_set(["layers", 0, "weight", 2, 1], "0.5"), "layers\\[0\\].weight\\[2\\]\\[1\\] is '0.5', not a number"),
+        (_set(["layers", 0, "bias", 0], True), "layers\\[0\\].bias\\[0\\] is True"),
+        (_set(["layers", 0, "bias", 0], None), "not a number"),
+    ],
+)
 def test_wrong_schema_or_shapes_are_named(saved, edit, message):
     _damage(saved, edit)
     with pytest.raises(ModelFileError, match=message) as info:
@@ -121,14 +131,17 @@ def test_truncated_file(saved):
     assert str(saved) in str(info.value)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    (b"   \n", "empty"),
-    (b"hello world", "not valid JSON"),
-    (b"\x80\x04\x95pickle", "not UTF-8"),
-    (b"[1, 2, 3]", "top level is a list"),
-    (b'{"format": "jangrad-model", "format_version": 1, "x": NaN}', "NaN is not allowed"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"hello world", "not valid JSON"),
+        (b"\x80\x04\x95pickle", "not UTF-8"),
+        (b"[1, 2, 3]", "top level is a list"),
+        (b'{"format": "jangrad-model", "format_version": 1, "x": NaN}', "NaN is not allowed"),
+    ],
+)
 def test_not_a_model_file(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -170,6 +183,7 @@ def test_a_device_is_refused_before_reading():
 
 def test_a_file_larger_than_the_limit_is_not_read(tmp_path, monkeypatch):
     from jangrad.io import modelfile
+
     path = tmp_path / "model.json"
     path.write_bytes(b" " * 2000)
     monkeypatch.setattr(modelfile, "MAX_FILE_BYTES", 1000)
@@ -216,7 +230,7 @@ def test_a_key_given_twice_is_refused(saved, key, value):
 
 def test_a_changed_weight_fails_the_checksum(saved):
     document = json.loads(saved.read_text())
-    document["layers"][1]["weight"][0][2] += 2 ** -40
+    document["layers"][1]["weight"][0][2] += 2**-40
     saved.write_text(json.dumps(document, indent=1))
     with pytest.raises(ModelFileError, match="model.json: its checksum does not match its contents"):
         nn.load(saved)

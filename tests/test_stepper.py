@@ -12,14 +12,13 @@ import re
 
 import pytest
 from hypothesis import given
+from lecture import lecture_neuron
+from strategies import SETTINGS, expression_dags
 
 import jangrad
 from jangrad import Value
 from jangrad.engine import apply_op
 from jangrad.viz.graph import fmt
-
-from lecture import lecture_neuron
-from strategies import SETTINGS, expression_dags
 
 pytest.importorskip("graphviz", reason="the stepper draws with jangrad.draw, which needs the graphviz package")
 
@@ -55,8 +54,10 @@ def test_the_lecture_neurons_frames_are_the_golden_walk():
         (["n2", "n2op"], ["n0", "n1"], [["n0", "—", "-1.5"], ["n1", "—", "1"]]),
     ]
     assert st.frames[0]["lines"] == ["o.grad = 1.0  (do/do = 1: backward starts at the output)"]
-    assert st.frames[1]["lines"] == ["o = tanh(n)  (tanh; o.grad = 1.0)",
-                                     "n.grad += (1 - o.data**2) * o.grad = 0.5 * 1.0 = 0.5"]
+    assert st.frames[1]["lines"] == [
+        "o = tanh(n)  (tanh; o.grad = 1.0)",
+        "n.grad += (1 - o.data**2) * o.grad = 0.5 * 1.0 = 0.5",
+    ]
     assert st.initial == {f"n{i}": "—" for i in range(10)}
 
 
@@ -181,10 +182,10 @@ def test_bad_arguments_are_named():
 
 def test_an_op_built_by_hand_steps_with_the_learners_own_backward():
     x = Value(0.5, label="x")
-    cube = Value(x.data ** 3, (x,), "cube", label="c")
+    cube = Value(x.data**3, (x,), "cube", label="c")
 
     def _backward():
-        x.grad += 3 * x.data ** 2 * cube.grad
+        x.grad += 3 * x.data**2 * cube.grad
 
     cube._backward = _backward
     y = cube * 2

@@ -33,16 +33,23 @@ def test_whole_mlp_gradients_agree_with_torch():
     torch_loss.backward()
 
     assert loss.data == pytest.approx(torch_loss.item(), rel=1e-12)
-    for layer, (w, b) in zip(model.layers, weights):
+    for layer, (w, b) in zip(model.layers, weights, strict=True):
         for j, neuron in enumerate(layer.neurons):
             assert [p.grad for p in neuron.w] == pytest.approx(w.grad[j].tolist(), rel=1e-10, abs=1e-13)
             assert neuron.b.grad == pytest.approx(b.grad[j].item(), rel=1e-10, abs=1e-13)
 
 
-@pytest.mark.parametrize("activation, output_activation", [
-    ("tanh", None), ("relu", "linear"), ("leaky_relu", "sigmoid"), ("gelu", "tanh"), ("sigmoid", "relu"),
-    ("linear", "gelu"),
-])
+@pytest.mark.parametrize(
+    "activation, output_activation",
+    [
+        ("tanh", None),
+        ("relu", "linear"),
+        ("leaky_relu", "sigmoid"),
+        ("gelu", "tanh"),
+        ("sigmoid", "relu"),
+        ("linear", "gelu"),
+    ],
+)
 def test_to_torch_computes_the_same_function(activation, output_activation):
     model = nn.MLP(3, [5, 4, 2], activation=activation, output_activation=output_activation, seed=3)
     module = model.to_torch()
@@ -52,7 +59,7 @@ def test_to_torch_computes_the_same_function(activation, output_activation):
     X = [row + [row[0] * row[1]] for row in X]
     out = module(torch.tensor(X, dtype=torch.float64))
     assert tuple(out.shape) == (len(X), 2)
-    for row, torch_row in zip(X, out.tolist()):
+    for row, torch_row in zip(X, out.tolist(), strict=True):
         assert [v.data for v in model(row)] == pytest.approx(torch_row, rel=1e-12, abs=1e-12)
 
 
@@ -84,20 +91,34 @@ def test_layer_to_torch():
         nn.Neuron(2, seed=0).to_torch()
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: torch.nn.Linear(2, 1), TypeError, "Sequential"),
-    (lambda: torch.nn.Sequential(), ValueError, "no Linear"),
-    (lambda: torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 1)), ValueError, "before any Linear"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), ValueError, "takes 4 inputs"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(), torch.nn.Linear(3, 1)),
-     ValueError, "Dropout"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()), ValueError,
-     "two activations"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3), torch.nn.Tanh(),
-                                 torch.nn.Linear(3, 1)), ValueError, "different activations"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.LeakyReLU(0.2)), ValueError, "negative_slope"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.GELU(approximate="tanh")), ValueError, "GELU"),
-])
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: torch.nn.Linear(2, 1), TypeError, "Sequential"),
+        (lambda: torch.nn.Sequential(), ValueError, "no Linear"),
+        (lambda: torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 1)), ValueError, "before any Linear"),
+        (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), ValueError, "takes 4 inputs"),
+        (
+            lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(), torch.nn.Linear(3, 1)),
+            ValueError,
+            "Dropout",
+        ),
+        (
+            lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()),
+            ValueError,
+            "two activations",
+        ),
+        (
+            lambda: torch.nn.Sequential(
+                torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)
+            ),
+            ValueError,
+            "different activations",
+        ),
+        (lambda: torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.LeakyReLU(0.2)), ValueError, "negative_slope"),
+        (lambda: torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.GELU(approximate="tanh")), ValueError, "GELU"),
+    ],
+)
 def test_from_torch_rejects_what_an_mlp_cannot_be(make, error, message):
     with pytest.raises(error, match=message):
         nn.MLP.from_torch(make())

@@ -41,8 +41,28 @@ def _export(tmp_path: Path, args: list[str]) -> Path:
     return script
 
 
-MINIBATCH_ADAM = ["--data", "moons", "--samples", "40", "--hidden", "4", "--optimizer", "adam", "--lr", "0.05",
-                  "--batch-size", "10", "--steps", "8", "--schedule", "cosine", "--seed", "3", "--loss", "hinge"]
+MINIBATCH_ADAM = [
+    "--data",
+    "moons",
+    "--samples",
+    "40",
+    "--hidden",
+    "4",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "0.05",
+    "--batch-size",
+    "10",
+    "--steps",
+    "8",
+    "--schedule",
+    "cosine",
+    "--seed",
+    "3",
+    "--loss",
+    "hinge",
+]
 
 
 def test_the_script_trains_as_jangrad_does_alone_and_on_two_processes_with_ddp(tmp_path, monkeypatch):
@@ -50,22 +70,71 @@ def test_the_script_trains_as_jangrad_does_alone_and_on_two_processes_with_ddp(t
     expected = _jangrad_losses(tmp_path, MINIBATCH_ADAM)
     script = _export(tmp_path, MINIBATCH_ADAM)
     alone = _losses(_run([sys.executable, str(script)], tmp_path))
-    ddp = _losses(_run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(script)], tmp_path))
+    ddp = _losses(
+        _run(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)], tmp_path
+        )
+    )
     assert len(expected) == len(alone) == len(ddp) == 8
     assert alone == pytest.approx(expected, rel=1e-9)
     assert ddp == pytest.approx(alone, rel=1e-9)
 
 
-@pytest.mark.parametrize("args", [
-    ["--data", "seed4", "--hidden", "4,4", "--activation", "tanh", "--output-activation", "tanh", "--lr", "0.05",
-     "--steps", "5"],
-    ["--data", "spiral", "--samples", "10", "--hidden", "6", "--optimizer", "sgd", "--schedule", "step",
-     "--batch-size", "7", "--steps", "6"],
-    ["--data", "moons", "--samples", "30", "--hidden", "5", "--loss", "bce", "--optimizer", "adamw",
-     "--schedule", "linear", "--steps", "5", "--test-split", "0.2"],
-    ["--data", "real.csv", "--hidden", "3", "--activation", "gelu", "--loss", "mse", "--steps", "5"],
-], ids=["sse", "ce", "bce", "mse"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [
+            "--data",
+            "seed4",
+            "--hidden",
+            "4,4",
+            "--activation",
+            "tanh",
+            "--output-activation",
+            "tanh",
+            "--lr",
+            "0.05",
+            "--steps",
+            "5",
+        ],
+        [
+            "--data",
+            "spiral",
+            "--samples",
+            "10",
+            "--hidden",
+            "6",
+            "--optimizer",
+            "sgd",
+            "--schedule",
+            "step",
+            "--batch-size",
+            "7",
+            "--steps",
+            "6",
+        ],
+        [
+            "--data",
+            "moons",
+            "--samples",
+            "30",
+            "--hidden",
+            "5",
+            "--loss",
+            "bce",
+            "--optimizer",
+            "adamw",
+            "--schedule",
+            "linear",
+            "--steps",
+            "5",
+            "--test-split",
+            "0.2",
+        ],
+        ["--data", "real.csv", "--hidden", "3", "--activation", "gelu", "--loss", "mse", "--steps", "5"],
+    ],
+    ids=["sse", "ce", "bce", "mse"],
+)
 def test_every_loss_optimizer_and_schedule_carries_over(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "real.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{0.5 * i - 1.25}\n" for i in range(12)))

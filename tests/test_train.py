@@ -23,8 +23,9 @@ def test_fit_equals_the_hand_written_loop():
         opt.step()
         hand_losses.append(loss.data)
     model = nn.MLP(3, [4, 4, 1], seed=1)
-    history = jangrad.fit(model, X, y, loss="sse", optimizer=optim.SGD(model.parameters(), lr=0.05), steps=20,
-                          progress=False)
+    history = jangrad.fit(
+        model, X, y, loss="sse", optimizer=optim.SGD(model.parameters(), lr=0.05), steps=20, progress=False
+    )
     assert history.loss == pytest.approx(hand_losses, rel=1e-12)
     assert model.state_dict() == pytest.approx(by_hand.state_dict(), rel=1e-12)
     assert history.step == list(range(20)) and history.lr == [0.05] * 20
@@ -34,12 +35,21 @@ def test_fit_equals_the_hand_written_loop():
 def test_micrograds_moons_demo_reaches_full_training_accuracy():
     X, y = data.moons(100, noise=0.1, signed=True)
     model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
-    history = jangrad.fit(model, X, y, loss="hinge", l2=1e-4, optimizer=optim.SGD(model.parameters(), lr=1.0),
-                          steps=100, schedule=LinearSchedule(1.0, 0.1, 100), progress=False)
+    history = jangrad.fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        l2=1e-4,
+        optimizer=optim.SGD(model.parameters(), lr=1.0),
+        steps=100,
+        schedule=LinearSchedule(1.0, 0.1, 100),
+        progress=False,
+    )
     assert history.lr[0] == 1.0 and history.lr[-1] == pytest.approx(0.109)
     assert history.loss[-1] < history.loss[0]
     with jangrad.no_grad():
-        right = sum((model(x).data > 0) == (t > 0) for x, t in zip(X, y))
+        right = sum((model(x).data > 0) == (t > 0) for x, t in zip(X, y, strict=True))
     assert right == 100
 
 
@@ -48,8 +58,9 @@ def test_mini_batches_are_shuffled_by_the_seed_and_epochs_count_batches():
 
     def run(seed):
         model = nn.MLP(2, [2, 1], seed=0)
-        history = jangrad.fit(model, X, y, loss="mse", optimizer="sgd", lr=0.1, epochs=3, batch_size=3, seed=seed,
-                              progress=False)
+        history = jangrad.fit(
+            model, X, y, loss="mse", optimizer="sgd", lr=0.1, epochs=3, batch_size=3, seed=seed, progress=False
+        )
         return history.loss, model.state_dict()
 
     losses_4, weights_4 = run(4)
@@ -84,22 +95,22 @@ def _first_step_accuracy(model, X, y, **kwargs):
 def test_accuracy_rules_for_signs_logits_and_classes():
     X, y = data.moons(20, seed=1, signed=True)
     model = nn.MLP(2, [3, 1], output_activation="linear", seed=0)
-    expected = sum((model(x).data > 0) == (t > 0) for x, t in zip(X, y)) / len(y)
+    expected = sum((model(x).data > 0) == (t > 0) for x, t in zip(X, y, strict=True)) / len(y)
     assert _first_step_accuracy(model, X, y, loss="hinge") == expected
 
     X, y = data.moons(20, seed=1)  # labels 0/1 with logits: the threshold is 0
     model = nn.MLP(2, [3, 1], output_activation="linear", seed=2)
-    expected = sum((model(x).data > 0) == (t == 1) for x, t in zip(X, y)) / len(y)
+    expected = sum((model(x).data > 0) == (t == 1) for x, t in zip(X, y, strict=True)) / len(y)
     assert _first_step_accuracy(model, X, y, loss="bce") == expected
 
     model = nn.MLP(2, [3, 1], output_activation="sigmoid", seed=3)  # 0/1 with probabilities: threshold 0.5
-    expected = sum((model(x).data > 0.5) == (t == 1) for x, t in zip(X, y)) / len(y)
+    expected = sum((model(x).data > 0.5) == (t == 1) for x, t in zip(X, y, strict=True)) / len(y)
     assert _first_step_accuracy(model, X, y, loss="mse") == expected
 
     X, y = data.blobs(15, centers=3, seed=0)
     model = nn.MLP(2, [4, 3], output_activation="linear", seed=0)
     scores = [[v.data for v in model(x)] for x in X]
-    expected = sum(s.index(max(s)) == t for s, t in zip(scores, y)) / len(y)
+    expected = sum(s.index(max(s)) == t for s, t in zip(scores, y, strict=True)) / len(y)
     assert 0 < _first_step_accuracy(model, X, y, loss="ce") == expected < 1
 
     regression = jangrad.fit(nn.MLP(1, [1], seed=0), [[0.5], [1.5]], [0.25, 2.25], steps=2, progress=False)
@@ -109,8 +120,9 @@ def test_accuracy_rules_for_signs_logits_and_classes():
 def test_custom_loss_function_and_metrics_choice():
     X, y = data.seed4()
     model = nn.MLP(3, [2, 1], seed=0)
-    history = jangrad.fit(model, X, y, loss=lambda p, t: losses.mse(p, t) * 2.0, steps=2, metrics=("loss",),
-                          progress=False)
+    history = jangrad.fit(
+        model, X, y, loss=lambda p, t: losses.mse(p, t) * 2.0, steps=2, metrics=("loss",), progress=False
+    )
     assert history.accuracy == [] and len(history.loss) == 2
 
 
@@ -118,8 +130,16 @@ def test_divergence_stops_with_step_loss_and_learning_rate():
     X, y = data.seed4()
     model = nn.MLP(3, [4, 1], output_activation="linear", seed=0)
     with pytest.raises(TrainingDiverged) as info:
-        jangrad.fit(model, X, y, loss="sse", optimizer=optim.SGD(model.parameters(), lr=10.0), steps=200,
-                    progress=False, max_loss_growth=None)
+        jangrad.fit(
+            model,
+            X,
+            y,
+            loss="sse",
+            optimizer=optim.SGD(model.parameters(), lr=10.0),
+            steps=200,
+            progress=False,
+            max_loss_growth=None,
+        )
     error = info.value
     message = str(error)
     assert f"step {error.step}" in message and "learning rate 10.0" in message
@@ -155,8 +175,9 @@ def test_the_growth_check_waits_for_the_first_batches_and_compares_with_their_la
     """With batches of one sample the first batch's loss may be 0 and the next one's thousands: no blow-up."""
     model = nn.MLP(1, [1], output_activation="linear", seed=0)
     X, y = [[0.0]] * 4, [model([0.0]).data, 60.0, -50.0, 80.0]
-    history = jangrad.fit(model, X, y, loss="sse", optimizer="sgd", lr=1e-6, steps=12, batch_size=1, seed=5,
-                          progress=False)
+    history = jangrad.fit(
+        model, X, y, loss="sse", optimizer="sgd", lr=1e-6, steps=12, batch_size=1, seed=5, progress=False
+    )
     assert history.loss[0] == 0.0 and max(history.loss) > 3000
     assert len(history) == 12
 
@@ -172,7 +193,7 @@ def test_history_files(tmp_path):
     X, y = data.seed4()
     history = jangrad.fit(nn.MLP(3, [2, 1], seed=0), X, y, steps=3, progress=False)
     history.to_csv(str(tmp_path / "h.csv"))
-    rows = list(csv.reader(open(tmp_path / "h.csv")))
+    rows = list(csv.reader((tmp_path / "h.csv").read_text().splitlines()))
     assert rows[0] == ["step", "loss", "lr", "accuracy"]
     assert [float(v) for v in rows[2][:3]] == [1.0, history.loss[1], history.lr[1]]
     history.to_json(str(tmp_path / "h.json"))
@@ -193,23 +214,26 @@ def test_progress_bar_only_on_a_terminal(capsys, monkeypatch):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(), ValueError, "steps= .* or epochs="),
-    (dict(steps=2, epochs=2), ValueError, "exactly one"),
-    (dict(steps=0), ValueError, "steps must be at least 1"),
-    (dict(steps=2.5), TypeError, "steps"),
-    (dict(steps=2, batch_size=0), ValueError, "batch_size"),
-    (dict(steps=2, loss="l1"), ValueError, "unknown loss"),
-    (dict(steps=2, optimizer="rmsprop"), ValueError, "unknown optimizer"),
-    (dict(steps=2, optimizer=3), TypeError, "optimizer"),
-    (dict(steps=2, schedule="exp"), ValueError, "unknown schedule"),
-    (dict(steps=2, schedule=3), TypeError, "schedule"),
-    (dict(steps=2, metrics=("f1",)), ValueError, "metrics"),
-    (dict(steps=2, seed="x"), TypeError, "seed"),
-    (dict(steps=2, l2=-1), ValueError, "l2"),
-    (dict(steps=2, progress="yes"), TypeError, "progress"),
-    (dict(steps=2, loss=lambda p, t: 1.0), TypeError, "must return a Value"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(), ValueError, "steps= .* or epochs="),
+        (dict(steps=2, epochs=2), ValueError, "exactly one"),
+        (dict(steps=0), ValueError, "steps must be at least 1"),
+        (dict(steps=2.5), TypeError, "steps"),
+        (dict(steps=2, batch_size=0), ValueError, "batch_size"),
+        (dict(steps=2, loss="l1"), ValueError, "unknown loss"),
+        (dict(steps=2, optimizer="rmsprop"), ValueError, "unknown optimizer"),
+        (dict(steps=2, optimizer=3), TypeError, "optimizer"),
+        (dict(steps=2, schedule="exp"), ValueError, "unknown schedule"),
+        (dict(steps=2, schedule=3), TypeError, "schedule"),
+        (dict(steps=2, metrics=("f1",)), ValueError, "metrics"),
+        (dict(steps=2, seed="x"), TypeError, "seed"),
+        (dict(steps=2, l2=-1), ValueError, "l2"),
+        (dict(steps=2, progress="yes"), TypeError, "progress"),
+        (dict(steps=2, loss=lambda p, t: 1.0), TypeError, "must return a Value"),
+    ],
+)
 def test_bad_arguments(kwargs, error, message):
     X, y = data.seed4()
     with pytest.raises(error, match=message):
@@ -255,18 +279,32 @@ def test_compiled_cross_entropy_matches_eager_with_logits_far_from_zero(far):
     assert compiled.loss == pytest.approx(eager.loss, rel=1e-9)
 
 
-@pytest.mark.parametrize("loss, y, error", [
-    ("ce", [0.5, 1, 2], TypeError), ("ce", [0, 3, 1], ValueError),
-    ("bce", [None, 1, 0], TypeError), ("bce", [0, 2, 1], ValueError), ("hinge", [1, 0, -1], ValueError),
-])
+@pytest.mark.parametrize(
+    "loss, y, error",
+    [
+        ("ce", [0.5, 1, 2], TypeError),
+        ("ce", [0, 3, 1], ValueError),
+        ("bce", [None, 1, 0], TypeError),
+        ("bce", [0, 2, 1], ValueError),
+        ("hinge", [1, 0, -1], ValueError),
+    ],
+)
 def test_compiled_losses_refuse_bad_targets_as_the_eager_ones_do(loss, y, error):
     X = [[0.5, -1.0], [-2.0, 0.3], [1.0, 1.0]]
     width = 3 if loss == "ce" else 1
     messages = []
     for compiled in (False, True):
         with pytest.raises(error) as info:
-            jangrad.fit(nn.MLP(2, [width], seed=0), X, y, loss=loss, steps=1, metrics=("loss",), progress=False,
-                        compiled=compiled)
+            jangrad.fit(
+                nn.MLP(2, [width], seed=0),
+                X,
+                y,
+                loss=loss,
+                steps=1,
+                metrics=("loss",),
+                progress=False,
+                compiled=compiled,
+            )
         messages.append(str(info.value))
     assert messages[0] == messages[1]
 

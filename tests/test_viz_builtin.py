@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from strategies import SETTINGS, expression_dags
 
 import jangrad
 from jangrad import Value
 from jangrad.engine import apply_op
 from jangrad.viz import GraphvizNotFound, draw
 from jangrad.viz.layout import _layers
-
-from strategies import SETTINGS, expression_dags
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -96,7 +95,7 @@ def overlapping(boxes: dict[str, dict]) -> list[tuple[str, str]]:
     found = []
     items = sorted(boxes.items())
     for i, (a, box_a) in enumerate(items):
-        for b, box_b in items[i + 1:]:
+        for b, box_b in items[i + 1 :]:
             l1, t1, r1, b1 = box_a["bbox"]
             l2, t2, r2, b2 = box_b["bbox"]
             if l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1:
@@ -190,8 +189,11 @@ def test_highlighted_node_is_red_in_the_builtin_picture():
     out.backward()
     drawing = draw(out, highlight=t, renderer="builtin")
     root = ET.fromstring(drawing.pipe("svg"))
-    red = sorted(g.get("id") for g in root.iter(SVG + "g")
-                 if g.get("class") == "node" and any(s.get("stroke") == "red" for s in g))
+    red = sorted(
+        g.get("id")
+        for g in root.iter(SVG + "g")
+        if g.get("class") == "node" and any(s.get("stroke") == "red" for s in g)
+    )
     t_id = f"n{jangrad.topological_order(out).index(t)}"
     assert red == [t_id, t_id + "op"]
 
@@ -199,6 +201,7 @@ def test_highlighted_node_is_red_in_the_builtin_picture():
 def _grouped_mlp():
     """A loss whose neurons igraph alone would not keep in order (layer 1 comes out ..., 6, 8, 7, 9)."""
     from jangrad import data, losses, nn
+
     X, y = data.moons(n=2, seed=0, signed=True)
     model = nn.MLP(2, [10, 10, 1], activation="tanh", output_activation="linear", seed=0)
     loss = losses.hinge([model(x) for x in X], y)
@@ -281,15 +284,17 @@ def _bare_path(tmp_path: Path) -> str:
 
 def run_jangrad(args: list[str], cwd: Path, path: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": path}
-    return subprocess.run([sys.executable, "-m", "jangrad", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "jangrad", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_jangrad_graph_draws_svg_and_png_without_dot(tmp_path):
     path = _bare_path(tmp_path)
     for name in ("g.svg", "g.png"):
-        result = run_jangrad(["graph", "tanh(a * b + c)", "--set", "a=2", "b=-3", "c=10", "--out", name],
-                             tmp_path, path)
+        result = run_jangrad(
+            ["graph", "tanh(a * b + c)", "--set", "a=2", "b=-3", "c=10", "--out", name], tmp_path, path
+        )
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
     assert ET.parse(tmp_path / "g.svg").getroot().tag == SVG + "svg"
@@ -300,8 +305,9 @@ def test_jangrad_graph_draws_svg_and_png_without_dot(tmp_path):
 
 def test_jangrad_graph_renderer_option(tmp_path):
     path = _bare_path(tmp_path)
-    forced = run_jangrad(["graph", "a * b", "--set", "a=2", "b=-3", "--out", "g.svg", "--renderer", "graphviz"],
-                         tmp_path, path)
+    forced = run_jangrad(
+        ["graph", "a * b", "--set", "a=2", "b=-3", "--out", "g.svg", "--renderer", "graphviz"], tmp_path, path
+    )
     assert forced.returncode == 0, forced.stderr
     assert (tmp_path / "g.dot").read_text().startswith("digraph") and not (tmp_path / "g.svg").exists()
     assert forced.stderr.count("\n") == 1 and "--renderer builtin" in forced.stderr

@@ -55,7 +55,7 @@ def test_dot_text_has_a_record_per_value_and_an_op_node_per_op():
 
 def test_unlabelled_node_shows_its_op_and_constant_exponent_is_folded():
     a = Value(3.0, label="a")
-    out = (a ** 2).exp()
+    out = (a**2).exp()
     source = draw(out).source
     assert "{ powc |" in source and "{ exp |" in source
     assert 'label="**2"' in source
@@ -115,12 +115,13 @@ def test_pictures_and_dot_text_with_dot_hidden_from_path(tmp_path):
         "    print('HINT', error)\n"
     )
     env = {**os.environ, "PATH": hidden, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "{ a | data 2 | grad -3 }" in (tmp_path / "g.dot").read_text()
     texts = [t.text for t in ET.parse(tmp_path / "g.svg").iter() if t.tag.endswith("text")]
-    assert ["a", "data 2", "grad -3"] == texts[texts.index("a"):texts.index("a") + 3]
+    assert texts[texts.index("a") : texts.index("a") + 3] == ["a", "data 2", "grad -3"]
     assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert not (tmp_path / "forced.svg").exists()
     hint = result.stdout.strip().splitlines()
@@ -128,8 +129,14 @@ def test_pictures_and_dot_text_with_dot_hidden_from_path(tmp_path):
 
 
 def test_highlight_marks_exactly_the_node_whose_rule_is_wrong(monkeypatch):
-    broken = ops.Op("tanh", 1, "tanh", ops.OPS["tanh"].forward, lambda m, g, out, x: (g * (1.0 + out * out),),
-                    "a deliberately wrong rule")
+    broken = ops.Op(
+        "tanh",
+        1,
+        "tanh",
+        ops.OPS["tanh"].forward,
+        lambda m, g, out, x: (g * (1.0 + out * out),),
+        "a deliberately wrong rule",
+    )
     monkeypatch.setitem(ops.OPS, "tanh", broken)
     with pytest.raises(jangrad.GradcheckError):
         jangrad.gradcheck(lambda x, y: (x * y).tanh() + x, 0.3, 0.8)
@@ -144,18 +151,22 @@ def test_highlight_marks_exactly_the_node_whose_rule_is_wrong(monkeypatch):
     assert len(red) == 2 and "{ t |" in red[0]  # the record and its op node
     drawing, node = draw_gradcheck(lambda x, y: (x * y).tanh() + x, 0.3, 0.8)
     assert node.op == "tanh" and node.parents[0].op == "mul"
-    assert [line for line in drawing.source.splitlines() if "color=red" in line][0].lstrip().startswith(
-        "n3 [label=\"{ tanh |")
+    assert (
+        [line for line in drawing.source.splitlines() if "color=red" in line][0]
+        .lstrip()
+        .startswith('n3 [label="{ tanh |')
+    )
 
 
 def test_first_disagreeing_node_is_none_for_the_real_op_table():
     a, b = Value(0.5), Value(1.5)
-    out = ((a * b).sigmoid() + (a / b).log() - (a ** 3).gelu()).erf() + abs(a - b).sqrt()
+    out = ((a * b).sigmoid() + (a / b).log() - (a**3).gelu()).erf() + abs(a - b).sqrt()
     assert first_disagreeing_node(out) is None
 
 
 def _mlp_loss():
     from jangrad import data, losses, nn
+
     X, y = data.moons(n=4, seed=0, signed=True)
     model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
     loss = losses.hinge([model(x) for x in X], y) + 1e-4 * losses.l2(model.parameters())
@@ -198,9 +209,16 @@ def test_group_by_a_user_rule_and_highlight_inside_a_group():
 
 
 def test_import_jangrad_stays_light():
-    script = ("import sys, jangrad\n"
-              "heavy = [m for m in ('graphviz', 'matplotlib', 'torch') if m in sys.modules]\n"
-              "print(heavy, callable(jangrad.draw), callable(jangrad.ascii), callable(jangrad.explain))")
-    result = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            capture_output=True, text=True, timeout=60)
+    script = (
+        "import sys, jangrad\n"
+        "heavy = [m for m in ('graphviz', 'matplotlib', 'torch') if m in sys.modules]\n"
+        "print(heavy, callable(jangrad.draw), callable(jangrad.ascii), callable(jangrad.explain))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.strip() == "[] True True True", result.stderr

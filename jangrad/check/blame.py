@@ -35,7 +35,7 @@ def _rule_text(form_name: str) -> str:
 
 
 def _values_text(names: list[str], values: list[float]) -> str:
-    return ", ".join(f"{n} = {number_text(v)}" for n, v in zip(names, values))
+    return ", ".join(f"{n} = {number_text(v)}" for n, v in zip(names, values, strict=True))
 
 
 def explain_single(case: Case, form_name: str) -> str:
@@ -48,16 +48,22 @@ def explain_single(case: Case, form_name: str) -> str:
     inputs = _values_text(slots, list(case.program.leaves))
     out = len(case.right_data) - 1
     if out in case.wrong_data():
-        return (f"your {written} gives {number_text(case.yours_data[out])} for {inputs}, but it should be "
-                f"{number_text(case.right_data[out])}")
+        return (
+            f"your {written} gives {number_text(case.yours_data[out])} for {inputs}, but it should be "
+            f"{number_text(case.right_data[out])}"
+        )
     wrong = case.wrong_grads()
     if out in wrong:
-        return (f"after backward() the output's grad is {number_text(case.yours_grad[out])}, but it must be 1 "
-                f"(d out / d out = 1): backward() starts by setting it")
+        return (
+            f"after backward() the output's grad is {number_text(case.yours_grad[out])}, but it must be 1 "
+            f"(d out / d out = 1): backward() starts by setting it"
+        )
     i = wrong[0]
     with_respect = f" d/d{slots[i]}" if len(slots) > 1 or form.category == "constant" else ""
-    return (f"your {written} backward gives{with_respect} {number_text(case.yours_grad[i])} for {inputs}, but the "
-            f"right gradient is {number_text(case.right_grad[i])}: {_rule_text(form_name)}")
+    return (
+        f"your {written} backward gives{with_respect} {number_text(case.yours_grad[i])} for {inputs}, but the "
+        f"right gradient is {number_text(case.right_grad[i])}: {_rule_text(form_name)}"
+    )
 
 
 def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None = None) -> tuple[int | None, str]:
@@ -77,15 +83,19 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
         step = program.steps[j]
         operands = _values_text([names[k] for k in step.operands], [case.right_data[k] for k in step.operands])
         written = FORMS[step.form].text(["a", "b"], step.constant)
-        return i, (f"{names[i]} = {program.expression(j)} gives {number_text(case.yours_data[i])} for {operands}, "
-                   f"but it should be {number_text(case.right_data[i])}: the forward of {written} is wrong")
+        return i, (
+            f"{names[i]} = {program.expression(j)} gives {number_text(case.yours_data[i])} for {operands}, "
+            f"but it should be {number_text(case.right_data[i])}: the forward of {written} is wrong"
+        )
     wrong = case.wrong_grads()
     if not wrong:
         return None, "every number is right"
     i = wrong[-1]  # the wrong node nearest the output: its consumers' grads are all right
     if i == program.size - 1:
-        return i, (f"after backward() the output's grad is {number_text(case.yours_grad[i])}, but it must be 1: "
-                   f"backward() starts by setting the output's grad to 1")
+        return i, (
+            f"after backward() the output's grad is {number_text(case.yours_grad[i])}, but it must be 1: "
+            f"backward() starts by setting the output's grad to 1"
+        )
     uses = program.consumers(i)
     shares = []
     for j, position in uses:
@@ -102,23 +112,27 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
                 if close(yours, sum(shares[k] for k in subset)) and not close(yours, total):
                     kept = " and ".join(used_in[k] for k in subset)
                     parts = " + ".join(number_text(s) for s in shares)
-                    return i, (f"{names[i]} is used {len(uses)} times ({listed}), so its grad is the sum "
-                               f"of {len(uses)} shares, {parts} = {number_text(total)}; yours is "
-                               f"{number_text(yours)}, the share of {kept} alone. A backward rule must add to "
-                               f".grad (+=), not overwrite it (=)")
+                    return i, (
+                        f"{names[i]} is used {len(uses)} times ({listed}), so its grad is the sum "
+                        f"of {len(uses)} shares, {parts} = {number_text(total)}; yours is "
+                        f"{number_text(yours)}, the share of {kept} alone. A backward rule must add to "
+                        f".grad (+=), not overwrite it (=)"
+                    )
     consumer_forms = {program.steps[j].form for j, _ in uses}
     blamed = sorted(consumer_forms & forms_failing_alone)
     if not blamed:
         early = [names[first + j] for j, _ in uses]
-        hubs = [name for name, (j, _) in zip(early, uses) if len(program.consumers(first + j)) >= 2]
+        hubs = [name for name, (j, _) in zip(early, uses, strict=True) if len(program.consumers(first + j)) >= 2]
         suspect = ", ".join(dict.fromkeys(hubs or early))
         consumers = ", ".join(dict.fromkeys(early))
-        return i, (f"{names[i]}.grad should be {number_text(total)} (the sum of the shares from {consumers}) but "
-                   f"yours is {number_text(yours)}, although every op here is right alone and the grads of "
-                   f"{consumers} end up right. So a rule ran too early: "
-                   f"the backward of {suspect} ran before all of its own consumers had added their share to its "
-                   f".grad. backward() must visit the nodes in reverse topological order (sort them so each node "
-                   f"comes after everything it depends on, then run the rules from the output back)")
+        return i, (
+            f"{names[i]}.grad should be {number_text(total)} (the sum of the shares from {consumers}) but "
+            f"yours is {number_text(yours)}, although every op here is right alone and the grads of "
+            f"{consumers} end up right. So a rule ran too early: "
+            f"the backward of {suspect} ran before all of its own consumers had added their share to its "
+            f".grad. backward() must visit the nodes in reverse topological order (sort them so each node "
+            f"comes after everything it depends on, then run the rules from the output back)"
+        )
     form_name = blamed[0]
     j, position = next((j, p) for j, p in uses if program.steps[j].form == form_name)
     step = program.steps[j]
@@ -126,9 +140,11 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
     slots = _slot_names(form_name)
     inputs = _values_text(slots, [case.right_data[k] for k in step.operands])
     right_local = local_derivatives(program, j, case.right_data)[position]
-    text = (f"{names[i]}.grad should be {number_text(total)} but yours is {number_text(yours)}: the rule of "
-            f"{names[first + j]} = {program.expression(j)} is wrong (it fails alone too). Its local derivative "
-            f"d/d{slots[position]} for {inputs} is {number_text(right_local)}: {_rule_text(form_name)}")
+    text = (
+        f"{names[i]}.grad should be {number_text(total)} but yours is {number_text(yours)}: the rule of "
+        f"{names[first + j]} = {program.expression(j)} is wrong (it fails alone too). Its local derivative "
+        f"d/d{slots[position]} for {inputs} is {number_text(right_local)}: {_rule_text(form_name)}"
+    )
     if len(uses) == 1 and g not in (0.0, None):
         text += f"; yours works out as {number_text(yours / g)}"
     return i, text

@@ -42,8 +42,10 @@ def case_dot(case: Case, culprit: int | None) -> str:
     for i in range(program.size):
         yours_data = case.yours_data[i] if i < len(case.yours_data) else None
         yours_grad = case.yours_grad[i] if i < len(case.yours_grad) else None
-        text = (f"{{ {_escape(names[i])} | data {_escape(_pair(yours_data, case.right_data[i]))} "
-                f"| grad {_escape(_pair(yours_grad, case.right_grad[i]))} }}")
+        text = (
+            f"{{ {_escape(names[i])} | data {_escape(_pair(yours_data, case.right_data[i]))} "
+            f"| grad {_escape(_pair(yours_grad, case.right_grad[i]))} }}"
+        )
         attributes = dict(_HIGHLIGHT) if i == culprit else {}
         dot.node(f"n{i}", label=text, shape="record", **attributes)
         if i >= first:

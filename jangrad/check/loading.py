@@ -31,8 +31,9 @@ def parse_target(text: str) -> tuple[Path, str]:
     if colon and head and not tail.startswith(("/", "\\")):  # not the drive colon of C:\engine.py
         path_text, class_name = head, tail
         if not class_name.isidentifier():
-            raise EngineError(f"{text!r}: expected FILE.py or FILE.py:ClassName, and {class_name!r} is not a "
-                              f"Python name")
+            raise EngineError(
+                f"{text!r}: expected FILE.py or FILE.py:ClassName, and {class_name!r} is not a Python name"
+            )
     path = Path(path_text)
     if not path.is_file():
         raise FileNotFoundError(2, "no such file", path_text)
@@ -62,8 +63,11 @@ def load_class(path: Path, class_name: str) -> type:
     found = getattr(module, class_name, None)
     if not inspect.isclass(found):
         classes = sorted(n for n, obj in vars(module).items() if inspect.isclass(obj) and obj.__module__ == name)
-        others = f" (it defines {', '.join(classes)}: name one with {path.name}:{classes[0]})" if classes else \
-            " (it defines no class)"
+        others = (
+            f" (it defines {', '.join(classes)}: name one with {path.name}:{classes[0]})"
+            if classes
+            else " (it defines no class)"
+        )
         raise EngineError(f"{path.name} has no class {class_name}{others}")
     return found
 
@@ -88,15 +92,19 @@ def require_value_like(cls: object) -> None:
         leaf = cls(0.5)
     except BaseException as error:
         message = " ".join(str(error).split())
-        raise EngineError(f"{name}(0.5) raised {type(error).__name__}: {message}; the checker makes every input as "
-                          f"{name}(number), so the constructor must accept a number alone") from None
+        raise EngineError(
+            f"{name}(0.5) raised {type(error).__name__}: {message}; the checker makes every input as "
+            f"{name}(number), so the constructor must accept a number alone"
+        ) from None
     for attribute in ("data", "grad"):
         try:
             value = getattr(leaf, attribute)
             number = float(value)
         except BaseException:
-            raise EngineError(f"{name}(0.5) has no number in .{attribute}: the checker reads values from .data "
-                              f"and gradients from .grad") from None
+            raise EngineError(
+                f"{name}(0.5) has no number in .{attribute}: the checker reads values from .data "
+                f"and gradients from .grad"
+            ) from None
         if attribute == "data" and not math.isclose(number, 0.5):
             raise EngineError(f"{name}(0.5).data is {value!r}, expected 0.5")
     if not callable(getattr(leaf, "backward", None)):

@@ -15,8 +15,18 @@ from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, LEAF_VALUES
 from .program import Case, Program, Step, central_difference, describe_error, reference, run_learner
 
-__all__ = ["discover", "op_points", "accumulation_program", "order_program", "graph_programs", "random_graphs",
-           "depth", "backward_twice", "exp_overflow", "PROBES"]
+__all__ = [
+    "discover",
+    "op_points",
+    "accumulation_program",
+    "order_program",
+    "graph_programs",
+    "random_graphs",
+    "depth",
+    "backward_twice",
+    "exp_overflow",
+    "PROBES",
+]
 
 
 def discover(cls: type, form_name: str) -> str | None:
@@ -24,7 +34,7 @@ def discover(cls: type, form_name: str) -> str | None:
     form = FORMS[form_name]
     point = form.points[0]
     try:
-        nodes = [cls(x) for x in point[:form.arity]]
+        nodes = [cls(x) for x in point[: form.arity]]
         out = form.call(*nodes, point[-1]) if "c" in form.layout else form.call(*nodes)
     except Exception as error:
         return describe_error(error)
@@ -36,7 +46,7 @@ def discover(cls: type, form_name: str) -> str | None:
 def _single(form_name: str, point: tuple[float, ...]) -> Program:
     form = FORMS[form_name]
     constant = point[-1] if "c" in form.layout else None
-    leaves = point[:form.arity]
+    leaves = point[: form.arity]
     return Program(tuple(leaves), (Step(form_name, tuple(range(len(leaves))), constant),))
 
 
@@ -85,15 +95,17 @@ def order_program(supported: list[str]) -> Program | None:
     plus = _pick(supported, ("add", "sub", "mul"))
     if times is None:
         return None
-    steps = (Step(times, (0, 1)),    # d = a * b
-             Step(plus, (1, 2)),     # e = b + c
-             Step(times, (3, 2)),    # f = d * c
-             Step(plus, (5, 0)),     # g = f + a
-             Step(times, (4, 0)),    # h = e * a
-             Step(plus, (7, 1)),     # i = h + b
-             Step(times, (6, 4)),    # j = g * e
-             Step(times, (8, 3)),    # k = i * d
-             Step(plus, (9, 10)))    # l = j + k
+    steps = (
+        Step(times, (0, 1)),  # d = a * b
+        Step(plus, (1, 2)),  # e = b + c
+        Step(times, (3, 2)),  # f = d * c
+        Step(plus, (5, 0)),  # g = f + a
+        Step(times, (4, 0)),  # h = e * a
+        Step(plus, (7, 1)),  # i = h + b
+        Step(times, (6, 4)),  # j = g * e
+        Step(times, (8, 3)),  # k = i * d
+        Step(plus, (9, 10)),
+    )  # l = j + k
     return Program((1.5, -2.0, 0.5), steps)
 
 
@@ -120,8 +132,13 @@ def graph_programs(forms: list[str]):
             steps.append(Step(form.name, operands, constant))
             values.append(out)
         if not steps:
-            steps.append(Step(forms[0], (0,) * FORMS[forms[0]].arity, FORMS[forms[0]].constants[0]
-                              if FORMS[forms[0]].constants else None))
+            steps.append(
+                Step(
+                    forms[0],
+                    (0,) * FORMS[forms[0]].arity,
+                    FORMS[forms[0]].constants[0] if FORMS[forms[0]].constants else None,
+                )
+            )
         if "add" in forms:  # every step's node feeds the output, so that every rule's gradient is checked
             used = {i for step in steps for i in step.operands}
             first = len(leaves)
@@ -150,8 +167,9 @@ def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case
             valid = False
         return valid and run_learner(cls, program).failed
 
-    options = settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-                       suppress_health_check=list(HealthCheck))
+    options = settings(
+        max_examples=examples, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     try:
         smallest = find(graph_programs(forms), fails, settings=options)
     except NoSuchExample:

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, number_text
 
-__all__ = ["Step", "Program", "Case", "reference", "central_difference", "run_learner", "node_names",
-           "describe_error"]
+__all__ = ["Step", "Program", "Case", "reference", "central_difference", "run_learner", "node_names", "describe_error"]
 
 
 @dataclass(frozen=True)
@@ -43,14 +42,18 @@ class Program:
 
     def consumers(self, node: int) -> list[tuple[int, int]]:
         """(step index, operand position) for each use of ``node``; a node used twice by one step appears twice."""
-        return [(j, position) for j, step in enumerate(self.steps) for position, operand in enumerate(step.operands)
-                if operand == node]
+        return [
+            (j, position)
+            for j, step in enumerate(self.steps)
+            for position, operand in enumerate(step.operands)
+            if operand == node
+        ]
 
     def lines(self) -> list[str]:
         """The program as a learner would type it: ``a = Value(2)``, ``c = a * b``..."""
         names = node_names(self.size)
         text = [f"{names[i]} = Value({number_text(x)})" for i, x in enumerate(self.leaves)]
-        for j, step in enumerate(self.steps):
+        for j in range(len(self.steps)):
             text.append(f"{names[len(self.leaves) + j]} = {self.expression(j)}")
         return text
 
@@ -102,7 +105,7 @@ def close(yours: float | None, right: float, rtol: float = 1e-6, atol: float = 1
 
 def _forward(program: Program, override: dict[int, float] | None = None) -> list[float]:
     values = list(program.leaves)
-    for i in (override or {}):
+    for i in override or {}:
         if i < len(values):
             values[i] = override[i]
     for step in program.steps:
@@ -123,7 +126,7 @@ def reference(program: Program) -> tuple[list[float], list[float]]:
     first = len(program.leaves)
     for j in reversed(range(len(program.steps))):
         grads_of_operands = local_derivatives(program, j, data, grads[first + j])
-        for operand, contribution in zip(program.steps[j].operands, grads_of_operands):
+        for operand, contribution in zip(program.steps[j].operands, grads_of_operands, strict=True):
             grads[operand] += contribution
     return data, grads
 
@@ -135,7 +138,7 @@ def local_derivatives(program: Program, j: int, data: list[float], g: float = 1.
     out = data[len(program.leaves) + j]
     arguments = form.arguments([data[i] for i in step.operands], step.constant)
     contributions = OPS[form.op].backward(FLOAT_MATH, g, out, *arguments)
-    return [c for slot, c in zip(form.layout, contributions) if slot == "v"]
+    return [c for slot, c in zip(form.layout, contributions, strict=True) if slot == "v"]
 
 
 def central_difference(program: Program, node: int, h: float = 1e-6) -> float:
@@ -179,7 +182,7 @@ def run_learner(cls: type, program: Program) -> Case:
     try:
         for x in program.leaves:
             nodes.append(cls(x))
-        for j, step in enumerate(program.steps):
+        for step in program.steps:
             form = FORMS[step.form]
             operands = [nodes[i] for i in step.operands]
             nodes.append(form.call(*operands, step.constant) if "c" in form.layout else form.call(*operands))
@@ -191,9 +194,11 @@ def run_learner(cls: type, program: Program) -> Case:
     for i, node in enumerate(nodes):
         if not hasattr(node, "data"):
             text = repr(node)
-            case.problem = (f"{names[i]} = {program.expression(i - len(program.leaves))} returned "
-                            f"{text if len(text) <= 40 else text[:37] + '...'} (a {type(node).__name__}), "
-                            f"expected an object with .data")
+            case.problem = (
+                f"{names[i]} = {program.expression(i - len(program.leaves))} returned "
+                f"{text if len(text) <= 40 else text[:37] + '...'} (a {type(node).__name__}), "
+                f"expected an object with .data"
+            )
             return case
     for i, node in enumerate(nodes):
         value, problem = _read_number(node, "data", names[i])

@@ -137,15 +137,18 @@ class Report:
 
             svg = _render(case_dot(line.case, line.culprit))
             if svg is not None:
-                parts.append(f"<p><b>{html.escape(line.name)}</b>: the graph, your numbers beside the right "
-                             f"ones</p>{svg.decode('utf-8')}")
+                parts.append(
+                    f"<p><b>{html.escape(line.name)}</b>: the graph, your numbers beside the right "
+                    f"ones</p>{svg.decode('utf-8')}"
+                )
         return "\n".join(parts)
 
 
 def _simply_missing(why: str) -> bool:
     """Whether discovery failed only because the class has no such method or operator (Python's own message)."""
-    return (why.startswith("AttributeError:") and "has no attribute" in why) or \
-        (why.startswith("TypeError:") and ("unsupported operand type" in why or "bad operand type" in why))
+    return (why.startswith("AttributeError:") and "has no attribute" in why) or (
+        why.startswith("TypeError:") and ("unsupported operand type" in why or "bad operand type" in why)
+    )
 
 
 def _render(source: str) -> bytes | None:
@@ -165,14 +168,14 @@ def case_table(case: Case, culprit: int | None) -> list[str]:
     for i in range(case.program.size):
         yours_data = case.yours_data[i] if i < len(case.yours_data) else None
         yours_grad = case.yours_grad[i] if i < len(case.yours_grad) else None
-        mark = "<- wrong" if not (close(yours_data, case.right_data[i]) and close(yours_grad, case.right_grad[i])) \
-            else ""
+        mark = (
+            "<- wrong" if not (close(yours_data, case.right_data[i]) and close(yours_grad, case.right_grad[i])) else ""
+        )
         if i == culprit:
             mark = "<- wrong: look here"
         rows.append((made[i], _pair(yours_data, case.right_data[i]), _pair(yours_grad, case.right_grad[i]), mark))
     widths = [max(len(row[k]) for row in rows) for k in range(3)]
-    return ["  ".join(cell.ljust(widths[k]) if k < 3 else cell for k, cell in enumerate(row)).rstrip()
-            for row in rows]
+    return ["  ".join(cell.ljust(widths[k]) if k < 3 else cell for k, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def _pair(yours: float | None, right: float) -> str:

@@ -50,10 +50,12 @@ def check_engine(engine: type | str | os.PathLike, *, timeout: float = 10.0, exa
         source = engine
         label = f"class {engine.__qualname__}" + (f" from module {module}" if module != "__main__" else "")
     else:
-        raise EngineError(f"expected a class like micrograd's Value or a file name, got {engine!r} "
-                          f"(a {type(engine).__name__})")
+        raise EngineError(
+            f"expected a class like micrograd's Value or a file name, got {engine!r} (a {type(engine).__name__})"
+        )
     try:  # load it before the worker starts, so that every (re)started worker has it already
         import hypothesis  # noqa: F401
+
         have_hypothesis = True
     except ImportError:
         have_hypothesis = False
@@ -63,14 +65,23 @@ def check_engine(engine: type | str | os.PathLike, *, timeout: float = 10.0, exa
     with Session(source, timeout) as session:
         session.start()
         if not session.isolated:
-            report.notes.append("this platform cannot fork a worker process, so the checks ran without a time "
-                                "limit in this process")
+            report.notes.append(
+                "this platform cannot fork a worker process, so the checks ran without a time limit in this process"
+            )
         _discover(session, report)
         failing_forms = _check_forms(session, report)
-        accumulates = _check_graph(session, report, "a leaf used twice",
-                                   accumulation_program(report.supported_names), failing_forms, None)
-        _check_graph(session, report, "nodes used at different depths", order_program(report.supported_names),
-                     failing_forms, accumulates, "d and e, each used next to the output and 3 steps below it")
+        accumulates = _check_graph(
+            session, report, "a leaf used twice", accumulation_program(report.supported_names), failing_forms, None
+        )
+        _check_graph(
+            session,
+            report,
+            "nodes used at different depths",
+            order_program(report.supported_names),
+            failing_forms,
+            accumulates,
+            "d and e, each used next to the output and 3 steps below it",
+        )
         if have_hypothesis:
             _check_random(session, report, failing_forms, accumulates, examples)
         else:
@@ -94,14 +105,17 @@ def _discover(session: Session, report: Report) -> None:
         elif outcome.status == "ok":
             report.unsupported.append((_form_text(name), outcome.value))
         else:  # its forward hung or crashed: that is a failure of a supported op, not a missing one
-            report.lines.append(CheckLine(_form_text(name), "crashed", explanation=f"{_form_text(name)} "
-                                          f"{outcome.value}"))
+            report.lines.append(
+                CheckLine(_form_text(name), "crashed", explanation=f"{_form_text(name)} {outcome.value}")
+            )
 
 
 def _problem_line(name: str, outcome: Outcome) -> CheckLine:
-    return CheckLine(name, "crashed" if outcome.status != "timed out" else "timed out",
-                     explanation=f"the check raised {outcome.value}" if outcome.status == "raised" else
-                     outcome.value)
+    return CheckLine(
+        name,
+        "crashed" if outcome.status != "timed out" else "timed out",
+        explanation=f"the check raised {outcome.value}" if outcome.status == "raised" else outcome.value,
+    )
 
 
 def _check_forms(session: Session, report: Report) -> set[str]:
@@ -119,13 +133,28 @@ def _check_forms(session: Session, report: Report) -> set[str]:
             continue
         failing.add(name)
         how = "crashed" if all(case.problem for case in cases) else "wrong"
-        report.lines.append(CheckLine(label, "failed", f"{how} at {len(cases)} of {checked} points",
-                                      explain_single(cases[0], name), cases[0], len(cases[0].program.leaves)))
+        report.lines.append(
+            CheckLine(
+                label,
+                "failed",
+                f"{how} at {len(cases)} of {checked} points",
+                explain_single(cases[0], name),
+                cases[0],
+                len(cases[0].program.leaves),
+            )
+        )
     return failing
 
 
-def _check_graph(session: Session, report: Report, name: str, program, failing_forms: set[str],
-                 accumulates: bool | None, summary: str | None = None) -> bool | None:
+def _check_graph(
+    session: Session,
+    report: Report,
+    name: str,
+    program,
+    failing_forms: set[str],
+    accumulates: bool | None,
+    summary: str | None = None,
+) -> bool | None:
     """Run one fixed graph and add its line; returns whether it passed (None when it could not run)."""
     if program is None:
         report.notes.append(f"'{name}' was not checked: it needs a + b or a * b between two Values")
@@ -135,7 +164,7 @@ def _check_graph(session: Session, report: Report, name: str, program, failing_f
         report.lines.append(_problem_line(name, outcome))
         return None
     case = outcome.value
-    summary = summary or "; ".join(program.lines()[len(program.leaves):])
+    summary = summary or "; ".join(program.lines()[len(program.leaves) :])
     if not case.failed:
         report.lines.append(CheckLine(name, "passed", summary))
         return True
@@ -144,8 +173,9 @@ def _check_graph(session: Session, report: Report, name: str, program, failing_f
     return False
 
 
-def _check_random(session: Session, report: Report, failing_forms: set[str], accumulates: bool | None,
-                  examples: int) -> None:
+def _check_random(
+    session: Session, report: Report, failing_forms: set[str], accumulates: bool | None, examples: int
+) -> None:
     forms = [name for name in report.supported_names if name not in failing_forms]
     name = "random graphs"
     if not forms:
@@ -161,8 +191,16 @@ def _check_random(session: Session, report: Report, failing_forms: set[str], acc
         report.lines.append(CheckLine(name, "passed", f"{tried} graphs of the {using}"))
         return
     culprit, text = diagnose(case, failing_forms, accumulates)
-    report.lines.append(CheckLine(name, "failed", f"shrunk to {case.program.size} nodes after {tried} graphs of "
-                                  f"the {using}", text, case, culprit))
+    report.lines.append(
+        CheckLine(
+            name,
+            "failed",
+            f"shrunk to {case.program.size} nodes after {tried} graphs of the {using}",
+            text,
+            case,
+            culprit,
+        )
+    )
 
 
 def _limits(session: Session, report: Report) -> None:
@@ -175,9 +213,11 @@ def _limits(session: Session, report: Report) -> None:
     if "exp" in supported:
         outcome = session.run("exp_overflow")
         if outcome.status == "ok":
-            report.notes.append(f"exp(1000) {outcome.value}; jangrad and PyTorch give inf"
-                                if not outcome.value.startswith("gives inf") else
-                                "exp(1000) gives inf, as jangrad and PyTorch do")
+            report.notes.append(
+                f"exp(1000) {outcome.value}; jangrad and PyTorch give inf"
+                if not outcome.value.startswith("gives inf")
+                else "exp(1000) gives inf, as jangrad and PyTorch do"
+            )
         else:
             report.notes.append(f"exp(1000): {outcome.value}")
 
@@ -195,9 +235,11 @@ def _depth_note(session: Session, report: Report, form_name: str) -> None:
         else:
             text = f"backward() fails on a chain {n} nodes deep ({problem})"
         if "RecursionError" in str(problem) or outcome.status == "crashed":
-            text += (f": a recursive topological sort stops near Python's recursion limit "
-                     f"({sys.getrecursionlimit()} calls). The lecture's graphs are far shallower; a long chain "
-                     f"(an RNN, many steps) needs a sort that keeps its own stack in a loop")
+            text += (
+                f": a recursive topological sort stops near Python's recursion limit "
+                f"({sys.getrecursionlimit()} calls). The lecture's graphs are far shallower; a long chain "
+                f"(an RNN, many steps) needs a sort that keeps its own stack in a loop"
+            )
         report.notes.append(text)
         return
     report.notes.append(f"backward() handled a chain {DEPTHS[-1]} nodes deep")
@@ -207,12 +249,16 @@ def _twice_note(outcome: Outcome) -> str:
     if outcome.status != "ok" or isinstance(outcome.value, str):
         return f"a second backward() on the same graph fails: {outcome.value}"
     first, second = outcome.value
-    if all(abs(s - f) <= 1e-12 * max(1.0, abs(f)) for f, s in zip(first, second)):
+    if all(abs(s - f) <= 1e-12 * max(1.0, abs(f)) for f, s in zip(first, second, strict=True)):
         return "a second backward() on the same graph leaves the gradients as they were (your engine resets them)"
-    if all(abs(s - 2 * f) <= 1e-9 * max(1.0, abs(f)) for f, s in zip(first, second)):
-        return (f"a second backward() on the same graph doubles the gradients (a: {first[0]:g} -> {second[0]:g}): "
-                f"it adds to .grad, as PyTorch does, so zero the gradients before each backward, as the lecture's "
-                f"training loop does")
-    return (f"a second backward() on the same graph changes a's gradient from {first[0]:g} to {second[0]:g}, not "
-            f"exactly double: the inner nodes kept their .grad from the first call and passed it on again. Zero "
-            f"every gradient, or build the graph afresh, before calling it again")
+    if all(abs(s - 2 * f) <= 1e-9 * max(1.0, abs(f)) for f, s in zip(first, second, strict=True)):
+        return (
+            f"a second backward() on the same graph doubles the gradients (a: {first[0]:g} -> {second[0]:g}): "
+            f"it adds to .grad, as PyTorch does, so zero the gradients before each backward, as the lecture's "
+            f"training loop does"
+        )
+    return (
+        f"a second backward() on the same graph changes a's gradient from {first[0]:g} to {second[0]:g}, not "
+        f"exactly double: the inner nodes kept their .grad from the first call and passed it on again. Zero "
+        f"every gradient, or build the graph afresh, before calling it again"
+    )

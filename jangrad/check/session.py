@@ -101,8 +101,10 @@ class Session:
         self._conn = parent_end
         if not parent_end.poll(self.timeout):
             self.close()
-            raise EngineError(f"loading the engine did not finish in {self.timeout:g} s: does the file train "
-                              f"something when imported? Put that under if __name__ == '__main__':")
+            raise EngineError(
+                f"loading the engine did not finish in {self.timeout:g} s: does the file train "
+                f"something when imported? Put that under if __name__ == '__main__':"
+            )
         try:
             status, message = parent_end.recv()
         except EOFError:
@@ -125,8 +127,9 @@ class Session:
             self._conn.send((name, arguments))
             if not self._conn.poll(self.timeout):
                 self.close()
-                return Outcome("timed out", f"no answer within {self.timeout:g} s (a backward() that never "
-                                            f"returns?); stopped")
+                return Outcome(
+                    "timed out", f"no answer within {self.timeout:g} s (a backward() that never returns?); stopped"
+                )
             status, value = self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError):
             self._process.join(1.0)
@@ -138,10 +141,8 @@ class Session:
     def close(self) -> None:
         if self._process is not None:
             if self._process.is_alive():
-                try:
+                with contextlib.suppress(OSError, ValueError):
                     self._conn.send(None)
-                except (OSError, ValueError):
-                    pass
                 self._process.join(0.2)
                 if self._process.is_alive():
                     self._process.kill()
@@ -151,7 +152,7 @@ class Session:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -12,28 +12,38 @@ from pathlib import Path
 
 __all__ = ["run", "HELP", "EXAMPLE"]
 
-HELP = ("test your own micrograd-style Value class: every op it supports alone, a leaf used twice, nodes used at "
-        "different depths and random graphs, against jangrad and finite differences; says which rule is wrong")
+HELP = (
+    "test your own micrograd-style Value class: every op it supports alone, a leaf used twice, nodes used at "
+    "different depths and random graphs, against jangrad and finite differences; says which rule is wrong"
+)
 
-EXAMPLE = ("examples:\n  jangrad check my_engine.py            # the file defines a class Value\n"
-           "  jangrad check my_engine.py:Scalar     # another class name\n"
-           "  jangrad check my_engine.py --out check-out   # also draw each failing graph\n\n"
-           "The file is imported as a module, as 'import my_engine' would from its folder: its code runs, but\n"
-           "__name__ is not \"__main__\", so an  if __name__ == \"__main__\":  block does not. It runs in a separate\n"
-           "process, with a time limit per check.\n\n"
-           "exit status: 0 every check passed (notes are allowed), 1 a value or gradient is wrong or a graph\n"
-           "crashed, 2 the engine cannot be checked (no such file or class, not Value-like)")
+EXAMPLE = (
+    "examples:\n  jangrad check my_engine.py            # the file defines a class Value\n"
+    "  jangrad check my_engine.py:Scalar     # another class name\n"
+    "  jangrad check my_engine.py --out check-out   # also draw each failing graph\n\n"
+    "The file is imported as a module, as 'import my_engine' would from its folder: its code runs, but\n"
+    '__name__ is not "__main__", so an  if __name__ == "__main__":  block does not. It runs in a separate\n'
+    "process, with a time limit per check.\n\n"
+    "exit status: 0 every check passed (notes are allowed), 1 a value or gradient is wrong or a graph\n"
+    "crashed, 2 the engine cannot be checked (no such file or class, not Value-like)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser, positive_float, positive_int) -> None:
     parser.add_argument("engine", metavar="FILE.py[:CLASS]", help="the file defining your class (default name Value)")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="write report.txt and a drawing of each failing graph (yours beside the right "
-                             "numbers, the wrong node in red) into DIR")
-    parser.add_argument("--timeout", type=positive_float, default=10.0, metavar="SECONDS",
-                        help="time limit per check (default 10)")
-    parser.add_argument("--examples", type=positive_int, default=200,
-                        help="how many random graphs to try (default 200)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="write report.txt and a drawing of each failing graph (yours beside the right "
+        "numbers, the wrong node in red) into DIR",
+    )
+    parser.add_argument(
+        "--timeout", type=positive_float, default=10.0, metavar="SECONDS", help="time limit per check (default 10)"
+    )
+    parser.add_argument(
+        "--examples", type=positive_int, default=200, help="how many random graphs to try (default 200)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         written = report.save(args.out)
         print(f"wrote {', '.join(str(path) for path in written)}")
         if any(path.suffix == ".dot" for path in written):
-            sys.stderr.write("jangrad check: the Graphviz 'dot' program is not installed, so the drawings are DOT "
-                             "text\n")
+            sys.stderr.write(
+                "jangrad check: the Graphviz 'dot' program is not installed, so the drawings are DOT text\n"
+            )
     return report.exit_code

@@ -65,7 +65,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     out, leaves = evaluate(args.expression, variables)  # rejects a bad expression before any differentiation
 
     def f(*inputs: Value) -> Value:
-        return evaluate(args.expression, dict(zip(names, inputs)))[0]
+        return evaluate(args.expression, dict(zip(names, inputs, strict=True)))[0]
 
     try:
         gradcheck(f, *variables.values(), eps=args.eps, order=args.order)

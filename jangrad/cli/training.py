@@ -12,8 +12,9 @@ import argparse
 import contextlib
 import sys
 import time
+from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterator
 
 from .. import data
 from ..engine import Value
@@ -61,28 +62,37 @@ def _check_size(recipe: Recipe, nin: int | None = None, samples: int | None = No
     """Refuse, before any work, a run too big for one machine, saying the limit and why; with ``nin`` and the
     sample count known, also the memory of one step's graph, and warn of a run that will take hours."""
     if recipe.samples is not None and recipe.samples > MAX_SAMPLES:
-        raise UsageError(f"--samples {recipe.samples} is over the limit of {MAX_SAMPLES:,}: every number is a "
-                         f"Python object here, so larger sets take hours a step (PyTorch is the tool for them)")
+        raise UsageError(
+            f"--samples {recipe.samples} is over the limit of {MAX_SAMPLES:,}: every number is a "
+            f"Python object here, so larger sets take hours a step (PyTorch is the tool for them)"
+        )
     if recipe.steps > MAX_STEPS:
-        raise UsageError(f"--steps {recipe.steps} is over the limit of {MAX_STEPS:,}: at even 1 ms a step that "
-                         f"would run for days")
+        raise UsageError(
+            f"--steps {recipe.steps} is over the limit of {MAX_STEPS:,}: at even 1 ms a step that would run for days"
+        )
     widths = [nin or 1, *recipe.hidden, 1]
-    parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    parameters = sum((a + 1) * b for a, b in pairwise(widths))
     if parameters > MAX_PARAMETERS:
-        raise UsageError(f"--hidden {','.join(map(str, recipe.hidden))} makes at least {parameters:,} parameters, "
-                         f"over the limit of {MAX_PARAMETERS:,}: each weight is a Python object of about 140 bytes "
-                         f"and each step builds several nodes per weight and sample")
+        raise UsageError(
+            f"--hidden {','.join(map(str, recipe.hidden))} makes at least {parameters:,} parameters, "
+            f"over the limit of {MAX_PARAMETERS:,}: each weight is a Python object of about 140 bytes "
+            f"and each step builds several nodes per weight and sample"
+        )
     if samples is None:
         return
     batch = min(recipe.batch_size or samples, samples)
     nodes = 2 * parameters * batch
     if nodes > MAX_NODES_PER_STEP:
-        raise UsageError(f"one step would build a graph of about {nodes:,} nodes ({batch} samples x {parameters:,} "
-                         f"parameters x 2), about {nodes * 140 / 1e9:.0f} GB: use a smaller --batch-size or "
-                         f"smaller --hidden layers")
+        raise UsageError(
+            f"one step would build a graph of about {nodes:,} nodes ({batch} samples x {parameters:,} "
+            f"parameters x 2), about {nodes * 140 / 1e9:.0f} GB: use a smaller --batch-size or "
+            f"smaller --hidden layers"
+        )
     if nodes * recipe.steps > SLOW_NODES:
-        sys.stderr.write(f"jangrad train: warning: {recipe.steps:,} steps of about {nodes:,} nodes each may take "
-                         f"hours; Ctrl-C stops the run and keeps what it has done so far\n")
+        sys.stderr.write(
+            f"jangrad train: warning: {recipe.steps:,} steps of about {nodes:,} nodes each may take "
+            f"hours; Ctrl-C stops the run and keeps what it has done so far\n"
+        )
 
 
 # The optimizer and learning rate when the command line does not say. The 4-sample set's summed squared error with
@@ -95,16 +105,29 @@ def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe
     """The run ``jangrad train`` (or one run of ``sweep``) describes, from its parsed arguments."""
     optimizer, lr = _DEFAULT_OPTIMIZER.get(args.data, ("sgd", 0.1))
     lr = changes.get("lr", args.lr if args.lr is not None else lr)
-    return Recipe(data=args.data, target=args.target, samples=args.samples, noise=args.noise,
-                  test_split=getattr(args, "test_split", None), hidden=tuple(args.hidden),
-                  activation=args.activation, output_activation=args.output_activation, loss=args.loss,
-                  optimizer=args.optimizer or optimizer, lr=lr, schedule=args.schedule,
-                  steps=changes.get("steps", args.steps), batch_size=args.batch_size, seed=args.seed)
+    return Recipe(
+        data=args.data,
+        target=args.target,
+        samples=args.samples,
+        noise=args.noise,
+        test_split=getattr(args, "test_split", None),
+        hidden=tuple(args.hidden),
+        activation=args.activation,
+        output_activation=args.output_activation,
+        loss=args.loss,
+        optimizer=args.optimizer or optimizer,
+        lr=lr,
+        schedule=args.schedule,
+        steps=changes.get("steps", args.steps),
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
 
 
 def _fit(problem: Problem, recipe: Recipe, args: argparse.Namespace) -> History:
-    return fit(problem.model, problem.X, problem.y, loss=problem.loss, progress=not args.no_progress,
-               **recipe.fit_options())
+    return fit(
+        problem.model, problem.X, problem.y, loss=problem.loss, progress=not args.no_progress, **recipe.fit_options()
+    )
 
 
 def _summary(history: History) -> str:
@@ -124,8 +147,10 @@ def _train(args: argparse.Namespace) -> int:
     _check_size(recipe, model.nin, len(X))
     with _output_folder(args.out) as out:
         held_out = f", {len(problem.X_test)} held out for testing" if problem.X_test else ""
-        print(f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
-              f"({len(X)} samples{held_out}), loss {loss}, {recipe.optimizer} lr {recipe.lr:g}")
+        print(
+            f"training {model.nin} -> {model.nouts} ({model.num_parameters()} parameters) on {args.data} "
+            f"({len(X)} samples{held_out}), loss {loss}, {recipe.optimizer} lr {recipe.lr:g}"
+        )
         try:
             history = _fit(problem, recipe, args)
         except (TrainingDiverged, TrainingInterrupted) as stopped:
@@ -137,11 +162,14 @@ def _train(args: argparse.Namespace) -> int:
                 written.append("loss.png")
             if isinstance(stopped, TrainingInterrupted):
                 model.save(str(out / "model.json"))
-                print(f"interrupted after {len(stopped.history)} steps: wrote model.json, {', '.join(written)} in "
-                      f"{out}")
+                print(
+                    f"interrupted after {len(stopped.history)} steps: wrote model.json, {', '.join(written)} in {out}"
+                )
                 return 130
-            sys.stderr.write(f"jangrad train: {' '.join(str(stopped).split())} (wrote {', '.join(written)} up to "
-                             f"that step in {out})\n")
+            sys.stderr.write(
+                f"jangrad train: {' '.join(str(stopped).split())} (wrote {', '.join(written)} up to "
+                f"that step in {out})\n"
+            )
             return 1
         model.save(str(out / "model.json"))
         history.to_csv(str(out / "history.csv"))
@@ -151,8 +179,15 @@ def _train(args: argparse.Namespace) -> int:
             # plots' own default (0 for -1/+1 labels, 0.5 for 0..1 targets) fits every loss but bce, whose output
             # is a logit: its boundary is at 0 although its labels are 0/1.
             threshold = 0.0 if loss == "bce" else None
-            plots.decision_boundary(model, X, y, path=out / "boundary.png", resolution=30, threshold=threshold,
-                                    title=f"{args.data}: decision boundary")
+            plots.decision_boundary(
+                model,
+                X,
+                y,
+                path=out / "boundary.png",
+                resolution=30,
+                threshold=threshold,
+                title=f"{args.data}: decision boundary",
+            )
             written.append("boundary.png")
     print(_summary(history))
     if problem.X_test:
@@ -175,7 +210,8 @@ def _export_torch(recipe: Recipe, loss: str, path: Path) -> int:
 def _test_summary(model: MLP, X_test: list, y_test: list, loss: str) -> str:
     """The trained model's loss (and accuracy, for class labels) on the held-out samples, as fit measures them."""
     from .. import losses
-    from ..engine import no_grad
+    from ..switches import no_grad
+
     with no_grad():
         predictions = [model(x) for x in X_test]
         test_loss = losses.get(loss)(predictions, y_test).data
@@ -192,7 +228,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if len(args.steps) not in (1, len(args.lr)):
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
     steps = args.steps * len(args.lr) if len(args.steps) == 1 else args.steps
-    recipes = [recipe_from_arguments(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps)]
+    recipes = [recipe_from_arguments(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps, strict=True)]
     for recipe in recipes:
         _check_size(recipe)
     runs: dict[str, list[float]] = {}
@@ -218,8 +254,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .expressions import save_drawing
     from ..viz import draw, plots
+    from .expressions import save_drawing
 
     started = time.perf_counter()
     out = _out_dir(args.out)
@@ -247,15 +283,14 @@ def _demo(args: argparse.Namespace) -> int:
     print("2. MLP(3, [4, 4, 1]) trained on the 4-sample set (sum of squared errors, SGD lr 0.05)")
     X, y = data.seed4()
     model = MLP(3, [4, 4, 1], seed=1)
-    history = fit(model, X, y, loss="sse", optimizer="sgd", lr=0.05, steps=1000, seed=0,
-                  progress=not args.no_progress)
+    history = fit(model, X, y, loss="sse", optimizer="sgd", lr=0.05, steps=1000, seed=0, progress=not args.no_progress)
     print(f"   loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f} in {len(history)} steps")
     plots.loss_curves(history, path=out / "loss.png", title="MLP(3, [4, 4, 1]) on the 4-sample set")
     model.save(str(out / "model.json"))
     print(f"   wrote {out / 'loss.png'} and {out / 'model.json'}")
     print("3. Predictions next to the targets:")
     print("   target  prediction")
-    for target, x in zip(y, X):
+    for target, x in zip(y, X, strict=True):
         print(f"   {target:6.1f}  {model(x).data:10.4f}")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0

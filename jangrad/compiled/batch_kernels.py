@@ -160,7 +160,7 @@ class BatchOpKernel:
 
     def backward(self, stores: Stores, m: NumpyMath) -> None:
         contributions = self.op.backward(m, stores.batch_grad[self.out], stores.batch[self.out], *self.inputs)
-        for scatter, c in zip(self.scatters, contributions):
+        for scatter, c in zip(self.scatters, contributions, strict=True):
             if scatter is not None:
                 scatter.add(stores, c)
 

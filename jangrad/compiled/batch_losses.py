@@ -14,8 +14,8 @@ word for word, at the step that meets it.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,8 @@ __all__ = ["LOSSES", "BatchLoss"]
 
 @dataclass(frozen=True)
 class BatchLoss:
-    """A loss on arrays: ``targets(y, width, single)`` -> array or None; ``value_and_grad(Z, T)`` -> (loss, dloss/dZ)."""
+    """A loss on arrays: ``targets(y, width, single)`` -> array or None; ``value_and_grad(Z, T)`` -> (loss,
+    dloss/dZ)."""
 
     targets: Callable[[Sequence, int, bool], np.ndarray | None]
     value_and_grad: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
@@ -58,6 +59,7 @@ def _labels(allowed: Callable[[float], bool]):
         if width != 1 or not all(_is_number(t) and allowed(float(t)) for t in y):
             return None
         return np.array([[float(t)] for t in y], dtype=np.float64)
+
     return targets
 
 

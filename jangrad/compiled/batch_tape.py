@@ -15,7 +15,7 @@ when the tape is built.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -197,7 +197,7 @@ class OpKernel:
 
     def backward(self, vals: np.ndarray, grads: np.ndarray, m: NumpyMath) -> None:
         contributions = self.op.backward(m, grads[self.out], vals[self.out], *self.inputs)
-        for scatter, c in zip(self.scatters, contributions):
+        for scatter, c in zip(self.scatters, contributions, strict=True):
             if scatter is not None:
                 scatter.add(grads, c if np.ndim(c) else np.full(scatter.size, c))
 
@@ -214,8 +214,16 @@ class SumKernel:
     product; plain terms that depend on ``j`` only (a layer's biases) are then added as one broadcast row.
     """
 
-    def __init__(self, out: slice, plain: np.ndarray, plain_sign: np.ndarray | None, left: np.ndarray,
-                 right: np.ndarray, prod_sign: np.ndarray | None, matmul: tuple | None) -> None:
+    def __init__(
+        self,
+        out: slice,
+        plain: np.ndarray,
+        plain_sign: np.ndarray | None,
+        left: np.ndarray,
+        right: np.ndarray,
+        prod_sign: np.ndarray | None,
+        matmul: tuple | None,
+    ) -> None:
         self.out = out
         self.n = out.stop - out.start
         self.mul = OPS["mul"]

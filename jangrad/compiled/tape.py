@@ -40,7 +40,7 @@ import contextlib
 import numbers
 import operator
 import threading
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..checks import as_float
 from ..engine import Value, topological_order
@@ -61,8 +61,10 @@ def _rule_name(rule) -> str:
     if rule is None or rule.arity == 0:
         return ""
     if rule.forward is None:
-        raise TypeError(f"the op {rule.symbol!r} was built by hand (Value(data, children, op) with its own "
-                        f"_backward): a tape replays only ops from jangrad's table")
+        raise TypeError(
+            f"the op {rule.symbol!r} was built by hand (Value(data, children, op) with its own "
+            f"_backward): a tape replays only ops from jangrad's table"
+        )
     return rule.name
 
 
@@ -223,18 +225,33 @@ def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_pr
     products = np.flatnonzero(into_sum & ~is_sum)  # absorbed products (mul nodes)
     holder = consumer[products]
     none = np.full(products.size, -1, dtype=np.intp)
-    columns.append((root[products], holder, (second[holder] == products).astype(np.intp), none,
-                    first[products], second[products], sign[products]))
-    roots, holder, position, plain, left, right, term_sign = (np.concatenate(c) for c in zip(*columns))
+    columns.append(
+        (
+            root[products],
+            holder,
+            (second[holder] == products).astype(np.intp),
+            none,
+            first[products],
+            second[products],
+            sign[products],
+        )
+    )
+    roots, holder, position, plain, left, right, term_sign = (np.concatenate(c) for c in zip(*columns, strict=True))
     order = np.lexsort((position, holder, roots))
     roots, plain, left, right, term_sign = (x[order] for x in (roots, plain, left, right, term_sign))
     starts = np.flatnonzero(np.r_[True, roots[1:] != roots[:-1]]) if roots.size else np.zeros(0, np.intp)
-    ends = np.r_[starts[1:], roots.size]
+    ends = np.r_[starts[1:], roots.size] if roots.size else starts
     result = {}
-    for r, a, b in zip(roots[starts].tolist(), starts.tolist(), ends.tolist()):
+    for r, a, b in zip(roots[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
         is_plain = plain[a:b] >= 0
-        result[r] = ("sum", plain[a:b][is_plain], term_sign[a:b][is_plain], left[a:b][~is_plain],
-                     right[a:b][~is_plain], term_sign[a:b][~is_plain])
+        result[r] = (
+            "sum",
+            plain[a:b][is_plain],
+            term_sign[a:b][is_plain],
+            left[a:b][~is_plain],
+            right[a:b][~is_plain],
+            term_sign[a:b][~is_plain],
+        )
     return result
 
 
@@ -258,6 +275,7 @@ def _operands(node: tuple):
     if node[0] == "prod":
         return node[1]
     import numpy as np
+
     return np.concatenate([node[1], node[3], node[4]])
 
 
@@ -335,8 +353,9 @@ def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves:
                 kernel = tk.ProdKernel(out, factors)
             else:
                 arity = OPS[key[2]].arity
-                operands = [np.array([slot[kernel_nodes[i][2][k]] for i in members], dtype=np.intp)
-                            for k in range(arity)]
+                operands = [
+                    np.array([slot[kernel_nodes[i][2][k]] for i in members], dtype=np.intp) for k in range(arity)
+                ]
                 kernel = tk.OpKernel(OPS[key[2]], out, operands)
         slot[members] = np.arange(next_slot, next_slot + len(members))
         next_slot += len(members)
@@ -418,8 +437,9 @@ class Tape:
         import numpy as np
 
         if not isinstance(output, Value):
-            raise TypeError(f"compile() needs the Value a graph ends in, got {output!r} of type "
-                            f"{type(output).__name__}")
+            raise TypeError(
+                f"compile() needs the Value a graph ends in, got {output!r} of type {type(output).__name__}"
+            )
         from .kernels import NUMPY_MATH
 
         self._np = np
@@ -472,8 +492,10 @@ class Tape:
         return len(self._kernels)
 
     def __repr__(self) -> str:
-        return (f"Tape({self.size} nodes, {len(self.leaves)} leaves, {len(self._kernels)} kernels, "
-                f"output={self.output.data!r})")
+        return (
+            f"Tape({self.size} nodes, {len(self.leaves)} leaves, {len(self._kernels)} kernels, "
+            f"output={self.output.data!r})"
+        )
 
     def forward(self, values=None) -> float:
         """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data).
@@ -489,24 +511,31 @@ class Tape:
         np = self._np
         parents, op = self._root_links
         now = self.output.parents
-        if op is not self.output._rule or len(now) != len(parents) or any(a is not b for a, b in zip(now, parents)):
+        if (
+            op is not self.output._rule
+            or len(now) != len(parents)
+            or any(a is not b for a, b in zip(now, parents, strict=True))
+        ):
             raise GraphChangedError("the output node was rewired after compile(): compile the new graph")
         vals = self._vals
         if values is not None:
             array = np.asarray(values, dtype=np.float64)
             if array.shape != (len(self.leaves),):
-                raise ValueError(f"values must hold one number per leaf ({len(self.leaves)}, in tape.leaves "
-                                 f"order), got an array of shape {array.shape}")
-            vals[:len(self.leaves)] = array
+                raise ValueError(
+                    f"values must hold one number per leaf ({len(self.leaves)}, in tape.leaves "
+                    f"order), got an array of shape {array.shape}"
+                )
+            vals[: len(self.leaves)] = array
             return self._run_forward()
         datas = list(map(_read_data, self.leaves))
         # NumPy would turn None into nan and "1.5" into 1.5: only real numbers may pass (a set of types is cheap).
         if not _PLAIN_NUMBERS.issuperset(map(type, datas)):
             for data in datas:
                 if not isinstance(data, numbers.Real):
-                    raise TypeError(f"every leaf's .data must be a real number: got {data!r} of type "
-                                    f"{type(data).__name__}")
-        vals[:len(self.leaves)] = np.fromiter(datas, np.float64, len(self.leaves))
+                    raise TypeError(
+                        f"every leaf's .data must be a real number: got {data!r} of type {type(data).__name__}"
+                    )
+        vals[: len(self.leaves)] = np.fromiter(datas, np.float64, len(self.leaves))
         return self._run_forward()
 
     def _run_forward(self) -> float:
@@ -532,7 +561,7 @@ class Tape:
 
     def leaf_grads(self):
         """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array)."""
-        return self._grads[:len(self.leaves)].copy()
+        return self._grads[: len(self.leaves)].copy()
 
     def _backward(self, gradient: float, write_grads: bool = True) -> None:
         np = self._np
@@ -548,7 +577,7 @@ class Tape:
         if not write_grads:
             return
         targets, slots = self._targets
-        for leaf, g in zip(targets, grads[slots].tolist()):
+        for leaf, g in zip(targets, grads[slots].tolist(), strict=True):
             leaf.grad = leaf.grad + g
 
     def read(self, nodes: Iterable[Value]) -> list[float]:
@@ -568,11 +597,12 @@ class Tape:
         Use it to test whether a tape may stand in for a graph that your code builds anew (one traversal).
         """
         if not isinstance(output, Value):
-            raise TypeError(f"check() needs the Value a graph ends in, got {output!r} of type "
-                            f"{type(output).__name__}")
+            raise TypeError(f"check() needs the Value a graph ends in, got {output!r} of type {type(output).__name__}")
         if _Traced(output).signature() != self._signature:
-            raise GraphChangedError("this graph's structure differs from the one the tape was compiled from "
-                                    "(data-dependent Python control flow?): compile it again")
+            raise GraphChangedError(
+                "this graph's structure differs from the one the tape was compiled from "
+                "(data-dependent Python control flow?): compile it again"
+            )
 
 
 def compile(output: Value, inputs: Iterable[Value] | None = None, keep: Iterable[Value] = ()) -> Tape:

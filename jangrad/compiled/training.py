@@ -21,16 +21,16 @@ come from the same place.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from .. import losses
 from ..engine import Value
 
 __all__ = ["compiled_training", "CompiledTraining"]
 
 
-def compiled_training(model, X: Sequence, y: Sequence, loss_fn: Callable, l2: float, optimizer,
-                      params: list[Value]) -> CompiledTraining | None:
+def compiled_training(
+    model, X: Sequence, y: Sequence, loss_fn: Callable, l2: float, optimizer, params: list[Value]
+) -> CompiledTraining | None:
     """The compiled run for ``fit``, or None when this model, loss or data must train eagerly."""
     from ..nn import Module
 
@@ -59,8 +59,18 @@ def compiled_training(model, X: Sequence, y: Sequence, loss_fn: Callable, l2: fl
 class CompiledTraining:
     """One ``fit`` run on the batch tape: ``loss_and_backward(indices)``, ``step()``, and ``sync()`` at the end."""
 
-    def __init__(self, inputs: list[Value], outputs: list[Value], single: bool, X, targets, loss, l2: float,
-                 optimizer, params: list[Value]) -> None:
+    def __init__(
+        self,
+        inputs: list[Value],
+        outputs: list[Value],
+        single: bool,
+        X,
+        targets,
+        loss,
+        l2: float,
+        optimizer,
+        params: list[Value],
+    ) -> None:
         import numpy as np
 
         from .batch_tape import BatchTape
@@ -116,7 +126,7 @@ class CompiledTraining:
 
     def sync(self) -> None:
         """Write the parameters, their last gradients and the optimizer's buffers back where users read them."""
-        for p, value, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):
+        for p, value, g in zip(self.params, self.theta.tolist(), self.grad.tolist(), strict=True):
             p.data = value
             p.grad = g
         self.optimizer.sync_arrays()

@@ -14,7 +14,8 @@ from __future__ import annotations
 import ast
 import math
 import numbers
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import TypeAlias
 
 from ..engine import Value
 from ..ops import FLOAT_MATH
@@ -25,7 +26,7 @@ MAX_SOURCE_CHARS = 2000
 MAX_NODES = 500
 MAX_DEPTH = 60  # well below Python's recursion limit: the walk below recurses once per nesting level
 
-Scalar = Union[float, Value]
+Scalar: TypeAlias = float | Value
 
 
 class ExpressionError(ValueError):
@@ -40,6 +41,7 @@ def _as_value(x: Scalar) -> Value:
 def _call_unary(method: str) -> Callable[[Scalar], Scalar]:
     def call(x: Scalar) -> Scalar:
         return getattr(_as_value(x), method)()
+
     return call
 
 
@@ -67,12 +69,27 @@ _ALLOWED = "numbers, the names given, + - * / **, unary minus and the functions 
 
 # What a refused node is called in the message, so the user learns what they wrote that is not allowed.
 _REFUSED_NAMES = {
-    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
-    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions", ast.Compare: "comparisons", ast.BoolOp: "and/or",
-    ast.IfExp: "conditional expressions", ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts",
-    ast.Set: "sets", ast.JoinedStr: "strings", ast.Starred: "starred arguments", ast.NamedExpr: "':='",
-    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield", ast.Slice: "slices",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "conditional expressions",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "strings",
+    ast.Starred: "starred arguments",
+    ast.NamedExpr: "':='",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices",
 }
 
 _BINARY = {
@@ -81,7 +98,7 @@ _BINARY = {
     ast.Mult: lambda a, b: a * b,
     # Numbers alone use IEEE semantics (1/0 is inf), as the engine does, instead of raising.
     ast.Div: lambda a, b: a / b if isinstance(a, Value) or isinstance(b, Value) else FLOAT_MATH.div(a, b),
-    ast.Pow: lambda a, b: a ** b if isinstance(a, Value) or isinstance(b, Value) else FLOAT_MATH.pow(a, b),
+    ast.Pow: lambda a, b: a**b if isinstance(a, Value) or isinstance(b, Value) else FLOAT_MATH.pow(a, b),
 }
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import re
+import stat
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["replace_atomically", "write_text", "write_bytes"]
 
@@ -144,6 +144,5 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def write_text(path: str | os.PathLike, text: str, newline: str | None = None) -> None:
-    with replace_atomically(path) as temporary:
-        with open(temporary, "w", encoding="utf-8", newline=newline) as file:
-            file.write(text)
+    with replace_atomically(path) as temporary, open(temporary, "w", encoding="utf-8", newline=newline) as file:
+        file.write(text)

@@ -24,8 +24,7 @@ import math
 import os
 import stat
 import sys
-
-from typing import Collection
+from collections.abc import Collection
 
 from .files import write_text
 
@@ -55,13 +54,15 @@ def _checksum(architecture: object, layers: object) -> str:
     Computed on the parsed values, so the file's spacing does not matter but every number does (Python writes and
     reads floats exactly, so the saved weights give back the same text).
     """
-    text = json.dumps({"architecture": architecture, "layers": layers}, sort_keys=True, separators=(",", ":"),
-                      allow_nan=False)
+    text = json.dumps(
+        {"architecture": architecture, "layers": layers}, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _document(model) -> dict:
     from .._version import __version__
+
     layers = []
     for layer in model.layers:
         for name, p in layer.named_parameters():
@@ -69,8 +70,14 @@ def _document(model) -> dict:
                 raise ValueError(f"cannot save: parameter {layer.name}.{name} is {p.data!r} (the model has diverged)")
         layers.append({"weight": layer.weight_rows(), "bias": layer.biases()})
     architecture = {"type": "MLP", **model.config()}
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "jangrad_version": __version__,
-            "architecture": architecture, "layers": layers, "checksum": _checksum(architecture, layers)}
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "jangrad_version": __version__,
+        "architecture": architecture,
+        "layers": layers,
+        "checksum": _checksum(architecture, layers),
+    }
 
 
 def save_model(model, path: str) -> None:
@@ -100,8 +107,7 @@ class _Reader:
     def known_keys(self, mapping: dict, allowed: tuple[str, ...], where: str) -> None:
         unknown = [key for key in mapping if key not in allowed]
         if unknown:
-            raise self.fail(f"{where} has the unknown key {unknown[0][:60]!r} (expected only "
-                            f"{', '.join(allowed)})")
+            raise self.fail(f"{where} has the unknown key {unknown[0][:60]!r} (expected only {', '.join(allowed)})")
 
     def numbers(self, values: object, length: int, where: str) -> list[float]:
         if not isinstance(values, list):
@@ -183,8 +189,7 @@ def _parse(path: str) -> dict:
         document = json.loads(text, parse_constant=no_constants, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         truncated = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
-        raise reader.fail(f"is not valid JSON{truncated}: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
-            from None
+        raise reader.fail(f"is not valid JSON{truncated}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except ValueError as exc:
         raise reader.fail(str(exc)) from None
     except RecursionError:  # "[[[[..." nested thousands deep: a model file nests five levels
@@ -192,12 +197,15 @@ def _parse(path: str) -> dict:
     if not isinstance(document, dict):
         raise reader.fail(f"is JSON but not a jangrad model (the top level is a {type(document).__name__})")
     if document.get("format") != FORMAT:
-        raise reader.fail(f"is JSON but not a jangrad model (format is {document.get('format')!r}, expected "
-                          f"{FORMAT!r})")
+        raise reader.fail(
+            f"is JSON but not a jangrad model (format is {document.get('format')!r}, expected {FORMAT!r})"
+        )
     version = reader.field(document, "format_version", int, "the file")
     if version != FORMAT_VERSION:
-        raise reader.fail(f"has format version {version}; this jangrad reads version {FORMAT_VERSION} (a newer "
-                          f"jangrad may have written it)")
+        raise reader.fail(
+            f"has format version {version}; this jangrad reads version {FORMAT_VERSION} (a newer "
+            f"jangrad may have written it)"
+        )
     reader.known_keys(document, _TOP_KEYS, "the file")
     if "checksum" in document:  # files written before the checksum existed have none, and load unchecked
         written = reader.field(document, "checksum", str, "the file")
@@ -206,8 +214,10 @@ def _parse(path: str) -> dict:
         except ValueError:  # 1e999 reads as inf, which JSON cannot write back: not the numbers that were saved
             actual = "(none: the file holds a number too large for a weight)"
         if written != actual:
-            raise reader.fail(f"its checksum does not match its contents (the file was changed or damaged after "
-                              f"it was saved): it says {written[:80]!r}, the contents give {actual!r}")
+            raise reader.fail(
+                f"its checksum does not match its contents (the file was changed or damaged after "
+                f"it was saved): it says {written[:80]!r}, the contents give {actual!r}"
+            )
     return document
 
 
@@ -252,11 +262,17 @@ def load_model(path: str, activations: Collection[str], inits: Collection[str]) 
         reader.known_keys(entry, _LAYER_KEYS, where)
         rows = reader.field(entry, "weight", list, where)
         if len(rows) != layer_out:
-            raise reader.fail(f"{where}.weight has {len(rows)} rows, the architecture needs {layer_out} "
-                              f"(one per neuron)")
+            raise reader.fail(
+                f"{where}.weight has {len(rows)} rows, the architecture needs {layer_out} (one per neuron)"
+            )
         bias = reader.numbers(reader.field(entry, "bias", list, where), layer_out, f"{where}.bias")
         rows = [reader.numbers(row, layer_in, f"{where}.weight[{j}]") for j, row in enumerate(rows)]
         weights.append((rows, bias))
-    config = {"nin": nin, "nouts": nouts, "activation": activation, "output_activation": output_activation,
-              "init": init}
+    config = {
+        "nin": nin,
+        "nouts": nouts,
+        "activation": activation,
+        "output_activation": output_activation,
+        "init": init,
+    }
     return config, weights

@@ -20,17 +20,23 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError("this needs PyTorch, which is not installed: pip install torch "
-                          "(or pip install 'jangrad[torch]')") from None
+        raise ImportError(
+            "this needs PyTorch, which is not installed: pip install torch (or pip install 'jangrad[torch]')"
+        ) from None
     return torch
 
 
 def _activation_module(torch, name: str):
     """The torch module for one of our activations, or None for "linear"."""
     nn = torch.nn
-    return {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
-            "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "gelu": lambda: nn.GELU(approximate="none"),
-            "linear": lambda: None}[name]()
+    return {
+        "tanh": nn.Tanh,
+        "relu": nn.ReLU,
+        "sigmoid": nn.Sigmoid,
+        "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE),
+        "gelu": lambda: nn.GELU(approximate="none"),
+        "linear": lambda: None,
+    }[name]()
 
 
 def _torch_modules(torch, layer) -> list:
@@ -68,8 +74,10 @@ def _activation_name(torch, module) -> str | None:
         return "linear"
     if isinstance(module, nn.LeakyReLU):
         if module.negative_slope != LEAKY_SLOPE:
-            raise ValueError(f"LeakyReLU with negative_slope={module.negative_slope} is not supported; jangrad's "
-                             f"leaky_relu uses {LEAKY_SLOPE}")
+            raise ValueError(
+                f"LeakyReLU with negative_slope={module.negative_slope} is not supported; jangrad's "
+                f"leaky_relu uses {LEAKY_SLOPE}"
+            )
         return "leaky_relu"
     if isinstance(module, nn.GELU):
         if module.approximate != "none":
@@ -83,22 +91,27 @@ def mlp_from_torch(module) -> tuple[dict, list]:
     ``config()`` and its weights as ``(weight rows, biases)`` per layer."""
     torch = _torch()
     if not isinstance(module, torch.nn.Sequential):
-        raise TypeError(f"from_torch expects a torch.nn.Sequential of Linear layers and activations, got "
-                        f"{type(module).__name__}")
+        raise TypeError(
+            f"from_torch expects a torch.nn.Sequential of Linear layers and activations, got {type(module).__name__}"
+        )
     linears: list = []
     activations: list[str] = []
     for index, child in enumerate(module):
         if isinstance(child, torch.nn.Linear):
             if linears and child.in_features != linears[-1].out_features:
-                raise ValueError(f"module {index}: Linear takes {child.in_features} inputs but the layer before "
-                                 f"gives {linears[-1].out_features}")
+                raise ValueError(
+                    f"module {index}: Linear takes {child.in_features} inputs but the layer before "
+                    f"gives {linears[-1].out_features}"
+                )
             linears.append(child)
             activations.append("linear")
             continue
         name = _activation_name(torch, child)
         if name is None:
-            raise ValueError(f"module {index} ({type(child).__name__}) has no jangrad equivalent; an MLP is made "
-                             f"of Linear, Tanh, ReLU, LeakyReLU, Sigmoid, GELU and Identity")
+            raise ValueError(
+                f"module {index} ({type(child).__name__}) has no jangrad equivalent; an MLP is made "
+                f"of Linear, Tanh, ReLU, LeakyReLU, Sigmoid, GELU and Identity"
+            )
         if not linears:
             raise ValueError(f"module {index} ({type(child).__name__}) comes before any Linear layer")
         if name == "linear":
@@ -112,8 +125,13 @@ def mlp_from_torch(module) -> tuple[dict, list]:
     if len(hidden) > 1:
         raise ValueError(f"the hidden layers use different activations {hidden}; an MLP has one hidden activation")
     activation = hidden[0] if hidden else activations[-1]
-    config = {"nin": linears[0].in_features, "nouts": [lin.out_features for lin in linears],
-              "activation": activation, "output_activation": activations[-1], "init": "uniform"}
+    config = {
+        "nin": linears[0].in_features,
+        "nouts": [lin.out_features for lin in linears],
+        "activation": activation,
+        "output_activation": activations[-1],
+        "init": "uniform",
+    }
     weights = []
     for linear in linears:
         rows = linear.weight.detach().to(torch.float64).tolist()

@@ -38,11 +38,15 @@ def _optimizer_line(recipe: Recipe) -> str:
     """The torch optimizer with jangrad's own defaults for the named one, read from the optimizer itself."""
     settings = make_optimizer(recipe.optimizer, [Value(0.0)], recipe.lr)._hyperparameters()
     if recipe.optimizer == "sgd":
-        return (f"torch.optim.SGD(model.parameters(), lr=LR, momentum={settings['momentum']!r}, "
-                f"nesterov={settings['nesterov']!r}, weight_decay={settings['weight_decay']!r})")
+        return (
+            f"torch.optim.SGD(model.parameters(), lr=LR, momentum={settings['momentum']!r}, "
+            f"nesterov={settings['nesterov']!r}, weight_decay={settings['weight_decay']!r})"
+        )
     name = {"adam": "Adam", "adamw": "AdamW"}[recipe.optimizer]
-    return (f"torch.optim.{name}(model.parameters(), lr=LR, betas={tuple(settings['betas'])!r}, "
-            f"eps={settings['eps']!r}, weight_decay={settings['weight_decay']!r})")
+    return (
+        f"torch.optim.{name}(model.parameters(), lr=LR, betas={tuple(settings['betas'])!r}, "
+        f"eps={settings['eps']!r}, weight_decay={settings['weight_decay']!r})"
+    )
 
 
 def torch_script(recipe: Recipe, loss: str) -> str:

@@ -17,9 +17,9 @@ __all__ = ["extent", "grid_scores", "weights", "numpy_forward"]
 
 def _activation(name: str, z):
     """The layer's activation on an array: the op table's own forward rule, run on the compiled tape's NumPy maths."""
+    from ..compiled.kernels import NUMPY_MATH
     from ..nn import LEAKY_SLOPE
     from ..ops import OPS
-    from ..compiled.kernels import NUMPY_MATH
 
     if name == "linear":
         return z
@@ -69,5 +69,7 @@ def grid_scores(model, box: list[float], loss: str) -> list[float]:
 
 def weights(model) -> list[list[list[float]]]:
     """Per layer, its nout x nin weight rows (rounded: only for drawing)."""
-    return [[[round(w, 4) if math.isfinite(w) else 0.0 for w in row] for row in layer.weight_rows()]
-            for layer in model.layers]
+    return [
+        [[round(w, 4) if math.isfinite(w) else 0.0 for w in row] for row in layer.weight_rows()]
+        for layer in model.layers
+    ]

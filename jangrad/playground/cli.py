@@ -35,11 +35,18 @@ def _port(text: str) -> int:
 def add_serve_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``serve [--port N] [--open] [--verbose]`` to a parser's subcommands; returns the new subparser."""
     parser = subparsers.add_parser(
-        "serve", help="the playground: a local web page to step through backward and watch a network train",
+        "serve",
+        help="the playground: a local web page to step through backward and watch a network train",
         description="Serve the playground on http://127.0.0.1:PORT/ (this machine only) until Ctrl-C.",
-        epilog="example:\n  jangrad serve --port 8765 --open", formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)")
+        epilog="example:\n  jangrad serve --port 8765 --open",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
     parser.add_argument("--open", action="store_true", help="open the page in the default web browser")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.set_defaults(func=_serve_command)
@@ -71,8 +78,9 @@ def serve(port: int = DEFAULT_PORT, open_browser: bool = False, verbose: bool = 
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                              name="jangrad-serve", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="jangrad-serve", daemon=True
+    )
     thread.start()
     print(f"jangrad playground: {server.url}  (Ctrl-C to stop)", flush=True)
     if open_browser:

@@ -21,9 +21,24 @@ DATASETS = ("seed4", "xor", "moons", "circles", "spiral", "csv")
 CSV_NAME = "data.csv"  # what a recipe calls the page's uploaded file (its command asks the learner to save it so)
 
 # The page's keys and what a run uses when the page leaves one out.
-PAGE_DEFAULTS = {"data": "moons", "samples": 100, "noise": 0.1, "seed": 0, "test": 0.0, "layers": (6, 6),
-                 "activation": "tanh", "output": "linear", "loss": "hinge", "optimizer": "sgd", "lr": 0.1,
-                 "schedule": "none", "batch": 0, "steps": 300, "csv": "", "target": "target"}
+PAGE_DEFAULTS = {
+    "data": "moons",
+    "samples": 100,
+    "noise": 0.1,
+    "seed": 0,
+    "test": 0.0,
+    "layers": (6, 6),
+    "activation": "tanh",
+    "output": "linear",
+    "loss": "hinge",
+    "optimizer": "sgd",
+    "lr": 0.1,
+    "schedule": "none",
+    "batch": 0,
+    "steps": 300,
+    "csv": "",
+    "target": "target",
+}
 
 
 @dataclass(frozen=True)
@@ -119,10 +134,18 @@ def parse_config(payload: object) -> RunConfig:
         # the page always shows a size and a noise; jangrad train's own defaults need no option
         samples=fields["samples"] if generated and fields["samples"] != GENERATED[fields["data"]][0] else None,
         noise=fields["noise"] if generated and fields["noise"] != GENERATED[fields["data"]][1] else None,
-        test_split=fields["test"] or None, hidden=fields["layers"], activation=fields["activation"],
-        output_activation=fields["output"], loss=fields["loss"], optimizer=fields["optimizer"], lr=fields["lr"],
-        schedule=fields["schedule"], steps=fields["steps"], batch_size=fields["batch"] or None,
-        seed=fields["seed"])
+        test_split=fields["test"] or None,
+        hidden=fields["layers"],
+        activation=fields["activation"],
+        output_activation=fields["output"],
+        loss=fields["loss"],
+        optimizer=fields["optimizer"],
+        lr=fields["lr"],
+        schedule=fields["schedule"],
+        steps=fields["steps"],
+        batch_size=fields["batch"] or None,
+        seed=fields["seed"],
+    )
     return RunConfig(recipe, csv_text, fields)
 
 

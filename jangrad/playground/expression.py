@@ -78,15 +78,31 @@ def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dic
     root, order = _graph(source, inputs_text)
     ids = {id(node): f"n{index}" for index, node in enumerate(order)}
     steps, names = walk_steps(root, order)  # runs backward: every .grad below is the engine's own answer
-    nodes = [{"id": ids[id(node)], "name": names[id(node)], "label": node.label, "op": node.op,
-              "symbol": node._rule.symbol if node._x is not None else "", "data": _number(node.data),
-              "grad": _number(node.grad), "leaf": node.is_leaf,
-              "constant": node.is_leaf and not node.label,
-              "parents": [ids[id(p)] for p in node._prev]} for node in order]
-    result = {"output": ids[id(root)], "output_name": names[id(root)], "nodes": nodes, "steps": steps,
-              "python": python_code(order, names)}
+    nodes = [
+        {
+            "id": ids[id(node)],
+            "name": names[id(node)],
+            "label": node.label,
+            "op": node.op,
+            "symbol": node._rule.symbol if node._x is not None else "",
+            "data": _number(node.data),
+            "grad": _number(node.grad),
+            "leaf": node.is_leaf,
+            "constant": node.is_leaf and not node.label,
+            "parents": [ids[id(p)] for p in node._prev],
+        }
+        for node in order
+    ]
+    result = {
+        "output": ids[id(root)],
+        "output_name": names[id(root)],
+        "nodes": nodes,
+        "steps": steps,
+        "python": python_code(order, names),
+    }
     if with_svg:
         from .graph_svg import render
+
         result.update(render(root))
     return result
 
@@ -115,11 +131,15 @@ def check_lab(source: object, inputs_text: object) -> dict:
         if node.is_leaf and not node.label:
             continue  # a constant: nothing to check
         h = 1e-6 * max(1.0, abs(node.data))
-        numeric = (_reforward(order, position, index, node.data + h)
-                   - _reforward(order, position, index, node.data - h)) / (2 * h)
+        numeric = (
+            _reforward(order, position, index, node.data + h) - _reforward(order, position, index, node.data - h)
+        ) / (2 * h)
         analytic = float(node.grad)
-        ok = math.isclose(numeric, analytic, rel_tol=1e-4, abs_tol=1e-5) if math.isfinite(numeric) \
+        ok = (
+            math.isclose(numeric, analytic, rel_tol=1e-4, abs_tol=1e-5)
+            if math.isfinite(numeric)
             else numeric == analytic
+        )
         checks.append({"id": f"n{index}", "analytic": _number(analytic), "numeric": _number(numeric), "ok": ok})
     return {"checks": checks, "all_ok": all(c["ok"] for c in checks)}
 

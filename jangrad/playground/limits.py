@@ -4,20 +4,20 @@ The server only listens on 127.0.0.1, but any web page the learner visits can st
 caps keep one request from tying up the machine.
 """
 
-MAX_BODY_BYTES = 1024 * 1024       # a JSON request body; larger ones are refused (413) before they are read
-BODY_SECONDS = 2.0                 # for a body to arrive whole after its headers (400 "shorter than" otherwise)
-MAX_CONNECTIONS = 32               # open connections, each with its thread; the next ones get 503 and are closed
-IDLE_SECONDS = 15.0                # a connection that sends no request for this long is closed
+MAX_BODY_BYTES = 1024 * 1024  # a JSON request body; larger ones are refused (413) before they are read
+BODY_SECONDS = 2.0  # for a body to arrive whole after its headers (400 "shorter than" otherwise)
+MAX_CONNECTIONS = 32  # open connections, each with its thread; the next ones get 503 and are closed
+IDLE_SECONDS = 15.0  # a connection that sends no request for this long is closed
 # An expression-lab program's characters, syntax nodes and nesting are capped by jangrad.io.expr itself
 # (MAX_SOURCE_CHARS = 2000, MAX_NODES, MAX_DEPTH), as for the command line.
 MAX_SOURCE_LINES = 100
 MAX_INPUTS = 50
-MAX_EXPR_NODES = 300               # nodes in an expression-lab graph (it is drawn and stepped node by node)
+MAX_EXPR_NODES = 300  # nodes in an expression-lab graph (it is drawn and stepped node by node)
 
-MAX_TRAIN_STEPS = 5000             # the step limit of one training run
-MAX_LAYERS = 6                     # hidden layers
-MAX_WIDTH = 32                     # neurons per hidden layer
-MAX_SAMPLES = 2000                 # data points of a generated or uploaded data set
+MAX_TRAIN_STEPS = 5000  # the step limit of one training run
+MAX_LAYERS = 6  # hidden layers
+MAX_WIDTH = 32  # neurons per hidden layer
+MAX_SAMPLES = 2000  # data points of a generated or uploaded data set
 # Samples per step times the model's parameters. The compiled tape of one step has two to three times as many
 # nodes and is built, once per batch size, in 1.5 to 2.5 s at this limit (a step then takes milliseconds); a reset
 # or another run waits for that at most. The largest network (6 layers of 32: 5,409 parameters) takes batches of up
@@ -25,6 +25,6 @@ MAX_SAMPLES = 2000                 # data points of a generated or uploaded data
 MAX_STEP_WORK = 100_000
 MAX_CSV_BYTES = 200 * 1024
 MAX_FEATURES = 64
-GRID_SIZE = 48                     # the decision-boundary image is GRID_SIZE x GRID_SIZE predictions
-MAX_SAMPLE_GRAPH_NODES = 1500      # a clicked sample's graph is drawn grouped by neuron, or refused above this
-MAX_EVENT_STREAMS = 8              # concurrent server-sent-event connections (one per open tab, roughly)
+GRID_SIZE = 48  # the decision-boundary image is GRID_SIZE x GRID_SIZE predictions
+MAX_SAMPLE_GRAPH_NODES = 1500  # a clicked sample's graph is drawn grouped by neuron, or refused above this
+MAX_EVENT_STREAMS = 8  # concurrent server-sent-event connections (one per open tab, roughly)

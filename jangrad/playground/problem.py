@@ -32,6 +32,7 @@ def build_problem(config: RunConfig) -> Problem:
             os.unlink(path)
     samples = len(problem.X) + len(problem.X_test)
     if samples > MAX_SAMPLES or len(problem.X[0]) > MAX_FEATURES:
-        raise ValueError(f"the data set is too big for the playground: at most {MAX_SAMPLES} samples of "
-                         f"{MAX_FEATURES} features")
+        raise ValueError(
+            f"the data set is too big for the playground: at most {MAX_SAMPLES} samples of {MAX_FEATURES} features"
+        )
     return problem

@@ -26,11 +26,19 @@ def sample_graph(run, state: dict, index: int) -> dict:
     loss.label = "loss"
     order = topological_order(loss)
     if len(order) > MAX_SAMPLE_GRAPH_NODES:
-        raise ValueError(f"this sample's graph has {len(order)} nodes, more than the {MAX_SAMPLE_GRAPH_NODES} the "
-                         f"playground draws: try a smaller network")
+        raise ValueError(
+            f"this sample's graph has {len(order)} nodes, more than the {MAX_SAMPLE_GRAPH_NODES} the "
+            f"playground draws: try a smaller network"
+        )
     steps, _names = walk_steps(loss, order)
-    result = {"index": index, "node_count": len(order), "nodes": [], "loss": loss.data, "steps": steps,
-              "note": f"sample {index}: {len(order)} nodes, grouped by neuron; loss {loss.data:.4g}"}
+    result = {
+        "index": index,
+        "node_count": len(order),
+        "nodes": [],
+        "loss": loss.data,
+        "steps": steps,
+        "note": f"sample {index}: {len(order)} nodes, grouped by neuron; loss {loss.data:.4g}",
+    }
     drawing = draw(loss, group=True)
     svg = svg_text(drawing)
     # The steps name nodes n<i>; "boxes" says which SVG group shows each (a neuron's box holds many of them).

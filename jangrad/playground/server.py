@@ -20,10 +20,10 @@ import select
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Callable
 from urllib.parse import urlsplit
 
 from . import expression, limits
@@ -34,17 +34,24 @@ __all__ = ["PlaygroundServer", "make_server"]
 # A name longer than any of the package's files is no file (the system would refuse it with ENAMETOOLONG).
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]{1,64}\.(html|js|css|svg|png)$")
 _BUSY_BODY = b'{"error": "too many connections; try again in a moment"}'
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-         b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
-_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
-                  "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
+_CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+}
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     # Nothing may load from or talk to anywhere but this server.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 }
 
 
@@ -160,8 +167,10 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required") from None
         if length < 0 or length > limits.MAX_BODY_BYTES:
             self.close_connection = True  # the unread body must not be taken for the next request
-            raise RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                               f"the request is {length} bytes; the limit is {limits.MAX_BODY_BYTES}")
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the request is {length} bytes; the limit is {limits.MAX_BODY_BYTES}",
+            )
         body = self._read_body(length)
         try:
             payload = json.loads(body.decode("utf-8"))
@@ -182,8 +191,9 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.settimeout(self.timeout)
         if len(body) < length:
             self.close_connection = True  # what is left of the body must not be read as the next request
-            raise RequestError(HTTPStatus.BAD_REQUEST, f"the request body is shorter than its Content-Length "
-                                                       f"({length} bytes)")
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, f"the request body is shorter than its Content-Length ({length} bytes)"
+            )
         return body
 
     def _dispatch(self, routes: dict[str, Callable]) -> None:
@@ -208,26 +218,30 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- routes ---------------------------------------------------------------------------------------------------
     def do_GET(self) -> None:
-        self._dispatch({
-            "/": self._index,
-            "/api/health": self._health,
-            "/api/train/events": self._events,
-            "/api/train/model.json": self._model_json,
-            "/api/train/history.csv": self._history_csv,
-        })
+        self._dispatch(
+            {
+                "/": self._index,
+                "/api/health": self._health,
+                "/api/train/events": self._events,
+                "/api/train/model.json": self._model_json,
+                "/api/train/history.csv": self._history_csv,
+            }
+        )
 
     def do_HEAD(self) -> None:
         self._dispatch({"/": self._index})
 
     def do_POST(self) -> None:
-        self._dispatch({
-            "/api/expr": lambda: self._json(200, expression.build_lab(*self._program())),
-            "/api/expr/check": lambda: self._json(200, expression.check_lab(*self._program())),
-            "/api/train/start": lambda: self._json(200, self.server.trainer.start(self._read_json())),
-            "/api/train/control": lambda: self._json(200, self.server.trainer.control(self._read_json())),
-            "/api/train/sample": lambda: self._json(200, self.server.trainer.sample_graph(self._read_json())),
-            "/api/train/command": lambda: self._json(200, self.server.trainer.command(self._read_json())),
-        })
+        self._dispatch(
+            {
+                "/api/expr": lambda: self._json(200, expression.build_lab(*self._program())),
+                "/api/expr/check": lambda: self._json(200, expression.check_lab(*self._program())),
+                "/api/train/start": lambda: self._json(200, self.server.trainer.start(self._read_json())),
+                "/api/train/control": lambda: self._json(200, self.server.trainer.control(self._read_json())),
+                "/api/train/sample": lambda: self._json(200, self.server.trainer.sample_graph(self._read_json())),
+                "/api/train/command": lambda: self._json(200, self.server.trainer.command(self._read_json())),
+            }
+        )
 
     def _program(self) -> tuple[object, object]:
         body = self._read_json()
@@ -237,7 +251,7 @@ class Handler(BaseHTTPRequestHandler):
         self._serve_file("index.html")
 
     def _static(self) -> None:
-        self._serve_file(urlsplit(self.path).path[len("/static/"):])
+        self._serve_file(urlsplit(self.path).path[len("/static/") :])
 
     def _serve_file(self, name: str) -> None:
         if not _STATIC_NAME.match(name):
@@ -253,17 +267,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def _health(self) -> None:
         from .graph_svg import graphviz_available
+
         self._json(200, {"ok": True, "graphviz": graphviz_available()})
 
     def _model_json(self) -> None:
         text = self.server.trainer.model_json()
-        self._send(200, text.encode("utf-8"), "application/json",
-                   {"Content-Disposition": 'attachment; filename="model.json"'})
+        self._send(
+            200, text.encode("utf-8"), "application/json", {"Content-Disposition": 'attachment; filename="model.json"'}
+        )
 
     def _history_csv(self) -> None:
         text = self.server.trainer.history_csv()
-        self._send(200, text.encode("utf-8"), "text/csv; charset=utf-8",
-                   {"Content-Disposition": 'attachment; filename="history.csv"'})
+        self._send(
+            200,
+            text.encode("utf-8"),
+            "text/csv; charset=utf-8",
+            {"Content-Disposition": 'attachment; filename="history.csv"'},
+        )
 
     def _events(self) -> None:
         """Server-sent events: every training frame, as JSON, until the client leaves or the server stops."""

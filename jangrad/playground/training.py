@@ -19,7 +19,7 @@ import os
 import tempfile
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..train import csv_text
 from . import boundary, limits
@@ -67,11 +67,19 @@ class _Run:
     def summary(self) -> dict:
         points = []
         if self.two_d:
-            points = [[x[0], x[1], float(t), 0] for x, t in zip(self.problem.X, self.problem.y)]
-            points += [[x[0], x[1], float(t), 1] for x, t in zip(self.problem.X_test, self.problem.y_test)]
-        return {"run": self.number, "config": self.config.public(), "points": points, "extent": self.box,
-                "classes": self.problem.classes, "sizes": [self.problem.model.nin] + self.problem.model.nouts,
-                "grid": limits.GRID_SIZE, "samples": len(self.problem.X), "state": self.state}
+            points = [[x[0], x[1], float(t), 0] for x, t in zip(self.problem.X, self.problem.y, strict=True)]
+            points += [[x[0], x[1], float(t), 1] for x, t in zip(self.problem.X_test, self.problem.y_test, strict=True)]
+        return {
+            "run": self.number,
+            "config": self.config.public(),
+            "points": points,
+            "extent": self.box,
+            "classes": self.problem.classes,
+            "sizes": [self.problem.model.nin] + self.problem.model.nouts,
+            "grid": limits.GRID_SIZE,
+            "samples": len(self.problem.X),
+            "state": self.state,
+        }
 
     # ---- the thread ------------------------------------------------------------------------------------------------
     def _train(self) -> None:
@@ -80,16 +88,25 @@ class _Run:
         try:
             self._wait_turn()
             # the built-in loss by name, so fit replays its compiled tape; the optimizer is the one frames show
-            fit(self.problem.model, self.problem.X, self.problem.y, loss=self.problem.loss, progress=False,
-                metrics=("loss", "accuracy"), on_step=self._after_step, **self.recipe.fit_options(self.optimizer))
+            fit(
+                self.problem.model,
+                self.problem.X,
+                self.problem.y,
+                loss=self.problem.loss,
+                progress=False,
+                metrics=("loss", "accuracy"),
+                on_step=self._after_step,
+                **self.recipe.fit_options(self.optimizer),
+            )
             self._finish("done", f"finished: {self.recipe.steps} steps")
         except TrainingDiverged as error:
             if math.isfinite(error.loss):
                 why = f"grew from {error.start_loss:.4g} to {error.loss:.4g} (blew up)"
             else:
                 why = f"became {error.loss!r} (not a finite number)"
-            self._finish("diverged", f"training stopped at step {error.step}: the loss {why}; try a smaller "
-                                     f"learning rate")
+            self._finish(
+                "diverged", f"training stopped at step {error.step}: the loss {why}; try a smaller learning rate"
+            )
         except _Stopped:
             self._finish("stopped", "")
         except Exception as error:  # a model or data problem: one line for the page
@@ -135,11 +152,18 @@ class _Run:
     def frame(self) -> dict:
         """The latest numbers (called under the manager's lock)."""
         model = self.problem.model
-        frame = {"run": self.number, "step": len(self.losses), "steps": self.recipe.steps, "state": self.state,
-                 "message": self.message, "loss": self.losses[-1] if self.losses else None,
-                 "accuracy": self.accuracies[-1] if self.accuracies else None,
-                 "lr": self.lrs[-1] if self.lrs else self.optimizer.lr, "test_loss": self.test_loss,
-                 "weights": boundary.weights(model)}
+        frame = {
+            "run": self.number,
+            "step": len(self.losses),
+            "steps": self.recipe.steps,
+            "state": self.state,
+            "message": self.message,
+            "loss": self.losses[-1] if self.losses else None,
+            "accuracy": self.accuracies[-1] if self.accuracies else None,
+            "lr": self.lrs[-1] if self.lrs else self.optimizer.lr,
+            "test_loss": self.test_loss,
+            "weights": boundary.weights(model),
+        }
         if self.two_d:
             frame["boundary"] = boundary.grid_scores(model, self.box, self.problem.loss)
         return frame
@@ -153,6 +177,7 @@ class _Run:
         if not self.problem.X_test:
             return
         from ..engine import Value
+
         out = boundary.numpy_forward(self.problem.model, self.problem.X_test)
         if out.shape[1] == 1:
             predictions = [Value(float(row[0])) for row in out]
@@ -176,9 +201,11 @@ def _check_work(config: RunConfig, problem) -> None:
     parameters = problem.model.num_parameters()
     if samples * parameters > limits.MAX_STEP_WORK:
         largest = max(limits.MAX_STEP_WORK // parameters, 1)
-        raise ValueError(f"each step would run {samples} samples through {parameters} parameters "
-                         f"({samples * parameters:,} per step; the playground allows {limits.MAX_STEP_WORK:,}): "
-                         f"set a batch size of at most {largest}, or use a smaller network")
+        raise ValueError(
+            f"each step would run {samples} samples through {parameters} parameters "
+            f"({samples * parameters:,} per step; the playground allows {limits.MAX_STEP_WORK:,}): "
+            f"set a batch size of at most {largest}, or use a smaller network"
+        )
 
 
 class TrainingManager:
@@ -307,7 +334,7 @@ class TrainingManager:
                             sent_run, sent_losses, sent_tests = run.number, 0, 0
                         payload = dict(self.latest)
                         payload["from"] = sent_losses
-                        payload["losses"] = run.losses[sent_losses:payload["step"]]
+                        payload["losses"] = run.losses[sent_losses : payload["step"]]
                         sent_losses += len(payload["losses"])
                         payload["test_from"] = sent_tests
                         payload["test_losses"] = [list(point) for point in run.test_losses[sent_tests:]]
@@ -321,7 +348,7 @@ class TrainingManager:
             else:
                 yield b""  # nothing new: the stream may check that its client is still there
 
-    # ---- downloads and the sample graph --------------------------------------------------------------------------------
+    # ---- downloads and the sample graph ----------------------------------------------------------------------------
     def _current(self) -> _Run:
         run = self.run
         if run is None:
@@ -345,6 +372,7 @@ class TrainingManager:
         The measurement after the last step has no row of its own, so it is not in the file (the page shows it).
         """
         from ..train import History
+
         run = self._current()
         history = History()
         with self.lock:
@@ -364,6 +392,7 @@ class TrainingManager:
 
     def sample_graph(self, body: dict) -> dict:
         from .sample_graph import sample_graph
+
         run = self._current()
         index = body.get("index")
         total = len(run.problem.X) + len(run.problem.X_test)

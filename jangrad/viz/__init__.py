@@ -13,8 +13,20 @@ from .graph import Drawing, GraphvizNotFound, draw
 from .lecture import draw_dot
 from .stepper import Stepper, stepper
 
-__all__ = ["draw", "Drawing", "GraphvizNotFound", "ascii", "print_tree", "explain", "first_disagreeing_node",
-           "draw_gradcheck", "plots", "draw_dot", "stepper", "Stepper"]
+__all__ = [
+    "draw",
+    "Drawing",
+    "GraphvizNotFound",
+    "ascii",
+    "print_tree",
+    "explain",
+    "first_disagreeing_node",
+    "draw_gradcheck",
+    "plots",
+    "draw_dot",
+    "stepper",
+    "Stepper",
+]
 
 
 def __getattr__(name: str):

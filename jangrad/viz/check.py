@@ -4,7 +4,8 @@ highlighted."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..autodiff import first_disagreeing_node
 from ..engine import Value
@@ -15,8 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["first_disagreeing_node", "draw_gradcheck"]
 
 
-def draw_gradcheck(f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5,
-                   rtol: float = 1e-3, **draw_options: object) -> tuple["Drawing", Value | None]:
+def draw_gradcheck(
+    f: Callable[..., Value],
+    *args: float,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    **draw_options: object,
+) -> tuple[Drawing, Value | None]:
     """Build f's graph at ``args`` (inputs labelled x0, x1, ...), run backward, and draw it with the first node
     whose local rule is wrong highlighted. Returns ``(drawing, node)``; node is None when every rule agrees.
 

@@ -150,9 +150,12 @@ def _shared_note(name: str, received: list[tuple[str, float]], leaf: bool, befor
     parts = " + ".join(_num(amount) for _, amount in received)
     if before:
         parts = f"{_num(before)} (held before) + {parts}"
-    why = ("a leaf simply adds up what each use sends it" if leaf else
-           "the engine visits it only after all of them (reversed topological order puts every consumer first), "
-           "so that its gradient is complete before it is passed on")
+    why = (
+        "a leaf simply adds up what each use sends it"
+        if leaf
+        else "the engine visits it only after all of them (reversed topological order puts every consumer first), "
+        "so that its gradient is complete before it is passed on"
+    )
     return f"{name} is used {len(received)} times (by {consumers}); {why}: {name}.grad = {parts} = {_num(total)}"
 
 
@@ -163,8 +166,11 @@ def _as_number(grad: object) -> float:
 
 def leaf_gradients_before(order: list[Value]) -> dict[int, float]:
     """The nonzero gradients that leaves hold before this pass: backward adds to them instead of replacing them."""
-    return {id(node): _as_number(node.grad) for node in order
-            if not node.parents and not _is_constant(node) and _as_number(node.grad) != 0.0}
+    return {
+        id(node): _as_number(node.grad)
+        for node in order
+        if not node.parents and not _is_constant(node) and _as_number(node.grad) != 0.0
+    }
 
 
 def _final_text(leaf: Value, names: _Names, before: dict[int, float], grads: dict[int, float]) -> str:
@@ -195,13 +201,17 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
     grads: dict[int, float] = {id(value): 1.0}
     received: dict[int, list[tuple[str, float]]] = {id(value): []}
     steps: list[Step] = []
-    lines_out: list[str] = [f"backward from {names.name(value)} = {_num(value.data)}: "
-                            f"{names.name(value)}.grad = 1.0 (d{names.name(value)}/d{names.name(value)} = 1)"]
+    lines_out: list[str] = [
+        f"backward from {names.name(value)} = {_num(value.data)}: "
+        f"{names.name(value)}.grad = 1.0 (d{names.name(value)}/d{names.name(value)} = 1)"
+    ]
     before = leaf_gradients_before(order)
     if before:
         held = ", ".join(f"{names.name(node)}.grad = {_num(before[id(node)])}" for node in order if id(node) in before)
-        lines_out.append(f"leaves keep what earlier backward() calls left, and this pass adds to it: {held} "
-                         f"before this pass (call {names.name(value)}.zero_grad() first to start from 0)")
+        lines_out.append(
+            f"leaves keep what earlier backward() calls left, and this pass adds to it: {held} "
+            f"before this pass (call {names.name(value)}.zero_grad() first to start from 0)"
+        )
     for node in reversed(order):  # the engine's order: every consumer before the nodes it uses
         if not node.parents:
             continue
@@ -223,8 +233,9 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
             text = _local_text(node, j, names)
             line = _contribution_line(names.name(parent), text, local[j], step.name, g, amounts[j])
             total = before.get(id(parent), 0.0) + grads[id(parent)]
-            step.contributions.append(Contribution(parent, names.name(parent), text, local[j], g, amounts[j], line,
-                                                   total))
+            step.contributions.append(
+                Contribution(parent, names.name(parent), text, local[j], g, amounts[j], line, total)
+            )
             step.lines.append("  " + line)
         steps.append(step)
         lines_out.extend(step.lines)
@@ -233,8 +244,9 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
             continue
         uses = received.get(id(node), [])
         if len(uses) > 1:
-            lines_out.append("note: " + _shared_note(names.name(node), uses, leaf=True,
-                                                     before=before.get(id(node), 0.0)))
+            lines_out.append(
+                "note: " + _shared_note(names.name(node), uses, leaf=True, before=before.get(id(node), 0.0))
+            )
     value.backward()
     leaves = [n for n in order if not n.parents and not _is_constant(n)]
     if leaves:

@@ -18,24 +18,26 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Union
+from typing import TypeAlias
 
 from ..engine import Value, topological_order
 from ..io.files import write_bytes
 from .scene import GROUP, OP, RECORD, Box, Scene, to_dot
 
-__all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "RENDERERS", "fmt", "node_name",
-           "graphviz_installed"]
+__all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "RENDERERS", "fmt", "node_name", "graphviz_installed"]
 
-INSTALL_HINT = ("the Graphviz 'dot' program is not installed: install it (apt-get install graphviz | brew install "
-                "graphviz | conda install graphviz), or draw with renderer=\"builtin\" (--renderer builtin)")
+INSTALL_HINT = (
+    "the Graphviz 'dot' program is not installed: install it (apt-get install graphviz | brew install "
+    'graphviz | conda install graphviz), or draw with renderer="builtin" (--renderer builtin)'
+)
 
 # Ops that a neuron applies last: a group whose output comes from one of these is named after it.
 _ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "gelu", "erf", "exp")
 _MAX_SHOWN = 4  # how many per-sample data/grad numbers a group box lists before "..."
 
-GroupRule = Union[None, bool, Callable[[Value], Union[str, None]]]
+GroupRule: TypeAlias = bool | Callable[[Value], str | None] | None
 
 
 class GraphvizNotFound(RuntimeError):
@@ -75,8 +77,9 @@ class Drawing:
     (for pages that point at a node). Both renderers give each box's SVG group that id.
     """
 
-    def __init__(self, source: str, boxes: dict[str, str] | None = None, *, scene: Scene | None = None,
-                 renderer: str = "auto") -> None:
+    def __init__(
+        self, source: str, boxes: dict[str, str] | None = None, *, scene: Scene | None = None, renderer: str = "auto"
+    ) -> None:
         _check_renderer(renderer)
         self.source = source
         self.boxes = boxes or {}
@@ -87,7 +90,7 @@ class Drawing:
         return f"Drawing({self.source.count(chr(10))} lines of DOT; .save('graph.svg') to render)"
 
     def renderer_used(self) -> str:
-        """"graphviz" or "builtin": who draws the SVG and PNG now, with ``renderer`` and this machine's PATH."""
+        """ "graphviz" or "builtin": who draws the SVG and PNG now, with ``renderer`` and this machine's PATH."""
         if self.renderer == "auto":
             return "graphviz" if graphviz_installed() or self.scene is None else "builtin"
         return self.renderer
@@ -150,8 +153,9 @@ def _consumers(order: list[Value]) -> dict[int, list[Value]]:
     return consumers
 
 
-def _assign_groups(order: list[Value], consumers: dict[int, list[Value]], rule: Callable[[Value], str | None],
-                   max_nodes: int) -> dict[int, str | None]:
+def _assign_groups(
+    order: list[Value], consumers: dict[int, list[Value]], rule: Callable[[Value], str | None], max_nodes: int
+) -> dict[int, str | None]:
     """Map each node to a group name (or None: drawn on its own). Visits consumers before the nodes they use."""
     root = order[-1]
     group_of: dict[int, str | None] = {}
@@ -254,8 +258,15 @@ def _layer_runs(group_names: list[str], group_ids: dict[str, str]) -> list[list[
     return [run for run in runs.values() if len(run) > 1]
 
 
-def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value] | None = None,
-         group: GroupRule = None, max_nodes: int = 150, renderer: str = "auto") -> Drawing:
+def draw(
+    value: Value,
+    rankdir: str = "LR",
+    *,
+    highlight: Value | Iterable[Value] | None = None,
+    group: GroupRule = None,
+    max_nodes: int = 150,
+    renderer: str = "auto",
+) -> Drawing:
     """Draw the graph that produced ``value``.
 
     ``rankdir`` is "LR" (inputs on the left) or "TB". ``highlight`` marks a node (or several) in red, for
@@ -319,8 +330,9 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
     group_names = sorted(group_ids, key=_natural_key)  # layers.0.neurons.2 before layers.0.neurons.10
     for name in group_names:
         marked_inside = any(id(m) in marked for m in members[name])
-        scene.boxes.append(Box(group_ids[name], GROUP, _group_fields(name, members[name], heads.get(name, [])),
-                               marked_inside))
+        scene.boxes.append(
+            Box(group_ids[name], GROUP, _group_fields(name, members[name], heads.get(name, [])), marked_inside)
+        )
     scene.ordered = _layer_runs(group_names, group_ids)
     leaf_names = _leaf_names(order, group_of) if group_ids else {}
 
@@ -331,8 +343,9 @@ def draw(value: Value, rankdir: str = "LR", *, highlight: Value | Iterable[Value
         if group_of[id(node)] is None:
             nid = f"n{index[id(node)]}"
             name = leaf_names.get(id(node), node_name(node))
-            scene.boxes.append(Box(nid, RECORD, (name, f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"),
-                                   id(node) in marked))
+            scene.boxes.append(
+                Box(nid, RECORD, (name, f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"), id(node) in marked)
+            )
             if node.parents:
                 op_id = nid + "op"
                 scene.boxes.append(Box(op_id, OP, (_op_text(node),), id(node) in marked))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 from .scene import GROUP, OP, RECORD, Box, Scene
 
@@ -124,9 +125,10 @@ def _box_shapes(placed: Placed, across: bool) -> list[Shape]:
     right, bottom = left + placed.w, top + placed.h
     baseline = FONT_SIZE * 0.35  # from a line's centre down to its baseline
     if box.kind == OP:
-        return [Shape("ellipse", [(placed.cx, placed.cy), (placed.w / 2, placed.h / 2)], fill, stroke, width),
-                Shape("text", [(placed.cx, placed.cy + OP_FONT_SIZE * 0.35)], text=box.fields[0],
-                      size=OP_FONT_SIZE)]
+        return [
+            Shape("ellipse", [(placed.cx, placed.cy), (placed.w / 2, placed.h / 2)], fill, stroke, width),
+            Shape("text", [(placed.cx, placed.cy + OP_FONT_SIZE * 0.35)], text=box.fields[0], size=OP_FONT_SIZE),
+        ]
     shapes = [Shape("polygon", [(left, top), (right, top), (right, bottom), (left, bottom)], fill, stroke, width)]
     if across:
         x = left
@@ -187,9 +189,9 @@ def _spread(items: list[tuple[float, float, object]]) -> dict[object, float]:
         centre = max(wanted, bottom + NODE_GAP + size / 2)
         placed.append(centre)
         bottom = centre + size / 2
-    offsets = sorted(p - w for p, (w, _, _) in zip(placed, items))
+    offsets = sorted(p - w for p, (w, _, _) in zip(placed, items, strict=True))
     shift = offsets[len(offsets) // 2] if offsets else 0.0
-    return {key: p - shift for p, (_, _, key) in zip(placed, items)}
+    return {key: p - shift for p, (_, _, key) in zip(placed, items, strict=True)}
 
 
 def layout(scene: Scene) -> Layout:
@@ -206,11 +208,11 @@ def layout(scene: Scene) -> Layout:
     order_of = [grid.coords[i][0] for i in range(len(boxes))]
     for run in scene.ordered:  # a layer's neurons take the slots igraph gave them, in their own order
         slots = sorted(order_of[index[b]] for b in run)
-        for box_id, slot in zip(run, slots):
+        for box_id, slot in zip(run, slots, strict=True):
             order_of[index[box_id]] = slot
 
     across = [scene.fields_across(box) for box in boxes]
-    sizes = [_size(box, a) for box, a in zip(boxes, across)]
+    sizes = [_size(box, a) for box, a in zip(boxes, across, strict=True)]
     flipped = scene.rankdir in ("TB", "BT")  # layers then run down the page instead of across it
     along = [h if flipped else w for w, h in sizes]  # size in the direction the arrows go
     cross = [w if flipped else h for w, h in sizes]
@@ -224,7 +226,7 @@ def layout(scene: Scene) -> Layout:
         starts.append(position)
         position += t + RANK_GAP
     length = position - RANK_GAP + MARGIN
-    centre_of_layer = [s + t / 2 for s, t in zip(starts, thickness)]
+    centre_of_layer = [s + t / 2 for s, t in zip(starts, thickness, strict=True)]
 
     unit = sorted(cross)[len(cross) // 2] + NODE_GAP if cross else 1.0
     columns: list[list[tuple[float, float, object]]] = [[] for _ in range(layer_count)]
@@ -269,14 +271,15 @@ def layout(scene: Scene) -> Layout:
         tip = centre_of_layer[h_layer] - forward * along[head] / 2
         stops.append((tip - forward * ARROW, where[("box", head)]))
         path = [point(*stops[0])]
-        for (r0, c0), (r1, c1) in zip(stops, stops[1:]):
+        for (r0, c0), (r1, c1) in pairwise(stops):
             middle = (r0 + r1) / 2
             path += [point(middle, c0), point(middle, c1), point(r1, c1)]
         end = stops[-1]
         half = ARROW * 0.4
         arrowhead = [point(tip, end[1]), point(end[0], end[1] - half), point(end[0], end[1] + half)]
-        routed.append((boxes[tail].id, boxes[head].id,
-                       [Shape("path", path), Shape("arrowhead", arrowhead, fill="black")]))
+        routed.append(
+            (boxes[tail].id, boxes[head].id, [Shape("path", path), Shape("arrowhead", arrowhead, fill="black")])
+        )
 
     width, height = (breadth, length) if flipped else (length, breadth)
     return Layout(width, height, placed, routed)

@@ -19,6 +19,7 @@ from ..ops import OPS
 
 __all__ = ["draw_dot", "lecture_symbol"]
 
+
 def _number_text(x: float) -> str:
     """A constant as micrograd prints it in ``f'**{other}'``: ``2`` for a whole number, else the float."""
     return str(int(x)) if x.is_integer() else repr(x)
@@ -83,8 +84,11 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
         if id(node) in folded:
             continue
         uid = f"n{index[id(node)]}"
-        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (_escape_record(node.label), node.data,
-                                                                     _grad_number(node.grad)), shape="record")
+        dot.node(
+            name=uid,
+            label=f"{{ {_escape_record(node.label)} | data {node.data:.4f} | grad {_grad_number(node.grad):.4f} }}",
+            shape="record",
+        )
         if node._op:
             dot.node(name=uid + "op", label=lecture_symbol(node))
             dot.edge(uid + "op", uid)

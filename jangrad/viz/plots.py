@@ -18,18 +18,20 @@ import math
 import numbers
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence, Union
+from typing import TypeAlias
 
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..io.files import replace_atomically
+from ..switches import no_grad
 
 __all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure", "LOG_SCALE_SPAN"]
 
 LOG_SCALE_SPAN = 100.0
 """``scale="auto"`` plots losses on a log axis when the largest is at least this many times the smallest."""
 
-Curve = Union[Sequence[float], object]  # a History (anything with a .loss list) or a list of losses
+Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss list) or a list of losses
 
 
 def _pyplot():
@@ -63,7 +65,7 @@ def _losses(curve: Curve, name: str) -> list[float]:
 def _named_runs(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]]) -> list[tuple[str, list[float]]]:
     if isinstance(runs, Mapping):
         pairs = list(runs.items())
-    elif (isinstance(runs, Sequence) and runs and all(isinstance(r, tuple) and len(r) == 2 for r in runs)):
+    elif isinstance(runs, Sequence) and runs and all(isinstance(r, tuple) and len(r) == 2 for r in runs):
         pairs = list(runs)
     else:
         pairs = [("loss", runs)]
@@ -74,15 +76,20 @@ def _named_runs(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]])
 
 
 def _auto_scale(named: list[tuple[str, list[float]]]) -> str:
-    """"log" when every finite loss is positive and they span LOG_SCALE_SPAN or more, else "linear"."""
+    """ "log" when every finite loss is positive and they span LOG_SCALE_SPAN or more, else "linear"."""
     finite = [v for _, losses in named for v in losses if math.isfinite(v)]
     if not finite or min(finite) <= 0:
         return "linear"  # a log axis cannot show a loss of 0 (hinge reaches it)
     return "log" if max(finite) / min(finite) >= LOG_SCALE_SPAN else "linear"
 
 
-def loss_curves(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]], scale: str = "auto",
-                path: str | os.PathLike | None = None, title: str = "training loss", ax=None):
+def loss_curves(
+    runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]],
+    scale: str = "auto",
+    path: str | os.PathLike | None = None,
+    title: str = "training loss",
+    ax=None,
+):
     """Plot loss against step for one run (a History or a list) or several (a dict label -> run); return the Figure.
 
     ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them);
@@ -94,7 +101,7 @@ def loss_curves(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]],
     if scale == "auto":
         scale = _auto_scale(named)
     plt = _pyplot()
-    figure, ax = (plt.subplots(figsize=(6.4, 4.0)) if ax is None else (ax.figure, ax))
+    figure, ax = plt.subplots(figsize=(6.4, 4.0)) if ax is None else (ax.figure, ax)
     for name, losses in named:
         ax.plot(range(len(losses)), losses, label=name, linewidth=1.2)
     ax.set_yscale(scale)
@@ -113,13 +120,22 @@ def _scores(model, X: Sequence[Sequence[float]]) -> list:
     """The model's outputs as floats (or lists of floats), without recording any graph."""
     with no_grad():
         outputs = [model(list(x)) for x in X]
-    return [[o.data for o in out] if isinstance(out, list) else float(out.data if isinstance(out, Value) else out)
-            for out in outputs]
+    return [
+        [o.data for o in out] if isinstance(out, list) else float(out.data if isinstance(out, Value) else out)
+        for out in outputs
+    ]
 
 
-def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: str | os.PathLike | None = None,
-                      resolution: int = 60, threshold: float | None = None, title: str = "decision boundary",
-                      ax=None):
+def decision_boundary(
+    model,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    path: str | os.PathLike | None = None,
+    resolution: int = 60,
+    threshold: float | None = None,
+    title: str = "decision boundary",
+    ax=None,
+):
     """Colour the plane of 2-D data by the model's prediction and draw the points coloured by label.
 
     One output: the boundary is where it crosses ``threshold`` (default 0 when any label is negative, as for
@@ -143,7 +159,7 @@ def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: st
     grid_x, grid_y = np.meshgrid(xs, ys)
     scores = _scores(model, np.column_stack([grid_x.ravel(), grid_y.ravel()]).tolist())
     plt = _pyplot()
-    figure, ax = (plt.subplots(figsize=(5.2, 4.6)) if ax is None else (ax.figure, ax))
+    figure, ax = plt.subplots(figsize=(5.2, 4.6)) if ax is None else (ax.figure, ax)
     if isinstance(scores[0], list):
         count = len(scores[0])
         palette = [plt.get_cmap("tab10")(k % 10) for k in range(count)]  # region k and class-k points share a colour
@@ -156,17 +172,22 @@ def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: st
             threshold = 0.0 if (labels < 0).any() else 0.5
         field = np.asarray(scores).reshape(grid_x.shape)
         low, high = "#3b6fd4", "#d43b3b"  # blue for the low label and the region below the threshold, red above
-        ax.contourf(grid_x, grid_y, (field > threshold).astype(float), levels=[-0.5, 0.5, 1.5], colors=[low, high],
-                    alpha=0.2)
+        ax.contourf(
+            grid_x, grid_y, (field > threshold).astype(float), levels=[-0.5, 0.5, 1.5], colors=[low, high], alpha=0.2
+        )
         if field.min() < threshold < field.max():
             ax.contour(grid_x, grid_y, field, levels=[threshold], colors="k", linewidths=1)
         point_colours = [high if t > threshold else low for t in labels]
-        legend = [(colour, _side_name(labels[above], threshold, above=is_above))
-                  for colour, is_above, above in ((low, False, labels <= threshold), (high, True, labels > threshold))
-                  if above.any()]
+        legend = [
+            (colour, _side_name(labels[above], threshold, above=is_above))
+            for colour, is_above, above in ((low, False, labels <= threshold), (high, True, labels > threshold))
+            if above.any()
+        ]
     ax.scatter(points[:, 0], points[:, 1], c=point_colours, edgecolors="k", s=28)
-    handles = [plt.Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor="k", label=name)
-               for colour, name in legend]
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor="k", label=name)
+        for colour, name in legend
+    ]
     ax.legend(handles=handles, loc="best", fontsize="small", framealpha=0.8)
     ax.set_xlabel("x0 (first input)")
     ax.set_ylabel("x1 (second input)")
@@ -178,7 +199,7 @@ def decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, path: st
 
 def _side_name(labels, threshold: float, above: bool) -> str:
     """A legend entry for one side of the threshold: the class when its points share one label, else the rule."""
-    values = sorted(set(float(v) for v in labels))
+    values = sorted({float(v) for v in labels})
     if len(values) == 1:
         return f"class {values[0]:g}"
     return f"y > {threshold:g}" if above else f"y <= {threshold:g}"
@@ -198,8 +219,16 @@ def _torch_loss(torch, name: str, out, target):
     raise ValueError(f"loss must be one of sse, mse, hinge, bce, ce for a PyTorch comparison, got {name!r}")
 
 
-def torch_comparison(model, X: Sequence[Sequence[float]], y: Sequence, loss: str = "sse", lr: float = 0.05,
-                     steps: int = 100, path: str | os.PathLike | None = None, scale: str = "linear"):
+def torch_comparison(
+    model,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    loss: str = "sse",
+    lr: float = 0.05,
+    steps: int = 100,
+    path: str | os.PathLike | None = None,
+    scale: str = "linear",
+):
     """Train ``model`` with jangrad and a PyTorch copy of it (same weights, same loss, plain full-batch SGD).
 
     Returns ``(figure, jangrad_losses, torch_losses)``. Needs torch (``pip install torch``). ``model`` is trained
@@ -225,8 +254,11 @@ def torch_comparison(model, X: Sequence[Sequence[float]], y: Sequence, loss: str
         optimizer.step()
     if not all(math.isfinite(v) for v in torch_losses):
         raise ArithmeticError(f"the PyTorch run diverged with lr {lr!r}")
-    figure = loss_curves({"jangrad": history.loss, "PyTorch": torch_losses}, scale=scale,
-                         title=f"jangrad vs PyTorch ({loss}, SGD lr {lr:g})")
+    figure = loss_curves(
+        {"jangrad": history.loss, "PyTorch": torch_losses},
+        scale=scale,
+        title=f"jangrad vs PyTorch ({loss}, SGD lr {lr:g})",
+    )
     figure.axes[0].lines[1].set_linestyle("--")
     if path is not None:
         save_figure(figure, path)

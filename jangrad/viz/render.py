@@ -26,7 +26,7 @@ def _points(points: list[tuple[float, float]]) -> str:
 
 
 def _svg_shape(shape: Shape) -> str:
-    paint = f'fill={quoteattr(shape.fill)} stroke={quoteattr(shape.stroke)}'
+    paint = f"fill={quoteattr(shape.fill)} stroke={quoteattr(shape.stroke)}"
     if shape.width != 1.0:
         paint += f' stroke-width="{shape.width:g}"'
     if shape.kind == "polygon" or shape.kind == "arrowhead":
@@ -38,21 +38,25 @@ def _svg_shape(shape: Shape) -> str:
         return f'<ellipse {paint} cx="{cx:.2f}" cy="{cy:.2f}" rx="{rx:.2f}" ry="{ry:.2f}"/>'
     if shape.kind == "path":
         start, rest = shape.points[0], shape.points[1:]
-        curves = " ".join(_points(rest[i:i + 3]) for i in range(0, len(rest), 3))
+        curves = " ".join(_points(rest[i : i + 3]) for i in range(0, len(rest), 3))
         return f'<path {paint} d="M{start[0]:.2f},{start[1]:.2f} C{curves}"/>'
-    (x, y), = shape.points
-    return (f'<text text-anchor="middle" x="{x:.2f}" y="{y:.2f}" font-family="{FONT_FAMILY}" '
-            f'font-size="{shape.size:.2f}">{escape(shape.text)}</text>')
+    ((x, y),) = shape.points
+    return (
+        f'<text text-anchor="middle" x="{x:.2f}" y="{y:.2f}" font-family="{FONT_FAMILY}" '
+        f'font-size="{shape.size:.2f}">{escape(shape.text)}</text>'
+    )
 
 
 def svg_text(scene: Scene) -> str:
     """The scene as a standalone SVG document."""
     drawn = layout(scene)
-    lines = ['<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
-             f'<svg xmlns="http://www.w3.org/2000/svg" width="{drawn.width:.0f}pt" height="{drawn.height:.0f}pt" '
-             f'viewBox="0.00 0.00 {drawn.width:.2f} {drawn.height:.2f}">',
-             '<g id="graph0" class="graph">',
-             f'<polygon fill="white" stroke="none" points="{_points(_corners(drawn))}"/>']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{drawn.width:.0f}pt" height="{drawn.height:.0f}pt" '
+        f'viewBox="0.00 0.00 {drawn.width:.2f} {drawn.height:.2f}">',
+        '<g id="graph0" class="graph">',
+        f'<polygon fill="white" stroke="none" points="{_points(_corners(drawn))}"/>',
+    ]
     for number, (tail, head, shapes) in enumerate(drawn.edges, start=1):
         lines.append(f'<g id="edge{number}" class="edge">')
         lines.append(f"<title>{escape(tail + '->' + head)}</title>")
@@ -90,12 +94,11 @@ def png_bytes(scene: Scene) -> bytes:
 
     shapes = [s for _, _, edge in drawn.edges for s in edge] + [s for p in drawn.boxes for s in p.shapes]
     for depth, shape in enumerate(shapes):  # later shapes on top, as in the SVG
-        paint = {"facecolor": shape.fill, "edgecolor": shape.stroke, "linewidth": shape.width,
-                 "zorder": depth}
+        paint = {"facecolor": shape.fill, "edgecolor": shape.stroke, "linewidth": shape.width, "zorder": depth}
         if shape.kind in ("polygon", "arrowhead"):
             axes.add_patch(Polygon(shape.points, closed=True, **paint))
         elif shape.kind == "line":
-            axes.plot(*zip(*shape.points), color=shape.stroke, linewidth=shape.width, zorder=depth)
+            axes.plot(*zip(*shape.points, strict=True), color=shape.stroke, linewidth=shape.width, zorder=depth)
         elif shape.kind == "ellipse":
             (cx, cy), (rx, ry) = shape.points
             axes.add_patch(Ellipse((cx, cy), 2 * rx, 2 * ry, **paint))
@@ -103,9 +106,10 @@ def png_bytes(scene: Scene) -> bytes:
             codes = [Path.MOVETO] + [Path.CURVE4] * (len(shape.points) - 1)
             axes.add_patch(PathPatch(Path(shape.points, codes), **{**paint, "facecolor": "none"}))
         else:
-            (x, y), = shape.points
-            axes.text(x, y, shape.text, ha="center", va="baseline", fontsize=shape.size, family="DejaVu Sans",
-                      zorder=depth)
+            ((x, y),) = shape.points
+            axes.text(
+                x, y, shape.text, ha="center", va="baseline", fontsize=shape.size, family="DejaVu Sans", zorder=depth
+            )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()

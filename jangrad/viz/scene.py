@@ -58,8 +58,13 @@ def to_dot(scene: Scene) -> str:
     dot = graphviz.Digraph(graph_attr={"rankdir": scene.rankdir}, node_attr={"fontname": "Helvetica"})
     for box in scene.boxes:
         if box.kind == OP:
-            dot.node(box.id, label=box.fields[0], shape="ellipse", fontsize="11",
-                     **({"color": "red"} if box.highlighted else {}))
+            dot.node(
+                box.id,
+                label=box.fields[0],
+                shape="ellipse",
+                fontsize="11",
+                **({"color": "red"} if box.highlighted else {}),
+            )
             continue
         fields = " | ".join(_escape_record(text) for text in box.fields)
         if box.kind == RECORD:

@@ -148,7 +148,7 @@ def _svg_of(drawing) -> str | None:
     svg = drawing._repr_svg_()  # the notebook protocol: None when draw can make no picture on this machine
     if not svg:
         return None
-    return svg[svg.find("<svg"):]
+    return svg[svg.find("<svg") :]
 
 
 class Stepper:
@@ -158,8 +158,15 @@ class Stepper:
     the narration, ``set`` the gradient texts the step changes. ``svg`` is the drawing (None when there is none).
     """
 
-    def __init__(self, output_name: str, node_count: int, frames: list[dict], initial: dict[str, str],
-                 svg: str | None, note: str = "") -> None:
+    def __init__(
+        self,
+        output_name: str,
+        node_count: int,
+        frames: list[dict],
+        initial: dict[str, str],
+        svg: str | None,
+        note: str = "",
+    ) -> None:
         self.output_name = output_name
         self.node_count = node_count
         self.frames = frames
@@ -168,8 +175,10 @@ class Stepper:
         self.note = note
 
     def __repr__(self) -> str:
-        return (f"Stepper({len(self.frames)} steps over {self.node_count} nodes of {self.output_name}; shown in a "
-                f"notebook, or .save('steps.html') for a page)")
+        return (
+            f"Stepper({len(self.frames)} steps over {self.node_count} nodes of {self.output_name}; shown in a "
+            f"notebook, or .save('steps.html') for a page)"
+        )
 
     def html(self) -> str:
         """The HTML fragment a notebook shows: buttons, narration, drawing, the frames and the script."""
@@ -177,18 +186,21 @@ class Stepper:
         payload = {"frames": self.frames, "initial": self.initial, "intro": intro}
         # '<' as \\u003c keeps "</script>" in a label from ending the block early; JSON reads it back the same.
         data = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c")
-        buttons = "".join(f'<button type="button" data-move="{move}">{text}</button>'
-                          for move, text in (("first", "« first"), ("back", "‹ back"), ("next", "next ›"),
-                                             ("last", "last »")))
+        buttons = "".join(
+            f'<button type="button" data-move="{move}">{text}</button>'
+            for move, text in (("first", "« first"), ("back", "‹ back"), ("next", "next ›"), ("last", "last »"))
+        )
         note = f'<div class="jg-note">{html.escape(self.note, quote=False)}</div>' if self.note else ""
-        return (f'<div class="jangrad-stepper"><style>{_STYLE}</style>'
-                f'<div class="jg-bar">{buttons}<span class="jg-count">step {len(self.frames)} / '
-                f'{len(self.frames)}</span> <span class="jg-nojs">(the buttons need JavaScript: trust the '
-                f'notebook to step)</span></div>'
-                f'<div class="jg-lines">{html.escape(chr(10).join(intro))}</div>{note}'
-                f'<div class="jg-graph">{self.svg or ""}</div>'
-                f'<script type="application/json" class="jg-frames">{data}</script>'
-                f'<script>{_SCRIPT}</script></div>')
+        return (
+            f'<div class="jangrad-stepper"><style>{_STYLE}</style>'
+            f'<div class="jg-bar">{buttons}<span class="jg-count">step {len(self.frames)} / '
+            f'{len(self.frames)}</span> <span class="jg-nojs">(the buttons need JavaScript: trust the '
+            f"notebook to step)</span></div>"
+            f'<div class="jg-lines">{html.escape(chr(10).join(intro))}</div>{note}'
+            f'<div class="jg-graph">{self.svg or ""}</div>'
+            f'<script type="application/json" class="jg-frames">{data}</script>'
+            f"<script>{_SCRIPT}</script></div>"
+        )
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -198,8 +210,10 @@ class Stepper:
         path = Path(path)
         if path.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"cannot save a stepper as {str(path)!r}: expected a name ending in .html")
-        page = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>backward from '
-                f'{html.escape(self.output_name)}</title></head>\n<body>\n{self.html()}\n</body></html>\n')
+        page = (
+            f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>backward from '
+            f"{html.escape(self.output_name)}</title></head>\n<body>\n{self.html()}\n</body></html>\n"
+        )
         write_text(path, page)
         return path
 
@@ -228,11 +242,20 @@ def stepper(root: Value, rankdir: str = "LR", *, max_nodes: int = 500) -> Steppe
     steps, names = walk_steps(root, order)  # runs backward, so the drawing below shows the final gradients
     drawing = draw(root, rankdir, group=len(order) > max_nodes, max_nodes=max_nodes)
     reached = {update["id"] for step in steps for update in step["updates"]}
-    initial = {node: held.get(node, _UNREACHED) for node in sorted(reached, key=lambda n: int(n[1:]))
-               if drawing.boxes.get(node) == node}
+    initial = {
+        node: held.get(node, _UNREACHED)
+        for node in sorted(reached, key=lambda n: int(n[1:]))
+        if drawing.boxes.get(node) == node
+    }
     ops = {f"{ids[id(node)]}op" for node in order if node.parents}
     frames = _frames(steps, drawing.boxes, ops, initial)
     svg = _svg_of(drawing)
-    note = "" if svg is not None else ("no drawing on this machine (the Graphviz program 'dot' is not installed); "
-                                       "the steps and their narration still work")
+    note = (
+        ""
+        if svg is not None
+        else (
+            "no drawing on this machine (the Graphviz program 'dot' is not installed); "
+            "the steps and their narration still work"
+        )
+    )
     return Stepper(names[id(root)], len(order), frames, initial, svg, note)

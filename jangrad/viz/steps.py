@@ -37,9 +37,14 @@ def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, s
     names[id(root)] = root_name
     this_pass: dict[int, float] = {id(root): 1.0}
     uses: dict[int, int] = {}
-    steps = [{"node": ids[id(root)], "op": "", "lines": [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: "
-                                                          f"backward starts at the output)"],
-              "updates": [{"id": ids[id(root)], "contribution": 1.0, "grad": 1.0}]}]
+    steps = [
+        {
+            "node": ids[id(root)],
+            "op": "",
+            "lines": [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: backward starts at the output)"],
+            "updates": [{"id": ids[id(root)], "contribution": 1.0, "grad": 1.0}],
+        }
+    ]
     for step in told:
         names[id(step.node)] = step.name
         lines = [line.strip() for line in step.lines]
@@ -49,8 +54,7 @@ def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, s
             names[key] = part.name
             this_pass[key] = this_pass.get(key, 0.0) + part.amount
             uses[key] = uses.get(key, 0) + 1
-            updates.append({"id": ids[key], "contribution": json_number(part.amount),
-                            "grad": json_number(part.total)})
+            updates.append({"id": ids[key], "contribution": json_number(part.amount), "grad": json_number(part.total)})
             held = held_before.get(key, 0.0)  # what an earlier backward() left in a leaf
             if uses[key] > 1 or held:
                 count = f"its {uses[key]} contributions so far" if uses[key] > 1 else "this contribution"

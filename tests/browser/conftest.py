@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from harness import CHROMIUM, CHROMIUM_ARGS, ServerProcess, open_page
 
 

@@ -14,8 +14,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -23,6 +30,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def expect(locator):
     """playwright's ``expect``, imported only when playwright is there (so collection never fails without it)."""
     from playwright.sync_api import expect as playwright_expect
+
     return playwright_expect(locator)
 
 
@@ -33,8 +41,14 @@ class ServerProcess:
         env = dict(os.environ, PYTHONPATH=str(env_path), PYTHONUNBUFFERED="1")
         if path_variable is not None:
             env["PATH"] = path_variable
-        self.process = subprocess.Popen([sys.executable, "-m", "jangrad.playground", "--port", "0"], cwd=cwd,
-                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jangrad.playground", "--port", "0"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         line = self.process.stdout.readline()
         if "http://127.0.0.1:" not in line:
             self.process.kill()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from harness import ServerProcess, expect, open_page
+
 from jangrad.io.expr import evaluate
 
 
@@ -14,8 +16,9 @@ def grad_of(page, name: str) -> str:
 
 def grads(page) -> dict[str, str]:
     return page.eval_on_selector_all(
-        "#expr-table tbody tr", "rows => Object.fromEntries(rows.map(r => [r.dataset.name, "
-        "r.querySelector('td.grad').textContent]))")
+        "#expr-table tbody tr",
+        "rows => Object.fromEntries(rows.map(r => [r.dataset.name, r.querySelector('td.grad').textContent]))",
+    )
 
 
 def load(page, source: str, inputs: str) -> None:
@@ -38,7 +41,9 @@ def test_lecture_L_forward_and_last_step_match_the_engine(page):
     root.backward()
     assert shown == {name: value.grad for name, value in names.items()}
     # the drawing shows them too
-    svg_grad = page.eval_on_selector("#expr-graph svg [id='n0']", "g => [...g.querySelectorAll('text')].pop().textContent")
+    svg_grad = page.eval_on_selector(
+        "#expr-graph svg [id='n0']", "g => [...g.querySelectorAll('text')].pop().textContent"
+    )
     assert svg_grad == "grad 6.0"
 
 
@@ -101,7 +106,7 @@ def test_presets_and_copy_as_python(page):
     for kind in ("svg", "dot"):
         with page.expect_download() as download:
             page.click(f"#download-{kind}")
-        text = open(download.value.path(), encoding="utf-8").read()
+        text = Path(download.value.path()).read_text(encoding="utf-8")
         assert ("<svg" in text) if kind == "svg" else text.startswith("digraph")
 
 
@@ -119,8 +124,9 @@ def test_without_graphviz_the_builtin_drawing_steps_like_graphviz(browser, tmp_p
         assert highlighted.count() == 1 and highlighted.first.get_attribute("id").endswith("op")
         page.click("#step-last")
         assert float(grad_of(page, "a")) == 6.0
-        svg_grad = page.eval_on_selector("#expr-graph svg [id='n0']",
-                                         "g => [...g.querySelectorAll('text')].pop().textContent")
+        svg_grad = page.eval_on_selector(
+            "#expr-graph svg [id='n0']", "g => [...g.querySelectorAll('text')].pop().textContent"
+        )
         assert svg_grad == "grad 6.0"
         assert "a.grad += b.data * e.grad" in page.inner_text("#narration")
         context.close()

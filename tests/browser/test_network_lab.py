@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
-import re
 import time
+from pathlib import Path
 
 import pytest
-
 from harness import ROOT, expect, open_page
+
 from jangrad import nn
 
 FAST = {"net-samples": "40", "net-layers": "4", "net-steps": "400"}  # small enough for a shared 2-core machine
@@ -53,8 +54,10 @@ def canvas(page) -> str:
 
 def shown_step_and_loss(page) -> tuple[int, float]:
     """The step counter and the loss as one frame shows them (read together, so they belong to the same frame)."""
-    step, loss = page.evaluate("() => [document.getElementById('train-step-counter').textContent, "
-                               "document.getElementById('train-loss').textContent]")
+    step, loss = page.evaluate(
+        "() => [document.getElementById('train-step-counter').textContent, "
+        "document.getElementById('train-loss').textContent]"
+    )
     return int(step), float(loss)
 
 
@@ -121,8 +124,17 @@ def test_reload_restores_the_configuration_from_the_url(page):
     page.click("#expr-run")
     page.wait_for_selector("body[data-expr='ready']")
     network_tab(page)
-    configure(page, **{"net-data": "circles", "net-layers": "3,5", "net-lr": "0.05", "net-optimizer": "adam",
-                       "net-activation": "relu", "net-seed": "7"})
+    configure(
+        page,
+        **{
+            "net-data": "circles",
+            "net-layers": "3,5",
+            "net-lr": "0.05",
+            "net-optimizer": "adam",
+            "net-activation": "relu",
+            "net-seed": "7",
+        },
+    )
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     expect(page.locator("#panel-network")).to_be_visible()
@@ -157,9 +169,21 @@ def test_two_tabs_at_once_both_follow_the_run(browser, server, page):
 def test_fifty_steps_in_the_page_equal_jangrad_train(page, tmp_path):
     network_tab(page)
     # seed4 (3 inputs) keeps the command line from drawing a decision boundary, which takes a while
-    configure(page, **{"net-data": "seed4", "net-layers": "4,4", "net-steps": "50", "net-optimizer": "adam",
-                       "net-lr": "0.05", "net-batch": "2", "net-seed": "3", "net-schedule": "cosine",
-                       "net-loss": "sse", "net-output": "tanh"})
+    configure(
+        page,
+        **{
+            "net-data": "seed4",
+            "net-layers": "4,4",
+            "net-steps": "50",
+            "net-optimizer": "adam",
+            "net-lr": "0.05",
+            "net-batch": "2",
+            "net-seed": "3",
+            "net-schedule": "cosine",
+            "net-loss": "sse",
+            "net-output": "tanh",
+        },
+    )
     page.click("#train-play")
     expect(page.locator("#train-state")).to_have_text("done", timeout=90_000)
     page.click("#copy-cli")
@@ -168,33 +192,36 @@ def test_fifty_steps_in_the_page_equal_jangrad_train(page, tmp_path):
     assert "# note" not in command, command
     with page.expect_download() as download:
         page.click("#download-history")
-    page_history = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    page_history = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     args = command.split()[1:]
     out = tmp_path / "cli"
     args[args.index("--out") + 1] = str(out)
-    finished = subprocess.run([sys.executable, "-m", "jangrad", *args, "--no-progress"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [sys.executable, "-m", "jangrad", *args, "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert finished.returncode == 0, finished.stderr
-    cli_history = list(csv.DictReader(open(out / "history.csv", encoding="utf-8")))
+    cli_history = list(csv.DictReader((out / "history.csv").read_text(encoding="utf-8").splitlines()))
     assert len(page_history) == len(cli_history) == 50
-    for ours, theirs in zip(page_history, cli_history):
+    for ours, theirs in zip(page_history, cli_history, strict=True):
         assert abs(float(ours["loss"]) - float(theirs["loss"])) <= 1e-12
     with page.expect_download() as download:
         page.click("#download-model")
     ours, theirs = nn.load(download.value.path()), nn.load(str(out / "model.json"))
-    pairs = list(zip(ours.parameters(), theirs.parameters()))
+    pairs = list(zip(ours.parameters(), theirs.parameters(), strict=True))
     assert len(pairs) == ours.num_parameters() == 3 * 4 + 4 + 4 * 4 + 4 + 4 + 1
     assert all(abs(p.data - q.data) <= 1e-12 for p, q in pairs)
 
 
 def test_a_csv_upload_with_a_test_split_trains(page, tmp_path):
-    rows = ["x1,x2,label"] + [f"{i % 7 - 3},{(i * 5) % 11 - 5},{int((i % 7 - 3) * ((i * 5) % 11 - 5) > 0)}"
-                              for i in range(40)]
+    rows = ["x1,x2,label"] + [
+        f"{i % 7 - 3},{(i * 5) % 11 - 5},{int((i % 7 - 3) * ((i * 5) % 11 - 5) > 0)}" for i in range(40)
+    ]
     path = tmp_path / "points.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     network_tab(page)
-    configure(page, **{"net-data": "csv", "net-layers": "4", "net-steps": "20", "net-test": "0.25",
-                       "net-target": "label"})
+    configure(
+        page, **{"net-data": "csv", "net-layers": "4", "net-steps": "20", "net-test": "0.25", "net-target": "label"}
+    )
     page.set_input_files("#net-csv", str(path))
     page.wait_for_timeout(200)
     page.click("#train-play")
@@ -247,6 +274,7 @@ def test_the_sample_graph_highlights_the_current_steps_box(page):
 def test_frames_that_arrive_before_the_start_reply_all_reach_the_curve(page):
     """Frames stream on their own connection, so several can arrive before the start request's reply; each carries
     only the losses the previous ones did not, so the page must keep every one of them, not just the last."""
+
     def slow_reply(route) -> None:
         response = route.fetch()  # the server starts the run now; its frames flow while the reply waits
         time.sleep(1.5)

@@ -7,7 +7,6 @@ if its script raises. Skipped, with the reason, when playwright or /usr/bin/chro
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -64,12 +63,14 @@ def opened(browser):
 def state(stepper) -> dict:
     """What the page shows now: position, lit and touched node names, narration, every record's grad text."""
     return stepper.evaluate("""root => {
-        const names = (cls) => [...root.querySelectorAll('g.node.' + cls)].map(g => g.querySelector('title').textContent);
+        const names = (cls) => [...root.querySelectorAll('g.node.' + cls)]
+            .map(g => g.querySelector('title').textContent);
         const grads = {};
         for (const g of root.querySelectorAll('g.node')) {
             const texts = [...g.querySelectorAll('text')].map(t => t.textContent);
             const grad = texts.filter(t => t.startsWith('grad'));
-            if (grad.length) grads[g.querySelector('title').textContent] = {label: texts[0], grad: grad[grad.length - 1]};
+            if (grad.length)
+                grads[g.querySelector('title').textContent] = {label: texts[0], grad: grad[grad.length - 1]};
         }
         return {position: Number(root.getAttribute('data-position')), lit: names('jg-lit'),
                 touched: names('jg-touched'), lines: root.querySelector('.jg-lines').textContent.split('\\n'),
@@ -124,7 +125,9 @@ def test_each_click_lights_the_node_the_narration_is_about(opened, tmp_path):
     assert shown["records"]["n3"]["grad"] == final["n3"]
     click(stepper, "first")
     shown = state(stepper)
-    assert shown["position"] == 0 and shown["lit"] == [] and {r["grad"] for r in shown["records"].values()} == {"grad —"}
+    assert (
+        shown["position"] == 0 and shown["lit"] == [] and {r["grad"] for r in shown["records"].values()} == {"grad —"}
+    )
     click(stepper, "back")  # nothing before the start
     assert state(stepper)["position"] == 0
     click(stepper, "last")
@@ -169,8 +172,13 @@ def test_two_steppers_on_one_page_step_on_their_own(opened, tmp_path):
 def test_the_notebook_saved_as_html_steps_with_no_kernel(opened, tmp_path):
     """The stepper cell's stored output, put in a page as a notebook exported to HTML puts it: it steps."""
     notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    outputs = [out for cell in notebook["cells"] if cell["cell_type"] == "code" for out in cell.get("outputs", [])
-               if "jangrad-stepper" in "".join(out.get("data", {}).get("text/html", ""))]
+    outputs = [
+        out
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        for out in cell.get("outputs", [])
+        if "jangrad-stepper" in "".join(out.get("data", {}).get("text/html", ""))
+    ]
     assert len(outputs) == 1, "notebook 02 stores one stepper output"
     fragment = "".join(outputs[0]["data"]["text/html"])
     from jangrad.viz.stepper import _SCRIPT
@@ -179,8 +187,11 @@ def test_the_notebook_saved_as_html_steps_with_no_kernel(opened, tmp_path):
     if "<svg" not in fragment:
         pytest.skip("the stored output was made on a machine that drew no graph")
     path = tmp_path / "notebook.html"
-    path.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div class="jp-Cell">'
-                    f'<div class="jp-OutputArea-output">{fragment}</div></div></body></html>', encoding="utf-8")
+    path.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div class="jp-Cell">'
+        f'<div class="jp-OutputArea-output">{fragment}</div></div></body></html>',
+        encoding="utf-8",
+    )
     page = opened(path).page
     stepper = page.locator("div.jangrad-stepper")
     before = state(stepper)

@@ -11,8 +11,8 @@ import sys
 import time
 
 import pytest
-
 from harness import ROOT, ServerProcess, expect
+
 from jangrad.playground import limits
 
 UNSAFE = [
@@ -37,8 +37,7 @@ def request(server, method: str, path: str, body: bytes | None = None, headers: 
 
 
 def post_json(server, path: str, payload: dict, **headers):
-    return request(server, "POST", path, json.dumps(payload).encode(),
-                   {"Content-Type": "application/json", **headers})
+    return request(server, "POST", path, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers})
 
 
 def test_foreign_host_and_origin_get_403(server):
@@ -56,8 +55,9 @@ def test_only_small_json_posts_and_only_package_files(server):
     status, _ = request(server, "POST", "/api/expr", b"source=a", {"Content-Type": "text/plain"})
     assert status == 415
     # a body announced as 2 MB is refused from its headers, before a byte of it is read
-    status, _ = request(server, "POST", "/api/expr", b"{}", {"Content-Type": "application/json",
-                                                             "Content-Length": "2000000"})
+    status, _ = request(
+        server, "POST", "/api/expr", b"{}", {"Content-Type": "application/json", "Content-Length": "2000000"}
+    )
     assert status == 413
     status, body = request(server, "POST", "/api/expr", b"{not json", {"Content-Type": "application/json"})
     assert status == 400 and b"not valid JSON" in body
@@ -75,8 +75,8 @@ def test_unsafe_expressions_are_refused_in_one_line(server, source):
 
 
 def test_page_shows_one_line_errors_with_status_400_and_keeps_working(page):
-    huge_input = "a + " * 25_000 + "a"           # 100 kB
-    long_sum = " + ".join(["a"] * 100_000)       # a sum of 10^5 terms
+    huge_input = "a + " * 25_000 + "a"  # 100 kB
+    long_sum = " + ".join(["a"] * 100_000)  # a sum of 10^5 terms
     for source in [UNSAFE[0], UNSAFE[1], huge_input, long_sum]:
         page.fill("#expr-source", source)
         page.fill("#expr-inputs", "a=1")
@@ -94,10 +94,12 @@ def test_page_shows_one_line_errors_with_status_400_and_keeps_working(page):
 def test_event_streams_are_capped_and_a_closed_tab_frees_its_place():
     own = ServerProcess()
     try:
+
         def open_stream():
             stream = socket.create_connection(("127.0.0.1", own.port))
             stream.sendall(f"GET /api/train/events HTTP/1.1\r\nHost: 127.0.0.1:{own.port}\r\n\r\n".encode())
             return stream, stream.recv(300).split(b"\r\n")[0]
+
         held = [open_stream() for _ in range(limits.MAX_EVENT_STREAMS)]
         assert all(status == b"HTTP/1.1 200 OK" for _, status in held)
         refused, status = open_stream()
@@ -123,8 +125,14 @@ def test_sigterm_stops_within_a_second_and_a_taken_port_exits_2(server):
     assert own.process.returncode == 0
     assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
 
-    taken = subprocess.run([sys.executable, "-m", "jangrad", "serve", "--port", str(server.port)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=30, env={"PYTHONPATH": str(ROOT)})
+    taken = subprocess.run(
+        [sys.executable, "-m", "jangrad", "serve", "--port", str(server.port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PYTHONPATH": str(ROOT)},
+    )
     assert taken.returncode == 2
     assert taken.stderr.count("\n") == 1 and f"port {server.port} is already in use" in taken.stderr
 
@@ -147,8 +155,10 @@ def test_a_static_name_longer_than_the_system_allows_is_404(server):
 
 
 def test_a_body_shorter_than_its_content_length_is_400_within_a_few_seconds(server):
-    head = (f"POST /api/expr HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 100\r\n\r\n").encode()
+    head = (
+        f"POST /api/expr HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: 100\r\n\r\n"
+    ).encode()
     answer, seconds = raw_exchange(server.port, head + b'{"source": "a"')  # then nothing more, connection open
     assert answer.startswith(b"HTTP/1.1 400 ") and b"shorter than its Content-Length (100 bytes)" in answer
     assert seconds < limits.BODY_SECONDS + 2.0
@@ -177,8 +187,12 @@ def test_the_largest_allowed_run_keeps_health_under_a_second_and_stops_within_tw
     check and a reset keep answering while it trains, and SIGTERM ends it quickly."""
     own = ServerProcess()
     try:
-        config = {"data": "moons", "samples": limits.MAX_SAMPLES, "steps": limits.MAX_TRAIN_STEPS,
-                  "layers": ",".join([str(limits.MAX_WIDTH)] * limits.MAX_LAYERS)}
+        config = {
+            "data": "moons",
+            "samples": limits.MAX_SAMPLES,
+            "steps": limits.MAX_TRAIN_STEPS,
+            "layers": ",".join([str(limits.MAX_WIDTH)] * limits.MAX_LAYERS),
+        }
         status, body = post_json(own, "/api/train/start", {"config": config})
         assert status == 400 and b"set a batch size of at most" in body
         largest = limits.MAX_STEP_WORK // 5409  # the network's parameters

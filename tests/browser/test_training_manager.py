@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,10 @@ def wait_until(condition, seconds: float = 10.0) -> None:
 def test_two_starts_at_once_leave_one_run():
     manager = TrainingManager(threading.Event())
     answers = []
-    starters = [threading.Thread(target=lambda: answers.append(manager.start({"config": SMALL, "paused": True})))
-                for _ in range(2)]
+    starters = [
+        threading.Thread(target=lambda: answers.append(manager.start({"config": SMALL, "paused": True})))
+        for _ in range(2)
+    ]
     for thread in starters:
         thread.start()
     for thread in starters:
@@ -56,23 +59,26 @@ def test_paused_run_moves_exactly_one_step_per_single_step():
     assert len(run.losses) == 0 and run.state == "paused"
     for expected in (1, 2, 3):
         manager.control({"action": "step"})
-        wait_until(lambda: run.state == "paused" and len(run.losses) == expected)
+        wait_until(lambda expected=expected: run.state == "paused" and len(run.losses) == expected)
         time.sleep(0.1)
         assert len(run.losses) == expected
     manager.control({"action": "reset"})
     assert manager.run is None and not run.thread.is_alive()
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("layers", "4,4,4,4,4,4,4", "at most 6 hidden layers"),
-    ("layers", "64", "from 1 to 32"),
-    ("steps", 10**6, "between 1 and 5000"),
-    ("samples", 10**6, "between 4 and 2000"),
-    ("lr", -1, "between"),
-    ("lr", "nan", "finite"),
-    ("data", "../../etc/passwd", "data must be one of"),
-    ("loss", "eval", "loss must be one of"),
-])
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("layers", "4,4,4,4,4,4,4", "at most 6 hidden layers"),
+        ("layers", "64", "from 1 to 32"),
+        ("steps", 10**6, "between 1 and 5000"),
+        ("samples", 10**6, "between 4 and 2000"),
+        ("lr", -1, "between"),
+        ("lr", "nan", "finite"),
+        ("data", "../../etc/passwd", "data must be one of"),
+        ("loss", "eval", "loss must be one of"),
+    ],
+)
 def test_every_size_is_capped_with_a_one_line_reason(field, value, words):
     with pytest.raises(ValueError, match=re.escape(words)) as refused:
         parse_config({field: value})
@@ -91,8 +97,17 @@ def test_the_cli_command_says_what_it_cannot_repeat():
 
 def test_a_page_run_with_samples_noise_and_a_test_split_equals_its_cli_command(tmp_path):
     """What "copy CLI command" gives repeats the page's run number for number: same data, split, weights."""
-    config = {"data": "circles", "samples": 50, "noise": 0.15, "test": 0.3, "layers": "4", "steps": 25,
-              "optimizer": "adam", "lr": 0.05, "seed": 2}
+    config = {
+        "data": "circles",
+        "samples": 50,
+        "noise": 0.15,
+        "test": 0.3,
+        "layers": "4",
+        "steps": 25,
+        "optimizer": "adam",
+        "lr": 0.05,
+        "seed": 2,
+    }
     manager = TrainingManager(threading.Event())
     manager.start({"config": config})
     run = manager.run
@@ -101,22 +116,29 @@ def test_a_page_run_with_samples_noise_and_a_test_split_equals_its_cli_command(t
     assert note == ""
     args = command.split()[1:]
     args[args.index("--out") + 1] = str(tmp_path / "cli")
-    finished = subprocess.run([sys.executable, "-m", "jangrad", *args, "--no-progress"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [sys.executable, "-m", "jangrad", *args, "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert finished.returncode == 0, finished.stderr
     assert "(35 samples, 15 held out for testing)" in finished.stdout
-    cli_losses = [float(row["loss"]) for row in csv.DictReader(open(tmp_path / "cli" / "history.csv"))]
+    cli_losses = [
+        float(row["loss"]) for row in csv.DictReader((tmp_path / "cli" / "history.csv").read_text().splitlines())
+    ]
     assert len(cli_losses) == len(run.losses) == 25
-    assert all(abs(a - b) <= 1e-12 for a, b in zip(run.losses, cli_losses))
+    assert all(abs(a - b) <= 1e-12 for a, b in zip(run.losses, cli_losses, strict=True))
     cli_test_loss = float(re.search(r"test loss (\S+) on", finished.stdout).group(1))
     assert cli_test_loss == pytest.approx(run.test_loss, rel=1e-5)  # the command line prints 6 digits
 
 
-@pytest.mark.parametrize("csv, loss, expect_accuracy", [
-    ("x,target\n" + "".join(f"{i / 10},{(i / 10) ** 2 + 0.05}\n" for i in range(-10, 11)), "mse", False),
-    ("x,target\n" + "".join(f"{i / 10},{int(i > 0)}\n" for i in range(-10, 11)), "mse", True),
-    ("x,target\n" + "".join(f"{i / 10},{int(i > 0)}\n" for i in range(-10, 11)), "bce", True),
-], ids=["regression", "two-classes-mse", "two-classes-bce"])
+@pytest.mark.parametrize(
+    "csv, loss, expect_accuracy",
+    [
+        ("x,target\n" + "".join(f"{i / 10},{(i / 10) ** 2 + 0.05}\n" for i in range(-10, 11)), "mse", False),
+        ("x,target\n" + "".join(f"{i / 10},{int(i > 0)}\n" for i in range(-10, 11)), "mse", True),
+        ("x,target\n" + "".join(f"{i / 10},{int(i > 0)}\n" for i in range(-10, 11)), "bce", True),
+    ],
+    ids=["regression", "two-classes-mse", "two-classes-bce"],
+)
 def test_accuracy_is_reported_for_class_labels_only(csv, loss, expect_accuracy):
     manager = TrainingManager(threading.Event())
     manager.start({"config": {"data": "csv", "csv": csv, "loss": loss, "layers": "4", "steps": 20}})
@@ -133,7 +155,7 @@ def next_payload(stream) -> dict:
     """The next frame an event stream sends (skipping the empty chunks it yields while nothing changes)."""
     for chunk in stream:
         if chunk.startswith(b"data: "):
-            return json.loads(chunk[len(b"data: "):])
+            return json.loads(chunk[len(b"data: ") :])
     raise AssertionError("the stream ended")
 
 
@@ -144,14 +166,14 @@ def test_the_test_loss_is_a_series_sent_once_to_each_stream_and_in_the_history()
     run = manager.run
     for expected in (1, 2, 3):  # single steps publish every step, and a paused run more than once per step
         manager.control({"action": "step"})
-        wait_until(lambda: run.state == "paused" and len(run.losses) == expected)
+        wait_until(lambda expected=expected: run.state == "paused" and len(run.losses) == expected)
     manager.control({"action": "play"})
     wait_until(lambda: run.state == "done", seconds=60)
 
     points = list(run.test_losses)
     steps = [step for step, _ in points]
     assert steps[:4] == [0, 1, 2, 3] and steps[-1] == 30
-    assert all(a < b for a, b in zip(steps, steps[1:])), "one point per step, in order"
+    assert all(a < b for a, b in pairwise(steps)), "one point per step, in order"
     assert all(math.isfinite(loss) for _, loss in points)
     run.update_test_loss()  # the final model, measured again: the last point, and no second point for its step
     assert points[-1][1] == run.test_loss and run.test_losses == points
@@ -202,8 +224,11 @@ def test_a_run_whose_steps_do_too_much_is_refused_and_the_current_run_is_kept():
     manager = TrainingManager(threading.Event())
     manager.start({"config": SMALL, "paused": True})
     current = manager.run
-    with pytest.raises(ValueError, match="each step would run 2000 samples through 5409 parameters .*"
-                                         "set a batch size of at most 18, or use a smaller network") as refused:
+    with pytest.raises(
+        ValueError,
+        match="each step would run 2000 samples through 5409 parameters .*"
+        "set a batch size of at most 18, or use a smaller network",
+    ) as refused:
         manager.start({"config": LARGEST})
     assert "\n" not in str(refused.value)
     assert manager.run is current and current.thread.is_alive()
@@ -214,8 +239,9 @@ def test_a_run_whose_steps_do_too_much_is_refused_and_the_current_run_is_kept():
 
 def test_a_run_that_blows_up_to_a_finite_loss_stops_as_diverged():
     manager = TrainingManager(threading.Event())
-    manager.start({"config": {"data": "moons", "layers": "16,16", "activation": "relu", "loss": "sse", "lr": 3.0,
-                              "steps": 200}})
+    manager.start(
+        {"config": {"data": "moons", "layers": "16,16", "activation": "relu", "loss": "sse", "lr": 3.0, "steps": 200}}
+    )
     run = manager.run
     wait_until(lambda: run.state not in ("running", "paused"), seconds=60)
     assert run.state == "diverged"
