@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..recipe import ACTIVATIONS, GENERATED, LOSSES, OPTIMIZERS, SCHEDULES, Recipe
 from . import limits
 
-__all__ = ["RunConfig", "parse_config", "cli_command", "DATASETS", "PAGE_DEFAULTS", "CSV_NAME"]
+__all__ = ["RunConfig", "parse_config", "cli_command", "shell_command", "DATASETS", "PAGE_DEFAULTS", "CSV_NAME"]
 
 DATASETS = ("seed4", "xor", "moons", "circles", "spiral", "csv")
 CSV_NAME = "data.csv"  # what a recipe calls the page's uploaded file (its command asks the learner to save it so)
@@ -157,3 +157,13 @@ def cli_command(config: RunConfig) -> tuple[str, str]:
     if config.recipe.data == CSV_NAME:
         differences.append(f"save the uploaded file as {CSV_NAME} first")
     return config.recipe.command(), "; ".join(differences)
+
+
+def shell_command(csv_text: str, command: str) -> str:
+    """A shell snippet that writes the page's data to ``data.csv`` (a quoted here-document: the shell expands
+    nothing in it) and then runs ``command``."""
+    end = "JANGRAD_CSV"
+    while end in csv_text:
+        end += "_"
+    body = csv_text if csv_text.endswith("\n") else csv_text + "\n"
+    return f"cat > {CSV_NAME} <<'{end}'\n{body}{end}\n{command}"

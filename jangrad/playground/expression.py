@@ -12,6 +12,7 @@ import re
 
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH
+from ..viz.names import is_constant, node_names, number_text
 from ..viz.steps import json_number as _number
 from ..viz.steps import walk_steps
 from .limits import MAX_EXPR_NODES, MAX_INPUTS, MAX_SOURCE_LINES
@@ -74,10 +75,23 @@ def _graph(source: object, inputs_text: object) -> tuple[Value, list[Value]]:
 
 
 def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dict:
-    """Everything the expression lab shows for one program: nodes, the stepped backward pass, SVG, DOT, Python."""
+    """Everything the expression lab shows for one program: nodes, the stepped backward pass, SVG, DOT, Python.
+
+    Every view of a node calls it by one name (``viz/names.py``): the table, the drawing's box, the narration and
+    the Python code. The gradients are the ones the steps reach, the engine's own backward pass.
+    """
     root, order = _graph(source, inputs_text)
     ids = {id(node): f"n{index}" for index, node in enumerate(order)}
-    steps, names = walk_steps(root, order)  # runs backward: every .grad below is the engine's own answer
+    names = node_names(order)
+    steps, _ = walk_steps(root, order)
+    grads: dict[str, float | str] = {}
+    widest: dict[str, str] = {}  # the widest gradient text the page will write into each box
+    for step in steps:
+        for update in step["updates"]:
+            grads[update["id"]] = update["grad"]
+            text = _grad_text(update["grad"])
+            if len(text) > len(widest.get(update["id"], "")):
+                widest[update["id"]] = text
     nodes = [
         {
             "id": ids[id(node)],
@@ -86,9 +100,9 @@ def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dic
             "op": node.op,
             "symbol": node._rule.symbol if node._x is not None else "",
             "data": _number(node.data),
-            "grad": _number(node.grad),
+            "grad": grads.get(ids[id(node)], 0.0),
             "leaf": node.is_leaf,
-            "constant": node.is_leaf and not node.label,
+            "constant": is_constant(node),
             "parents": [ids[id(p)] for p in node._prev],
         }
         for node in order
@@ -103,8 +117,24 @@ def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dic
     if with_svg:
         from .graph_svg import render
 
-        result.update(render(root))
+        _name_boxes(order, names)
+        result.update(render(root, {id(node): widest[ids[id(node)]] for node in order if ids[id(node)] in widest}))
     return result
+
+
+def _grad_text(grad: float | str) -> str:
+    """A gradient as the page writes it into a box (``number_text``; inf and nan as they come)."""
+    return grad if isinstance(grad, str) else number_text(grad)
+
+
+def _name_boxes(order: list[Value], names: dict[int, str]) -> None:
+    """Label each node of this (throw-away) graph with its name, so its box in the drawing says what the table and
+    the narration say (an op's box would otherwise show the op: ``mul`` where they say ``v1``). A constant that the
+    drawing folds into its op (the 2 of ``x ** 2``) stays unlabelled, so it is still folded."""
+    folded = {id(node.parents[1]) for node in order if node._rule is not None and node._rule.constant_operand}
+    for node in order:
+        if not node.label and id(node) not in folded:
+            node.label = names[id(node)]
 
 
 def _reforward(order: list[Value], position: dict[int, int], index: int, value: float) -> float:
@@ -128,7 +158,7 @@ def check_lab(source: object, inputs_text: object) -> dict:
     position = {id(node): i for i, node in enumerate(order)}
     checks = []
     for index, node in enumerate(order):
-        if node.is_leaf and not node.label:
+        if is_constant(node):
             continue  # a constant: nothing to check
         h = 1e-6 * max(1.0, abs(node.data))
         numeric = (

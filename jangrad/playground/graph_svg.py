@@ -4,7 +4,8 @@
 text; Graphviz puts those names in each SVG group's <title> but numbers the groups' ids itself, so the ids are
 set here to the names. Without Graphviz, ``draw``'s built-in renderer writes the same structure with the ids
 already set, so both pass through here alike. The value node's last <text> is its gradient: it is blanked to "—"
-for the page to fill in as its stepper reaches it.
+for the page to fill in as its stepper reaches it, and its box is laid out wide enough for every number the
+stepper will write there (``render``'s ``widest``), so a filled-in gradient never spills over the box.
 """
 
 from __future__ import annotations
@@ -52,18 +53,42 @@ def svg_text(drawing) -> str | None:
     return svg[svg.find("<svg") :]
 
 
-def render(root: Value) -> dict:
+# Numbers whose 4-significant-digit text ("%.4g", what a drawing writes) is 1, 2, ... characters long.
+_WIDTHS = [8.0, -8.0, 8.5, -8.5, -8.25, -8.125, 8.5e10, -8.5e10, -8.25e10, -8.125e10, -8.125e-100]
+
+
+def as_wide_as(text: str) -> float:
+    """A number that a drawing writes at least as wide as ``text`` (so a box laid out for it holds ``text``)."""
+    return _WIDTHS[min(len(text), len(_WIDTHS)) - 1]
+
+
+def render(root: Value, widest: dict[int, str] | None = None) -> dict:
     """``{"dot": ..., "svg": ..., "svg_note": ""}``; the SVG comes from Graphviz, or without it from the built-in
-    renderer (the note is for a drawing that still could not be made)."""
+    renderer (the note is for a drawing that still could not be made).
+
+    Each value box's gradient is blanked to "grad —" for the page's stepper to fill in; ``widest`` gives, by node
+    ``id``, the widest gradient text the page will write there, and the box is laid out to hold it.
+    """
+    from ..engine import topological_order
     from ..viz import draw
 
-    drawing = draw(root, group=False)
-    svg = svg_text(drawing)
+    source = draw(root, group=False).source  # the DOT text with the gradients the graph holds
+    held = {}
+    if widest:
+        for node in topological_order(root):
+            if id(node) in widest:
+                held[id(node)] = (node, node.grad)
+                node.grad = as_wide_as(widest[id(node)])
+    try:
+        svg = svg_text(draw(root, group=False))
+    finally:
+        for node, grad in held.values():
+            node.grad = grad
     if svg is None:
         return {
-            "dot": drawing.source,
+            "dot": source,
             "svg": None,
             "svg_note": "the Graphviz program 'dot' is not installed, so the graph is not drawn; "
             "the numbers and the narration below still work",
         }
-    return {"dot": drawing.source, "svg": _with_ids(svg), "svg_note": ""}
+    return {"dot": source, "svg": _with_ids(svg), "svg_note": ""}

@@ -1,48 +1,149 @@
-"""The network lab's "click a point": the graph of one sample's loss, drawn grouped by neuron, with its steps.
+"""The network lab's "click a point": one sample's loss graph, drawn grouped by neuron, kept on screen and updated as
+training moves the weights, and stepped through op by op while training is paused.
 
-The graph is built on a copy of the model (same weights), so running backward on it never touches the gradients
-of the run that is training. Above ``MAX_SAMPLE_GRAPH_NODES`` nodes it is refused in one line instead.
+The drawing is made once per sample (Graphviz, or the built-in renderer without it): a box per neuron, the input
+boxes and the loss's box. Each frame then rebuilds the sample's graph on a copy of the model at the current weights
+(so backward never touches the run's gradients) and sends each box's data and gradient; the page writes them into
+the boxes it already has. The boxes are laid out for the widest number a box can hold, so a live number never
+spills over its box's edge.
+
+Names: a box is named by its neuron (``layers.0.neurons.3 (tanh)``), and the stepper's narration, which names every
+node of the graph (``v108``, from ``viz/names.py``, as every view does), says in which box each step's node sits, so
+the words and the lit box point at the same thing. Above ``MAX_SAMPLE_GRAPH_NODES`` nodes the graph is refused in
+one line.
 """
 
 from __future__ import annotations
 
-from ..engine import topological_order
-from .expression import walk_steps
+import math
+
+from ..engine import Value, topological_order
+from ..viz.names import is_constant, number_text
 from .graph_svg import svg_text, with_node_ids
 from .limits import MAX_SAMPLE_GRAPH_NODES
 
-__all__ = ["sample_graph"]
+__all__ = ["LiveSample", "WIDEST_NUMBER"]
+
+WIDEST_NUMBER = -8.888e-88  # as wide as any number a box shows (number_text: 4 significant digits)
 
 
-def sample_graph(run, state: dict, index: int) -> dict:
-    from ..nn import MLP
-    from ..viz import draw
+def _text(x: float) -> str:
+    return number_text(x) if math.isfinite(x) else repr(x)
 
-    model = MLP(**run.problem.model.config())
-    model.load_state_dict(state)
-    X = run.problem.X + run.problem.X_test
-    y = run.problem.y + run.problem.y_test
-    loss = run.base_loss([model(X[index])], [y[index]])
-    loss.label = "loss"
-    order = topological_order(loss)
-    if len(order) > MAX_SAMPLE_GRAPH_NODES:
-        raise ValueError(
-            f"this sample's graph has {len(order)} nodes, more than the {MAX_SAMPLE_GRAPH_NODES} the "
-            f"playground draws: try a smaller network"
+
+def _grad(node: Value) -> float:
+    g = node.grad
+    return g.data if isinstance(g, Value) else float(g)
+
+
+class LiveSample:
+    """Sample ``index`` of a session: its drawing (``drawing()``), its numbers now (``values()``), its steps
+    (``steps()``)."""
+
+    def __init__(self, session, index: int) -> None:
+        from ..nn import MLP
+
+        self.session = session
+        self.index = index
+        self.copy = MLP(**session.model.config())  # backward runs here, never on the training model
+        self.copy_params = self.copy.parameters()
+        loss, order = self._graph(backward=False)
+        if len(order) > MAX_SAMPLE_GRAPH_NODES:
+            raise ValueError(
+                f"this sample's graph has {len(order)} nodes, more than the {MAX_SAMPLE_GRAPH_NODES} the "
+                f"playground draws: try a smaller network"
+            )
+        self.node_count = len(order)
+        self._picture = self._draw(loss, order)
+
+    def _graph(self, backward: bool = True) -> tuple[Value, list[Value]]:
+        """The sample's loss graph at the training model's current weights (and its backward pass, if asked)."""
+        for mine, theirs in zip(self.copy_params, self.session.params, strict=True):
+            mine.data = theirs.data
+            mine.grad = 0.0
+        x, target = self.session.sample_input(self.index)
+        out = self.copy(x)
+        loss = self.session.base_loss([out], [target])
+        loss.label = "loss"
+        order = topological_order(loss)
+        if backward:
+            loss.backward()
+        return loss, order
+
+    # ---- the picture, once ------------------------------------------------------------------------------------------
+    def drawing(self) -> dict:
+        """The grouped drawing (SVG with each box's id), which box shows each node, each box's title, and the
+        numbers now."""
+        return {**self._picture, "values": self.values()}
+
+    def _draw(self, loss: Value, order: list[Value]) -> dict:
+        from ..viz import draw
+
+        for node in order:  # lay the boxes out for the widest number, then the page writes in the real ones
+            if not (is_constant(node) or (node.is_leaf and not node.label)):
+                node.data = WIDEST_NUMBER
+            node.grad = WIDEST_NUMBER
+        drawing = draw(loss, group=True)
+        svg = svg_text(drawing)
+        self.boxes = dict(drawing.boxes)  # node n<i> -> the box that shows it
+        self.heads: dict[str, int] = {}  # box -> the node whose numbers it shows: the last one computed in it
+        for name, box in self.boxes.items():
+            self.heads[box] = max(self.heads.get(box, -1), int(name[1:]))
+        self.titles = {box.id: box.fields[0] for box in drawing.scene.boxes} if drawing.scene else {}
+        result = {
+            "index": self.index,
+            "node_count": self.node_count,
+            "svg": None if svg is None else with_node_ids(svg),
+            "boxes": self.boxes,
+            "titles": self.titles,
+            "note": f"sample {self.index}: {self.node_count} nodes, grouped by neuron",
+        }
+        if svg is None:
+            result["note"] += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
+        return result
+
+    # ---- the numbers, every frame -----------------------------------------------------------------------------------
+    def values(self) -> dict:
+        """Each box's data and gradient (as the drawing writes numbers), the loss, and a note when nothing flows."""
+        loss, order = self._graph()
+        boxes = {box: [_text(order[i].data), _text(_grad(order[i]))] for box, i in self.heads.items()}
+        return {"index": self.index, "loss": _text(loss.data), "boxes": boxes, "note": self._note(loss, order)}
+
+    def _note(self, loss: Value, order: list[Value]) -> str:
+        """Why every gradient is 0, when it is: a learner would otherwise see a column of zeros and no reason."""
+        weights = [n for n in order if n.is_leaf and n.label and n.label.startswith("layers.")]
+        if any(_grad(n) != 0.0 for n in weights):
+            return ""
+        if loss.data == 0.0:
+            why = {
+                "hinge": "it is on the right side of the boundary by a margin of at least 1",
+                "bce": "it is predicted with full certainty",
+                "ce": "it is predicted with full certainty",
+            }.get(self.session.problem.loss, "its prediction is exactly right")
+            return (
+                f"this sample's loss is 0 ({why}), so backward sends 0 to every node: it does not move any weight "
+                f"now. Click a point near the boundary to see gradients flow."
+            )
+        return (
+            "every weight's gradient is 0 for this sample: the units on its path are switched off (a relu below 0) "
+            "or saturated, so no change of a weight would change its loss"
         )
-    steps, _names = walk_steps(loss, order)
-    result = {
-        "index": index,
-        "node_count": len(order),
-        "nodes": [],
-        "loss": loss.data,
-        "steps": steps,
-        "note": f"sample {index}: {len(order)} nodes, grouped by neuron; loss {loss.data:.4g}",
-    }
-    drawing = draw(loss, group=True)
-    svg = svg_text(drawing)
-    # The steps name nodes n<i>; "boxes" says which SVG group shows each (a neuron's box holds many of them).
-    result["svg"], result["boxes"] = (None, {}) if svg is None else (with_node_ids(svg), drawing.boxes)
-    if svg is None:
-        result["note"] += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
-    return result
+
+    # ---- the stepper, while paused ----------------------------------------------------------------------------------
+    def steps(self) -> dict:
+        """The backward pass of the sample's loss at the current weights, a step at a time, each step saying which
+        box its node sits in."""
+        from .expression import walk_steps
+
+        loss, order = self._graph(backward=False)
+        steps, _names = walk_steps(loss, order)
+        for step in steps:
+            box = self.boxes.get(step["node"], step["node"])
+            step["box"] = box
+            title = self.titles.get(box)
+            if box.startswith("g") and title:
+                step["lines"].insert(0, f"in the box {title}:")
+        note = self._note(loss, order)
+        if note:
+            steps[0]["lines"].append("note: " + note)
+        return {"index": self.index, "steps": steps, "boxes": self.boxes}

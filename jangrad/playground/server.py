@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import urlsplit
 
-from . import expression, limits
+from . import api, expression, limits
 from .training import TrainingManager
 
 __all__ = ["PlaygroundServer", "make_server"]
@@ -221,6 +221,7 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch(
             {
                 "/": self._index,
+                "/favicon.ico": lambda: self._serve_file("favicon.svg"),
                 "/api/health": self._health,
                 "/api/train/events": self._events,
                 "/api/train/model.json": self._model_json,
@@ -232,20 +233,19 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch({"/": self._index})
 
     def do_POST(self) -> None:
+        trainer = self.server.trainer
         self._dispatch(
             {
-                "/api/expr": lambda: self._json(200, expression.build_lab(*self._program())),
-                "/api/expr/check": lambda: self._json(200, expression.check_lab(*self._program())),
-                "/api/train/start": lambda: self._json(200, self.server.trainer.start(self._read_json())),
-                "/api/train/control": lambda: self._json(200, self.server.trainer.control(self._read_json())),
-                "/api/train/sample": lambda: self._json(200, self.server.trainer.sample_graph(self._read_json())),
-                "/api/train/command": lambda: self._json(200, self.server.trainer.command(self._read_json())),
+                "/api/expr": lambda: self._json(200, api.expression(self._read_json())),
+                "/api/expr/check": lambda: self._json(200, api.expression_check(self._read_json())),
+                "/api/train/command": lambda: self._json(200, api.command(self._read_json())),
+                "/api/train/start": lambda: self._json(200, trainer.call("start", self._read_json())),
+                "/api/train/control": lambda: self._json(200, trainer.call("control", self._read_json())),
+                "/api/train/edit": lambda: self._json(200, trainer.call("edit", self._read_json())),
+                "/api/train/select": lambda: self._json(200, trainer.call("select", self._read_json())),
+                "/api/train/steps": lambda: self._json(200, trainer.call("sample_steps", self._read_json())),
             }
         )
-
-    def _program(self) -> tuple[object, object]:
-        body = self._read_json()
-        return body.get("source"), body.get("inputs", "")
 
     def _index(self) -> None:
         self._serve_file("index.html")
@@ -271,13 +271,13 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, {"ok": True, "graphviz": graphviz_available()})
 
     def _model_json(self) -> None:
-        text = self.server.trainer.model_json()
+        text = self.server.trainer.call("model_json")
         self._send(
             200, text.encode("utf-8"), "application/json", {"Content-Disposition": 'attachment; filename="model.json"'}
         )
 
     def _history_csv(self) -> None:
-        text = self.server.trainer.history_csv()
+        text = self.server.trainer.call("history_csv")
         self._send(
             200,
             text.encode("utf-8"),

@@ -1,41 +1,49 @@
-// Boots the page: the two tabs, the configuration kept in the URL (so a reload or a shared link restores it),
-// and the keyboard.
+// Boots the page: the page state (kept in the URL, so that a reload or a shared link restores it), the two tabs,
+// the two labs and the keyboard.
 
 import {ExpressionLab, PRESETS} from "./expression-lab.js";
 import {NetworkLab} from "./network-lab.js";
+import {PageState, choice, text} from "./state.js";
 
 const tabs = ["expression", "network"];
-let current = "expression";
+
+const state = new PageState({
+  tab: choice(tabs, "expression"),
+  src: text(PRESETS.lecture.source),
+  inputs: text(PRESETS.lecture.inputs),
+  ...NetworkLab.schema(),
+});
+const problems = state.load(location.search);
+
+function save() {
+  const program = expression.state();
+  state.set("src", program.src);
+  state.set("inputs", program.inputs);
+  state.save();
+}
 
 function showTab(name) {
-  current = tabs.includes(name) ? name : "expression";
+  state.set("tab", tabs.includes(name) ? name : "expression");
   for (const tab of tabs) {
-    document.getElementById(`panel-${tab}`).hidden = tab !== current;
-    document.getElementById(`tab-${tab}`).setAttribute("aria-selected", String(tab === current));
+    const shown = tab === state.get("tab");
+    document.getElementById(`panel-${tab}`).hidden = !shown;
+    document.getElementById(`tab-${tab}`).setAttribute("aria-selected", String(shown));
   }
+  document.getElementById("page-tools").hidden = state.get("tab") !== "network";
 }
 
-const MAX_URL_PROGRAM = 2000;  // a longer program is left out of the URL rather than making it huge
-
-function saveUrl() {
-  const program = expression.state();
-  const kept = program.src.length + program.inputs.length <= MAX_URL_PROGRAM ? program : {};
-  const params = new URLSearchParams({tab: current, ...kept, ...network.state()});
-  history.replaceState(null, "", `${location.pathname}?${params}`);
-}
-
-const expression = new ExpressionLab(() => saveUrl());
-const network = new NetworkLab(() => saveUrl());
+const expression = new ExpressionLab(() => save());
+const network = new NetworkLab(state, () => save());
 
 for (const tab of tabs) {
-  document.getElementById(`tab-${tab}`).addEventListener("click", () => { showTab(tab); saveUrl(); });
+  document.getElementById(`tab-${tab}`).addEventListener("click", () => { showTab(tab); save(); });
 }
-document.addEventListener("keydown", (event) => { if (current === "expression") expression.onKey(event); });
+document.addEventListener("keydown", (event) => {
+  if (state.get("tab") === "expression") expression.onKey(event);
+});
 
-const params = new URLSearchParams(location.search);
-showTab(params.get("tab") || "expression");
-network.restore(params);
-const preset = PRESETS.lecture;
-expression.load(params.has("src") ? params.get("src") : preset.source,
-                params.has("inputs") ? params.get("inputs") : preset.inputs)
+showTab(state.get("tab"));
+network.restore();
+if (problems.length) network.message(`${problems.join("; ")}: left at the default`);
+expression.load(state.get("src"), state.get("inputs"))
   .then(() => { document.body.dataset.ready = "1"; });

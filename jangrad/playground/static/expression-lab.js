@@ -1,7 +1,8 @@
 // The expression lab: run a small program on the server, draw its graph and step through its backward pass.
 
 import {transport} from "./transport.js";
-import {Stepper, formatNumber} from "./stepper.js";
+import {Stepper} from "./stepper.js";
+import {formatNumber, numberText} from "./format.js";
 
 export const PRESETS = {
   lecture: {source: "e = a*b\nd = e + c\nL = d*f", inputs: "a=2, b=-3, c=10, f=-2"},
@@ -86,7 +87,7 @@ export class ExpressionLab {
     let lab = null;
     let failure = "";
     try {
-      lab = await transport.expression(src, inputs);
+      lab = await transport.expression({source: src, inputs});
     } catch (error) {
       failure = error.message;
     }
@@ -96,8 +97,23 @@ export class ExpressionLab {
       this.lab = lab;
       this.shown = {src, inputs};  // what Check must check: the drawn program, not text edited since
       this.render(lab);
+    } else {
+      this.clear();  // the old graph would answer a program that is no longer there
     }
     document.body.dataset.expr = failure ? "error" : "ready";
+  }
+
+  clear() {
+    this.lab = null;
+    this.shown = null;
+    this.stepper = null;
+    $("expr-graph").textContent = "";
+    $("expr-graph-note").textContent = "";
+    $("expr-table").querySelector("tbody").textContent = "";
+    $("narration").textContent = "";
+    $("expr-output").textContent = "";
+    $("step-counter").textContent = "step 0 / 0";
+    $("python-out").hidden = true;
   }
 
   render(lab) {
@@ -150,7 +166,7 @@ export class ExpressionLab {
       cell.dataset.value = value === null ? "" : String(value);
     }
     const svgText = svgGradText($("expr-graph"), id);
-    if (svgText) svgText.textContent = `grad ${text}`;
+    if (svgText) svgText.textContent = `grad ${value === null ? "—" : numberText(value)}`;
   }
 
   highlight(id, step) {
@@ -179,7 +195,7 @@ export class ExpressionLab {
     const ticket = this.ticket;
     let result;
     try {
-      result = await transport.check(src, inputs);
+      result = await transport.checkExpression({source: src, inputs});
     } catch (error) {
       if (ticket === this.ticket) this.showError(error.message);
       return;

@@ -1,82 +1,202 @@
-// The network lab: a configuration form, play/pause/step/reset, and the live loss curve, decision boundary and
-// network diagram drawn from the server's training frames.
+// The network lab's wiring: the form and the page state, the toolbar (play, pause, step, reset, pace, presets,
+// panels, the link), the training frames handed to each panel, and the data edits. Every panel draws itself: the
+// loss chart, the data and boundary, the network diagram, the sample's graph and the optimizer table.
 
 import {transport} from "./transport.js";
-import {Stepper, formatNumber} from "./stepper.js";
-
-const FIELDS = {
-  data: "net-data", samples: "net-samples", noise: "net-noise", seed: "net-seed", test: "net-test",
-  layers: "net-layers", activation: "net-activation", output: "net-output", loss: "net-loss", optimizer: "net-optimizer", lr: "net-lr",
-  schedule: "net-schedule", batch: "net-batch", steps: "net-steps", target: "net-target",
-};
-// jangrad train's sample count and noise for each generated data set, so a default run can be repeated exactly.
-const DATA_DEFAULTS = {moons: [100, 0.1], circles: [100, 0.05], spiral: [40, 0.2]};
-const NUMBERS = ["samples", "noise", "seed", "test", "lr", "batch", "steps"];
-// The loss canvas's two curves; index.html's legend swatches use the same colours.
-const LOSS_COLOURS = {training: "#1565c0", test: "#e65100"};
-const CLASS_COLOURS = [[230, 126, 34], [41, 128, 185], [39, 174, 96], [142, 68, 173], [192, 57, 43]];
+import {formatNumber} from "./format.js";
+import {CONTROLS, PANELS, choice, number, text} from "./state.js";
+import {LossChart} from "./loss-chart.js";
+import {BoundaryView} from "./boundary-view.js";
+import {NetworkDiagram} from "./network-diagram.js";
+import {SampleGraph} from "./sample-graph.js";
+import {OptimizerTable} from "./optimizer-table.js";
+import {NETWORK_PRESETS} from "./presets.js";
 
 const $ = (id) => document.getElementById(id);
 
+// The configuration's fields: the page state's key, its form element, and what the link may hold.
+const FIELDS = {
+  data: "net-data", samples: "net-samples", noise: "net-noise", seed: "net-seed", test: "net-test",
+  layers: "net-layers", activation: "net-activation", output: "net-output", loss: "net-loss",
+  optimizer: "net-optimizer", lr: "net-lr", schedule: "net-schedule", batch: "net-batch", steps: "net-steps",
+  target: "net-target",
+};
+const NUMBERS = ["samples", "noise", "seed", "test", "lr", "batch", "steps"];
+// jangrad train's sample count and noise for each generated data set, so a default run can be repeated exactly.
+const DATA_DEFAULTS = {moons: [100, 0.1], circles: [100, 0.05], spiral: [40, 0.2]};
+export const PACES = ["1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "max"];
+const DEFAULT_PACE = "50";
+const FINISHED = ["done", "diverged", "error"];
+const PART_NAMES = {
+  settings: "settings", diagram: "network diagram", boundary: "data and boundary", loss: "loss chart",
+  sample: "sample's graph", optimizer: "optimizer state", data: "data settings", model: "model settings",
+  training: "training settings", command: "CLI command", presets: "presets",
+};
+const FRAME_TIMES = 200;  // the page keeps its last frames' drawing times (window.jangradLab.frameTimes)
+
+function options(id) {
+  return [...$(id).options].map((option) => option.value);
+}
+
 export class NetworkLab {
-  constructor(onChange) {
+  // The page state's fields that belong to this lab.
+  static schema() {
+    return {
+      data: choice(options("net-data"), "moons"),
+      samples: number(4, 2000, 100, true),
+      noise: number(0, 1, 0.1),
+      seed: number(0, 2147483647, 0, true),
+      test: number(0, 0.9, 0),
+      layers: text("6,6", /^\s*(\d{1,2}\s*(,\s*\d{1,2}\s*)*)?$/, 40),
+      activation: choice(options("net-activation"), "tanh"),
+      output: choice(options("net-output"), "linear"),
+      loss: choice(options("net-loss"), "hinge"),
+      optimizer: choice(options("net-optimizer"), "sgd"),
+      lr: number(1e-9, 1000, 0.1),
+      schedule: choice(options("net-schedule"), "none"),
+      batch: number(0, 2000, 0, true),
+      steps: number(1, 5000, 300, true),
+      target: text("target", null, 100),
+      pace: choice(PACES, DEFAULT_PACE),
+      log: choice(["auto", "on", "off"], "auto"),
+      hide: {default: "", read: (value) => {
+        const items = value.split(",").filter((item) => item);
+        const known = [...PANELS, ...CONTROLS];
+        const unknown = items.filter((item) => !known.includes(item));
+        if (unknown.length) throw new Error(`names unknown parts: ${unknown.join(", ").slice(0, 60)}`);
+        return items.join(",");
+      }},
+    };
+  }
+
+  constructor(state, onChange) {
+    this.state = state;
     this.onChange = onChange;
-    this.summary = null;      // what the server said when the current run started
-    this.losses = [];
-    this.testLosses = [];     // [step, loss on the held-out samples] points, when the run has a test split
-    this.pending = [];        // frames, in order, of a run whose start reply has not arrived yet
-    this.dirty = true;        // the form changed since the run started: play starts a new run
+    this.summary = null;       // the current run's summary (this tab's run)
+    this.lastState = "idle";
+    this.lastStep = 0;
+    this.pending = [];         // frames of a run whose start reply has not arrived yet
+    this.starting = 0;         // start requests on their way
+    this.restartTimer = null;
+    this.commandTimer = null;
     this.csvText = "";
+    this.csvSource = "";       // "upload" or "edited": where the CSV text came from
+    this.editedAt = null;
+    this.frameTimes = [];
+    window.jangradLab = this;  // for tests and the curious: frameTimes, summary
+
+    this.lossChart = new LossChart($("loss-canvas"), {
+      legend: $("loss-legend"), trainingValue: $("loss-training-value"), testValue: $("loss-test-value"),
+      testEntry: $("loss-legend-test"), logBox: $("loss-log"), logNote: $("loss-log-note"),
+    });
+    this.boundary = new BoundaryView({
+      canvas: $("boundary-canvas"), tools: $("boundary-tools"), classPicker: $("class-picker"),
+      legend: $("boundary-legend"), note: $("boundary-note"), readout: $("boundary-readout"),
+    }, {
+      onPick: (index) => this.act(() => this.pickSample(index)),
+      onAdd: (x, y, cls) => this.act(() => this.edit({action: "add", x, y, class: cls})),
+      onRemove: (index) => this.act(() => this.edit({action: "remove", index})),
+    });
+    this.diagram = new NetworkDiagram({container: $("net-diagram"), note: $("diagram-note"),
+      tooltip: $("diagram-tooltip")}, {onSelect: (index) => this.act(() => this.selectParameter(index))});
+    this.sample = new SampleGraph({
+      panel: $("part-sample"), title: $("sample-index"), message: $("sample-message"), note: $("sample-note"),
+      graph: $("sample-graph"), narration: $("sample-narration"), counter: $("sample-counter"),
+      tooltip: $("sample-tooltip"),
+      buttons: {first: $("sample-first"), back: $("sample-back"), next: $("sample-next"), last: $("sample-last")},
+    }, {loadSteps: () => transport.sampleSteps({})});
+    this.optimizer = new OptimizerTable({table: $("optimizer-table"), hint: $("optimizer-hint"),
+      title: $("optimizer-name")});
+    this.sample.clear();
+
+    this.bindForm();
+    this.bindToolbar();
+    this.buildPresets();
+    this.buildPanelsMenu();
+    transport.subscribe((frame) => this.onFrame(frame),
+                        () => this.message("no live updates: the server refused them (too many open tabs?)"));
+  }
+
+  // ---- the form and the page state ----------------------------------------------------------------------------------
+  bindForm() {
     $("net-data").addEventListener("change", () => {
       const defaults = DATA_DEFAULTS[$("net-data").value];
       if (defaults) { $("net-samples").value = defaults[0]; $("net-noise").value = defaults[1]; }
     });
     for (const id of Object.values(FIELDS)) {
-      $(id).addEventListener("change", () => { this.dirty = true; this.showCsvBox(); this.onChange(); });
+      $(id).addEventListener("change", () => {
+        $("net-preset").value = "";
+        $("preset-note").hidden = true;
+        this.formChanged();
+      });
     }
     $("net-csv").addEventListener("change", () => this.readCsv());
-    $("train-play").addEventListener("click", () => this.act(() => this.play()));
-    $("train-pause").addEventListener("click", () => this.act(() => transport.control("pause")));
-    $("train-step").addEventListener("click", () => this.act(() => this.singleStep()));
-    $("train-reset").addEventListener("click", () => this.act(() => this.reset()));
-    $("copy-cli").addEventListener("click", () => this.act(() => this.copyCommand()));
-    $("boundary-canvas").addEventListener("click", (event) => this.act(() => this.pickPoint(event)));
-    for (const move of ["first", "back", "next", "last"]) {
-      $(`sample-${move}`).addEventListener("click", () => this.sampleStepper && this.sampleStepper[move]());
-    }
-    transport.subscribe((frame) => this.onFrame(frame),
-                        () => this.message("no live updates: the server refused them (too many open tabs?)"));
-    this.drawLoss();
+    $("loss-log").addEventListener("change", () => {
+      this.state.set("log", $("loss-log").checked ? "on" : "off");
+      this.lossChart.setMode(this.state.get("log"));
+      this.onChange();
+    });
   }
 
-  state() {
-    const values = {};
-    for (const [key, id] of Object.entries(FIELDS)) values[key] = $(id).value;
-    return values;
-  }
-
-  restore(params) {
-    for (const [key, id] of Object.entries(FIELDS)) if (params.has(key)) $(id).value = params.get(key);
+  // Called once the page state is loaded from the URL.
+  restore() {
+    for (const [key, id] of Object.entries(FIELDS)) $(id).value = this.state.get(key);
+    $("net-pace").value = String(PACES.indexOf(this.state.get("pace")));
+    this.showPace();
+    this.lossChart.setMode(this.state.get("log"));
+    this.applyHidden();
     this.showCsvBox();
+    this.refreshCommand();
+    this.restart();
+  }
+
+  formChanged() {
+    for (const [key, id] of Object.entries(FIELDS)) {
+      try { this.state.set(key, $(id).value); } catch (error) { /* not a field of the state */ }
+    }
+    if ($("net-data").value !== "csv") { this.csvText = ""; this.csvSource = ""; }
+    this.showCsvBox();
+    this.onChange();
+    this.refreshCommand();
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => this.restart(), 250);
   }
 
   config() {
-    const config = this.state();
+    const config = {};
+    for (const key of Object.keys(FIELDS)) config[key] = this.state.get(key);
     for (const key of NUMBERS) config[key] = Number(config[key]);
     if (config.data === "csv") config.csv = this.csvText;
     return config;
   }
 
-  showCsvBox() { $("csv-box").hidden = $("net-data").value !== "csv"; }
+  showCsvBox() {
+    const csv = $("net-data").value === "csv";
+    $("csv-box").hidden = !csv;
+    for (const id of ["net-samples", "net-noise"]) $(id).disabled = !(this.state.get("data") in DATA_DEFAULTS);
+    let status = "";
+    if (csv && this.csvSource === "edited") {
+      status = `your edited points (${this.summary ? this.summary.points.length : "?"} samples); a link cannot ` +
+        "carry them, the CLI command below does";
+    } else if (csv && !this.csvText) {
+      status = "choose a CSV file (a link cannot carry one)";
+    }
+    $("csv-status").textContent = status;
+  }
 
   readCsv() {
     const file = $("net-csv").files[0];
     if (!file) return;
-    file.text().then((text) => { this.csvText = text; this.dirty = true; });
+    file.text().then((csvText) => {
+      this.csvText = csvText;
+      this.csvSource = "upload";
+      this.formChanged();
+    });
   }
 
-  message(text, kind = "error") {
-    $("train-message").textContent = text ? String(text).split("\n")[0] : "";
+  // ---- messages -------------------------------------------------------------------------------------------------------
+  message(words, kind = "error") {
+    $("train-message").textContent = words ? String(words).split("\n")[0] : "";
     $("train-message").className = kind;
   }
 
@@ -88,311 +208,324 @@ export class NetworkLab {
     }
   }
 
+  // ---- runs --------------------------------------------------------------------------------------------------------
+  // A paused run of the current settings: its pictures show the untrained network before Play.
+  async restart() {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    if (this.state.get("data") === "csv" && !this.csvText) {
+      this.showCsvBox();
+      return;
+    }
+    await this.act(() => this.start(true));
+  }
+
   async start(paused) {
     this.message("");
-    this.summary = null;
-    this.losses = [];
-    this.testLosses = [];
-    const summary = await transport.startTraining(this.config(), paused);
-    this.summary = summary;
-    this.dirty = false;
-    this.setupDiagram(summary.sizes);
-    // Every early frame, not just the last: each carries only the losses its predecessors did not.
-    const early = this.pending.filter((frame) => frame.run === summary.run);
-    this.pending = [];
-    early.forEach((frame) => this.onFrame(frame));
-    this.drawBoundary(null);
+    this.starting += 1;
+    let summary;
+    try {
+      summary = await transport.start({config: this.config(), paused, pace: this.paceValue()});
+    } finally {
+      this.starting -= 1;
+    }
+    this.editedAt = null;
+    this.adopt(summary);
+    this.refreshCommand();
     return summary;
   }
 
-  // Play and step start a new run when the form changed, none exists, or the last one has ended.
+  // A new run's summary (a start, a reset, or an edit before the first step): every panel sets itself up for it.
+  adopt(summary) {
+    const sameRun = this.summary && this.summary.run === summary.run;
+    this.summary = summary;
+    this.lastState = summary.state;
+    if (!sameRun) {
+      this.lossChart.reset(summary.steps);
+      this.diagram.setup(summary);
+      this.boundary.setup(summary);
+      if (summary.sample === null || summary.sample === undefined) {
+        this.sample.clear();
+        this.boundary.select(null);
+      } else {
+        this.boundary.select(summary.sample);
+      }
+      if (summary.parameter === null || summary.parameter === undefined) this.optimizer.draw(null);
+      $("train-steps-total").textContent = String(summary.steps);
+      this.showStatus({step: 0, loss: null, test_loss: null, accuracy: null, state: summary.state});
+    } else {
+      this.boundary.setPoints(summary.points);
+    }
+    const early = this.pending.filter((frame) => frame.run === summary.run);
+    this.pending = [];
+    early.forEach((frame) => this.onFrame(frame));
+  }
+
+  mine() {
+    return this.summary && !this.replaced;
+  }
+
   needsNewRun() {
-    return this.dirty || !this.summary || ["done", "diverged", "stopped", "error"].includes(this.lastState);
+    return !this.summary || this.replaced || this.restartTimer !== null || FINISHED.includes(this.lastState);
   }
 
   async play() {
     if (this.needsNewRun()) {
+      this.replaced = false;
       await this.start(false);
     } else {
-      await transport.control("play");
+      await transport.control({action: "play"});
     }
   }
 
   async singleStep() {
     if (this.needsNewRun()) {
+      this.replaced = false;
       await this.start(true);
     }
-    await transport.control("step");
+    await transport.control({action: "step"});
   }
 
   async reset() {
-    await transport.control("reset");
-    this.summary = null;
-    this.losses = [];
-    this.testLosses = [];
-    this.dirty = true;
-    this.lastState = "idle";
-    $("train-step-counter").textContent = "0";
-    $("train-loss").textContent = "—";
-    $("train-accuracy").textContent = "—";
-    $("train-test-loss").textContent = "—";
-    $("train-state").textContent = "idle";
+    if (!this.summary || this.replaced) { this.replaced = false; await this.start(true); return; }
+    this.starting += 1;
+    let summary;
+    try {
+      summary = await transport.control({action: "reset"});
+    } finally {
+      this.starting -= 1;
+    }
     this.message("");
-    this.drawLoss();
-    this.drawBoundary(null);
+    this.editedAt = null;
+    this.adopt(summary);
+    this.refreshCommand();
   }
 
+  paceValue() {
+    const pace = this.state.get("pace");
+    return pace === "max" ? "max" : Number(pace);
+  }
+
+  showPace() {
+    const pace = this.state.get("pace");
+    $("net-pace-label").textContent = pace === "max" ? "as fast as it goes" : `${pace} step${pace === "1" ? "" : "s"}/s`;
+  }
+
+  async setPace() {
+    this.state.set("pace", PACES[Number($("net-pace").value)]);
+    this.showPace();
+    this.onChange();
+    if (this.summary && !this.replaced) await transport.control({action: "pace", pace: this.paceValue()});
+  }
+
+  // ---- toolbar --------------------------------------------------------------------------------------------------------
+  bindToolbar() {
+    $("train-play").addEventListener("click", () => this.act(() => this.play()));
+    $("train-pause").addEventListener("click", () => this.act(() => transport.control({action: "pause"})));
+    $("train-step").addEventListener("click", () => this.act(() => this.singleStep()));
+    $("train-reset").addEventListener("click", () => this.act(() => this.reset()));
+    $("net-pace").addEventListener("input", () => this.act(() => this.setPace()));
+    $("copy-cli").addEventListener("click", () => this.act(() => this.copyCommand()));
+    $("share-link").addEventListener("click", () => this.act(() => this.copyLink()));
+    $("download-model").addEventListener("click", () => this.act(() => this.download("model.json")));
+    $("download-history").addEventListener("click", () => this.act(() => this.download("history.csv")));
+    $("net-preset").addEventListener("change", () => this.applyPreset($("net-preset").value));
+  }
+
+  buildPresets() {
+    const select = $("net-preset");
+    for (const [key, preset] of Object.entries(NETWORK_PRESETS)) {
+      const option = document.createElement("option");
+      option.value = key;
+      option.textContent = preset.title;
+      select.appendChild(option);
+    }
+  }
+
+  applyPreset(key) {
+    const preset = NETWORK_PRESETS[key];
+    if (!preset) { $("preset-note").hidden = true; return; }
+    for (const [field, value] of Object.entries(preset.fields)) {
+      $(FIELDS[field]).value = value;
+      this.state.set(field, value);
+    }
+    this.state.set("pace", preset.pace);
+    $("net-pace").value = String(PACES.indexOf(preset.pace));
+    this.showPace();
+    $("preset-note").textContent = `${preset.title}: ${preset.note}`;
+    $("preset-note").hidden = false;
+    this.csvText = "";
+    this.csvSource = "";
+    this.showCsvBox();
+    this.onChange();
+    this.refreshCommand();
+    this.restart();
+  }
+
+  buildPanelsMenu() {
+    const list = $("panels-list");
+    for (const part of [...PANELS, ...CONTROLS]) {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.dataset.part = part;
+      box.checked = true;
+      box.addEventListener("change", () => {
+        this.state.setHidden(part, !box.checked);
+        this.applyHidden();
+        this.onChange();
+      });
+      label.append(box, document.createTextNode(` ${PART_NAMES[part]}`));
+      list.appendChild(label);
+    }
+  }
+
+  applyHidden() {
+    for (const part of [...PANELS, ...CONTROLS]) {
+      const hidden = this.state.hidden(part);
+      for (const element of document.querySelectorAll(`#panel-network [data-part="${part}"]`)) {
+        if (element.tagName !== "INPUT") element.hidden = hidden;
+      }
+      const box = document.querySelector(`#panels-list input[data-part="${part}"]`);
+      if (box) box.checked = !hidden;
+    }
+    document.querySelector("#panel-network .lab-grid").dataset.hidden = this.state.get("hide");
+    $("column-output").hidden = this.state.hidden("boundary") && this.state.hidden("loss");
+  }
+
+  // ---- frames ----------------------------------------------------------------------------------------------------------
   onFrame(frame) {
-    if (frame.run === null) return;
+    if (frame.run === null || frame.run === undefined) return;
     if (!this.summary || frame.run !== this.summary.run) {
-      if (!this.summary || frame.run > this.summary.run) {
-        if (this.pending.length && this.pending[0].run !== frame.run) this.pending = [];  // a newer run
-        this.pending.push(frame);
+      if (this.starting > 0 || !this.summary) {
+        if (!this.summary || frame.run > this.summary.run) {
+          if (this.pending.length && this.pending[0].run !== frame.run) this.pending = [];  // a newer run
+          this.pending.push(frame);
+        }
+      } else if (frame.run > this.summary.run && !this.replaced) {
+        this.replaced = true;
+        this.message("another tab started its own run (the server trains one at a time): press Play to start " +
+                     "yours again");
       }
       return;
     }
-    this.losses.length = frame.from;
-    this.losses.push(...frame.losses);
-    this.testLosses.length = frame.test_from;
-    this.testLosses.push(...frame.test_losses);
+    const started = performance.now();
+    if (frame.points) this.boundary.setPoints(frame.points);
+    this.lossChart.append(frame.from, frame.losses, frame.test_from, frame.test_losses);
+    this.lossChart.draw();
+    this.boundary.draw(frame);
+    this.diagram.draw(frame);
+    if (frame.sample) this.sample.update(frame.sample);
+    this.sample.setTraining(frame.state === "running", frame.step);
+    this.optimizer.draw(frame.parameter || null);
+    this.showStatus(frame);
     this.lastState = frame.state;
+    this.lastStep = frame.step;
+    if (frame.edited_at && frame.edited_at !== this.editedAt) {
+      this.editedAt = frame.edited_at;
+      this.refreshCommand();
+    }
+    if (frame.message) this.message(frame.message, frame.state === "done" ? "info" : "error");
+    this.frameTimes.push(performance.now() - started);
+    if (this.frameTimes.length > FRAME_TIMES) this.frameTimes.shift();
+  }
+
+  showStatus(frame) {
     $("train-step-counter").textContent = String(frame.step);
     $("train-loss").textContent = frame.loss === null ? "—" : formatNumber(frame.loss);
     $("train-test-loss").textContent = frame.test_loss === null ? "—" : formatNumber(frame.test_loss);
     $("train-accuracy").textContent = frame.accuracy === null ? "—" : `${Math.round(frame.accuracy * 100)}%`;
     $("train-state").textContent = frame.state;
-    if (frame.message) this.message(frame.message, frame.state === "done" ? "info" : "error");
-    this.drawLoss();
-    if (frame.boundary) this.drawBoundary(frame.boundary);
-    this.drawWeights(frame.weights);
+    $("train-state").dataset.state = frame.state;
   }
 
-  // ---- the decision boundary ---------------------------------------------------------------------------------------
-  drawBoundary(scores) {
-    const canvas = $("boundary-canvas");
-    const context = canvas.getContext("2d");
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    const summary = this.summary;
-    if (!summary) return;
-    if (!summary.extent) {
-      context.fillStyle = "#666";
-      context.fillText(`no decision boundary: the data has ${summary.sizes[0]} features, not 2`, 10, 20);
-      return;
-    }
-    const n = summary.grid;
-    if (scores) {
-      const cell = canvas.width / n;
-      for (let row = 0; row < n; row++) {
-        for (let col = 0; col < n; col++) {
-          context.fillStyle = this.cellColour(scores[row * n + col]);
-          context.fillRect(Math.floor(col * cell), Math.floor(row * cell), Math.ceil(cell) + 1, Math.ceil(cell) + 1);
-        }
-      }
-    }
-    summary.points.forEach(([x, y, label, test], index) => {
-      const [px, py] = this.toCanvas(x, y);
-      if (index === 0) canvas.dataset.firstPoint = `${px.toFixed(1)},${py.toFixed(1)}`;  // for tests
-      context.beginPath();
-      context.arc(px, py, 4, 0, 2 * Math.PI);
-      const [r, g, b] = this.classColour(label);
-      context.strokeStyle = "#222";
-      context.fillStyle = `rgb(${r},${g},${b})`;
-      if (!test) context.fill();
-      context.stroke();
-    });
-  }
-
-  classColour(label) {
-    if (this.summary.classes <= 2 && this.summary.config.loss !== "ce") {
-      return label > 0 && !(this.summary.config.loss === "bce" && label < 0.5) ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
-    }
-    return CLASS_COLOURS[Math.round(label) % CLASS_COLOURS.length];
-  }
-
-  // Opaque colours (a class colour mixed with white), so neighbouring cells never show seams.
-  cellColour(score) {
-    let colour;
-    let strength;
-    if (this.summary.config.loss === "ce") {
-      colour = CLASS_COLOURS[Math.round(score) % CLASS_COLOURS.length];
-      strength = 0.35;
-    } else {
-      colour = score >= 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
-      strength = 0.1 + 0.5 * Math.abs(score);
-    }
-    const [r, g, b] = colour.map((c) => Math.round(255 + (c - 255) * strength));
-    return `rgb(${r},${g},${b})`;
-  }
-
-  toCanvas(x, y) {
-    const [x0, x1, y0, y1] = this.summary.extent;
-    const canvas = $("boundary-canvas");
-    return [(x - x0) / (x1 - x0) * canvas.width, (y1 - y) / (y1 - y0) * canvas.height];
-  }
-
-  async pickPoint(event) {
-    if (!this.summary || !this.summary.points.length) return;
-    const canvas = $("boundary-canvas");
-    const box = canvas.getBoundingClientRect();
-    const cx = (event.clientX - box.left) * canvas.width / box.width;
-    const cy = (event.clientY - box.top) * canvas.height / box.height;
-    let best = -1;
-    let bestDistance = 64;  // within 8 canvas pixels
-    this.summary.points.forEach(([x, y], index) => {
-      const [px, py] = this.toCanvas(x, y);
-      const distance = (px - cx) ** 2 + (py - cy) ** 2;
-      if (distance < bestDistance) { best = index; bestDistance = distance; }
-    });
-    if (best < 0) return;
-    await this.showSample(best);
-  }
-
-  async showSample(index) {
-    $("sample-box").hidden = false;
-    $("sample-index").textContent = String(index);
-    $("sample-message").textContent = "building the graph…";
-    $("sample-graph").textContent = "";
+  // ---- the sample and the parameter on screen ----------------------------------------------------------------------
+  async pickSample(index) {
+    if (!this.summary) return;
+    this.boundary.select(index);
+    this.sample.loading(index);
     try {
-      const result = await transport.sampleGraph(index);
-      $("sample-message").textContent = result.note || "";
-      $("sample-graph").innerHTML = result.svg || "";
-      this.sampleStepper = new Stepper(result, {
-        showGrad: () => {},
-        highlight: (id) => this.highlightSampleNode(result.boxes, id),
-        narrate: (lines) => { $("sample-narration").textContent = lines.join("\n"); },
-        counter: (k, n) => { $("sample-counter").textContent = `step ${k} / ${n}`; },
-      });
-      this.sampleStepper.first();
+      const drawing = await transport.select({sample: index});
+      this.sample.show(drawing);
+      this.sample.setTraining(this.lastState === "running", this.lastStep);
     } catch (error) {
-      $("sample-message").textContent = error.message;
+      this.sample.failed(error.message);
     }
   }
 
-  // The stepper's current node: its box in the drawing (a neuron's box when the node is inside one), or none.
-  highlightSampleNode(boxes, id) {
-    const graph = $("sample-graph");
-    for (const element of graph.querySelectorAll(".hl")) element.classList.remove("hl");
-    const box = id && boxes ? boxes[id] : null;
-    // Scoped to this drawing: the expression lab's SVG uses the same n<i> ids.
-    const element = box ? graph.querySelector(`g.node[id="${box}"]`) : null;
-    if (element) element.classList.add("hl");
+  async selectParameter(index) {
+    await transport.select({parameter: index});
   }
 
-  // ---- the loss curve ------------------------------------------------------------------------------------------------
-  // The training loss at every step, and the test loss at the steps where the server measured it (the frames it
-  // published), on the same axes: x is the step, y spans both series.
-  drawLoss() {
-    const canvas = $("loss-canvas");
-    const context = canvas.getContext("2d");
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    const losses = this.losses;
-    const tests = this.testLosses;
-    this.showLossLegend(tests);
-    if (losses.length < 1 && tests.length < 1) return;
-    const values = losses.concat(tests.map(([, loss]) => loss));
-    const top = Math.max(...values);
-    const bottom = Math.min(0, ...values);
-    // The last test point can sit one step past the last training loss: it measures the weights after that step.
-    const lastStep = Math.max(losses.length - 1, tests.length ? tests[tests.length - 1][0] : 0,
-                              this.summary ? this.summary.config.steps - 1 : 0);
-    const toCanvas = (step, loss) => [
-      4 + (canvas.width - 8) * step / Math.max(1, lastStep),
-      canvas.height - 4 - (canvas.height - 8) * (loss - bottom) / ((top - bottom) || 1),
-    ];
-    this.drawPolyline(context, losses.map((loss, step) => toCanvas(step, loss)), LOSS_COLOURS.training);
-    this.drawPolyline(context, tests.map(([step, loss]) => toCanvas(step, loss)), LOSS_COLOURS.test);
-    context.fillStyle = "#333";
-    context.fillText(formatNumber(Number(top.toPrecision(3))), 4, 12);
+  // ---- the learner's own points ---------------------------------------------------------------------------------------
+  async edit(body) {
+    if (!this.summary) return;
+    this.starting += 1;
+    let result;
+    try {
+      result = await transport.edit(body);
+    } finally {
+      this.starting -= 1;
+    }
+    this.csvText = result.csv;
+    this.csvSource = "edited";
+    this.editedAt = result.edited_at;
+    for (const [key, value] of [["data", "csv"], ["target", result.target]]) {
+      this.state.set(key, value);
+      $(FIELDS[key]).value = value;
+    }
+    $("net-preset").value = "";
+    this.adopt(result.summary);
+    this.showCsvBox();
+    this.onChange();
+    this.refreshCommand();
   }
 
-  drawPolyline(context, points, colour) {
-    if (!points.length) return;
-    context.strokeStyle = colour;
-    context.fillStyle = colour;
-    context.lineWidth = 1.5;
-    if (points.length === 1) {  // a single measurement: a dot, since a one-point line draws nothing
-      context.beginPath();
-      context.arc(points[0][0], points[0][1], 2, 0, 2 * Math.PI);
-      context.fill();
+  // ---- the command, the link and the downloads ---------------------------------------------------------------------
+  refreshCommand() {
+    clearTimeout(this.commandTimer);
+    this.commandTimer = setTimeout(() => this.act(() => this.showCommand()), 120);
+  }
+
+  async showCommand() {
+    if (this.state.get("data") === "csv" && !this.csvText) {
+      $("cli-out").value = "";
+      $("cli-note").textContent = "choose a CSV file first";
       return;
     }
-    context.beginPath();
-    points.forEach(([x, y], i) => { if (i === 0) context.moveTo(x, y); else context.lineTo(x, y); });
-    context.stroke();
-  }
-
-  // The legend only matters when there are two curves to tell apart. The data attributes are for tests.
-  showLossLegend(tests) {
-    $("loss-legend").hidden = tests.length === 0;
-    const canvas = $("loss-canvas");
-    canvas.dataset.lossPoints = String(this.losses.filter(Number.isFinite).length);
-    canvas.dataset.testPoints = String(tests.length);
-    canvas.dataset.lastTest = tests.length ? tests[tests.length - 1].join(",") : "";
-  }
-
-  // ---- the network diagram -------------------------------------------------------------------------------------------
-  setupDiagram(sizes) {
-    const svg = $("net-diagram");
-    svg.textContent = "";
-    this.edges = [];
-    const ns = "http://www.w3.org/2000/svg";
-    const width = 360;
-    const height = 320;
-    const position = (layer, j) => {
-      const count = sizes[layer];
-      const x = 20 + (width - 40) * layer / Math.max(1, sizes.length - 1);
-      const y = count === 1 ? height / 2 : 16 + (height - 32) * j / (count - 1);
-      return [x, y];
-    };
-    for (let layer = 1; layer < sizes.length; layer++) {
-      const rows = [];
-      for (let j = 0; j < sizes[layer]; j++) {
-        const row = [];
-        for (let i = 0; i < sizes[layer - 1]; i++) {
-          const [x1, y1] = position(layer - 1, i);
-          const [x2, y2] = position(layer, j);
-          const line = document.createElementNS(ns, "line");
-          line.setAttribute("x1", x1); line.setAttribute("y1", y1);
-          line.setAttribute("x2", x2); line.setAttribute("y2", y2);
-          svg.appendChild(line);
-          row.push(line);
-        }
-        rows.push(row);
-      }
-      this.edges.push(rows);
-    }
-    sizes.forEach((count, layer) => {
-      for (let j = 0; j < count; j++) {
-        const [x, y] = position(layer, j);
-        const circle = document.createElementNS(ns, "circle");
-        circle.setAttribute("cx", x); circle.setAttribute("cy", y); circle.setAttribute("r", 5);
-        circle.setAttribute("fill", "#fff"); circle.setAttribute("stroke", "#333");
-        svg.appendChild(circle);
-      }
-    });
-  }
-
-  drawWeights(weights) {
-    if (!this.edges || !weights) return;
-    let largest = 1e-9;
-    for (const layer of weights) for (const row of layer) for (const w of row) largest = Math.max(largest, Math.abs(w));
-    weights.forEach((layer, l) => layer.forEach((row, j) => row.forEach((w, i) => {
-      const line = this.edges[l] && this.edges[l][j] && this.edges[l][j][i];
-      if (!line) return;
-      line.setAttribute("stroke", w >= 0 ? "#1e88e5" : "#fb8c00");
-      line.setAttribute("stroke-width", (0.3 + 3.5 * Math.abs(w) / largest).toFixed(2));
-      line.setAttribute("stroke-opacity", "0.7");
-    })));
+    const asked = JSON.stringify(this.config());
+    const {command, note} = await transport.command({config: this.config(), edited_at: this.editedAt});
+    if (JSON.stringify(this.config()) !== asked) return;  // the settings changed meanwhile: a newer answer comes
+    $("cli-out").value = command;
+    $("cli-note").textContent = note ? `note: ${note}` : "repeats this run number for number";
+    $("cli-out").dataset.config = asked;
   }
 
   async copyCommand() {
-    const {command, note} = await transport.command(this.config());
+    await this.showCommand();
     const box = $("cli-out");
-    box.value = note ? `${command}\n# note: ${note}` : command;
-    box.hidden = false;
     box.select();
-    try { await navigator.clipboard.writeText(command); } catch (error) { /* the text stays selected */ }
+    try { await navigator.clipboard.writeText(box.value); } catch (error) { /* the text stays selected */ }
+  }
+
+  async copyLink() {
+    const link = this.state.link();
+    try {
+      await navigator.clipboard.writeText(link);
+      this.message("the link is copied: it opens this page with these settings", "info");
+    } catch (error) {
+      this.message(`copy this link: ${link}`, "info");
+    }
+  }
+
+  async download(name) {
+    const {text: body, type} = await transport.download(name);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([body], {type}));
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
 }

@@ -1,12 +1,9 @@
 // Walks a backward pass the server laid out as steps (the seed, then one op per step), forwards and back.
 // Position k means steps 0..k-1 have run; gradients not reached yet show "—".
 
-export function formatNumber(x) {
-  if (typeof x === "string") return x;            // "inf", "nan" from the server
-  if (Number.isInteger(x)) return x.toFixed(1);
-  const text = x.toPrecision(6);
-  return String(Number(text));
-}
+import {formatNumber} from "./format.js";
+
+export {formatNumber};
 
 export class Stepper {
   constructor(lab, view) {
