@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 import subprocess
 import sys
 import threading
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -23,10 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"data": "xor", "layers": "2", "steps": 500}
 
 
-def training_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("jangrad-train-") and t.is_alive()]
-
-
 def wait_until(condition, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -34,11 +28,24 @@ def wait_until(condition, seconds: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def test_two_starts_at_once_leave_one_run():
-    manager = TrainingManager(threading.Event())
+@pytest.fixture
+def manager():
+    made = TrainingManager(threading.Event())
+    yield made
+    made.stop()
+    made.thread.join(timeout=2)
+    assert not made.thread.is_alive(), "stop() ends the driver thread at once"
+
+
+def state(manager) -> str:
+    with manager.lock:
+        return manager.lab.state()
+
+
+def test_two_starts_at_once_leave_one_run(manager):
     answers = []
     starters = [
-        threading.Thread(target=lambda: answers.append(manager.start({"config": SMALL, "paused": True})))
+        threading.Thread(target=lambda: answers.append(manager.call("start", {"config": SMALL, "paused": True})))
         for _ in range(2)
     ]
     for thread in starters:
@@ -46,24 +53,21 @@ def test_two_starts_at_once_leave_one_run():
     for thread in starters:
         thread.join()
     assert sorted(a["run"] for a in answers) == [1, 2]
-    wait_until(lambda: len(training_threads()) == 1)
-    manager.stop()
-    wait_until(lambda: not training_threads(), seconds=1.0)
+    assert manager.lab.session.number == 2
 
 
-def test_paused_run_moves_exactly_one_step_per_single_step():
-    manager = TrainingManager(threading.Event())
-    manager.start({"config": SMALL, "paused": True})
-    run = manager.run
+def test_paused_run_moves_exactly_one_step_per_single_step(manager):
+    manager.call("start", {"config": SMALL, "paused": True})
+    run = manager.lab.session
     time.sleep(0.3)
-    assert len(run.losses) == 0 and run.state == "paused"
+    assert run.step == 0 and state(manager) == "ready"
     for expected in (1, 2, 3):
-        manager.control({"action": "step"})
-        wait_until(lambda expected=expected: run.state == "paused" and len(run.losses) == expected)
+        manager.call("control", {"action": "step"})
+        wait_until(lambda expected=expected: run.step == expected)
         time.sleep(0.1)
-        assert len(run.losses) == expected
-    manager.control({"action": "reset"})
-    assert manager.run is None and not run.thread.is_alive()
+        assert run.step == expected and state(manager) == "paused"
+    answer = manager.call("control", {"action": "reset"})
+    assert answer["run"] == 2 and answer["state"] == "ready" and manager.lab.session.step == 0
 
 
 @pytest.mark.parametrize(
@@ -109,9 +113,10 @@ def test_a_page_run_with_samples_noise_and_a_test_split_equals_its_cli_command(t
         "seed": 2,
     }
     manager = TrainingManager(threading.Event())
-    manager.start({"config": config})
-    run = manager.run
+    manager.call("start", {"config": config, "pace": "max"})
+    run = manager.lab.session
     wait_until(lambda: run.state == "done", seconds=60)
+    manager.stop()
     command, note = cli_command(parse_config(config))
     assert note == ""
     args = command.split()[1:]
@@ -141,9 +146,10 @@ def test_a_page_run_with_samples_noise_and_a_test_split_equals_its_cli_command(t
 )
 def test_accuracy_is_reported_for_class_labels_only(csv, loss, expect_accuracy):
     manager = TrainingManager(threading.Event())
-    manager.start({"config": {"data": "csv", "csv": csv, "loss": loss, "layers": "4", "steps": 20}})
-    run = manager.run
+    manager.call("start", {"config": {"data": "csv", "csv": csv, "loss": loss, "layers": "4", "steps": 20}})
+    run = manager.lab.session
     wait_until(lambda: run.state == "done")
+    manager.stop()
     assert len(run.losses) == 20
     if expect_accuracy:
         assert len(run.accuracies) == 20 and all(0.0 <= a <= 1.0 for a in run.accuracies)
@@ -159,112 +165,96 @@ def next_payload(stream) -> dict:
     raise AssertionError("the stream ended")
 
 
-def test_the_test_loss_is_a_series_sent_once_to_each_stream_and_in_the_history():
+def test_the_test_loss_is_a_series_sent_once_to_each_stream_and_in_the_history(manager):
     config = {"data": "moons", "samples": 40, "test": 0.25, "layers": "4", "steps": 30, "seed": 1}
-    manager = TrainingManager(threading.Event())
-    manager.start({"config": config, "paused": True})
-    run = manager.run
-    for expected in (1, 2, 3):  # single steps publish every step, and a paused run more than once per step
-        manager.control({"action": "step"})
-        wait_until(lambda expected=expected: run.state == "paused" and len(run.losses) == expected)
-    manager.control({"action": "play"})
+    manager.call("start", {"config": config, "paused": True})
+    run = manager.lab.session
+    for expected in (1, 2, 3):
+        manager.call("control", {"action": "step"})
+        wait_until(lambda expected=expected: run.step == expected)
+    manager.call("control", {"action": "pace", "pace": "max"})
+    manager.call("control", {"action": "play"})
     wait_until(lambda: run.state == "done", seconds=60)
 
     points = list(run.test_losses)
     steps = [step for step, _ in points]
-    assert steps[:4] == [0, 1, 2, 3] and steps[-1] == 30
-    assert all(a < b for a, b in pairwise(steps)), "one point per step, in order"
-    assert all(math.isfinite(loss) for _, loss in points)
-    run.update_test_loss()  # the final model, measured again: the last point, and no second point for its step
-    assert points[-1][1] == run.test_loss and run.test_losses == points
+    assert steps == list(range(31)), "a short run measures the test loss at every step"
+    assert points[-1][1] == run.test_loss
 
     # A stream that connects late gets the whole series at once, then only what is new (here nothing).
     stream = manager.frames()
+    manager.call("control", {"action": "pause"})  # a request: a new frame
     first = next_payload(stream)
     assert first["test_from"] == 0 and first["test_losses"] == [list(p) for p in points]
-    manager.publish(run, force=True)
+    assert first["from"] == 0 and len(first["losses"]) == 30
+    manager.call("control", {"action": "pause"})
     again = next_payload(stream)
-    assert again["test_from"] == len(points) and again["test_losses"] == []
-    manager.stop()
+    assert again["test_from"] == len(points) and again["test_losses"] == [] and again["losses"] == []
 
-    rows = list(csv.DictReader(io.StringIO(manager.history_csv())))
+    rows = list(csv.DictReader(io.StringIO(manager.call("history_csv"))))
     assert len(rows) == 30
     measured = {int(row["step"]): float(row["test_loss"]) for row in rows if row["test_loss"]}
     assert measured == {step: loss for step, loss in points if step < 30}
 
 
-def test_without_a_test_split_there_is_no_test_series():
-    manager = TrainingManager(threading.Event())
-    manager.start({"config": {**SMALL, "steps": 20}})
-    run = manager.run
+def test_without_a_test_split_there_is_no_test_series(manager):
+    manager.call("start", {"config": {**SMALL, "steps": 20}, "pace": "max"})
+    run = manager.lab.session
     wait_until(lambda: run.state == "done")
     assert run.test_losses == [] and run.test_loss is None
-    assert "test_loss" not in manager.history_csv().splitlines()[0]
+    assert "test_loss" not in manager.call("history_csv").splitlines()[0]
 
 
-def test_a_run_trains_on_the_compiled_tape(monkeypatch):
+def test_a_run_trains_on_the_compiled_tape(manager, monkeypatch):
     """The page's run is fit's compiled path, as jangrad train's: the eager step is never taken."""
-    from jangrad import train
+    from jangrad.playground import session
 
     def eager_step(*args, **kwargs):
         raise AssertionError("the eager engine was used")
 
-    monkeypatch.setattr(train, "_loss_and_backward", eager_step)
-    manager = TrainingManager(threading.Event())
-    manager.start({"config": {**SMALL, "steps": 30}})
-    run = manager.run
-    wait_until(lambda: run.state not in ("running", "paused"), seconds=60)
+    monkeypatch.setattr(session, "_loss_and_backward", eager_step)
+    manager.call("start", {"config": {**SMALL, "steps": 30}, "pace": "max"})
+    run = manager.lab.session
+    wait_until(lambda: run.state not in ("ready", "training"), seconds=60)
     assert (run.state, run.message) == ("done", "finished: 30 steps") and len(run.losses) == 30
+    assert run.run is not None
 
 
 LARGEST = {"data": "moons", "samples": 2000, "layers": "32,32,32,32,32,32", "steps": 5000}
 
 
-def test_a_run_whose_steps_do_too_much_is_refused_and_the_current_run_is_kept():
-    manager = TrainingManager(threading.Event())
-    manager.start({"config": SMALL, "paused": True})
-    current = manager.run
+def test_a_run_whose_steps_do_too_much_is_refused_and_the_current_run_is_kept(manager):
+    manager.call("start", {"config": SMALL, "paused": True})
+    current = manager.lab.session
     with pytest.raises(
         ValueError,
         match="each step would run 2000 samples through 5409 parameters .*"
         "set a batch size of at most 18, or use a smaller network",
     ) as refused:
-        manager.start({"config": LARGEST})
+        manager.call("start", {"config": LARGEST})
     assert "\n" not in str(refused.value)
-    assert manager.run is current and current.thread.is_alive()
-    manager.start({"config": {**LARGEST, "batch": 18}, "paused": True})  # at the limit: accepted
-    assert manager.run is not current and manager.run.thread.is_alive()
-    manager.control({"action": "reset"})
+    assert manager.lab.session is current
+    manager.call("start", {"config": {**LARGEST, "batch": 18}, "paused": True})  # at the limit: accepted
+    assert manager.lab.session is not current
 
 
-def test_a_run_that_blows_up_to_a_finite_loss_stops_as_diverged():
-    manager = TrainingManager(threading.Event())
-    manager.start(
-        {"config": {"data": "moons", "layers": "16,16", "activation": "relu", "loss": "sse", "lr": 3.0, "steps": 200}}
-    )
-    run = manager.run
-    wait_until(lambda: run.state not in ("running", "paused"), seconds=60)
-    assert run.state == "diverged"
+def test_a_run_that_blows_up_to_a_finite_loss_stops_as_diverged(manager):
+    config = {"data": "moons", "layers": "16,16", "activation": "relu", "loss": "sse", "lr": 3.0, "steps": 200}
+    manager.call("start", {"config": config, "pace": "max"})
+    run = manager.lab.session
+    wait_until(lambda: run.state not in ("ready", "training"), seconds=60)
+    assert run.state == "diverged" and state(manager) == "diverged"
     assert "(blew up); try a smaller learning rate" in run.message and "\n" not in run.message
 
 
-def test_a_reset_while_the_largest_run_builds_its_tape_does_not_wait_for_the_tape(monkeypatch):
-    """Building the first tape of a big run may take seconds (here it is made to take 3); a reset answers meanwhile,
-    and the run ends at its first step with its frames ignored."""
-    from jangrad.compiled import training as compiled_training
-
-    build = compiled_training.compiled_training
-
-    def slow_build(*args, **kwargs):
-        time.sleep(3.0)
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(compiled_training, "compiled_training", slow_build)
-    manager = TrainingManager(threading.Event())
-    manager.start({"config": {**LARGEST, "batch": 18}})
-    building = manager.run
-    time.sleep(0.2)
-    assert manager.control({"action": "reset"}) == {"state": "idle"}
-    assert manager.run is None and building.thread.is_alive() and building.losses == []
-    building.thread.join(timeout=60)
-    assert building.state == "stopped" and len(building.losses) <= 1
+def test_requests_are_answered_while_the_largest_run_plays_as_fast_as_it_goes(manager):
+    """A tick runs at most api.WORK_SLICE seconds of steps, so the lab answers between them."""
+    manager.call("start", {"config": {**LARGEST, "batch": 18}, "pace": "max"})
+    wait_until(lambda: manager.lab.session.step > 3, seconds=60)
+    for _ in range(5):
+        answer = manager.call("control", {"action": "pause" if _ % 2 == 0 else "play"})
+        assert answer["state"] in ("paused", "running")
+    manager.call("control", {"action": "pause"})
+    held = manager.lab.session.step
+    time.sleep(0.3)
+    assert manager.lab.session.step == held

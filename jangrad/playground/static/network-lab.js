@@ -160,6 +160,12 @@ export class NetworkLab {
     this.refreshCommand();
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => this.restart(), 250);
+    this.showBusy();
+  }
+
+  // body[data-lab] is "busy" while the settings wait to become a run (tests and screenshots wait for "ready").
+  showBusy() {
+    document.body.dataset.lab = this.restartTimer !== null || this.starting > 0 ? "busy" : "ready";
   }
 
   config() {
@@ -211,23 +217,29 @@ export class NetworkLab {
   // ---- runs --------------------------------------------------------------------------------------------------------
   // A paused run of the current settings: its pictures show the untrained network before Play.
   async restart() {
-    clearTimeout(this.restartTimer);
     this.restartTimer = null;
     if (this.state.get("data") === "csv" && !this.csvText) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
       this.showCsvBox();
+      this.showBusy();
       return;
     }
     await this.act(() => this.start(true));
   }
 
   async start(paused) {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     this.message("");
     this.starting += 1;
+    this.showBusy();
     let summary;
     try {
       summary = await transport.start({config: this.config(), paused, pace: this.paceValue()});
     } finally {
       this.starting -= 1;
+      this.showBusy();
     }
     this.editedAt = null;
     this.adopt(summary);
@@ -239,6 +251,8 @@ export class NetworkLab {
   adopt(summary) {
     const sameRun = this.summary && this.summary.run === summary.run;
     this.summary = summary;
+    this.replaced = false;
+    document.body.dataset.run = String(summary.run);
     this.lastState = summary.state;
     if (!sameRun) {
       this.lossChart.reset(summary.steps);
@@ -261,17 +275,12 @@ export class NetworkLab {
     early.forEach((frame) => this.onFrame(frame));
   }
 
-  mine() {
-    return this.summary && !this.replaced;
-  }
-
   needsNewRun() {
     return !this.summary || this.replaced || this.restartTimer !== null || FINISHED.includes(this.lastState);
   }
 
   async play() {
     if (this.needsNewRun()) {
-      this.replaced = false;
       await this.start(false);
     } else {
       await transport.control({action: "play"});
@@ -280,14 +289,13 @@ export class NetworkLab {
 
   async singleStep() {
     if (this.needsNewRun()) {
-      this.replaced = false;
       await this.start(true);
     }
     await transport.control({action: "step"});
   }
 
   async reset() {
-    if (!this.summary || this.replaced) { this.replaced = false; await this.start(true); return; }
+    if (!this.summary || this.replaced) { await this.start(true); return; }
     this.starting += 1;
     let summary;
     try {
