@@ -133,3 +133,60 @@ def test_without_graphviz_the_builtin_drawing_steps_like_graphviz(browser, tmp_p
         assert guard.foreign == []
     finally:
         server.stop()
+
+
+def test_every_view_of_a_node_calls_it_by_one_name(page):
+    """The table, the drawing's box and the narration: ``v1`` everywhere for the unnamed a*b, never ``mul``."""
+    load(page, "y = a*b + a*c", "a=2, b=-3, c=0.5")
+    names = page.eval_on_selector_all("#expr-table tbody tr", "rows => rows.map(r => [r.dataset.id, r.dataset.name])")
+    assert [name for _, name in names] == ["a", "b", "v1", "c", "v2", "y"]
+    for node_id, name in names:
+        title = page.eval_on_selector(f"#expr-graph svg [id='{node_id}']", "g => g.querySelector('text').textContent")
+        assert title == name
+    assert "mul" not in [
+        t.strip() for t in page.eval_on_selector_all("#expr-graph svg text", "ts => ts.map(t => t.textContent)")
+    ]
+    told = []
+    for _ in range(4):
+        page.click("#step-next")
+        told.append(page.inner_text("#narration"))
+    narration = "\n".join(told)
+    assert "v2 = a * c" in narration and "a.grad += c.data * v2.grad" in narration and "v1 = a * b" in narration
+
+
+def test_a_filled_in_gradient_stays_inside_its_box(page):
+    """Each box is laid out for the widest number its stepper writes there: here a's running sum passes through
+    0.1235 on its way to 1.0."""
+    load(page, "y = a*b + a*c", "a=1, b=0.123456, c=0.876544")
+    overflow = []
+    for _ in range(6):
+        page.click("#step-next")
+        overflow += page.eval_on_selector_all(
+            "#expr-graph svg g.node",
+            """groups => groups.flatMap(g => {
+                 const texts = [...g.querySelectorAll('text')];
+                 const shape = g.querySelector('polygon, path, rect');
+                 if (!shape || texts.length < 3) return [];
+                 const box = shape.getBBox();
+                 return texts.filter(t => { const b = t.getBBox();
+                   return b.x < box.x - 0.5 || b.x + b.width > box.x + box.width + 0.5; })
+                   .map(t => g.id + ': ' + t.textContent);
+               })""",
+        )
+    assert overflow == []
+    assert float(grad_of(page, "a")) == 1.0
+
+
+def test_an_expression_error_takes_the_old_graph_off_the_screen(page):
+    assert page.locator("#expr-graph svg").count() == 1
+    page.fill("#expr-source", "L = a *")
+    page.click("#expr-run")
+    page.wait_for_selector("body[data-expr='error']")
+    assert page.inner_text("#expr-error")
+    assert page.locator("#expr-graph svg").count() == 0
+    assert page.locator("#expr-table tbody tr").count() == 0
+    assert page.inner_text("#expr-output") == "" and page.inner_text("#narration") == ""
+    page.fill("#expr-source", "L = a * b")
+    page.click("#expr-run")
+    page.wait_for_selector("body[data-expr='ready']")
+    assert page.locator("#expr-graph svg").count() == 1 and page.inner_text("#expr-error") == ""
