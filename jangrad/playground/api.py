@@ -291,8 +291,10 @@ class Lab:
     def frame(self, now: float) -> dict:
         """The session's frame now (without its loss series: see ``FrameCursor``)."""
         session = self._current()
+        started = time.perf_counter()
         frame = session.frame()
-        frame.update(state=self.state(), pace=self.pace, edited_at=session.edited_at)
+        cost = round(1000 * (time.perf_counter() - started), 2)  # the server's work for this frame, in ms
+        frame.update(state=self.state(), pace=self.pace, edited_at=session.edited_at, cost_ms=cost)
         self._wanted = False
         self._stepped = False
         self._last_frame = now

@@ -82,8 +82,9 @@ export class NetworkLab {
     this.csvText = "";
     this.csvSource = "";       // "upload" or "edited": where the CSV text came from
     this.editedAt = null;
-    this.frameTimes = [];
-    window.jangradLab = this;  // for tests and the curious: frameTimes, summary
+    this.frameTimes = [];      // ms of this page's main thread per frame (drawing every panel)
+    this.serverTimes = [];     // ms of the server's work per frame
+    window.jangradLab = this;  // for tests and the curious: frameTimes, serverTimes, summary
 
     this.lossChart = new LossChart($("loss-canvas"), {
       legend: $("loss-legend"), trainingValue: $("loss-training-value"), testValue: $("loss-test-value"),
@@ -435,6 +436,8 @@ export class NetworkLab {
     }
     if (frame.message) this.message(frame.message, frame.state === "done" ? "info" : "error");
     this.frameTimes.push(performance.now() - started);
+    this.serverTimes.push(frame.cost_ms);
+    if (this.serverTimes.length > FRAME_TIMES) this.serverTimes.shift();
     if (this.frameTimes.length > FRAME_TIMES) this.frameTimes.shift();
   }
 
