@@ -22,7 +22,7 @@ export class OptimizerTable {
       ["value", "p", state.value, "the parameter now"],
       ["gradient", "g", state.grad, "d(batch loss)/dp at the last step"],
       ["learning rate", "lr", state.lr, "the schedule's rate at the last step"],
-      ["steps taken", "t", state.t, ""],
+      ["steps taken", "t", String(state.t), "the optimizer's step count"],
     ];
     if (state.optimizer === "SGD") {
       if (state.momentum) {
