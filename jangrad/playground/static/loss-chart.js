@@ -1,6 +1,8 @@
 // The loss chart: the training loss of every step and the test loss where it was measured, on axes with ticks and
 // step numbers, in a linear or a logarithmic scale ("auto" switches to log when the losses span 100 times), with a
-// legend that gives each curve's current value. It owns its canvas and legend and draws the series it is handed.
+// legend that gives each curve's current value. The step axis grows with the run (so a long run is a curve from
+// its first steps on), and mini-batch losses, which jump from batch to batch, are drawn faintly under their running
+// mean over an epoch. It owns its canvas and legend and draws the series it is handed.
 
 import {formatNumber} from "./format.js";
 
@@ -33,6 +35,25 @@ function logTicks(low, high) {
   return ticks;
 }
 
+// The smallest of 1, 2 or 5 times a power of ten that is at least `value`.
+function niceCeil(value) {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= value * (1 - 1e-12));
+}
+
+// The mean of each loss and the (window - 1) before it: an epoch's worth of mini-batch losses.
+function runningMean(values, window) {
+  const means = [];
+  let sum = 0;
+  values.forEach((v, i) => {
+    sum += v;
+    if (i >= window) sum -= values[i - window];
+    means.push(sum / Math.min(i + 1, window));
+  });
+  return means;
+}
+
 function tickText(value) {
   if (value === 0) return "0";
   const size = Math.abs(value);
@@ -41,8 +62,9 @@ function tickText(value) {
 }
 
 export class LossChart {
-  constructor(canvas, {legend, trainingValue, testValue, testEntry, logBox, logNote}) {
+  constructor(canvas, {legend, trainingLabel, trainingValue, testValue, testEntry, logBox, logNote}) {
     this.canvas = canvas;
+    this.trainingLabel = trainingLabel;
     this.legend = legend;
     this.trainingValue = trainingValue;
     this.testValue = testValue;
@@ -54,8 +76,10 @@ export class LossChart {
     this.reset(0);
   }
 
-  reset(steps) {
+  // `steps`: the run's step limit; `epoch`: the steps in one pass over the data (1 when every step sees all of it).
+  reset(steps, epoch = 1) {
     this.steps = steps;
+    this.epoch = Math.max(1, Math.min(50, epoch));
     this.losses = [];
     this.tests = [];      // [step, loss]
     this.draw();
@@ -76,13 +100,18 @@ export class LossChart {
 
   usesLog() {
     if (this.mode !== "auto") return this.mode === "on";
-    const values = this.values().filter((v) => v > 0);
+    const values = this.shownTraining().concat(this.tests.map(([, loss]) => loss)).filter((v) => v > 0);
     if (values.length < 2) return false;
     return Math.max(...values) / Math.min(...values) >= AUTO_LOG_SPAN;
   }
 
   values() {
     return this.losses.concat(this.tests.map(([, loss]) => loss)).filter(Number.isFinite);
+  }
+
+  // The training curve as drawn in full colour: each step's loss, or with mini-batches their running mean.
+  shownTraining() {
+    return this.epoch > 1 ? runningMean(this.losses, this.epoch) : this.losses;
   }
 
   draw() {
@@ -99,10 +128,12 @@ export class LossChart {
     const log = this.usesLog();
     this.showLegend(log);
 
-    const values = this.values();
+    const values = log ? this.shownTraining().concat(this.tests.map(([, loss]) => loss)).filter(Number.isFinite)
+      : this.values();
     const plotW = width - MARGIN.left - MARGIN.right;
     const plotH = height - MARGIN.top - MARGIN.bottom;
-    const lastStep = Math.max(1, this.steps, this.losses.length, ...this.tests.map(([step]) => step));
+    const reached = Math.max(this.losses.length, ...this.tests.map(([step]) => step), 0);
+    const lastStep = Math.min(Math.max(1, this.steps), Math.max(50, niceCeil(1.2 * reached)));
     let low;
     let high;
     if (log) {
@@ -119,6 +150,7 @@ export class LossChart {
       high = Math.max(high, ticks[ticks.length - 1]);
     }
     const y = (v) => {
+      if (log && !(v > 0)) return NaN;  // a loss of 0 has no place on a log scale: the line breaks there
       const t = log ? (Math.log10(Math.max(v, low)) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))
                     : (v - low) / (high - low);
       return MARGIN.top + plotH * (1 - t);
@@ -160,7 +192,12 @@ export class LossChart {
     context.beginPath();
     context.rect(MARGIN.left, MARGIN.top - 2, plotW + 2, plotH + 4);
     context.clip();
-    this.curve(context, this.losses.map((loss, step) => [x(step), y(loss)]), LOSS_COLOURS.training);
+    if (this.epoch > 1 && !log) {  // each batch's own loss, faintly (on a log scale its zeros would be spikes)
+      context.globalAlpha = 0.25;
+      this.curve(context, this.losses.map((loss, step) => [x(step), y(loss)]), LOSS_COLOURS.training);
+      context.globalAlpha = 1;
+    }
+    this.curve(context, this.shownTraining().map((loss, step) => [x(step), y(loss)]), LOSS_COLOURS.training);
     this.curve(context, this.tests.map(([step, loss]) => [x(step), y(loss)]), LOSS_COLOURS.test);
     context.restore();
 
@@ -171,6 +208,7 @@ export class LossChart {
     canvas.dataset.yTicks = yTicks.map(tickText).join(" ");
   }
 
+  // A line through the points, broken where a point cannot be drawn (y is not a number).
   curve(context, points, colour) {
     const finite = points.filter(([, py]) => Number.isFinite(py));
     if (!finite.length) return;
@@ -184,12 +222,19 @@ export class LossChart {
       return;
     }
     context.beginPath();
-    finite.forEach(([px, py], i) => { if (i === 0) context.moveTo(px, py); else context.lineTo(px, py); });
+    let drawing = false;
+    for (const [px, py] of points) {
+      if (!Number.isFinite(py)) { drawing = false; continue; }
+      if (drawing) context.lineTo(px, py); else context.moveTo(px, py);
+      drawing = true;
+    }
     context.stroke();
   }
 
   showLegend(log) {
-    const last = this.losses.length ? this.losses[this.losses.length - 1] : null;
+    const training = this.shownTraining();
+    const last = training.length ? training[training.length - 1] : null;
+    this.trainingLabel.textContent = this.epoch > 1 ? "training (epoch mean)" : "training";
     this.trainingValue.textContent = last === null ? "—" : formatNumber(last);
     const test = this.tests.length ? this.tests[this.tests.length - 1][1] : null;
     this.testEntry.hidden = this.tests.length === 0;

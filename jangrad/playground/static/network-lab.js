@@ -87,7 +87,7 @@ export class NetworkLab {
     window.jangradLab = this;  // for tests and the curious: frameTimes, serverTimes, summary
 
     this.lossChart = new LossChart($("loss-canvas"), {
-      legend: $("loss-legend"), trainingValue: $("loss-training-value"), testValue: $("loss-test-value"),
+      legend: $("loss-legend"), trainingLabel: $("loss-training-label"), trainingValue: $("loss-training-value"), testValue: $("loss-test-value"),
       testEntry: $("loss-legend-test"), logBox: $("loss-log"), logNote: $("loss-log-note"),
     });
     this.boundary = new BoundaryView({
@@ -256,7 +256,8 @@ export class NetworkLab {
     document.body.dataset.run = String(summary.run);
     this.lastState = summary.state;
     if (!sameRun) {
-      this.lossChart.reset(summary.steps);
+      const batch = summary.config.batch || summary.samples;
+      this.lossChart.reset(summary.steps, Math.ceil(summary.samples / Math.min(batch, summary.samples)));
       this.diagram.setup(summary);
       this.boundary.setup(summary);
       if (summary.sample === null || summary.sample === undefined) {
