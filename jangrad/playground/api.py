@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import time
 
 from . import expression as expression_lab
@@ -72,14 +71,14 @@ def command(body: dict) -> dict:
 
 def _whole(body: dict, key: str, low: int, high: int) -> int:
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{key} must be a whole number from {low} to {high}, got {str(value)[:40]!r}")
-    return int(value)
+    return value
 
 
 def _real(body: dict, key: str) -> float:
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{key} must be a finite number, got {str(value)[:40]!r}")
     return float(value)
 
@@ -90,12 +89,16 @@ def parse_pace(value: object) -> float | None:
         return None
     if isinstance(value, str):
         try:
-            value = float(value)
+            pace = float(value)
         except ValueError:
             raise ValueError(f"pace must be steps per second or 'max', got {value[:40]!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.1 <= value <= 10_000:
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        pace = float(value)
+    else:
+        pace = math.nan
+    if not 0.1 <= pace <= 10_000:
         raise ValueError(f"pace must be from 0.1 to 10000 steps per second, or 'max', got {str(value)[:40]!r}")
-    return float(value)
+    return pace
 
 
 class Lab:

@@ -18,13 +18,14 @@ MAX_TRAIN_STEPS = 5000  # the step limit of one training run
 MAX_LAYERS = 6  # hidden layers
 MAX_WIDTH = 32  # neurons per hidden layer
 MAX_SAMPLES = 2000  # data points of a generated or uploaded data set
-# Samples per step times the model's parameters. The compiled tape of one step has two to three times as many
-# nodes and is built, once per batch size, in 1.5 to 2.5 s at this limit (a step then takes milliseconds); a reset
-# or another run waits for that at most. The largest network (6 layers of 32: 5,409 parameters) takes batches of up
-# to 18 samples, the default one (6,6: 67 parameters) up to 1,492.
+# Samples per step times the model's parameters: what one step costs. At this limit a step on the compiled tape takes
+# about a third of a millisecond (the tape is traced from one sample's graph, in tens of milliseconds, when a run
+# starts); the eager engine, which a page without NumPy uses, takes about half a second. The largest network (6
+# layers of 32: 5,409 parameters) takes batches of up to 18 samples, the default one (6,6: 67 parameters) up to 1,492.
 MAX_STEP_WORK = 100_000
 MAX_CSV_BYTES = 200 * 1024
 MAX_FEATURES = 64
-GRID_SIZE = 48  # the decision-boundary image is GRID_SIZE x GRID_SIZE predictions
-MAX_SAMPLE_GRAPH_NODES = 1500  # a clicked sample's graph is drawn grouped by neuron, or refused above this
+# A frame's pictures: the decision boundary is 48 x 48 predictions (24 x 24 in plain Python) and every unit's heatmap
+# takes at most 16,384 values in all (pictures.py); a tick runs at most 40 ms of steps (api.WORK_SLICE).
+MAX_SAMPLE_GRAPH_NODES = 1500  # a clicked sample's graph is drawn grouped by neuron (once), or refused above this
 MAX_EVENT_STREAMS = 8  # concurrent server-sent-event connections (one per open tab, roughly)

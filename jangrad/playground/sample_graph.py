@@ -90,17 +90,17 @@ class LiveSample:
         for name, box in self.boxes.items():
             self.heads[box] = max(self.heads.get(box, -1), int(name[1:]))
         self.titles = {box.id: box.fields[0] for box in drawing.scene.boxes} if drawing.scene else {}
-        result = {
+        note = f"sample {self.index}: {self.node_count} nodes, grouped by neuron"
+        if svg is None:
+            note += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
+        return {
             "index": self.index,
             "node_count": self.node_count,
             "svg": None if svg is None else with_node_ids(svg),
             "boxes": self.boxes,
             "titles": self.titles,
-            "note": f"sample {self.index}: {self.node_count} nodes, grouped by neuron",
+            "note": note,
         }
-        if svg is None:
-            result["note"] += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
-        return result
 
     # ---- the numbers, every frame -----------------------------------------------------------------------------------
     def values(self) -> dict:

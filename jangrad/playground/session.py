@@ -19,6 +19,7 @@ import math
 import os
 import random
 import tempfile
+from typing import TYPE_CHECKING
 
 from .. import losses
 from ..engine import Value
@@ -37,6 +38,9 @@ from ..train import (
 from . import limits, pictures
 from .config import RunConfig
 from .problem import LabData, build_problem, class_of, coded_label, csv_of, is_classification
+
+if TYPE_CHECKING:
+    from .sample_graph import LiveSample
 
 __all__ = ["Session", "check_work", "FINISHED"]
 
@@ -103,7 +107,7 @@ class Session:
         self.message = ""
         self.data_version = 0
         self.edited_at: int | None = None  # the step at which the learner first changed the data mid-run
-        self.sample = None  # a sample_graph.LiveSample while a sample's graph is on screen
+        self.sample: LiveSample | None = None  # while a sample's graph is on screen
         self.parameter: int | None = None  # the parameter whose optimizer state is on screen
         self._before: float | None = None  # that parameter's value before the last step
         self._prepare_data()
@@ -296,7 +300,7 @@ class Session:
             "data_version": self.data_version,
             **self._weights(),
         }
-        if self.two_d:
+        if self.box is not None:
             frame.update(
                 pictures.pictures(
                     self.model,
@@ -343,14 +347,16 @@ class Session:
 
     def parameter_state(self) -> dict:
         """The chosen parameter's value and gradient, and its optimizer's state with the step it took last."""
-        from ..optim import Adam
+        from ..optim import SGD, Adam
 
+        if self.parameter is None:
+            raise ValueError("no parameter is on screen: click a weight or a neuron first")
         self.sync()
         k = self.parameter
         p = self.params[k]
         opt = self.optimizer
         value, grad = p.data, _number(p.grad)
-        state = {
+        state: dict[str, object] = {
             "index": k,
             "name": self.param_names[k],
             "optimizer": type(opt).__name__,
@@ -372,7 +378,7 @@ class Session:
                     v_hat=_json(v_hat),
                     update=_json(-opt.lr * m_hat / (math.sqrt(v_hat) + opt.eps)),
                 )
-        else:
+        elif isinstance(opt, SGD):
             state.update(momentum=opt.momentum, velocity=_json(opt.velocity[k]) if opt.momentum else None)
             if self.step:
                 state["update"] = _json(-opt.lr * (opt.velocity[k] if opt.momentum else grad))
@@ -488,7 +494,7 @@ class Session:
         return csv_text(columns)
 
 
-def _number(grad: object) -> float:
+def _number(grad: float | Value) -> float:
     return grad.data if isinstance(grad, Value) else float(grad)
 
 
