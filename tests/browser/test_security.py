@@ -215,3 +215,47 @@ def test_the_largest_allowed_run_keeps_health_under_a_second_and_stops_within_tw
         elapsed = own.stop()
     assert own.process.returncode == 0
     assert elapsed < 2.0, f"took {elapsed:.2f} s to stop"
+
+
+@pytest.mark.parametrize(
+    "path, body, words",
+    [
+        ("/api/train/edit", {"action": "drop"}, b"action must be add or remove"),
+        ("/api/train/edit", {"action": "add", "x": "1", "y": 0, "class": 0}, b"x must be a finite number"),
+        ("/api/train/edit", {"action": "add", "x": 1e300, "y": 0, "class": 0}, b"at most 1e6"),
+        ("/api/train/edit", {"action": "add", "x": 0, "y": 0, "class": 99}, b"class must be"),
+        ("/api/train/edit", {"action": "remove", "index": -1}, b"index must be a whole number"),
+        ("/api/train/select", {"sample": "0"}, b"sample must be a whole number"),
+        ("/api/train/select", {"parameter": 10**9}, b"parameter must be a whole number"),
+        ("/api/train/select", {}, b"select needs a sample or a parameter"),
+        ("/api/train/control", {"action": "pace", "pace": float("1e30")}, b"pace must be from 0.1 to 10000"),
+        ("/api/train/command", {"config": {"lr": "fast"}}, b"lr must be a number"),
+    ],
+)
+def test_the_labs_requests_refuse_bad_values_in_one_line(server, path, body, words):
+    status, answer = post_json(server, "/api/train/start", {"config": {"data": "xor", "layers": "2"}, "paused": True})
+    assert status == 200, answer
+    status, answer = post_json(server, path, body)
+    assert status == 400 and words in answer, answer
+    assert b"\n" not in json.loads(answer)["error"].encode() and b"Traceback" not in answer
+
+
+def test_a_csv_files_column_names_are_shown_as_text_never_as_html(page, tmp_path):
+    path = tmp_path / "names.csv"
+    rows = ['<img src=x onerror="window.hacked=1">,<b>bold</b>,label'] + [
+        f"{i % 5},{(i * 3) % 7},{i % 2}" for i in range(20)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    page.click("#tab-network")
+    page.select_option("#net-data", "csv")
+    page.fill("#net-target", "label")
+    page.locator("#net-target").blur()
+    page.set_input_files("#net-csv", str(path))
+    page.wait_for_function("() => window.jangradLab.summary && window.jangradLab.summary.config.data === 'csv'")
+    labels = page.eval_on_selector_all("#net-diagram .diagram-label", "ls => ls.map(l => l.textContent)")
+    assert labels[:2] == ['<img src=x onerror="window.hacked=1">', "<b>bold</b>"]
+    assert (
+        page.locator("#panel-network img, #panel-network b:not(#loss-training-value):not(#loss-test-value)").count()
+        == 0
+    )
+    assert page.evaluate("() => window.hacked === undefined")

@@ -73,7 +73,9 @@ def test_screenshots_of_both_labs(browser, server, tmp_path):
             if page.get_attribute("#part-sample", "data-loss") not in ("0.0", None):
                 break
         page.locator("#net-diagram .unit[data-unit='2,3']").click()
+        held = page.inner_text("#train-step-counter")
         page.click("#train-step")
+        expect(page.locator("#train-step-counter")).not_to_have_text(held)
         expect(page.locator("#optimizer-table")).to_be_visible()
         for _ in range(4):
             page.click("#sample-next")

@@ -52,7 +52,7 @@ export class SampleGraph {
   // The drawing: an SVG that jangrad drew (text in it is escaped by the renderer), boxes by id.
   show(drawing) {
     this.drawing = drawing;
-    this.stepper = null;
+    this.stepper = null;  // another sample: its pass starts from the beginning
     this.stepsAt = null;
     this.history.clear();
     this.el.panel.dataset.sample = String(drawing.index);
@@ -93,7 +93,7 @@ export class SampleGraph {
 
   // ---- the stepper, whenever training is not running -----------------------------------------------------------------
   setTraining(running, step) {
-    if (step !== this.trainingStep) { this.stepsAt = null; this.stepper = null; }
+    if (step !== this.trainingStep) this.stepsAt = null;  // the steps are another step's: reloaded when used
     this.trainingStep = step;
     if (running && !this.running && this.drawing) {
       this.highlight(null);
@@ -113,6 +113,7 @@ export class SampleGraph {
     if (!this.drawing || this.running) return;
     if (!this.stepper || this.stepsAt !== this.trainingStep) {
       const index = this.drawing.index;
+      const position = this.stepper ? this.stepper.position : 0;  // the same place in the new weights' pass
       const result = await this.loadSteps();
       if (!this.drawing || this.drawing.index !== index) return;
       this.stepsAt = this.trainingStep;
@@ -122,7 +123,7 @@ export class SampleGraph {
         narrate: (lines) => { this.el.narration.textContent = lines.join("\n"); },
         counter: (k, n) => { this.el.counter.textContent = `step ${k} / ${n}`; },
       });
-      this.stepper.first();
+      this.stepper.go(position);
     }
     this.stepper[move]();
   }
