@@ -112,6 +112,7 @@ class Lab:
         self.playing = False
         self.pace: float | None = DEFAULT_PACE
         self.tokens = 0  # single steps asked for and not yet run
+        self._fields: dict = {}  # the current run's configuration, with its data as it is now
         self._origin = (0.0, 0)  # (time, step) from which the pace counts the steps that are due
         self._wanted = True  # something changed that the page should see now
         self._last_frame = -math.inf
@@ -127,6 +128,7 @@ class Lab:
         self.runs_started += 1
         self._carry_selection(self.session, session)
         self.session = session
+        self._fields = config.public() | {"csv": config.csv}  # what a reset starts again from
         self.pace = pace
         self.playing = not bool(body.get("paused", False))
         self.tokens = 0
@@ -159,8 +161,8 @@ class Lab:
             self._changed()
             return {"pace": self.pace}
         session = self._current()
-        if action == "reset":
-            return self.start({"config": session.config.public() | {"csv": session.config.csv}, "paused": True})
+        if action == "reset":  # the same settings and the data as it is now (with the learner's points)
+            return self.start({"config": self._fields, "paused": True})
         if action == "play":
             self.playing = session.state not in FINISHED
             self._origin = (-1.0, 0)
@@ -190,10 +192,11 @@ class Lab:
         else:
             raise ValueError(f"action must be add or remove, got {str(action)[:20]!r}")
         csv, target = session.data_csv()
+        fields = session.config.public() | {"data": "csv", "csv": csv, "target": target}
         if session.step == 0:
-            fields = session.config.public() | {"data": "csv", "csv": csv, "target": target}
             self.start({"config": fields, "paused": not self.playing})
         else:
+            self._fields = fields
             self._changed()
         return {"summary": self.summary(), "csv": csv, "target": target, "edited_at": self._current().edited_at}
 

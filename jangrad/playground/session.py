@@ -25,6 +25,7 @@ from .. import losses
 from ..engine import Value
 from ..optim import make_optimizer
 from ..train import (
+    _MOST_START_STEPS,
     MAX_LOSS_GROWTH,
     History,
     _accuracy,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Session", "check_work", "FINISHED"]
 
-_MOST_START_STEPS = 10  # fit's: the largest of the first batches' losses (one epoch's worth, at most 10)
 TEST_POINTS = 400  # the test curve gets about this many points, whatever the run's length
 FINISHED = ("done", "diverged", "error")
 
@@ -162,6 +162,8 @@ class Session:
                 self._one_step()
             except Exception as error:  # a model or data problem: one line for the page
                 self._finish("error", " ".join(f"training failed: {error}".split())[:300])
+                break
+            if self.state != "training":  # the step found the loss blown up, and took no step
                 break
             ran += 1
             if self.state == "training" and self.step >= self.total:

@@ -207,6 +207,9 @@ def test_a_point_added_mid_run_trains_at_once_and_the_command_says_it_cannot_rep
         }
     )["note"]
     assert "changed at step 5" in note and "differ" in note
+    fresh = lab.control({"action": "reset"})  # the same settings, and the data as the learner left it
+    assert fresh["run"] == run.number + 1 and fresh["state"] == "ready" and len(fresh["points"]) == 41
+    assert fresh["config"]["data"] == "csv" and lab.session.step == 0
     with pytest.raises(ValueError, match="class must be"):
         lab.edit({"action": "add", "x": 0.0, "y": 0.0, "class": 7})
     with pytest.raises(ValueError, match="finite"):

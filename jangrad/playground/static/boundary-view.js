@@ -124,8 +124,9 @@ export class BoundaryView {
     if (!summary.extent) {
       context.fillStyle = "#555";
       context.font = "13px system-ui, sans-serif";
-      const words = `no decision boundary to draw: the data has ${summary.sizes[0]} inputs, not 2`;
-      context.fillText(words, 10, 24);
+      context.fillText("No decision boundary to draw:", 12, 26);
+      context.fillText(`the data has ${summary.sizes[0]} inputs, not 2.`, 12, 46);
+      context.fillText("Pick a sample by its number below.", 12, 66);
       return;
     }
     if (frame && frame.boundary) this.scores = signedBytes(frame.boundary);

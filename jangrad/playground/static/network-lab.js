@@ -340,6 +340,8 @@ export class NetworkLab {
     $("download-model").addEventListener("click", () => this.act(() => this.download("model.json")));
     $("download-history").addEventListener("click", () => this.act(() => this.download("history.csv")));
     $("net-preset").addEventListener("change", () => this.applyPreset($("net-preset").value));
+    // Any sample by its number: the only way to one when the data has no plane to click (the lecture's 3 inputs).
+    $("sample-show").addEventListener("click", () => this.act(() => this.pickSample(Number($("sample-pick").value))));
   }
 
   buildPresets() {
@@ -454,6 +456,11 @@ export class NetworkLab {
   // ---- the sample and the parameter on screen ----------------------------------------------------------------------
   async pickSample(index) {
     if (!this.summary) return;
+    if (!Number.isInteger(index) || index < 0) {
+      this.sample.failed(`a sample is a whole number from 0 to ${this.summary.points.length || this.summary.samples}`);
+      return;
+    }
+    $("sample-pick").value = String(index);
     this.boundary.select(index);
     this.sample.loading(index);
     try {

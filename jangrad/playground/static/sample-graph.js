@@ -109,7 +109,15 @@ export class SampleGraph {
     for (const button of Object.values(this.el.buttons)) button.disabled = off;
   }
 
-  async move(move) {
+  // Clicks come faster than a pass loads: each move waits for the one before it.
+  move(move) {
+    this.queue = (this.queue || Promise.resolve()).then(() => this.moveNow(move)).catch((error) => {
+      this.el.message.textContent = error.message;
+    });
+    return this.queue;
+  }
+
+  async moveNow(move) {
     if (!this.drawing || this.running) return;
     if (!this.stepper || this.stepsAt !== this.trainingStep) {
       const index = this.drawing.index;
