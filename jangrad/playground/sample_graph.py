@@ -83,16 +83,24 @@ class LiveSample:
             if not (is_constant(node) or (node.is_leaf and not node.label)):
                 node.data = WIDEST_NUMBER
             node.grad = WIDEST_NUMBER
-        drawing = draw(loss, group=True)
-        svg = svg_text(drawing)
-        self.boxes = dict(drawing.boxes)  # node n<i> -> the box that shows it
-        self.heads: dict[str, int] = {}  # box -> the node whose numbers it shows: the last one computed in it
+        note = f"sample {self.index}: {self.node_count} nodes, grouped by neuron"
+        try:
+            drawing = draw(loss, group=True)
+            svg = svg_text(drawing)
+        except ImportError as missing:  # a page without the drawing's packages still steps through the numbers
+            drawing, svg = None, None
+            note += f" (not drawn here: {missing}; the numbers and the stepper still work)"
+        else:
+            if svg is None:
+                note += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
+        # node n<i> -> the box that shows it; box -> the node whose numbers it shows (the last one computed in it)
+        self.boxes = dict(drawing.boxes) if drawing else {f"n{i}": f"n{i}" for i in range(len(order))}
+        self.heads: dict[str, int] = {}
         for name, box in self.boxes.items():
             self.heads[box] = max(self.heads.get(box, -1), int(name[1:]))
-        self.titles = {box.id: box.fields[0] for box in drawing.scene.boxes} if drawing.scene else {}
-        note = f"sample {self.index}: {self.node_count} nodes, grouped by neuron"
-        if svg is None:
-            note += " (the Graphviz program 'dot' is not installed, so it is not drawn)"
+        if drawing is None:
+            self.heads = {}
+        self.titles = {box.id: box.fields[0] for box in drawing.scene.boxes} if drawing and drawing.scene else {}
         return {
             "index": self.index,
             "node_count": self.node_count,
