@@ -12,6 +12,7 @@ attributes and operators, so it imports nothing above the op table and the switc
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import operator
 import warnings
@@ -56,7 +57,14 @@ class _ValueMath(FloatMath):
 
     @staticmethod
     def power_grad(g, x, k):
-        return 0.0 if _is_number(k) and k == 0.0 else g * VALUE_MATH.power_rule(x, k)
+        if _is_number(k) and k == 0.0:
+            return 0.0
+        if _data_of(k) == 0.0 and not math.isfinite(_data_of(g)):
+            # An exponent that is 0 right now passes x nothing, not even an infinite or nan g, as on floats and
+            # arrays (and in PyTorch). Only then is the graph through k dropped: with a finite g it is kept, so that
+            # d/dk of this gradient (x^(k-1) at k = 0) still counts in the second derivatives.
+            return 0.0
+        return g * VALUE_MATH.power_rule(x, k)
 
     exp = _lift("exp", FloatMath.exp)
     log = _lift("log", FloatMath.log)

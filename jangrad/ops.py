@@ -91,8 +91,9 @@ class FloatMath:
 
     @staticmethod
     def power_grad(g: float, x: float, k: float) -> float:
-        """g k x^(k-1) for a constant exponent k, and exactly 0 at k = 0 whatever g is: x^0 is constant, so no
-        gradient passes, not even an infinite one (inf * 0 would be nan; PyTorch also gives 0)."""
+        """g k x^(k-1), the gradient x^k passes to x, and exactly 0 at k = 0 whatever g is: x^0 is constant in x,
+        so no gradient passes, not even an infinite or nan one (inf * 0 would be nan; PyTorch also gives 0). The
+        rule of both ``powc`` (a constant k) and ``pow`` (an exponent that is a Value, at the moment it is 0)."""
         return 0.0 if k == 0.0 else g * FloatMath.power_rule(x, k)
 
     @staticmethod
@@ -197,8 +198,9 @@ _OP_LIST = [
         2,
         "**",
         lambda m, x, y: m.pow(x, y),
-        lambda m, g, out, x, y: (g * m.power_rule(x, y), g * out * m.log(x)),
-        "d(x^y)/dx = y x^(y-1) and d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm).",
+        lambda m, g, out, x, y: (m.power_grad(g, x, y), g * out * m.log(x)),
+        "d(x^y)/dx = y x^(y-1), exactly 0 where y = 0 (x^0 is constant in x) even if g is infinite or nan, as for "
+        "a constant exponent; d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm).",
     ),
     Op(
         "powc",
