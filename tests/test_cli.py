@@ -240,7 +240,7 @@ BAD = [
     ["graph", "a", "--set", "a"],
     ["graph", "a", "--set", "a=x"],
     ["graph", "a", "--set", "a=1", "--out", "g.txt"],
-    ["graph", "a", "--set", "a=1", "--out", "no/such/folder/g.svg"],
+    ["graph", "a", "--set", "a=1", "--out", "afile/g.svg"],
     ["gradcheck", "a", "--set", "a=1", "--order", "3"],
     ["gradcheck", "a", "--set", "a=1", "--eps", "-1"],
     ["train", "--data", "missing.csv"],

@@ -8,44 +8,64 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..autodiff import GradcheckError, gradcheck
 from ..engine import Value
 from ..io.expr import evaluate, parse_assignments
+from .errors import UsageError
+from .outputs import check_file_folder, made_folder
+
+if TYPE_CHECKING:
+    from ..viz.graph import Drawing
 
 __all__ = ["run", "save_drawing"]
 
 
-def save_drawing(drawing, path: Path) -> tuple[Path, str | None]:
-    """Save to ``path``. Only when Graphviz was forced (``--renderer graphviz``) and its ``dot`` program is missing,
-    write DOT next to it instead. Returns (path written, hint or None)."""
+_NO_GRAPHVIZ = (
+    "--renderer graphviz needs Graphviz's 'dot' program, which is not installed: use --renderer builtin (or "
+    "auto), which draws without it, or install Graphviz (apt-get install graphviz | brew install graphviz | "
+    "conda install graphviz)"
+)
+
+
+def save_drawing(drawing: Drawing, path: Path) -> Path:
+    """Save to ``path``, making its missing folders. A forced Graphviz renderer without its ``dot`` program is a
+    usage error (nothing is written): the built-in renderer is the way to draw without Graphviz."""
     from ..viz.graph import GraphvizNotFound
 
-    try:
-        return drawing.save(path), None
-    except GraphvizNotFound as missing:
-        return drawing.save(path.with_suffix(".dot")), str(missing)
+    with made_folder(path.parent):
+        try:
+            return drawing.save(path)
+        except GraphvizNotFound:
+            raise UsageError(_NO_GRAPHVIZ) from None
 
 
 def _check_out(path_text: str) -> Path:
     path = Path(path_text)
     if path.suffix.lower() not in (".svg", ".png", ".dot", ".gv"):
-        raise ValueError(f"--out {path_text!r}: expected a file name ending in .svg, .png or .dot")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(2, "folder does not exist", str(path.parent))
+        raise UsageError(f"--out {path_text!r}: expected a file name ending in .svg, .png or .dot")
+    check_file_folder(path)
     return path
+
+
+def _check_renderer(renderer: str, path: Path) -> None:
+    """Refuse ``--renderer graphviz`` without the ``dot`` program before any work, when the file needs it."""
+    from ..viz.graph import graphviz_installed
+
+    if renderer == "graphviz" and path.suffix.lower() in (".svg", ".png") and not graphviz_installed():
+        raise UsageError(_NO_GRAPHVIZ)
 
 
 def _graph(args: argparse.Namespace) -> int:
     from ..viz import ascii, draw
 
     path = _check_out(args.out)
+    _check_renderer(args.renderer, path)
     out, _ = evaluate(args.expression, parse_assignments(args.variables))
     out.backward()
     print(ascii(out))
-    written, hint = save_drawing(draw(out, rankdir=args.rankdir, renderer=args.renderer), path)
-    if hint:
-        sys.stderr.write(f"jangrad graph: {hint}\n")
+    written = save_drawing(draw(out, rankdir=args.rankdir, renderer=args.renderer), path)
     print(f"wrote {written}")
     return 0
 
@@ -85,11 +105,9 @@ def _draw_failure(out: Value, path: Path) -> None:
 
     out.backward()
     culprit = first_disagreeing_node(out)
-    written, hint = save_drawing(draw(out, highlight=culprit), path)
+    written = save_drawing(draw(out, highlight=culprit), path)
     blamed = f"the '{culprit.op}' node is highlighted" if culprit is not None else "no single node is to blame"
     print(f"wrote {written} ({blamed})")
-    if hint:
-        sys.stderr.write(f"jangrad gradcheck: {hint}\n")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -93,6 +93,7 @@ _EXAMPLES = {
 }
 
 DATASETS = NAMED
+_OUT_FOLDER_HELP = "output folder (default ./jangrad-out), created with any missing parent folders"
 
 
 def _subparser(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -171,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the lecture in one run: an expression drawn with its gradients, then "
         "MLP(3, [4, 4, 1]) trained on the 4-sample dataset",
     )
-    demo.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    demo.add_argument("--out", default="jangrad-out", help=_OUT_FOLDER_HELP)
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     train = _subparser(
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold out this fraction of the samples and report the model's loss and accuracy on "
         "them after training (default: train on all)",
     )
-    train.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    train.add_argument("--out", default="jangrad-out", help=_OUT_FOLDER_HELP)
     train.add_argument(
         "--export-torch",
         metavar="FILE.py",
@@ -207,19 +208,29 @@ def build_parser() -> argparse.ArgumentParser:
         sub = _subparser(commands, name, text)
         _add_expression_arguments(sub)
         if name == "graph":
-            sub.add_argument("--out", default="graph.svg", help="file to write: .svg, .png or .dot (graph.svg)")
+            sub.add_argument(
+                "--out",
+                default="graph.svg",
+                help="file to write: .svg, .png or .dot (default graph.svg); missing folders are created",
+            )
             sub.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (LR)")
             sub.add_argument(
                 "--renderer",
                 choices=("auto", "graphviz", "builtin"),
                 default="auto",
-                help="who draws SVG and PNG: Graphviz's dot, the built-in renderer, or auto (dot when "
-                "installed, else built-in)",
+                help="who draws SVG and PNG: Graphviz's dot (an error when it is not installed), the built-in "
+                "renderer, or auto (dot when installed, else built-in)",
             )
         if name == "gradcheck":
             sub.add_argument("--order", type=int, choices=(1, 2), default=1, help="1 or 2 (default 1)")
             sub.add_argument("--eps", type=_positive_float, default=1e-6, help="finite-difference step (1e-6)")
-            sub.add_argument("--out", default=None, help="on failure, draw the graph with the culprit highlighted")
+            sub.add_argument(
+                "--out",
+                default=None,
+                metavar="FILE",
+                help="on failure, draw the graph with the culprit highlighted into FILE (.svg, .png or .dot); "
+                "missing folders are created",
+            )
 
     sweep = _subparser(commands, "sweep", "one run per learning rate, their loss curves on one figure")
     _add_model_arguments(sweep)
@@ -231,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[100],
         help="steps per run: one number for all, or one per learning rate",
     )
-    sweep.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    sweep.add_argument("--out", default="jangrad-out", help=_OUT_FOLDER_HELP)
 
     from . import check
 
