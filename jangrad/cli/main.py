@@ -64,11 +64,12 @@ def _fraction(text: str) -> float:
     )
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+SEED_LIMIT = 2**32 - 1  # scikit-learn's random_state, which makes and splits the data sets, takes no more
+
+
+def _seed(text: str) -> int:
+    wanted = f"a whole number from 0 to {SEED_LIMIT}"
+    return _number(text, int, lambda n: 0 <= n <= SEED_LIMIT, wanted, wanted)
 
 
 def _widths(text: str) -> list[int]:
@@ -153,7 +154,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--schedule", choices=SCHEDULES, default="none", help="learning-rate schedule (default none)")
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="samples per step (default all)")
-    parser.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help=f"random seed, 0 to {SEED_LIMIT} (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

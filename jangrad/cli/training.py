@@ -22,6 +22,7 @@ from ..nn import MLP
 from ..recipe import Problem, Recipe, build
 from ..train import History, TrainingDiverged, TrainingInterrupted, accuracy_of, fit
 from .errors import UsageError
+from .flag_errors import check_applicable, reworded
 from .outputs import check_folder, made_folder
 
 __all__ = ["run", "recipe_from_arguments"]
@@ -110,6 +111,23 @@ def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe
     )
 
 
+def _recipe(args: argparse.Namespace, **changes: object) -> Recipe:
+    """The run the flags describe, refused naming the flag when one does not fit."""
+    check_applicable(args)
+    try:
+        return recipe_from_arguments(args, **changes)
+    except ValueError as error:
+        raise reworded(error, args) from None
+
+
+def _build(recipe: Recipe, args: argparse.Namespace) -> Problem:
+    """The run's data and model; a value the library refuses while building them is reported naming its flag."""
+    try:
+        return build(recipe)
+    except ValueError as error:
+        raise reworded(error, args) from None
+
+
 def _fit(problem: Problem, recipe: Recipe, args: argparse.Namespace) -> History:
     return fit(
         problem.model, problem.X, problem.y, loss=problem.loss, progress=not args.no_progress, **recipe.fit_options()
@@ -124,9 +142,9 @@ def _summary(history: History) -> str:
 def _train(args: argparse.Namespace) -> int:
     from ..viz import plots
 
-    recipe = recipe_from_arguments(args)
+    recipe = _recipe(args)
     _check_size(recipe)
-    problem = build(recipe)
+    problem = _build(recipe, args)
     model, X, y, loss = problem.model, problem.X, problem.y, problem.loss
     if args.export_torch:
         return _export_torch(recipe, loss, Path(args.export_torch))
@@ -214,14 +232,14 @@ def _sweep(args: argparse.Namespace) -> int:
     if len(args.steps) not in (1, len(args.lr)):
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
     steps = args.steps * len(args.lr) if len(args.steps) == 1 else args.steps
-    recipes = [recipe_from_arguments(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps, strict=True)]
+    recipes = [_recipe(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps, strict=True)]
     for recipe in recipes:
         _check_size(recipe)
     runs: dict[str, list[float]] = {}
     with _output_folder(args.out) as out:
         for recipe in recipes:
             lr, n = recipe.lr, recipe.steps
-            problem = build(recipe)  # the same seed: every run starts from the same data and weights
+            problem = _build(recipe, args)  # the same seed: every run starts from the same data and weights
             _check_size(recipe, problem.model.nin, len(problem.X))
             try:
                 history = _fit(problem, recipe, args)
