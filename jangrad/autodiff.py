@@ -11,6 +11,7 @@ graph to name the first op whose own local rule disagrees with its own numeric s
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import threading
@@ -28,7 +29,9 @@ __all__ = [
     "gradcheck",
     "GradcheckError",
     "local_disagreement",
+    "local_kink",
     "first_disagreeing_node",
+    "input_names",
 ]
 
 
@@ -151,11 +154,64 @@ def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
 
 
+def _moved(args: list[float], i: int, step: float) -> list[float]:
+    moved = list(args)
+    moved[i] += step
+    return moved
+
+
 def _central_difference(fn: Callable[[list[float]], float], args: list[float], i: int, eps: float) -> float:
-    up, down = list(args), list(args)
-    up[i] += eps
-    down[i] -= eps
-    return (fn(up) - fn(down)) / (2.0 * eps)
+    return (fn(_moved(args, i, eps)) - fn(_moved(args, i, -eps))) / (2.0 * eps)
+
+
+def _kink_sides(
+    fn: Callable[[list[float]], float], args: list[float], i: int, eps: float, analytic: float, atol: float, rtol: float
+) -> tuple[float, float] | None:
+    """The slopes of ``fn`` to the left and to the right of ``args`` along input ``i``, when the point is a kink (or
+    one lies within ``eps`` of it): the two slopes differ, and ``analytic`` is one of them or lies between them,
+    as a rule's choice at a kink does (relu takes 0, abs takes 0 between -1 and 1). Else None.
+
+    On a smooth curve the two one-sided slopes differ only by about f'' eps, so a rule that is wrong by more than
+    the tolerance falls outside them: that is a wrong rule, not a kink.
+    """
+    here = fn(args)
+    left = (here - fn(_moved(args, i, -eps))) / eps
+    right = (fn(_moved(args, i, eps)) - here) / eps
+    if not (math.isfinite(left) and math.isfinite(right)) or _close(left, right, atol, rtol):
+        return None
+    low, high = min(left, right), max(left, right)
+    slack = atol + rtol * max(abs(low), abs(high))
+    return (left, right) if low - slack <= analytic <= high + slack else None
+
+
+def _op_function(node: Value) -> tuple[Callable[[list[float]], float], list[float], range]:
+    """``node``'s op as a function of its operands, the operands, and which of them are variables."""
+    op = node._rule
+
+    def local(xs: list[float]) -> float:
+        return op.forward(FLOAT_MATH, *xs)
+
+    variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
+    return local, [p.data for p in node.parents], variables
+
+
+def local_kink(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> str | None:
+    """Where ``node``'s op has a kink at (or within ``eps`` of) its operands, say so; else None.
+
+    At a kink (relu or abs at 0) the derivative is not defined: the slopes on either side differ, a central
+    difference averages them, and the rule takes one side's slope (or a value between), as PyTorch's does.
+    """
+    op = node._rule
+    if node._x is None or op.forward is None:
+        return None
+    local, operands, variables = _op_function(node)
+    first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    for j in variables:
+        sides = _kink_sides(local, operands, j, eps, first[j], atol, rtol)
+        if sides is not None:
+            where = f"operand {operands[j]!r}" if len(operands) == 1 else f"operands {tuple(operands)}"
+            return f"{op.name} at {where} (slope {sides[0]:.6g} on the left, {sides[1]:.6g} on the right)"
+    return None
 
 
 def local_disagreement(
@@ -164,21 +220,20 @@ def local_disagreement(
     """How ``node``'s own local rule disagrees with its op's numeric slope at its operands, or None if it agrees.
 
     This tests one op in isolation, so it points at a wrong rule in the op table rather than at the function as a
-    whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on).
+    whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on). At a kink, where
+    the derivative is not defined (see ``local_kink``), a rule that takes one side's slope is not a disagreement.
     """
     op = node._rule
     if node._x is None or op.forward is None:  # a leaf, or an op built by hand: no table rule to test
         return None
-    operands = [p.data for p in node.parents]
-    variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
-
-    def local(xs: list[float]) -> float:
-        return op.forward(FLOAT_MATH, *xs)
-
+    local, operands, variables = _op_function(node)
     first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
-        if not _close(first[j], numeric, atol, rtol):
+        if (
+            not _close(first[j], numeric, atol, rtol)
+            and _kink_sides(local, operands, j, eps, first[j], atol, rtol) is None
+        ):
             return (
                 f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}, "
                 f"its numeric slope is {numeric!r}"
@@ -198,7 +253,8 @@ def local_disagreement(
         for k in variables:
             numeric = _central_difference(local_derivative, operands, k, eps)
             analytic = grad(rule_on_values, k)(*operands[: len(variables)])
-            if not _close(analytic, numeric, atol, rtol):
+            kink = _kink_sides(local_derivative, operands, k, eps, analytic, atol, rtol)
+            if not _close(analytic, numeric, atol, rtol) and kink is None:
                 return (
                     f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
                     f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}"
@@ -218,9 +274,14 @@ def first_disagreeing_node(
     return None
 
 
-def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, rtol: float, order: int) -> str:
+def _graph_at(f: Callable, args: list[float]) -> Value | None:
     out = f(*[Value(a) for a in args])
-    if not isinstance(out, Value):
+    return out if isinstance(out, Value) else None
+
+
+def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, rtol: float, order: int) -> str:
+    out = _graph_at(f, args)
+    if out is None:
         return "no graph to walk"
     node = first_disagreeing_node(out, eps, atol, rtol, order)
     if node is None:
@@ -228,14 +289,58 @@ def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, r
     return local_disagreement(node, eps, atol, rtol, order)
 
 
+def _describe_kinks(f: Callable, args: list[float], eps: float, atol: float, rtol: float) -> str:
+    out = _graph_at(f, args)
+    kinks = [] if out is None else [local_kink(node, eps, atol, rtol) for node in topological_order(out)]
+    found = [k for k in kinks if k is not None]
+    return f"; the kink: {', '.join(found)}" if found else ""
+
+
+def input_names(f: Callable, count: int) -> list[str]:
+    """The names gradcheck gives ``f``'s ``count`` inputs in its messages: f's own positional parameter names
+    where it has them (``lambda a, b: ...`` gives a and b), else x0, x1, ... by position."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        parameters = []
+    names = []
+    for parameter in parameters[:count]:
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break  # *args: the inputs from here on have no names of their own
+        names.append(parameter.name)
+    for i in range(len(names), count):
+        names.append(f"x{i}" if f"x{i}" not in names else f"input{i}")
+    return names
+
+
+def _check_names(names: Sequence[str], count: int) -> list[str]:
+    names = list(names) if not isinstance(names, str) else [names]
+    if len(names) != count or not all(isinstance(n, str) and n for n in names) or len(set(names)) != count:
+        raise ValueError(f"names must be {count} different non-empty strings, one per input, got {names!r}")
+    return names
+
+
 def gradcheck(
-    f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, order: int = 1
+    f: Callable[..., Value],
+    *args: float,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    order: int = 1,
+    names: Sequence[str] | None = None,
 ) -> bool:
     """Check f's derivatives at ``args`` against central differences; return True or raise ``GradcheckError``.
 
     ``order=2`` checks every second derivative too (the derivative of each first derivative, numerically).
-    On failure the message gives the input, both numbers, and the first node whose local derivative disagrees
-    with its own numeric slope (op name and operand values).
+    On failure the message names the input (by ``names``, else by f's parameter names, else x0, x1, ...), gives
+    both numbers, and the first node whose local derivative disagrees with its own numeric slope (op name and
+    operand values).
+
+    At a kink (relu or abs at 0, or any point where f is not differentiable) the derivative is not defined: the
+    slopes on either side differ, and the central difference is their average, which no rule gives. That is a
+    failure here, as in ``torch.autograd.gradcheck``, since the derivative cannot be confirmed there; the message
+    says it is a kink, with both one-sided slopes and the op that has it, not a wrong rule. Check a point beside
+    the kink instead.
     """
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
@@ -245,6 +350,7 @@ def gradcheck(
     if eps == 0.0:
         raise ValueError("eps must be > 0: it is the step of the central differences")
     floats = [float(a) if isinstance(a, numbers.Real) else _bad_arg(i, a) for i, a in enumerate(args)]
+    labels = input_names(f, len(floats)) if names is None else _check_names(names, len(floats))
     every = tuple(range(len(floats)))
     gradient = grad(f, every)
     checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], tuple]]] = [
@@ -256,18 +362,30 @@ def gradcheck(
             def first_i(*xs, i=i):
                 return gradient(*xs)[i]
 
-            checks.append((f"d(df/dx{i})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs)))
+            checks.append(
+                (f"d(df/d{labels[i]})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs))
+            )
+    point = ", ".join(f"{label}={x!r}" for label, x in zip(labels, floats, strict=True))
     for what, fn, analytic_fn in checks:
         analytic = analytic_fn(floats)
         for i in range(len(floats)):
             numeric = _central_difference(fn, floats, i, eps)
-            if not _close(analytic[i], numeric, atol, rtol):
-                culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
-                undefined = " (nan: the derivative is not defined there)" if math.isnan(analytic[i]) else ""
+            if _close(analytic[i], numeric, atol, rtol):
+                continue
+            found = f"{what}/d{labels[i]} at {point}: analytic {analytic[i]!r}, numeric {numeric!r} (eps={eps})"
+            sides = _kink_sides(fn, floats, i, eps, analytic[i], atol, rtol)
+            if sides is not None:
+                differentiated = "f" if what == "df" else what[2:-1]  # d(df/da): the function is df/da
                 raise GradcheckError(
-                    f"{what}/dx{i} at inputs {tuple(floats)}: analytic {analytic[i]!r}, numeric {numeric!r} "
-                    f"(eps={eps}){undefined}; first disagreeing node: {culprit}"
+                    f"{found}: a kink, not a wrong rule: {differentiated} is not differentiable at "
+                    f"{labels[i]}={floats[i]!r} (or within eps of it): its slope is {sides[0]:.6g} on the left and "
+                    f"{sides[1]:.6g} on the right, the central difference averages them, and the rule takes the "
+                    f"value PyTorch takes there{_describe_kinks(f, floats, eps, atol, rtol)}. Check a point beside "
+                    f"the kink"
                 )
+            undefined = " (nan: the derivative is not defined there)" if math.isnan(analytic[i]) else ""
+            culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
+            raise GradcheckError(f"{found}{undefined}; first disagreeing node: {culprit}")
     return True
 
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..autodiff import GradcheckError, gradcheck
-from ..engine import Value
+from ..autodiff import GradcheckError, gradcheck, local_kink
+from ..engine import Value, topological_order
 from ..io.expr import evaluate, parse_assignments
 from .errors import UsageError
 from .outputs import check_file_folder, made_folder
@@ -88,7 +88,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
         return evaluate(args.expression, dict(zip(names, inputs, strict=True)))[0]
 
     try:
-        gradcheck(f, *variables.values(), eps=args.eps, order=args.order)
+        gradcheck(f, *variables.values(), eps=args.eps, order=args.order, names=names)
     except GradcheckError as failure:
         sys.stderr.write(f"jangrad gradcheck: FAILED: {' '.join(str(failure).split())}\n")
         if path is not None:
@@ -97,17 +97,28 @@ def _gradcheck(args: argparse.Namespace) -> int:
     out.backward()
     gradients = ", ".join(f"d/d{name} = {leaves[name].grad:.6g}" for name in names)
     print(f"gradcheck passed (order {args.order}, eps {args.eps:g}): {gradients or 'no inputs'}")
+    kinks = [kink for kink in map(local_kink, topological_order(out)) if kink is not None]
+    if kinks:  # abs at 0: the central difference happens to match, but there is no derivative to confirm
+        print(
+            f"note: a kink, where the derivative is not defined and the rule's value is the one PyTorch takes: "
+            f"{', '.join(kinks)}"
+        )
     return 0
 
 
 def _draw_failure(out: Value, path: Path) -> None:
+    """Draw the failing graph with the node to look at in red: the first whose rule is wrong, else the first at a
+    kink (where no rule can match the central difference)."""
     from ..viz import draw, first_disagreeing_node
 
     out.backward()
     culprit = first_disagreeing_node(out)
+    blamed = f"the '{culprit.op}' node, whose rule is wrong, is highlighted" if culprit is not None else ""
+    if culprit is None:
+        culprit = next((node for node in topological_order(out) if local_kink(node) is not None), None)
+        blamed = f"the '{culprit.op}' node at the kink is highlighted" if culprit is not None else ""
     written = save_drawing(draw(out, highlight=culprit), path)
-    blamed = f"the '{culprit.op}' node is highlighted" if culprit is not None else "no single node is to blame"
-    print(f"wrote {written} ({blamed})")
+    print(f"wrote {written} ({blamed or 'no single node is to blame'})")
 
 
 def run(args: argparse.Namespace) -> int:
