@@ -233,7 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "missing folders are created",
             )
 
-    sweep = _subparser(commands, "sweep", "one run per learning rate, their loss curves on one figure")
+    sweep = _subparser(
+        commands,
+        "sweep",
+        "one run per learning rate, their loss curves on one figure (sweep.png: a linear loss axis beside a log one)",
+    )
     _add_model_arguments(sweep)
     sweep.add_argument("--lr", type=_positive_float, nargs="+", required=True, help="learning rates")
     sweep.add_argument(

@@ -251,9 +251,10 @@ def _sweep(args: argparse.Namespace) -> int:
             runs[name] = history.loss
             history.to_csv(str(out / f"history_lr{lr:g}.csv"))
             print(f"{name}: {note}")
-    plots.loss_curves(runs, path=out / "sweep.png", title=f"{args.data}: learning rates compared")
-    plots.loss_curves(runs, scale="log", path=out / "sweep_log.png", title=f"{args.data}: learning rates (log)")
-    print(f"wrote sweep.png, sweep_log.png and {len(runs)} history CSV files in {out}")
+    # One figure, the curves on a linear axis beside a log one: two files would show the same picture whenever
+    # the losses span orders of magnitude (the "auto" scale then picks log for both), as seed4's sweep does.
+    plots.loss_curves(runs, scale="both", path=out / "sweep.png", title=f"{args.data}: learning rates compared")
+    print(f"wrote sweep.png and {len(runs)} history CSV files in {out}")
     return 0
 
 
