@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
 from .higher_order import VALUE_MATH, reverse_pass
-from .ops import FLOAT_MATH
+from .ops import FLOAT_MATH, Op
 from .switches import enable_grad
 
 __all__ = [
@@ -184,9 +184,14 @@ def _kink_sides(
     return (left, right) if low - slack <= analytic <= high + slack else None
 
 
-def _op_function(node: Value) -> tuple[Callable[[list[float]], float], list[float], range]:
-    """``node``'s op as a function of its operands, the operands, and which of them are variables."""
+def _table_op(node: Value) -> Op | None:
+    """The op-table rule that made ``node``, or None for a leaf or an op built by hand (no rule to test)."""
     op = node._rule
+    return None if op is None or node._x is None or op.forward is None else op
+
+
+def _op_function(op: Op, node: Value) -> tuple[Callable[[list[float]], float], list[float], range]:
+    """``node``'s op as a function of its operands, the operands, and which of them are variables."""
 
     def local(xs: list[float]) -> float:
         return op.forward(FLOAT_MATH, *xs)
@@ -201,10 +206,10 @@ def local_kink(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     At a kink (relu or abs at 0) the derivative is not defined: the slopes on either side differ, a central
     difference averages them, and the rule takes one side's slope (or a value between), as PyTorch's does.
     """
-    op = node._rule
-    if node._x is None or op.forward is None:
+    op = _table_op(node)
+    if op is None:
         return None
-    local, operands, variables = _op_function(node)
+    local, operands, variables = _op_function(op, node)
     first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         sides = _kink_sides(local, operands, j, eps, first[j], atol, rtol)
@@ -223,10 +228,10 @@ def local_disagreement(
     whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on). At a kink, where
     the derivative is not defined (see ``local_kink``), a rule that takes one side's slope is not a disagreement.
     """
-    op = node._rule
-    if node._x is None or op.forward is None:  # a leaf, or an op built by hand: no table rule to test
+    op = _table_op(node)
+    if op is None:
         return None
-    local, operands, variables = _op_function(node)
+    local, operands, variables = _op_function(op, node)
     first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
@@ -286,7 +291,7 @@ def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, r
     node = first_disagreeing_node(out, eps, atol, rtol, order)
     if node is None:
         return "every op's local rule agrees with its numeric slope"
-    return local_disagreement(node, eps, atol, rtol, order)
+    return local_disagreement(node, eps, atol, rtol, order) or f"op '{node.op}'"
 
 
 def _describe_kinks(f: Callable, args: list[float], eps: float, atol: float, rtol: float) -> str:

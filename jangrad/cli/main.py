@@ -47,7 +47,7 @@ def _number(
 
 
 def _positive_int(text: str) -> int:
-    return _number(text, int, lambda n: n >= 1, "a positive whole number", "a positive whole number")
+    return int(_number(text, int, lambda n: n >= 1, "a positive whole number", "a positive whole number"))
 
 
 def _positive_float(text: str) -> float:
@@ -69,7 +69,7 @@ SEED_LIMIT = 2**32 - 1  # scikit-learn's random_state, which makes and splits th
 
 def _seed(text: str) -> int:
     wanted = f"a whole number from 0 to {SEED_LIMIT}"
-    return _number(text, int, lambda n: 0 <= n <= SEED_LIMIT, wanted, wanted)
+    return int(_number(text, int, lambda n: 0 <= n <= SEED_LIMIT, wanted, wanted))
 
 
 def _widths(text: str) -> list[int]:
