@@ -54,3 +54,19 @@ def test_a_flag_that_fits_still_trains(tmp_path, monkeypatch, capsys):
     (tmp_path / "d.csv").write_text(CSV)
     assert main(["train", "--data", "d.csv", "--target", "label", "--steps", "1", "--no-progress"]) == 0
     assert main(["train", "--data", "moons", "--samples", "2", "--seed", "4294967295", "--steps", "1"]) == 0
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["gradcheck", "a", "--set", "a=nan"], "--set: variable 'a' must be a finite real number, got nan"),
+        (["graph", "a", "--set", "1a=2"], "--set: variable name '1a' must be an identifier"),
+        (["explain", "tanh", "--set", "tanh=2"], "--set: variable name 'tanh' is the name of a function"),
+        (["graph", "a", "--set", "a=x"], "--set a: 'x' is not a number"),
+    ],
+)
+def test_a_bad_set_value_names_set(args, words, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and words in err

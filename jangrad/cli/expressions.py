@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..autodiff import GradcheckError, gradcheck, local_kink
 from ..engine import Value, topological_order
-from ..io.expr import evaluate, parse_assignments
+from ..io.expr import ExpressionError, evaluate, parse_assignments
 from .errors import UsageError
 from .outputs import check_file_folder, made_folder
 
@@ -41,6 +41,15 @@ def save_drawing(drawing: Drawing, path: Path) -> Path:
             raise UsageError(_NO_GRAPHVIZ) from None
 
 
+def _set_values(args: argparse.Namespace) -> dict[str, float]:
+    """The --set inputs as numbers; a name or number the expression reader refuses is reported naming --set."""
+    try:
+        return parse_assignments(args.variables)
+    except ExpressionError as error:
+        message = str(error)
+        raise ExpressionError(message if message.startswith("--set") else f"--set: {message}") from None
+
+
 def _check_out(path_text: str) -> Path:
     path = Path(path_text)
     if path.suffix.lower() not in (".svg", ".png", ".dot", ".gv"):
@@ -62,7 +71,7 @@ def _graph(args: argparse.Namespace) -> int:
 
     path = _check_out(args.out)
     _check_renderer(args.renderer, path)
-    out, _ = evaluate(args.expression, parse_assignments(args.variables))
+    out, _ = evaluate(args.expression, _set_values(args))
     out.backward()
     print(ascii(out))
     written = save_drawing(draw(out, rankdir=args.rankdir, renderer=args.renderer), path)
@@ -73,14 +82,14 @@ def _graph(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from ..viz import explain
 
-    out, _ = evaluate(args.expression, parse_assignments(args.variables))
+    out, _ = evaluate(args.expression, _set_values(args))
     explain(out)
     return 0
 
 
 def _gradcheck(args: argparse.Namespace) -> int:
     path = _check_out(args.out) if args.out else None
-    variables = parse_assignments(args.variables)
+    variables = _set_values(args)
     names = list(variables)
     out, leaves = evaluate(args.expression, variables)  # rejects a bad expression before any differentiation
 
