@@ -21,6 +21,7 @@ import random
 from collections.abc import Sequence
 
 from .checks import whole_number
+from .extras import require
 
 __all__ = [
     "seed4",
@@ -121,6 +122,7 @@ def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) ->
 # ---- scikit-learn's -------------------------------------------------------------------------------------------------
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False) -> Dataset:
     """Two interleaving half circles (``sklearn.datasets.make_moons``); micrograd's demo uses n=100, noise=0.1."""
+    require("sklearn", "the moons data set")
     from sklearn.datasets import make_moons
 
     X, y = make_moons(
@@ -131,6 +133,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False)
 
 def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0, signed: bool = False) -> Dataset:
     """A small circle inside a large one (``sklearn.datasets.make_circles``)."""
+    require("sklearn", "the circles data set")
     from sklearn.datasets import make_circles
 
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
@@ -146,6 +149,7 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 
 
 def blobs(n: int = 100, centers: int = 3, features: int = 2, std: float = 1.0, seed: int = 0) -> Dataset:
     """Gaussian clusters (``sklearn.datasets.make_blobs``); the label is the cluster."""
+    require("sklearn", "the blobs data set")
     from sklearn.datasets import make_blobs
 
     if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0 or not math.isfinite(std):
@@ -177,6 +181,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
 
     The samples come shuffled by ``seed``; ``n`` keeps only the first n of them (the full set is 1797).
     """
+    require("sklearn", "the digits data set")
     from sklearn.datasets import load_digits
 
     bunch = load_digits(n_class=whole_number(classes, "classes", 2))
@@ -185,6 +190,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
 
 def iris(seed: int = 0) -> Dataset:
     """Fisher's 150 irises (``sklearn.datasets.load_iris``): 4 measurements, 3 species, shuffled by ``seed``."""
+    require("sklearn", "the iris data set")
     from sklearn.datasets import load_iris
 
     bunch = load_iris()
@@ -278,6 +284,7 @@ def train_test_split(
     X: Sequence, y: Sequence, test_size: float = 0.25, seed: int = 0, stratify: bool = False
 ) -> tuple[list, list, list, list]:
     """``X_train, X_test, y_train, y_test`` (scikit-learn's split, shuffled by ``seed``)."""
+    require("sklearn", "train_test_split")
     from sklearn.model_selection import train_test_split as split
 
     check_dataset(X, y)
@@ -299,6 +306,7 @@ def standardize(X_train: Sequence, X_test: Sequence | None = None):
     Returns the scaled ``X_train``, or ``(X_train, X_test)`` when ``X_test`` is given (scaled with the training
     set's mean and deviation, so nothing about the test set leaks into training).
     """
+    require("sklearn", "standardize")
     from sklearn.preprocessing import StandardScaler
 
     check_dataset(X_train)

@@ -276,17 +276,19 @@ class _ProgressLines:
 
 
 def _progress_bar(total: int, progress: bool):
-    """A tqdm bar on a terminal, progress lines elsewhere, or None when asked for none."""
+    """A tqdm bar on a terminal, progress lines elsewhere (or without tqdm), or None when asked for none."""
     if not progress:
         return None
     try:
         interactive = sys.stderr.isatty()
     except (AttributeError, ValueError):
         interactive = False
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm comes with the [viz] extra; without it a terminal gets the plain progress lines
+        interactive = False
     if not interactive:
         return _ProgressLines(total)
-    from tqdm import tqdm
-
     return tqdm(total=total, desc="training", unit="step")
 
 

@@ -28,6 +28,7 @@ FLOORS = [
             "jangrad.switches",
             "jangrad.anomaly",
             "jangrad._version",
+            "jangrad.extras",
             "jangrad.io.files",
             "jangrad.io.modelfile",
             "jangrad.io.torch_bridge",

@@ -11,6 +11,7 @@ classes call this module, not the other way round: it reads a model through its 
 
 from __future__ import annotations
 
+from ..extras import MissingExtraError
 from ..ops import LEAKY_SLOPE
 
 __all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
@@ -20,9 +21,7 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(
-            "this needs PyTorch, which is not installed: pip install torch (or pip install 'jangrad[torch]')"
-        ) from None
+        raise MissingExtraError("torch", "moving a model to or from PyTorch") from None
     return torch
 
 
