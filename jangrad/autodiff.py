@@ -15,6 +15,7 @@ import math
 import numbers
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
 from .higher_order import VALUE_MATH, reverse_pass
@@ -37,9 +38,8 @@ class GradcheckError(AssertionError):
 
 
 def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    many = not isinstance(argnums, int)
     try:
-        nums = tuple(argnums) if many else (argnums,)
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     except TypeError:
         raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}") from None
     for n in nums:
@@ -48,7 +48,7 @@ def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, .
     return tuple(n % nargs for n in nums)
 
 
-def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
+def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list[Any]:
     """d output / d input for each input, without touching any ``.grad`` (0.0 where output does not depend on it).
 
     The functional core of ``grad``. With ``create_graph=True`` each result is a Value connected to the graph (or a
@@ -73,7 +73,7 @@ class _Nesting(threading.local):
 _nesting = _Nesting()
 
 
-def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """Return a function computing ``(f(*args), df/d args[argnums])``.
 
     Called with plain numbers, at the top level, the results are floats. Called with any Value among its
@@ -83,10 +83,10 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     """
     many = not isinstance(argnums, int)
 
-    def wrapped(*args):
-        nums = _normalise_argnums(argnums, len(args))
-        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in args)
-        args = list(args)
+    def wrapped(*given: Any) -> tuple[Any, Any]:
+        nums = _normalise_argnums(argnums, len(given))
+        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in given)
+        args = list(given)
         for n in nums:
             if not isinstance(args[n], Value):
                 if not isinstance(args[n], numbers.Real):
@@ -108,6 +108,7 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
             out, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
         elif not isinstance(out, Value):
             raise TypeError(f"the function must return a scalar Value, got {out!r} of type {type(out).__name__}")
+        value: Value | float
         if connected:
             value = out if isinstance(out, Value) else Value(out)
             grads = [g if isinstance(g, Value) else Value(g) for g in grads]
@@ -119,7 +120,7 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     return wrapped
 
 
-def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """Return a function computing the derivative of scalar ``f`` with respect to ``args[argnums]``.
 
     >>> import jangrad
@@ -129,14 +130,14 @@ def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """
     vg = value_and_grad(f, argnums)
 
-    def derivative(*args):
+    def derivative(*args: Any) -> Any:
         return vg(*args)[1]
 
     return derivative
 
 
 # ---- gradcheck ---------------------------------------------------------------------------------------------------
-def _call_on_floats(f: Callable, args: Sequence[float]) -> float:
+def _call_on_floats(f: Callable[..., Any], args: Sequence[float]) -> float:
     out = f(*[Value(a) for a in args])
     return out.data if isinstance(out, Value) else float(out)
 
@@ -167,15 +168,17 @@ def local_disagreement(
     whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on).
     """
     op = node._rule
-    if node._x is None or op.forward is None:  # a leaf, or an op built by hand: no table rule to test
-        return None
+    if node._x is None or op is None or op.forward is None or op.backward is None:  # a leaf, or built by hand:
+        return None  # no table rule to test
+    forward, backward = op.forward, op.backward
     operands = [p.data for p in node.parents]
     variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
 
     def local(xs: list[float]) -> float:
-        return op.forward(FLOAT_MATH, *xs)
+        out: float = forward(FLOAT_MATH, *xs)
+        return out
 
-    first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
         if not _close(first[j], numeric, atol, rtol):
@@ -188,12 +191,14 @@ def local_disagreement(
     for j in variables:
 
         def local_derivative(xs: list[float], j: int = j) -> float:
-            return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+            slope: float = backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+            return slope
 
         def rule_on_values(*xs: Value, j: int = j) -> Value:
             constant = [operands[1]] if op.constant_operand else []
             result = apply_op(op.name, *xs, *constant)
-            return op.backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+            slope: Value = backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+            return slope
 
         for k in variables:
             numeric = _central_difference(local_derivative, operands, k, eps)
@@ -218,14 +223,16 @@ def first_disagreeing_node(
     return None
 
 
-def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, rtol: float, order: int) -> str:
+def _describe_culprit(
+    f: Callable[..., Any], args: list[float], eps: float, atol: float, rtol: float, order: int
+) -> str:
     out = f(*[Value(a) for a in args])
     if not isinstance(out, Value):
         return "no graph to walk"
     node = first_disagreeing_node(out, eps, atol, rtol, order)
     if node is None:
         return "every op's local rule agrees with its numeric slope"
-    return local_disagreement(node, eps, atol, rtol, order)
+    return local_disagreement(node, eps, atol, rtol, order) or "no op's local rule disagrees on its own"
 
 
 def gradcheck(
@@ -247,16 +254,16 @@ def gradcheck(
     floats = [float(a) if isinstance(a, numbers.Real) else _bad_arg(i, a) for i, a in enumerate(args)]
     every = tuple(range(len(floats)))
     gradient = grad(f, every)
-    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], tuple]]] = [
+    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], Any]]] = [
         ("df", lambda xs: _call_on_floats(f, xs), lambda xs: gradient(*xs)),
     ]
     if order == 2:
         for i in every:
 
-            def first_i(*xs, i=i):
+            def first_i(*xs: Any, i: int = i) -> Any:
                 return gradient(*xs)[i]
 
-            checks.append((f"d(df/dx{i})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs)))
+            checks.append((f"d(df/dx{i})", _on_a_list(first_i), _on_a_list(grad(first_i, every))))
     for what, fn, analytic_fn in checks:
         analytic = analytic_fn(floats)
         for i in range(len(floats)):
@@ -269,6 +276,11 @@ def gradcheck(
                     f"(eps={eps}){undefined}; first disagreeing node: {culprit}"
                 )
     return True
+
+
+def _on_a_list(fn: Callable[..., Any]) -> Callable[[list[float]], Any]:
+    """``fn`` called with the numbers of a list as its arguments."""
+    return lambda xs: fn(*xs)
 
 
 def _bad_arg(i: int, a: object) -> float:

@@ -127,6 +127,17 @@ def _global_names(expr: ast.AST, namespace: dict) -> list[str]:
     return names
 
 
+def _without_annotations(tree: ast.Module) -> ast.Module:
+    """The tree with its type annotations dropped: a name used only in an annotation (``Any``) is not a helper a
+    rule calls."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+    return tree
+
+
 def _helpers(ops: Iterable[Op]) -> list[tuple[str, str]]:
     """(name, source) of every module-level constant or function the rules use, in order of first use."""
     found: dict[str, str] = {}
@@ -141,7 +152,7 @@ def _helpers(ops: Iterable[Op]) -> list[tuple[str, str]]:
         obj = namespace[name]
         if inspect.isfunction(obj):
             found[name] = inspect.getsource(obj).rstrip()
-            tree = ast.parse(found[name])
+            tree = _without_annotations(ast.parse(found[name]))
             pending.extend((inner, obj.__globals__) for inner in _global_names(tree, obj.__globals__))
         elif inspect.ismodule(obj):
             continue  # `math` and the like are named in the code itself

@@ -29,6 +29,7 @@ FLOORS = [
             "jangrad.anomaly",
             "jangrad._version",
             "jangrad.extras",
+            "jangrad.node",
             "jangrad.io.files",
             "jangrad.io.modelfile",
             "jangrad.io.torch_bridge",
