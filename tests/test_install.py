@@ -47,6 +47,19 @@ def test_the_data_sets_say_so_from_the_library_and_the_command_line(monkeypatch,
     assert err.count("\n") == 1 and 'pip install "jangrad[data]"' in err and err.startswith("jangrad train: error:")
 
 
+def test_without_tqdm_a_terminal_gets_the_plain_progress_lines(monkeypatch):
+    from jangrad import train
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    pytest.importorskip("tqdm")
+    bar = train._progress_bar(10, True)
+    assert bar is not None and not isinstance(bar, train._ProgressLines)  # a terminal gets tqdm's bar
+    bar.close()
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    assert isinstance(train._progress_bar(10, True), train._ProgressLines)
+    assert train._progress_bar(10, False) is None
+
+
 def test_a_broken_package_keeps_its_own_error(tmp_path, monkeypatch):
     """Only a package that is not there becomes "install the extra": one that fails inside its own import (here a
     dependency of its own is missing) raises what it raised, which says more."""
