@@ -16,6 +16,7 @@ import math
 import numbers
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
 from .higher_order import VALUE_MATH, reverse_pass
@@ -40,9 +41,8 @@ class GradcheckError(AssertionError):
 
 
 def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    many = not isinstance(argnums, int)
     try:
-        nums = tuple(argnums) if many else (argnums,)
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     except TypeError:
         raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}") from None
     for n in nums:
@@ -51,7 +51,7 @@ def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, .
     return tuple(n % nargs for n in nums)
 
 
-def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
+def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list[Any]:
     """d output / d input for each input, without touching any ``.grad`` (0.0 where output does not depend on it).
 
     The functional core of ``grad``. With ``create_graph=True`` each result is a Value connected to the graph (or a
@@ -76,7 +76,7 @@ class _Nesting(threading.local):
 _nesting = _Nesting()
 
 
-def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """Return a function computing ``(f(*args), df/d args[argnums])``.
 
     Called with plain numbers, at the top level, the results are floats. Called with any Value among its
@@ -86,10 +86,10 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     """
     many = not isinstance(argnums, int)
 
-    def wrapped(*args):
-        nums = _normalise_argnums(argnums, len(args))
-        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in args)
-        args = list(args)
+    def wrapped(*given: Any) -> tuple[Any, Any]:
+        nums = _normalise_argnums(argnums, len(given))
+        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in given)
+        args = list(given)
         for n in nums:
             if not isinstance(args[n], Value):
                 if not isinstance(args[n], numbers.Real):
@@ -111,6 +111,7 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
             out, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
         elif not isinstance(out, Value):
             raise TypeError(f"the function must return a scalar Value, got {out!r} of type {type(out).__name__}")
+        value: Value | float
         if connected:
             value = out if isinstance(out, Value) else Value(out)
             grads = [g if isinstance(g, Value) else Value(g) for g in grads]
@@ -122,7 +123,7 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     return wrapped
 
 
-def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """Return a function computing the derivative of scalar ``f`` with respect to ``args[argnums]``.
 
     >>> import jangrad
@@ -132,14 +133,14 @@ def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """
     vg = value_and_grad(f, argnums)
 
-    def derivative(*args):
+    def derivative(*args: Any) -> Any:
         return vg(*args)[1]
 
     return derivative
 
 
 # ---- gradcheck ---------------------------------------------------------------------------------------------------
-def _call_on_floats(f: Callable, args: Sequence[float]) -> float:
+def _call_on_floats(f: Callable[..., Any], args: Sequence[float]) -> float:
     out = f(*[Value(a) for a in args])
     return out.data if isinstance(out, Value) else float(out)
 
@@ -193,8 +194,13 @@ def _table_op(node: Value) -> Op | None:
 def _op_function(op: Op, node: Value) -> tuple[Callable[[list[float]], float], list[float], range]:
     """``node``'s op as a function of its operands, the operands, and which of them are variables."""
 
+    forward = op.forward
+    if forward is None:  # _table_op gives only ops with rules; an op built by hand has no forward to call
+        raise TypeError(f"op {op.name!r} has no forward rule to differentiate numerically")
+
     def local(xs: list[float]) -> float:
-        return op.forward(FLOAT_MATH, *xs)
+        out: float = forward(FLOAT_MATH, *xs)
+        return out
 
     variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
     return local, [p.data for p in node.parents], variables
@@ -207,10 +213,11 @@ def local_kink(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     difference averages them, and the rule takes one side's slope (or a value between), as PyTorch's does.
     """
     op = _table_op(node)
-    if op is None:
+    if op is None or op.backward is None:
         return None
+    backward = op.backward
     local, operands, variables = _op_function(op, node)
-    first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         sides = _kink_sides(local, operands, j, eps, first[j], atol, rtol)
         if sides is not None:
@@ -229,10 +236,11 @@ def local_disagreement(
     the derivative is not defined (see ``local_kink``), a rule that takes one side's slope is not a disagreement.
     """
     op = _table_op(node)
-    if op is None:
+    if op is None or op.backward is None:
         return None
+    backward = op.backward
     local, operands, variables = _op_function(op, node)
-    first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
         if (
@@ -248,12 +256,14 @@ def local_disagreement(
     for j in variables:
 
         def local_derivative(xs: list[float], j: int = j) -> float:
-            return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+            slope: float = backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+            return slope
 
         def rule_on_values(*xs: Value, j: int = j) -> Value:
             constant = [operands[1]] if op.constant_operand else []
             result = apply_op(op.name, *xs, *constant)
-            return op.backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+            slope: Value = backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+            return slope
 
         for k in variables:
             numeric = _central_difference(local_derivative, operands, k, eps)
@@ -279,12 +289,14 @@ def first_disagreeing_node(
     return None
 
 
-def _graph_at(f: Callable, args: list[float]) -> Value | None:
+def _graph_at(f: Callable[..., Any], args: list[float]) -> Value | None:
     out = f(*[Value(a) for a in args])
     return out if isinstance(out, Value) else None
 
 
-def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, rtol: float, order: int) -> str:
+def _describe_culprit(
+    f: Callable[..., Any], args: list[float], eps: float, atol: float, rtol: float, order: int
+) -> str:
     out = _graph_at(f, args)
     if out is None:
         return "no graph to walk"
@@ -294,14 +306,14 @@ def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, r
     return local_disagreement(node, eps, atol, rtol, order) or f"op '{node.op}'"
 
 
-def _describe_kinks(f: Callable, args: list[float], eps: float, atol: float, rtol: float) -> str:
+def _describe_kinks(f: Callable[..., Any], args: list[float], eps: float, atol: float, rtol: float) -> str:
     out = _graph_at(f, args)
     kinks = [] if out is None else [local_kink(node, eps, atol, rtol) for node in topological_order(out)]
     found = [k for k in kinks if k is not None]
     return f"; the kink: {', '.join(found)}" if found else ""
 
 
-def input_names(f: Callable, count: int) -> list[str]:
+def input_names(f: Callable[..., Any], count: int) -> list[str]:
     """The names gradcheck gives ``f``'s ``count`` inputs in its messages: f's own positional parameter names
     where it has them (``lambda a, b: ...`` gives a and b), else x0, x1, ... by position."""
     try:
@@ -358,18 +370,16 @@ def gradcheck(
     labels = input_names(f, len(floats)) if names is None else _check_names(names, len(floats))
     every = tuple(range(len(floats)))
     gradient = grad(f, every)
-    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], tuple]]] = [
+    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], Any]]] = [
         ("df", lambda xs: _call_on_floats(f, xs), lambda xs: gradient(*xs)),
     ]
     if order == 2:
         for i in every:
 
-            def first_i(*xs, i=i):
+            def first_i(*xs: Any, i: int = i) -> Any:
                 return gradient(*xs)[i]
 
-            checks.append(
-                (f"d(df/d{labels[i]})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs))
-            )
+            checks.append((f"d(df/d{labels[i]})", _on_a_list(first_i), _on_a_list(grad(first_i, every))))
     point = ", ".join(f"{label}={x!r}" for label, x in zip(labels, floats, strict=True))
     for what, fn, analytic_fn in checks:
         analytic = analytic_fn(floats)
@@ -392,6 +402,11 @@ def gradcheck(
             culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
             raise GradcheckError(f"{found}{undefined}; first disagreeing node: {culprit}")
     return True
+
+
+def _on_a_list(fn: Callable[..., Any]) -> Callable[[list[float]], Any]:
+    """``fn`` called with the numbers of a list as its arguments."""
+    return lambda xs: fn(*xs)
 
 
 def _bad_arg(i: int, a: object) -> float:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Op", "OPS", "CONSTANT", "FLOAT_MATH", "FloatMath", "LEAKY_SLOPE"]
 
@@ -45,13 +46,18 @@ class Op:
 
     ``symbol`` is what a drawing shows in the op node; ``derivation`` is the one-line reason for the rule;
     ``constant_operand`` marks ops whose second operand is a parameter (an exponent, a slope), not a variable.
+    Every op of the table has both rules; an op built by hand has no ``forward`` (it was computed by the learner),
+    and the markers ``CONSTANT`` and the engine's no-graph rule have neither.
+
+    The rules take the maths namespace and numbers of whichever interpreter runs them (floats, Values or NumPy
+    arrays), so their arguments are typed ``Any``.
     """
 
     name: str
     arity: int
     symbol: str
-    forward: Callable
-    backward: Callable
+    forward: Callable[..., Any] | None
+    backward: Callable[..., tuple[Any, ...]] | None
     derivation: str
     constant_operand: bool = False
 
@@ -162,7 +168,7 @@ class FloatMath:
 FLOAT_MATH = FloatMath()
 
 
-def _phi_cdf(m, x):
+def _phi_cdf(m: Any, x: Any) -> Any:
     """The standard normal CDF, Phi(x) = (1 + erf(x / sqrt 2)) / 2, in any interpreter."""
     return 0.5 * (1.0 + m.erf(x * _SQRT_HALF))
 

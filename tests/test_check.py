@@ -318,6 +318,9 @@ def test_jupyter_shows_the_text_and_draws_each_failing_graph(tmp_path):
 def test_without_hypothesis_the_other_checks_run_and_a_note_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "hypothesis", None)  # `import hypothesis` now raises ImportError
     report = check_engine(str(ENGINES / "wrong_tanh.py"))
-    assert "random graphs were not checked: they need hypothesis (pip install hypothesis)" in report.notes
+    assert (
+        "random graphs were not checked: they need hypothesis, which jangrad's [check] extra installs: "
+        'pip install "jangrad[check]"'
+    ) in report.notes
     assert "random graphs" not in [line.name for line in report.lines]
     assert set(failing(report)) == {"a.tanh()"}

@@ -4,6 +4,7 @@ node the diagnosis blames in red. Graphviz DOT, built with the ``graphviz`` pack
 
 from __future__ import annotations
 
+from ..extras import require
 from ..ops import OPS
 from .forms import FORMS, number_text
 from .program import Case, close, node_names
@@ -33,6 +34,7 @@ def _op_label(form_name: str, constant: float | None) -> str:
 
 def case_dot(case: Case, culprit: int | None) -> str:
     """DOT text for the case's graph (inputs on the left)."""
+    require("graphviz", "drawing a failing graph")
     import graphviz
 
     program = case.program

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..extras import require
 from .forms import number_text
 from .program import Case, close
 
@@ -153,6 +154,7 @@ def _simply_missing(why: str) -> bool:
 
 def _render(source: str) -> bytes | None:
     """SVG from DOT text, or None when the Graphviz ``dot`` program is missing."""
+    require("graphviz", "drawing a failing graph")
     import graphviz
 
     try:

@@ -85,7 +85,10 @@ def check_engine(engine: type | str | os.PathLike, *, timeout: float = 10.0, exa
         if have_hypothesis:
             _check_random(session, report, failing_forms, accumulates, examples)
         else:
-            report.notes.append("random graphs were not checked: they need hypothesis (pip install hypothesis)")
+            report.notes.append(
+                "random graphs were not checked: they need hypothesis, which jangrad's [check] extra installs: "
+                'pip install "jangrad[check]"'
+            )
         _limits(session, report)
     report.seconds = time.perf_counter() - started
     return report

@@ -313,10 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(command: str, error: Exception) -> int:
+    from ..extras import MissingExtraError
     from ..io.expr import ExpressionError
 
     message = " ".join(str(error).split()) or type(error).__name__  # one line, whatever the message held
-    user_errors = (UsageError, ExpressionError, ValueError, TypeError, KeyError, OSError)
+    user_errors = (UsageError, ExpressionError, MissingExtraError, ValueError, TypeError, KeyError, OSError)
     if isinstance(error, user_errors):
         if isinstance(error, FileNotFoundError) and error.filename and error.strerror:
             message = f"{error.strerror}: {error.filename}"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from ..engine import Value
+from ..extras import MissingExtraError, require
 from ..io.files import replace_atomically
 from ..switches import no_grad
 
@@ -40,6 +41,7 @@ Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss 
 
 
 def _pyplot():
+    require("matplotlib", "plotting")
     import matplotlib
 
     if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
@@ -266,7 +268,7 @@ def torch_comparison(
     try:
         import torch
     except ImportError:
-        raise ImportError("the PyTorch comparison needs torch: pip install torch") from None
+        raise MissingExtraError("torch", "the PyTorch comparison") from None
     from ..train import fit
 
     twin = model.to_torch()  # before jangrad trains: both start from the same weights
