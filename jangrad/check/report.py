@@ -1,15 +1,14 @@
 """The report card: one line per check, passed or failed, each failure with the smallest graph that shows it (a
 table of the learner's numbers beside the right ones) and the rule to blame; then the notes on limits.
 
-``str(report)`` is the text the command line prints; Jupyter shows the same text in a ``<pre>``, then each failing
-graph drawn (by Graphviz, or by the built-in renderer without the ``dot`` program). ``report.save(folder)`` writes
-the text and the drawings; ``report.exit_code`` is what ``jangrad check`` exits with.
+``str(report)`` is the text the command line prints; Jupyter shows the same text, then each failing graph drawn
+(by Graphviz, or by the built-in renderer without the ``dot`` program). ``report.save(folder)`` writes the text
+and the drawings; ``report.exit_code`` is what ``jangrad check`` exits with.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import os
 import re
 from dataclasses import dataclass, field
@@ -154,16 +153,15 @@ class Report:
             written.append(drawing.save(folder / f"{slug}.svg"))
         return written
 
-    def _repr_html_(self) -> str:
-        """The report card as preformatted text: a ``<pre>`` keeps its tables lined up in any HTML export, even one
-        that strips styles and markup (nbconvert --sanitize-html, GitHub)."""
-        return f"<pre>{html.escape(self.text())}</pre>"
-
     def display_bundles(self) -> list[dict[str, str]]:
         """What Jupyter shows, one output each: the report card, then for each failing graph a caption and its
         drawing (SVG, and PNG, which survives sanitized HTML exports). Never raises: a graph that cannot be drawn
-        gets a caption saying why."""
-        bundles = [{"text/plain": self.text(), "text/html": self._repr_html_()}]
+        gets a caption saying why.
+
+        The text goes out as text/plain only, which every front end and every HTML export shows in a ``<pre>``,
+        so its tables stay lined up; an HTML ``<pre>`` of our own would be escaped into visible tags by a strict
+        sanitizer (nbconvert's SanitizeHTML keeps only bleach's default tags)."""
+        bundles = [{"text/plain": self.text()}]
         drawings = self.drawings()
         told_builtin = False
         for line in self.failures:
@@ -183,7 +181,7 @@ class Report:
                     told_builtin = True
             except Exception as error:  # a display hook must never raise: say why, keep the text
                 caption += f": could not draw it ({type(error).__name__}: {error})"
-            bundles.append({"text/plain": caption, "text/html": f"<pre>{html.escape(caption)}</pre>"})
+            bundles.append({"text/plain": caption})
             if images:
                 bundles.append(images)
         return bundles
