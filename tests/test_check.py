@@ -304,12 +304,21 @@ class Value(Base):
 }
 
 
+WALK_SUMMARIES = {
+    "forgets to seed the output's grad": "does not set the output's grad to 1 first (on c = a * b; d = c + a)",
+    "visits a node once per path (no visited set)": "runs a node's rule more than once (on nodes used at different "
+    "depths)",
+    "skips the output's own rule": "never runs one node's rule (on c = a * b; d = c + a)",
+}
+
+
 @pytest.mark.parametrize("mistake", list(WALKS))
 def test_each_walk_mistake_is_named_by_the_first_fail(tmp_path, mistake):
     text, explanation = WALKS[mistake]
     report = check_engine(str(_engine_file(tmp_path, text)), examples=20)
     first = report.failures[0]
     assert first.name == "backward()", report.text()
+    assert first.summary == WALK_SUMMARIES[mistake]
     assert first.explanation == explanation
 
 
@@ -366,6 +375,25 @@ def test_an_engine_the_checker_cannot_look_inside_is_checked_through_backward(tm
     forward = check_engine(str(_engine_file(tmp_path, HIDDEN_GRAPH.replace("ORDER", "list"), "fwd.py")), examples=20)
     assert not forward.passed and "backward()" in {line.name for line in forward.failures}
     assert "reverse topological order" in failing(forward)["backward()"].explanation
+
+
+def test_the_checks_run_through_any_probe_runner():
+    """plan.run_checks knows no processes or time limits: any runner that answers one probe at a time will do (a
+    browser's Web Worker, one day). The in-process runner gives the same report as the worker process."""
+    from jangrad.check.plan import run_checks
+    from jangrad.check.session import InProcess
+
+    sys.modules.pop("mul_own_data", None)
+    from mul_own_data import Value
+
+    report = Report("class Value")
+    with InProcess(Value) as runner:
+        run_checks(runner, report, timeout=10.0, examples=EXAMPLES, hypothesis=True)
+    in_worker = report_for("mul_own_data")
+    assert [(line.name, line.status, line.cause) for line in report.lines] == [
+        (line.name, line.status, line.cause) for line in in_worker.lines
+    ]
+    assert report.failures[0].explanation == in_worker.failures[0].explanation
 
 
 # ---- the diagnosis on graphs built by hand ---------------------------------------------------------------------
@@ -534,9 +562,12 @@ def test_the_report_card_text_lists_each_check_and_the_smallest_graph():
     text = report_for("preorder_walk").text()
     assert text.splitlines()[0] == f"jangrad check: class Value from {ENGINES / 'preorder_walk.py'}"
     assert "ok    a + b " in text
-    assert "FAIL  backward()         c = a * b; d = c + a, nodes used at different depths, each op alone" in text
+    assert (
+        "FAIL  backward()         runs a rule before its node's grad is complete (on nodes used at different depths)"
+        in text
+    )
     assert "      the graph:\n" in text
-    assert "d = a * b       -3     -5                  <- wrong: look here" in text
+    assert "d = a * b       -3     -5                  <- look here" in text  # d's own grad ends up right
     assert "22 checks, 2 failed, 1 of them only because another did" in text
 
 

@@ -30,7 +30,7 @@ from .forms import FORMS
 from .probes import CALLS_BACKWARD, Outcome, RuleCheck, accumulation_program, chain_program, order_program
 from .program import Case, Program
 from .report import CheckLine, Report
-from .walk import hang_text, walk_text
+from .walk import HANG_SUMMARY, hang_text, walk_summary, walk_text
 
 __all__ = ["ProbeRunner", "run_checks", "DEPTHS", "WALK_CHECK"]
 
@@ -257,8 +257,8 @@ class _Checks:
         chain = graphs[0].lines()[len(graphs[0].leaves) :]
         summary = f"{'; '.join(chain)}, nodes used at different depths, each op alone"
         line: CheckLine | None = None
-        for program in graphs:
-            line = self.walk_on(program, summary, inspectable)
+        for program, where in zip(graphs, ("; ".join(chain), "nodes used at different depths"), strict=False):
+            line = self.walk_on(program, where, summary, inspectable)
             if line is not None:
                 break
         if line is None:
@@ -271,22 +271,22 @@ class _Checks:
         self.walk_failed = not line.passed
         self.report.lines.append(line)
 
-    def walk_on(self, program: Program, summary: str, inspectable: bool) -> CheckLine | None:
-        """The failed walk line for ``program``, or None when backward() gets it right (or its rules are wrong, so
-        it says nothing about the walk)."""
+    def walk_on(self, program: Program, where: str, summary: str, inspectable: bool) -> CheckLine | None:
+        """The failed walk line for ``program`` (called ``where``), or None when backward() gets it right (or its
+        rules are wrong, so it says nothing about the walk)."""
         rules_case = self.run_rules(WALK_CHECK, program) if inspectable else None
         if rules_case is not None and rules_case.failed:
             return None
-        where = "; ".join(program.lines()[len(program.leaves) :])
         outcome = self.probe_backward(WALK_CHECK, "run_program", program)
         if outcome is None:
             return None
         if outcome.status == "timed out":
             self.hang = where
-            return CheckLine(WALK_CHECK, "timed out", summary, hang_text(where, outcome.value, rules_case is not None))
+            text = hang_text(where, outcome.value, rules_case is not None)
+            return CheckLine(WALK_CHECK, "timed out", f"{HANG_SUMMARY} (on {where})", text)
         if outcome.status != "ok":
             return _problem_line(WALK_CHECK, outcome, summary)
-        return self.walk_line(outcome.value, summary, rules_case is not None)
+        return self.walk_line(outcome.value, where, summary, rules_case is not None)
 
     def walk_on_form(self, name: str, summary: str, inspectable: bool) -> CheckLine | None:
         outcome = self.probe_backward(WALK_CHECK, "op_points", name)
@@ -294,19 +294,21 @@ class _Checks:
             return None
         if outcome.status == "timed out":
             self.hang = form_text(name)
-            return CheckLine(WALK_CHECK, "timed out", summary, hang_text(form_text(name), outcome.value, inspectable))
+            text = hang_text(form_text(name), outcome.value, inspectable)
+            return CheckLine(WALK_CHECK, "timed out", f"{HANG_SUMMARY} (on {form_text(name)})", text)
         if outcome.status != "ok":
             return _problem_line(WALK_CHECK, outcome, summary)
         _, cases = outcome.value
-        return self.walk_line(cases[0], summary, inspectable) if cases else None
+        return self.walk_line(cases[0], f"{form_text(name)} alone", summary, inspectable) if cases else None
 
-    def walk_line(self, case: Case, summary: str, rules_right: bool) -> CheckLine | None:
+    def walk_line(self, case: Case, where: str, summary: str, rules_right: bool) -> CheckLine | None:
         if not case.failed:
             return None
         if case.problem:
             return CheckLine(WALK_CHECK, "failed", summary, case.problem, case)
         if rules_right:
             culprit, text = walk_text(case)
+            summary = walk_summary(case, where)
         else:
             culprit, text = diagnose(case, self.failing_forms, self.accumulates)
         return CheckLine(WALK_CHECK, "failed", summary, text, case, culprit)

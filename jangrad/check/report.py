@@ -210,8 +210,8 @@ def case_table(case: Case, culprit: int | None) -> list[str]:
         mark = (
             "<- wrong" if not (close(yours_data, case.right_data[i]) and close(yours_grad, case.right_grad[i])) else ""
         )
-        if i == culprit:
-            mark = "<- wrong: look here"
+        if i == culprit:  # its own numbers may end up right: the wrong share passed through it
+            mark = "<- wrong: look here" if mark else "<- look here"
         rows.append((made[i], _pair(yours_data, case.right_data[i]), _pair(yours_grad, case.right_grad[i]), mark))
     widths = [max(len(row[k]) for row in rows) for k in range(3)]
     return ["  ".join(cell.ljust(widths[k]) if k < 3 else cell for k, cell in enumerate(row)).rstrip() for row in rows]

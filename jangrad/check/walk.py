@@ -13,12 +13,24 @@ from .forms import number_text
 from .introspect import WalkProblem
 from .program import Case, node_names, node_text
 
-__all__ = ["walk_text", "hang_text", "REVERSE_ORDER_ADVICE"]
+__all__ = ["walk_text", "walk_summary", "hang_text", "HANG_SUMMARY", "REVERSE_ORDER_ADVICE"]
 
 REVERSE_ORDER_ADVICE = (
     "backward() must run the rules in reverse topological order: sort the nodes so that each comes after the "
     "nodes it was made from, then run their rules from the output back"
 )
+
+HANG_SUMMARY = "never returns"
+
+_SUMMARIES = {
+    None: "gets other grads than your rules run from the output back",
+    "none": "runs no node's rule",
+    "unseeded": "does not set the output's grad to 1 first",
+    "missed": "never runs one node's rule",
+    "repeated": "runs a node's rule more than once",
+    "forward": "runs the rules from the inputs forward, not from the output back",
+    "early": "runs a rule before its node's grad is complete",
+}
 
 _RULES_RIGHT = "Your rules are right (called one by one from the output back, they give every right grad), but "
 
@@ -86,6 +98,11 @@ def walk_text(case: Case) -> tuple[int | None, str]:
         f"was {then} when it was passed on{should}. {REVERSE_ORDER_ADVICE}. A walk that runs each rule as soon as "
         f"it reaches a node, depth first, is not enough when a node is used at different depths"
     )
+
+
+def walk_summary(case: Case, where: str) -> str:
+    """What the walk does wrong, in a few words for the report's FAIL line, and on which graph (``where``)."""
+    return f"{_SUMMARIES[None if case.walk is None else case.walk.kind]} (on {where})"
 
 
 def hang_text(where: str, waited: str, rules_known_right: bool) -> str:
