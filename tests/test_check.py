@@ -571,6 +571,19 @@ def test_the_report_card_text_lists_each_check_and_the_smallest_graph():
     assert "22 checks, 2 failed, 1 of them only because another did" in text
 
 
+def test_the_readme_example_is_what_the_check_prints():
+    readme = (ENGINES.parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("makes), gets:\n\n```\n", 1)[1].split("\n```", 1)[0]
+    printed = report_for("preorder_walk").text().replace(str(ENGINES / "preorder_walk.py"), "preorder_walk.py")
+
+    def from_first_fail(text: str) -> str:
+        body = text[text.index("\nFAIL") :]
+        return body[: body.rindex(" (")]  # all but the seconds taken
+
+    assert from_first_fail(example) == from_first_fail(printed)
+    assert example.splitlines()[:4] == printed.splitlines()[:4]
+
+
 def _no_dot(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no Graphviz 'dot' to find
     import shutil
