@@ -323,31 +323,31 @@ class _Checks:
         if not forms:
             self.report.notes.append("random graphs were not checked: no op passed alone")
             return
-        outcome = self.probe_backward(name, "random_graphs", forms, self.examples)
+        using = f"{len(forms)} ops that passed alone"
+        by_rules = (self.walk_failed or self.hang is not None) and self.inspectable
+        if by_rules:  # backward() is known to be wrong: do the rules at least work together?
+            using += f", through your rules alone ({WALK_CHECK} fails)"
+            outcome: Outcome | None = self.probe(name, "random_rule_graphs", forms, self.examples)
+        else:
+            outcome = self.probe_backward(name, "random_graphs", forms, self.examples)
         if outcome is None:
             return
-        if outcome.status == "timed out":
+        if outcome.status == "timed out" and not by_rules:
             self.hang = "one of the random graphs"
-        if outcome.status != "ok":
+        if outcome.status != "ok" or outcome.value is None:
             self.report.lines.append(_problem_line(name, outcome))
             return
         tried, case = outcome.value
-        using = f"{len(forms)} ops that passed alone"
         if case is None:
             self.report.lines.append(CheckLine(name, "passed", f"{tried} graphs of the {using}"))
             return
         summary = f"shrunk to {case.program.size} nodes after {tried} graphs of the {using}"
-        rules_case = self.run_rules(name, case.program) if self.inspectable else None
-        if rules_case is not None and not rules_case.failed and self.walk_failed:
-            line = CheckLine(name, "failed", f"fails because {WALK_CHECK} fails", cause=WALK_CHECK)
-            line.explanation = f"your rules get these graphs right: it is the walk in {WALK_CHECK} that fails"
-        elif rules_case is not None and not rules_case.failed:
+        rules_case = case if by_rules else self.run_rules(name, case.program) if self.inspectable else None
+        if rules_case is not None and not rules_case.failed:  # the rules are right: the walk is wrong
             culprit, text = walk_text(case)
-            line = CheckLine(name, "failed", summary, text, case, culprit)
         else:
             culprit, text = diagnose(rules_case or case, self.failing_forms, self.accumulates)
-            line = CheckLine(name, "failed", summary, text, rules_case or case, culprit)
-        self.report.lines.append(line)
+        self.report.lines.append(CheckLine(name, "failed", summary, text, rules_case or case, culprit))
 
     # ---- 5. limits -------------------------------------------------------------------------------------------
     def limits(self) -> None:

@@ -7,8 +7,9 @@ Probes: ``discover`` (is a form supported at all?), ``op_rules`` (one form alone
 from the output back, and which rules its graph holds), ``op_points`` (one form alone, through the learner's
 ``backward()``), ``run_program`` and ``run_rules`` (a graph written as data, through ``backward()`` or through the
 rules alone), ``random_graphs`` (hypothesis generates graphs from the supported forms and shrinks a failing one to
-the smallest), and the limits: ``depth`` (a chain of n nodes), ``backward_twice`` and ``exp_overflow``. The graphs
-the checker uses by name are made here too: a leaf used twice, a chain, nodes used at different depths.
+the smallest; ``random_rule_graphs`` the same through the rules alone), and the limits: ``depth`` (a chain of n
+nodes), ``backward_twice`` and ``exp_overflow``. The graphs the checker uses by name are made here too: a leaf used
+twice, a chain, nodes used at different depths.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "order_program",
     "graph_programs",
     "random_graphs",
+    "random_rule_graphs",
     "run_rules",
     "depth",
     "backward_twice",
@@ -226,9 +228,10 @@ def graph_programs(forms: list[str]):
     return programs()
 
 
-def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case | None]:
-    """Run up to ``examples`` generated graphs; on a failure, hypothesis shrinks it to the smallest failing graph.
-    Returns (graphs tried, the smallest failing case or None)."""
+def random_graphs(cls: type, forms: list[str], examples: int, rules: bool = False) -> tuple[int, Case | None]:
+    """Run up to ``examples`` generated graphs through the learner's ``backward()`` (with ``rules=True``: through
+    the learner's rules alone, called by the checker from the output back); on a failure, hypothesis shrinks it to
+    the smallest failing graph. Returns (graphs tried, the smallest failing case or None)."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -241,7 +244,7 @@ def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case
             valid = all(math.isfinite(x) for x in reference(program)[1])
         except (OverflowError, ValueError, ZeroDivisionError):
             valid = False
-        return valid and run_learner(cls, program).failed
+        return valid and run_learner(cls, program, rules).failed
 
     options = settings(
         max_examples=examples, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
@@ -250,7 +253,16 @@ def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case
         smallest = find(graph_programs(forms), fails, settings=options)
     except NoSuchExample:
         return tried, None
-    return tried, run_learner(cls, smallest)
+    return tried, run_learner(cls, smallest, rules)
+
+
+def random_rule_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case | None] | None:
+    """``random_graphs`` through the learner's rules alone, for when ``backward()`` is known to be wrong: do the
+    rules work together? None when the graphs cannot be looked inside."""
+    try:
+        return random_graphs(cls, forms, examples, rules=True)
+    except NotInspectable:
+        return None
 
 
 def depth(cls: type, form_name: str, n: int) -> str | None:
@@ -313,6 +325,7 @@ PROBES: dict[str, Callable[..., Any]] = {
     "run_program": run_learner,
     "run_rules": run_rules,
     "random_graphs": random_graphs,
+    "random_rule_graphs": random_rule_graphs,
     "depth": depth,
     "backward_twice": backward_twice,
     "exp_overflow": exp_overflow,
