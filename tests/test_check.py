@@ -393,7 +393,7 @@ def test_the_checks_run_through_any_probe_runner():
 
     report = Report("class Value")
     with InProcess(Value) as runner:
-        run_checks(runner, report, timeout=10.0, examples=EXAMPLES, hypothesis=True)
+        run_checks(runner, report, examples=EXAMPLES, hypothesis=True)
     in_worker = report_for("mul_own_data")
     assert [(line.name, line.status, line.cause) for line in report.lines] == [
         (line.name, line.status, line.cause) for line in in_worker.lines

@@ -69,16 +69,16 @@ class _FormResult:
         return not self.line.passed
 
 
-def run_checks(runner: ProbeRunner, report: Report, timeout: float, examples: int, hypothesis: bool) -> None:
-    """Run every check through ``runner`` and fill in ``report``."""
-    _Checks(runner, report, timeout, examples, hypothesis).run()
+def run_checks(runner: ProbeRunner, report: Report, examples: int, hypothesis: bool) -> None:
+    """Run every check through ``runner`` and fill in ``report``: ``examples`` random graphs, if ``hypothesis`` is
+    installed."""
+    _Checks(runner, report, examples, hypothesis).run()
 
 
 class _Checks:
-    def __init__(self, runner: ProbeRunner, report: Report, timeout: float, examples: int, hypothesis: bool):
+    def __init__(self, runner: ProbeRunner, report: Report, examples: int, hypothesis: bool):
         self.runner = runner
         self.report = report
-        self.timeout = timeout
         self.examples = examples
         self.hypothesis = hypothesis
         self.forms: dict[str, _FormResult] = {}

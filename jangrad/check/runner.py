@@ -20,14 +20,15 @@ __all__ = ["check_engine", "DEPTHS"]
 
 
 def check_engine(engine: type | str | os.PathLike, *, timeout: float = 10.0, examples: int = 200) -> Report:
-    """Check a micrograd-style ``Value`` class: every op it supports alone, a leaf used twice, nodes used at
-    different depths, and ``examples`` generated graphs (shrunk to the smallest failing one), against jangrad's op
-    table and central differences. Returns a ``Report``; print it, or let Jupyter display it.
+    """Check a micrograd-style ``Value`` class: every op it supports alone, a leaf used twice, the walk in its
+    ``backward()``, and ``examples`` generated graphs (shrunk to the smallest failing one), against jangrad's op
+    table and central differences, the root cause of a failure first. Returns a ``Report``; print it, or let
+    Jupyter display it.
 
     ``engine`` is the class, or a file name ``'my_engine.py'`` / ``'my_engine.py:Scalar'`` (the file is imported
     as a module, so its ``if __name__ == "__main__":`` block does not run). The learner's code runs in a worker
-    process and each check gets ``timeout`` seconds. Raises EngineError (a ValueError) when the engine cannot be
-    checked at all, FileNotFoundError for a missing file.
+    process and each check gets ``timeout`` seconds (a ``backward()`` that never returns costs it once). Raises
+    EngineError (a ValueError) when the engine cannot be checked at all, FileNotFoundError for a missing file.
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -61,6 +62,6 @@ def check_engine(engine: type | str | os.PathLike, *, timeout: float = 10.0, exa
             report.notes.append(
                 "this platform cannot fork a worker process, so the checks ran without a time limit in this process"
             )
-        run_checks(runner, report, timeout, examples, have_hypothesis)
+        run_checks(runner, report, examples, have_hypothesis)
     report.seconds = time.perf_counter() - started
     return report

@@ -12,8 +12,9 @@ from pathlib import Path
 __all__ = ["run", "HELP", "EXAMPLE"]
 
 HELP = (
-    "test your own micrograd-style Value class: every op it supports alone, a leaf used twice, nodes used at "
-    "different depths and random graphs, against jangrad and finite differences; says which rule is wrong"
+    "test your own micrograd-style Value class: every op it supports alone, a leaf used twice, the walk in its "
+    "backward() and random graphs, against jangrad and finite differences; says which rule, or what in the "
+    "walk, is wrong, the root cause first"
 )
 
 EXAMPLE = (
