@@ -40,7 +40,8 @@ def neuron():
 def test_dot_text_has_a_record_per_value_and_an_op_node_per_op():
     o, nodes = neuron()
     source = draw(o).source
-    records = re.findall(r'\[label="\{ ([^|]*) \| data ([^ ]*) \| grad ([^ ]*) \}"', source)
+    # Each record stacks its name over its data and grad (no braces in an LR drawing), keeping it narrow.
+    records = re.findall(r'\[label="([^|"]*) \| data ([^ ]*) \| grad ([^ "]*)"', source)
     assert sorted(r[0] for r in records) == sorted(n.label for n in nodes)
     for label, data, grad in records:
         node = next(n for n in nodes if n.label == label)
@@ -53,13 +54,14 @@ def test_dot_text_has_a_record_per_value_and_an_op_node_per_op():
     assert "rankdir=TB" in draw(o, rankdir="TB").source
 
 
-def test_unlabelled_node_shows_its_op_and_constant_exponent_is_folded():
+def test_unlabelled_nodes_take_every_views_names_and_a_constant_exponent_is_folded():
     a = Value(3.0, label="a")
     out = (a**2).exp()
     source = draw(out).source
-    assert "{ powc |" in source and "{ exp |" in source
-    assert 'label="**2"' in source
+    assert 'label="v1 | data 9 |' in source and 'label="v2 | data 8103 |' in source  # as explain names them
+    assert 'label="**2"' in source and "label=exp" in source  # the op nodes say which op
     assert "data 3 |" in source and source.count("shape=record") == 3  # a, a**2, exp: the constant 2 is folded
+    assert "rankdir=TB" in draw(out, rankdir="TB").source and 'label="{ v1 | data 9 |' in draw(out, rankdir="TB").source
 
 
 @needs_dot
@@ -119,7 +121,7 @@ def test_pictures_and_dot_text_with_dot_hidden_from_path(tmp_path):
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "{ a | data 2 | grad -3 }" in (tmp_path / "g.dot").read_text()
+    assert '"a | data 2 | grad -3"' in (tmp_path / "g.dot").read_text()
     texts = [t.text for t in ET.parse(tmp_path / "g.svg").iter() if t.tag.endswith("text")]
     assert texts[texts.index("a") : texts.index("a") + 3] == ["a", "data 2", "grad -3"]
     assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
@@ -148,13 +150,11 @@ def test_highlight_marks_exactly_the_node_whose_rule_is_wrong(monkeypatch):
     culprit = first_disagreeing_node(out)
     assert culprit is t
     red = [line for line in draw(out, highlight=culprit).source.splitlines() if "color=red" in line]
-    assert len(red) == 2 and "{ t |" in red[0]  # the record and its op node
+    assert len(red) == 2 and '"t |' in red[0]  # the record and its op node
     drawing, node = draw_gradcheck(lambda x, y: (x * y).tanh() + x, 0.3, 0.8)
     assert node.op == "tanh" and node.parents[0].op == "mul"
     assert (
-        [line for line in drawing.source.splitlines() if "color=red" in line][0]
-        .lstrip()
-        .startswith('n3 [label="{ tanh |')
+        [line for line in drawing.source.splitlines() if "color=red" in line][0].lstrip().startswith('n3 [label="v2 |')
     )
 
 
