@@ -249,3 +249,20 @@ def test_an_op_built_by_hand_steps_with_the_learners_own_backward():
     assert x.grad == 0.0
     y.backward()
     assert fmt(x.grad) == "1.5"
+
+
+def test_when_no_drawing_can_be_made_it_still_steps_and_says_why_in_one_line(monkeypatch):
+    from jangrad.viz import graph, render
+
+    def broken(scene):
+        raise RuntimeError("the renderer broke")
+
+    monkeypatch.setattr(graph, "graphviz_installed", lambda: False)
+    monkeypatch.setattr(render, "svg_text", broken)
+    st = jangrad.stepper(lecture_neuron())
+    assert st.svg is None and len(st.frames) == 6
+    assert st.note == (
+        "no drawing here (the drawing failed (RuntimeError: the renderer broke)); the steps and their narration "
+        "still work"
+    )
+    assert script_data(st.html())["note"] == st.note

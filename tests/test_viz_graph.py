@@ -12,7 +12,7 @@ import pytest
 
 import jangrad
 from jangrad import Value, ops
-from jangrad.viz import draw, draw_gradcheck, first_disagreeing_node
+from jangrad.viz import GraphvizNotFound, draw, draw_gradcheck, first_disagreeing_node
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz dot program is not installed")
@@ -222,3 +222,55 @@ def test_import_jangrad_stays_light():
         timeout=60,
     )
     assert result.stdout.strip() == "[] True True True", result.stderr
+
+
+# ---- in a notebook: sized to the output area, and never a traceback ---------------------------------------------
+def test_the_lectures_neuron_fits_a_notebooks_output_area_and_stays_legible():
+    """Issue 24: the neuron drawn by draw was 1,239 px wide in JupyterLab's 968 px output area, cut off."""
+    from jangrad.viz.sizing import MIN_SCALE, NOTEBOOK_WIDTH, svg_size
+
+    o, _ = neuron()
+    for renderer in ("builtin", "graphviz") if shutil.which("dot") else ("builtin",):
+        drawing = draw(o, renderer=renderer)
+        natural = svg_size(drawing.pipe("svg").decode("utf-8"))
+        shown = svg_size(drawing._repr_mimebundle_()["image/svg+xml"])
+        assert shown[0] <= NOTEBOOK_WIDTH, renderer
+        assert shown[0] / natural[0] >= 0.7 > MIN_SCALE, renderer  # 14 pt text shown at 13 px or more
+    assert 'width="968px"' in draw(o)._repr_svg_()
+
+
+def test_a_drawing_that_cannot_be_made_says_why_in_one_line_instead_of_raising(monkeypatch):
+    from jangrad.viz import graph, render
+
+    o, _ = neuron()
+    monkeypatch.setattr(graph, "graphviz_installed", lambda: False)
+    forced = draw(o, renderer="graphviz")
+
+    def missing(format):
+        raise GraphvizNotFound(graph.INSTALL_HINT)
+
+    monkeypatch.setattr(forced, "_graphviz", missing)
+    bundle = forced._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "\n" not in bundle["text/plain"]
+    assert "no picture here: the Graphviz 'dot' program is not installed" in bundle["text/plain"]
+    assert forced._repr_svg_() is None
+
+    def broken(scene):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(render, "svg_text", broken)
+    failed = draw(o, renderer="builtin")._repr_mimebundle_()
+    assert (
+        failed == {"text/plain": failed["text/plain"]}
+        and "the drawing failed (MemoryError: no room)" in failed["text/plain"]
+    )
+
+
+def test_a_graph_too_big_to_lay_out_inline_is_one_line_pointing_at_grouping(monkeypatch):
+    from jangrad.viz import graph
+
+    monkeypatch.setattr(graph, "MAX_INLINE_BOXES", 5)
+    o, _ = neuron()
+    bundle = draw(o, group=False)._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "15 boxes are too many to draw inline: draw(..., group=True)" in bundle["text/plain"]
