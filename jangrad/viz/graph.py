@@ -97,7 +97,10 @@ class Drawing:
         self.renderer = renderer
 
     def __repr__(self) -> str:
-        return f"Drawing({self.source.count(chr(10))} lines of DOT; .save('graph.svg') to render)"
+        boxes = (
+            f"{len(self.scene.boxes)} boxes" if self.scene is not None else f"{self.source.count(chr(10))} lines of DOT"
+        )
+        return f"<jangrad.draw: {boxes}; a picture in a trusted notebook, or .save('graph.svg' | '.png' | '.dot')>"
 
     def renderer_used(self) -> str:
         """ "graphviz" or "builtin": who draws the SVG and PNG now, with ``renderer`` and this machine's PATH."""

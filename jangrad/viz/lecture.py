@@ -255,6 +255,9 @@ def _lecture_digraph() -> type:
 
         def __repr__(self) -> str:
             count = sum(1 for box in self._jangrad_scene.boxes if box.kind == RECORD) if self._jangrad_scene else 0
-            return f"<jangrad.draw_dot: a graphviz.Digraph of {count} Values; .render() or .pipe() to draw it>"
+            return (
+                f"<jangrad.draw_dot: a graphviz.Digraph of {count} Values; a picture in a trusted notebook, or "
+                f".render() to write it>"
+            )
 
     return Digraph
