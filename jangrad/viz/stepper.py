@@ -116,8 +116,8 @@ class Stepper:
         """What shows where scripts do not run: one sentence, no markup."""
         return (
             f"jangrad.stepper: backward from {self.output_name}, {len(self.frames)} steps. Stepping through them "
-            f"needs JavaScript, which does not run here: trust this notebook (JupyterLab: File > Trust Notebook) "
-            f"or run this cell again."
+            f"needs JavaScript, which does not run here: trust this notebook (in JupyterLab's command palette, "
+            f"Ctrl+Shift+C: Trust Notebook) or run this cell again."
         )
 
     def html(self) -> str:

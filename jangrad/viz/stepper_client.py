@@ -87,13 +87,16 @@ SCRIPT = """
       parts[title ? title.textContent : g.id] = g;
     });
     var svg = view.querySelector("svg"), fit = false;
-    function setZoom(fitting) {
+    function setZoom(fitting) {  // inline styles: a notebook's own CSS may shrink every svg to its width
       fit = fitting;
       view.classList.toggle("jg-fit", fit);
+      svg.style.maxWidth = fit ? "100%" : "none";
+      svg.style.width = fit ? "100%" : wide + "px";
+      svg.style.height = fit ? "auto" : high + "px";
       zoom.textContent = fit ? "full size" : "fit width";
     }
     if (svg) {
-      var wide = svg.width.baseVal.value, room = view.clientWidth || 968;
+      var wide = svg.width.baseVal.value, high = svg.height.baseVal.value, room = view.clientWidth || 968;
       setZoom(wide > room && room / wide >= data.min_scale);
       zoom.style.display = wide > room ? "" : "none";
       zoom.addEventListener("click", function () { setZoom(!fit); });
