@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH, OPS
 from .names import NodeNames, is_constant, number_text
-from .sidepass import SidePass, side_pass
+from .sidepass import SidePass, rule_of, side_pass
 
 __all__ = ["explain", "Explanation", "Step", "Contribution", "LOCAL_DERIVATIVES"]
 
@@ -116,7 +116,7 @@ class _Told:
 
 
 def _formula(node: Value, told: _Told) -> str:
-    op = node._rule
+    op = rule_of(node)
     operands = [told.name(p) for p in node.parents]
     if node.op in _INFIX:
         expression = f"{operands[0]} {op.symbol} {operands[1]}"
@@ -240,7 +240,8 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Ex
         if len(received[id(node)]) > 1:
             step.note = _shared_note(step.name, received[id(node)], leaf=False)
         operands = [p.data for p in node.parents]
-        local = node._rule.backward(FLOAT_MATH, 1.0, node.data, *operands)
+        rule = rule_of(node)
+        local = rule.backward(FLOAT_MATH, 1.0, node.data, *operands)
         amounts = passed.amounts[id(node)]
         step.lines.append(f"{step.formula}  ({step.op}; {step.name}.grad = {number_text(g)})")
         if step.note:
@@ -248,7 +249,7 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Ex
         for j, parent in enumerate(node.parents):
             running[id(parent)] = running.get(id(parent), 0.0) + amounts[j]
             received.setdefault(id(parent), []).append((step.name, amounts[j]))
-            if is_constant(parent) or (j == 1 and node._rule.constant_operand):
+            if is_constant(parent) or (j == 1 and rule.constant_operand):
                 continue  # a constant has no gradient worth telling
             text = _local_text(node, j, told)
             line = _contribution_line(told.name(parent), text, local[j], step.name, g, amounts[j])

@@ -26,6 +26,7 @@ from ..engine import Value, topological_order
 from ..io.files import write_bytes
 from .names import node_names
 from .scene import GROUP, OP, RECORD, Box, Scene, to_dot
+from .sidepass import rule_of
 from .sizing import fit_svg
 
 __all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "RENDERERS", "fmt", "graphviz_installed"]
@@ -121,7 +122,10 @@ class Drawing:
                     raise
         from .render import png_bytes, svg_text
 
-        return svg_text(self.scene).encode("utf-8") if format == "svg" else png_bytes(self.scene)
+        scene = self.scene
+        if scene is None:  # renderer_used() says "graphviz" without a scene: unreachable, said plainly if not
+            raise GraphvizNotFound(INSTALL_HINT)
+        return svg_text(scene).encode("utf-8") if format == "svg" else png_bytes(scene)
 
     def _graphviz(self, format: str) -> bytes:
         import graphviz
@@ -245,7 +249,7 @@ def _folded_constant(node: Value) -> Value | None:
 
 def _op_text(node: Value) -> str:
     constant = _folded_constant(node)
-    symbol = node._rule.symbol
+    symbol = rule_of(node).symbol
     if constant is None:
         return symbol
     return f"{symbol}{fmt(constant.data)}" if symbol == "**" else f"{symbol} {fmt(constant.data)}"

@@ -87,8 +87,8 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
     folded = set()  # constants shown inside their op node, when nothing else uses them
     uses: dict[int, int] = {}
     for node in order:
-        for parent in set(map(id, node.parents)):
-            uses[parent] = uses.get(parent, 0) + 1
+        for key in set(map(id, node.parents)):
+            uses[key] = uses.get(key, 0) + 1
     for node in order:
         if _folds_constant(node):
             constant = node.parents[1]

@@ -87,7 +87,7 @@ def to_dot(scene: Scene) -> str:
         # loses flat edges between record nodes.)
         dot.graph_attr["ordering"] = "out"
         position = {box.id: i for i, box in enumerate(scene.boxes)}
-        first_seen = {}
+        first_seen: dict[str, int] = {}
         for tail, _ in edges:
             first_seen.setdefault(tail, len(first_seen))
         edges = sorted(edges, key=lambda edge: (first_seen[edge[0]], position[edge[1]]))

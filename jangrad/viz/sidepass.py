@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from ..engine import Value, topological_order
-from ..ops import FLOAT_MATH
+from ..ops import FLOAT_MATH, Op
 from .names import is_constant
 
-__all__ = ["SidePass", "side_pass", "as_number"]
+__all__ = ["SidePass", "side_pass", "as_number", "rule_of"]
+
+
+def rule_of(node: Value) -> Op:
+    """The rule of a node made by an op (every node with operands has one: the table's, or a hand-built op's)."""
+    return cast(Op, node._rule)
 
 
 def as_number(grad: object) -> float:
@@ -77,10 +83,11 @@ def side_pass(root: Value, order: list[Value] | None = None) -> SidePass:
             continue
         g = grads.get(id(node), 0.0)
         y = node._y
+        rule = rule_of(node)
         if y is None:
-            sent = node._rule.backward(FLOAT_MATH, g, node.data, x.data)[:1]
+            sent = tuple(rule.backward(FLOAT_MATH, g, node.data, x.data)[:1])
         else:
-            sent = tuple(node._rule.backward(FLOAT_MATH, g, node.data, x.data, y.data))
+            sent = tuple(rule.backward(FLOAT_MATH, g, node.data, x.data, y.data))
         amounts[id(node)] = sent
         for parent, amount in zip(node.parents, sent, strict=True):
             grads[id(parent)] = grads.get(id(parent), 0.0) + amount

@@ -62,7 +62,9 @@ def _frames(steps: list[dict], boxes: dict[str, str], ops: set[str], initial: di
         changes = []
         for update in step["updates"]:
             target = boxes.get(update["id"])
-            if target and target not in lit and target not in touched:
+            if target is None:
+                continue  # a constant folded into its op node: not drawn
+            if target not in lit and target not in touched:
                 touched.append(target)
             if target == update["id"]:
                 text = _grad_text(update["grad"])

@@ -72,7 +72,7 @@ def backward_steps(root: Value, *, drawing: Drawing | None = None, order: list[V
     one every node is its own box. ``order`` is ``topological_order(root)``, if the caller has it already.
     """
     from .explain import explain
-    from .sidepass import side_pass
+    from .sidepass import rule_of, side_pass
 
     order = topological_order(root) if order is None else order
     names = NodeNames(root, order)
@@ -126,7 +126,7 @@ def backward_steps(root: Value, *, drawing: Drawing | None = None, order: list[V
             "box": box(node),
             "label": node.label,
             "op": node.op,
-            "symbol": node._rule.symbol if node._x is not None else "",
+            "symbol": rule_of(node).symbol if node.parents else "",
             "data": json_number(node.data),
             "grad": json_number(passed.after(node)),
             "before": json_number(passed.before(node) if node.is_leaf else 0.0),
