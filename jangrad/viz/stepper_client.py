@@ -95,11 +95,19 @@ SCRIPT = """
       svg.style.height = fit ? "auto" : high + "px";
       zoom.textContent = fit ? "full size" : "fit width";
     }
-    if (svg) {
-      var wide = svg.width.baseVal.value, high = svg.height.baseVal.value, room = view.clientWidth || 968;
+    var tries = 0;
+    function chooseZoom() {  // fit the output's width when the text stays legible there, else scroll
+      var room = view.clientWidth;
+      if (!room && tries < 120) { tries += 1; window.requestAnimationFrame(chooseZoom); return; }  // not shown yet
+      room = room || 968;
       setZoom(wide > room && room / wide >= data.min_scale);
       zoom.style.display = wide > room ? "" : "none";
+    }
+    if (svg) {
+      var wide = svg.width.baseVal.value, high = svg.height.baseVal.value;
+      zoom.style.display = "none";
       zoom.addEventListener("click", function () { setZoom(!fit); });
+      chooseZoom();
     } else {
       zoom.style.display = "none";
     }
