@@ -9,8 +9,10 @@ paints the very same shapes with matplotlib's Agg canvas, so it needs no system 
 from __future__ import annotations
 
 import io
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from ..extras import require
 from .layout import Layout, Shape, layout
 from .scene import Scene
 
@@ -77,6 +79,7 @@ def _corners(drawn: Layout) -> list[tuple[float, float]]:
 
 def png_bytes(scene: Scene) -> bytes:
     """The scene painted to PNG by matplotlib (no pyplot, so no window and no global figure state)."""
+    require("matplotlib", "drawing a PNG")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Ellipse, PathPatch, Polygon
@@ -94,7 +97,12 @@ def png_bytes(scene: Scene) -> bytes:
 
     shapes = [s for _, _, edge in drawn.edges for s in edge] + [s for p in drawn.boxes for s in p.shapes]
     for depth, shape in enumerate(shapes):  # later shapes on top, as in the SVG
-        paint = {"facecolor": shape.fill, "edgecolor": shape.stroke, "linewidth": shape.width, "zorder": depth}
+        paint: dict[str, Any] = {
+            "facecolor": shape.fill,
+            "edgecolor": shape.stroke,
+            "linewidth": shape.width,
+            "zorder": depth,
+        }
         if shape.kind in ("polygon", "arrowhead"):
             axes.add_patch(Polygon(shape.points, closed=True, **paint))
         elif shape.kind == "line":
