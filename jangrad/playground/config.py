@@ -9,7 +9,6 @@ text the page uploaded beside it, or raises ``ValueError`` with one line naming 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from ..recipe import ACTIVATIONS, GENERATED, LOSSES, OPTIMIZERS, SCHEDULES, Recipe
@@ -64,20 +63,25 @@ def _choice(payload: dict, key: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _number(payload: dict, key: str, low: float, high: float, integer: bool = False) -> float:
+def _number(payload: dict, key: str, low: float, high: float) -> float:
     value = payload.get(key, PAGE_DEFAULTS[key])
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             raise ValueError(f"{key} must be a number, got {value[:40]!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{key} must be a finite number, got {str(value)[:40]!r}")
-    if integer and value != int(value):
-        raise ValueError(f"{key} must be a whole number, got {value!r}")
     if not low <= value <= high:
         raise ValueError(f"{key} must be between {low:g} and {high:g}, got {value:g}")
-    return int(value) if integer else float(value)
+    return float(value)
+
+
+def _whole(payload: dict, key: str, low: int, high: int) -> int:
+    value = _number(payload, key, low, high)
+    if value != int(value):
+        raise ValueError(f"{key} must be a whole number, got {value!r}")
+    return int(value)
 
 
 def _layers(text: object) -> tuple[int, ...]:
@@ -90,7 +94,7 @@ def _layers(text: object) -> tuple[int, ...]:
         raise ValueError(f"at most {limits.MAX_LAYERS} hidden layers, got {len(parts)}")
     widths = []
     for part in parts:
-        if not part.isdigit() or not 1 <= int(part) <= limits.MAX_WIDTH:
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= limits.MAX_WIDTH:
             raise ValueError(f"each layer width must be a whole number from 1 to {limits.MAX_WIDTH}, got {part[:10]!r}")
         widths.append(int(part))
     return tuple(widths)
@@ -107,44 +111,45 @@ def parse_config(payload: object) -> RunConfig:
     target = payload.get("target", PAGE_DEFAULTS["target"])
     if not isinstance(target, str) or len(target) > 100:
         raise ValueError("target must be a column name")
-    fields = {
-        "data": _choice(payload, "data", DATASETS),
-        "samples": _number(payload, "samples", 4, limits.MAX_SAMPLES, integer=True),
-        "noise": _number(payload, "noise", 0.0, 1.0),
-        "seed": _number(payload, "seed", 0, 2**31 - 1, integer=True),
-        "test": _number(payload, "test", 0.0, 0.9),
-        "layers": _layers(payload.get("layers", PAGE_DEFAULTS["layers"])),
-        "activation": _choice(payload, "activation", ACTIVATIONS),
-        "output": _choice(payload, "output", ACTIVATIONS),
-        "loss": _choice(payload, "loss", LOSSES),
-        "optimizer": _choice(payload, "optimizer", OPTIMIZERS),
-        "lr": _number(payload, "lr", 1e-9, 1000.0),
-        "schedule": _choice(payload, "schedule", SCHEDULES),
-        "batch": _number(payload, "batch", 0, limits.MAX_SAMPLES, integer=True),
-        "steps": _number(payload, "steps", 1, limits.MAX_TRAIN_STEPS, integer=True),
-        "csv": csv_text,
-        "target": target,
-    }
-    if fields["data"] == "csv" and not csv_text.strip():
+    data = _choice(payload, "data", DATASETS)
+    samples = _whole(payload, "samples", 4, limits.MAX_SAMPLES)
+    noise = _number(payload, "noise", 0.0, 1.0)
+    seed = _whole(payload, "seed", 0, 2**31 - 1)
+    test = _number(payload, "test", 0.0, 0.9)
+    layers = _layers(payload.get("layers", PAGE_DEFAULTS["layers"]))
+    activation = _choice(payload, "activation", ACTIVATIONS)
+    output = _choice(payload, "output", ACTIVATIONS)
+    loss = _choice(payload, "loss", LOSSES)
+    optimizer = _choice(payload, "optimizer", OPTIMIZERS)
+    lr = _number(payload, "lr", 1e-9, 1000.0)
+    schedule = _choice(payload, "schedule", SCHEDULES)
+    batch = _whole(payload, "batch", 0, limits.MAX_SAMPLES)
+    steps = _whole(payload, "steps", 1, limits.MAX_TRAIN_STEPS)
+    if data == "csv" and not csv_text.strip():
         raise ValueError("choose a CSV file to upload first")
-    generated = fields["data"] in GENERATED
+    fields = {
+        "data": data, "samples": samples, "noise": noise, "seed": seed, "test": test, "layers": layers,
+        "activation": activation, "output": output, "loss": loss, "optimizer": optimizer, "lr": lr,
+        "schedule": schedule, "batch": batch, "steps": steps, "csv": csv_text, "target": target,
+    }  # fmt: skip
+    generated = GENERATED.get(data)
     recipe = Recipe(
-        data=CSV_NAME if fields["data"] == "csv" else fields["data"],
-        target=target if fields["data"] == "csv" else None,
+        data=CSV_NAME if data == "csv" else data,
+        target=target if data == "csv" else None,
         # the page always shows a size and a noise; jangrad train's own defaults need no option
-        samples=fields["samples"] if generated and fields["samples"] != GENERATED[fields["data"]][0] else None,
-        noise=fields["noise"] if generated and fields["noise"] != GENERATED[fields["data"]][1] else None,
-        test_split=fields["test"] or None,
-        hidden=fields["layers"],
-        activation=fields["activation"],
-        output_activation=fields["output"],
-        loss=fields["loss"],
-        optimizer=fields["optimizer"],
-        lr=fields["lr"],
-        schedule=fields["schedule"],
-        steps=fields["steps"],
-        batch_size=fields["batch"] or None,
-        seed=fields["seed"],
+        samples=samples if generated and samples != generated[0] else None,
+        noise=noise if generated and noise != generated[1] else None,
+        test_split=test or None,
+        hidden=layers,
+        activation=activation,
+        output_activation=output,
+        loss=loss,
+        optimizer=optimizer,
+        lr=lr,
+        schedule=schedule,
+        steps=steps,
+        batch_size=batch or None,
+        seed=seed,
     )
     return RunConfig(recipe, csv_text, fields)
 

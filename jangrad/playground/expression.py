@@ -13,6 +13,7 @@ import re
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH
 from ..viz.names import is_constant, node_names, number_text
+from ..viz.sidepass import rule_of
 from ..viz.steps import json_number as _number
 from ..viz.steps import walk_steps
 from .limits import MAX_EXPR_NODES, MAX_INPUTS, MAX_SOURCE_LINES
@@ -26,7 +27,7 @@ class LabError(ValueError):
     """A one-line, learner-facing reason why a request was refused (the server answers it with status 400)."""
 
 
-def _evaluate(source: str, variables: dict[str, float]) -> tuple[Value, dict[str, Value]]:
+def _evaluate(source: str, variables: dict[str, float | Value]) -> tuple[Value, dict[str, Value]]:
     """The same safe parser as ``jangrad graph`` (``jangrad.io.expr``), its errors turned into one-line LabErrors."""
     from ..io.expr import ExpressionError, evaluate
 
@@ -41,11 +42,11 @@ def _one_line(message: str) -> str:
     return line[:300]
 
 
-def parse_inputs(text: str) -> dict[str, float]:
+def parse_inputs(text: object) -> dict[str, float | Value]:
     """Read ``a=2, b=-3`` (commas, semicolons or newlines between pairs) into ``{'a': 2.0, 'b': -3.0}``."""
     if not isinstance(text, str):
         raise LabError(f"inputs must be text like 'a=2, b=-3', got {type(text).__name__}")
-    values: dict[str, float] = {}
+    values: dict[str, float | Value] = {}
     for part in re.split(r"[,;\n]", text):
         if not part.strip():
             continue
@@ -98,7 +99,7 @@ def build_lab(source: object, inputs_text: object, with_svg: bool = True) -> dic
             "name": names[id(node)],
             "label": node.label,
             "op": node.op,
-            "symbol": node._rule.symbol if node._x is not None else "",
+            "symbol": rule_of(node).symbol if node.parents else "",
             "data": _number(node.data),
             "grad": grads.get(ids[id(node)], 0.0),
             "leaf": node.is_leaf,
@@ -147,7 +148,10 @@ def _reforward(order: list[Value], position: dict[int, int], index: int, value: 
     for i in range(index + 1, len(order)):
         node = order[i]
         if node._prev:
-            data[i] = node._rule.forward(FLOAT_MATH, *[data[position[id(p)]] for p in node._prev])
+            forward = rule_of(node).forward
+            if forward is None:
+                raise LabError(f"node {index} has no forward rule to recompute it with")
+            data[i] = forward(FLOAT_MATH, *[data[position[id(p)]] for p in node._prev])
     return data[-1]
 
 
@@ -192,7 +196,7 @@ def python_code(order: list[Value], names: dict[int, str]) -> str:
             lines.append(f"{name} = Value({node.data!r}, label={label!r})")
         else:
             args = [var[id(p)] for p in node._prev]
-            op = node._rule
+            op = rule_of(node)
             if op.arity == 2 and op.name != "leaky_relu":
                 text = f"{args[0]} {op.symbol} {args[1]}"
             elif op.name == "neg":

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = [
     "BACKENDS",
@@ -85,15 +86,25 @@ def _layers(model) -> list[tuple[list[list[float]], list[float], str]]:
 
 
 # ---- the forward pass, two ways ------------------------------------------------------------------------------------
+def _forward_rule(name: str) -> Callable[..., Any]:
+    """The op table's forward rule of an activation (every activation is an op of the table)."""
+    from ..ops import OPS
+
+    rule = OPS[name].forward
+    if rule is None:
+        raise ValueError(f"activation {name!r} has no forward rule")
+    return rule
+
+
 def _numpy_activation(name: str, z):
     from ..compiled.kernels import NUMPY_MATH
-    from ..ops import LEAKY_SLOPE, OPS
+    from ..ops import LEAKY_SLOPE
 
     if name == "linear":
         return z
     if name == "leaky_relu":
-        return OPS[name].forward(NUMPY_MATH, z, LEAKY_SLOPE)
-    return OPS[name].forward(NUMPY_MATH, z)
+        return _forward_rule(name)(NUMPY_MATH, z, LEAKY_SLOPE)
+    return _forward_rule(name)(NUMPY_MATH, z)
 
 
 def _numpy_layers(model, points) -> list:
@@ -109,12 +120,12 @@ def _numpy_layers(model, points) -> list:
     return outputs
 
 
-def _python_activation(name: str):
-    from ..ops import FLOAT_MATH, LEAKY_SLOPE, OPS
+def _python_activation(name: str) -> Callable[[float], float]:
+    from ..ops import FLOAT_MATH, LEAKY_SLOPE
 
     if name == "linear":
         return lambda z: z
-    rule = OPS[name].forward
+    rule = _forward_rule(name)
     if name == "leaky_relu":
         return lambda z: rule(FLOAT_MATH, z, LEAKY_SLOPE)
     return lambda z: rule(FLOAT_MATH, z)

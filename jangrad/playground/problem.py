@@ -99,12 +99,9 @@ def _is_number(text: str) -> bool:
 def _shown_csv(problem: Problem, raw: list[list[float]], recipe, columns: list[str]) -> LabData:
     """A CSV run's points where the file puts them: the split is scikit-learn's shuffle of the row numbers by the
     seed (it does not look at the values), so splitting the file's rows the same way gives each sample's row."""
-    from sklearn.preprocessing import StandardScaler
-
     from .. import data
 
-    scaler = StandardScaler().fit(raw)
-    standardize = Standardize(scaler.mean_.tolist(), scaler.scale_.tolist())
+    standardize = _standardization(raw)
     if recipe.test_split is None:
         return LabData(problem, raw, [], standardize, columns)
     rows = list(range(len(raw)))
@@ -114,6 +111,18 @@ def _shown_csv(problem: Problem, raw: list[list[float]], recipe, columns: list[s
     shown = [raw[int(r[0])] for r in train_rows]
     shown_test = [raw[int(r[0])] for r in test_rows]
     return LabData(problem, shown, shown_test, standardize, columns)
+
+
+def _standardization(rows: list[list[float]]) -> Standardize:
+    """Each column's mean and standard deviation (1 for a constant column), as ``data.standardize`` scales them: the
+    map from the plane the page shows to the model's inputs (only for drawing: the training data is ``build``'s)."""
+    n = len(rows)
+    means = [math.fsum(column) / n for column in zip(*rows, strict=True)]
+    scales = []
+    for column, mean in zip(zip(*rows, strict=True), means, strict=True):
+        deviation = math.sqrt(math.fsum((v - mean) ** 2 for v in column) / n)
+        scales.append(deviation if deviation > 0 else 1.0)
+    return Standardize(means, scales)
 
 
 # ---- labels: the class a point shows, and the target a class is trained on -----------------------------------------

@@ -7,9 +7,10 @@ boxes and the loss's box. Each frame then rebuilds the sample's graph on a copy 
 the boxes it already has. The boxes are laid out for the widest number a box can hold, so a live number never
 spills over its box's edge.
 
-Names: a box is named by its neuron (``layers.0.neurons.3 (tanh)``), and the stepper's narration, which names every
-node of the graph (``v108``, from ``viz/names.py``, as every view does), says in which box each step's node sits, so
-the words and the lit box point at the same thing. Above ``MAX_SAMPLE_GRAPH_NODES`` nodes the graph is refused in
+Names: a box is named by its neuron (``layers.0.neurons.3 (tanh)``), and the stepper's narration (``viz/steps.py``,
+the notebook stepper's), which names every node of the graph (``v108``, from ``viz/names.py``, as every view does),
+says in which box each step's node sits ("v108, in layers.0.neurons.3"), so the words and the lit box point at the
+same thing. Above ``MAX_SAMPLE_GRAPH_NODES`` nodes the graph is refused in
 one line.
 """
 
@@ -84,9 +85,11 @@ class LiveSample:
                 node.data = WIDEST_NUMBER
             node.grad = WIDEST_NUMBER
         note = f"sample {self.index}: {self.node_count} nodes, grouped by neuron"
+        self._drawing = None
         try:
             drawing = draw(loss, group=True)
             svg = svg_text(drawing)
+            self._drawing = drawing
         except ImportError as missing:  # a page without the drawing's packages still steps through the numbers
             drawing, svg = None, None
             note += f" (not drawn here: {missing}; the numbers and the stepper still work)"
@@ -139,18 +142,13 @@ class LiveSample:
 
     # ---- the stepper, while paused ----------------------------------------------------------------------------------
     def steps(self) -> dict:
-        """The backward pass of the sample's loss at the current weights, a step at a time, each step saying which
-        box its node sits in."""
-        from .expression import walk_steps
+        """The backward pass of the sample's loss at the current weights, a step at a time (``viz.steps``, as the
+        notebook's stepper lays it out): each step's ``box`` is the box the page lights, and a node inside a
+        neuron's box is narrated as sitting there ("v108, in layers.0.neurons.3")."""
+        from ..viz.steps import backward_steps
 
         loss, order = self._graph(backward=False)
-        steps, _names = walk_steps(loss, order)
-        for step in steps:
-            box = self.boxes.get(step["node"], step["node"])
-            step["box"] = box
-            title = self.titles.get(box)
-            if box.startswith("g") and title:
-                step["lines"].insert(0, f"in the box {title}:")
+        steps = backward_steps(loss, drawing=self._drawing, order=order).steps
         note = self._note(loss, order)
         if note:
             steps[0]["lines"].append("note: " + note)

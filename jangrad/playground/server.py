@@ -24,6 +24,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import api, expression, limits
@@ -79,12 +80,14 @@ class PlaygroundServer(ThreadingHTTPServer):
         self._streams = threading.BoundedSemaphore(limits.MAX_EVENT_STREAMS)
         self._connections = threading.BoundedSemaphore(limits.MAX_CONNECTIONS)
 
-    def process_request(self, request: socket.socket, client_address: tuple) -> None:
+    # A TCP server's request is its connection's socket (the (data, socket) pair is a UDP server's).
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         """Start the connection's thread, or answer 503 and close it when MAX_CONNECTIONS are open."""
         if not self._connections.acquire(blocking=False):
+            connection = request if isinstance(request, socket.socket) else request[1]
             try:
-                request.settimeout(0.2)  # the answer fits in the socket's buffer; a client that reads nothing waits
-                request.sendall(_BUSY)
+                connection.settimeout(0.2)  # the answer fits in the socket's buffer; a client that reads nothing waits
+                connection.sendall(_BUSY)
             except OSError:
                 pass
             self.shutdown_request(request)
@@ -95,7 +98,7 @@ class PlaygroundServer(ThreadingHTTPServer):
             self._connections.release()
             raise
 
-    def process_request_thread(self, request: socket.socket, client_address: tuple) -> None:
+    def process_request_thread(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
@@ -208,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
             route()
         except RequestError as error:
             self._error(error.status, str(error))
-        except (expression.LabError, ValueError, TypeError) as error:
+        except (expression.LabError, ValueError, TypeError, ImportError) as error:
+            # ImportError: a feature whose optional package is missing names the extra that installs it
             self._error(HTTPStatus.BAD_REQUEST, " ".join(str(error).split())[:300])
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
