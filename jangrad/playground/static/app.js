@@ -30,6 +30,7 @@ function showTab(name) {
     document.getElementById(`tab-${tab}`).setAttribute("aria-selected", String(shown));
   }
   document.getElementById("page-tools").hidden = state.get("tab") !== "network";
+  if (state.get("tab") === "network") network.activate();
 }
 
 const expression = new ExpressionLab(() => save());
@@ -42,8 +43,8 @@ document.addEventListener("keydown", (event) => {
   if (state.get("tab") === "expression") expression.onKey(event);
 });
 
-showTab(state.get("tab"));
 network.restore();
+showTab(state.get("tab"));
 if (problems.length) network.message(`${problems.join("; ")}: left at the default`);
 expression.load(state.get("src"), state.get("inputs"))
   .then(() => { document.body.dataset.ready = "1"; });

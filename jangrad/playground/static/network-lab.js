@@ -148,6 +148,13 @@ export class NetworkLab {
     this.applyHidden();
     this.showCsvBox();
     this.refreshCommand();
+  }
+
+  // The first time the lab is shown it starts a paused run of its settings, so that the untrained network is drawn
+  // (a page opened on the expression lab leaves the server's run alone).
+  activate() {
+    if (this.activated) return;
+    this.activated = true;
     this.restart();
   }
 
