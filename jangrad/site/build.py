@@ -43,6 +43,12 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'"
 )
+# Shown until site.js runs: a page opened as a file gets no module scripts, so it says what to do instead.
+NEEDS_A_SERVER = (
+    '<p id="site-needs-server" class="site-note">This page runs jangrad in your browser, and browsers run it only '
+    "from a web server: in this folder run <code>python3 -m http.server</code> and open "
+    "<code>http://127.0.0.1:8000/</code>, or put the folder on any static web host.</p>\n"
+)
 _HOOKS = (
     '<link rel="stylesheet" href="static/site.css">\n'
     '<script type="module" src="static/site.js"></script>\n'  # after app.js: module scripts run in document order
@@ -70,14 +76,18 @@ class SiteSummary:
 def site_index(page: str) -> str:
     """The playground's index.html for the static folder: links relative to the page (a static host may serve it
     under a sub-path, as GitHub Pages does), a Content-Security-Policy that keeps every request on the page's own
-    origin, and the site's stylesheet and module."""
+    origin, the site's stylesheet and module, and a note for a page opened as a file (which runs no modules)."""
     head = re.search(r"<meta charset=[^>]*>", page) or re.search(r"<head[^>]*>", page)
     if head is None or "</head>" not in page:
         raise SiteError("the playground's index.html has no <head>: cannot add the site's hooks to it")
     policy = f'\n<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
     page = page[: head.end()] + policy + page[head.end() :]
     page = re.sub(r'(\b(?:src|href)=")/(static/)', r"\1\2", page)
-    return page.replace("</head>", _HOOKS + "</head>", 1)
+    page = page.replace("</head>", _HOOKS + "</head>", 1)
+    body = re.search(r"<body[^>]*>\n?", page)
+    if body is None:
+        raise SiteError("the playground's index.html has no <body>: cannot add the site's note to it")
+    return page[: body.end()] + NEEDS_A_SERVER + page[body.end() :]
 
 
 def package_archive() -> bytes:

@@ -20,9 +20,10 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import cast
 
 from ..check.loading import EngineError, load_class, require_value_like
 from ..check.probes import PROBES
@@ -90,7 +91,8 @@ class PageSession:
         self.announce(index, name, arguments[0] if arguments and isinstance(arguments[0], str) else "")
         with _quiet():
             try:
-                return Outcome("ok", PROBES[name](self._class, *arguments))
+                probe = cast(Callable[..., object], PROBES[name])  # PROBES mixes signatures
+                return Outcome("ok", probe(self._class, *arguments))
             except BaseException as error:  # even SystemExit: a probe must always answer
                 return Outcome("raised", describe_error(error))
 
@@ -112,18 +114,11 @@ class PageSession:
         self.close()
 
 
-class _quiet:
+@contextmanager
+def _quiet() -> Iterator[None]:
     """The learner's prints go nowhere (not into the report, not into the page's console)."""
-
-    def __enter__(self) -> None:
-        self._out = redirect_stdout(io.StringIO())
-        self._err = redirect_stderr(io.StringIO())
-        self._out.__enter__()
-        self._err.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._err.__exit__(*exc)
-        self._out.__exit__(*exc)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        yield
 
 
 def _number(params: dict, key: str, default: float, kind: type) -> float:
@@ -193,9 +188,7 @@ def check_source(params_json: str, announce: Announce) -> str:
     from ..check.drawing import case_dot
 
     # One drawing per failing line (Report.drawings() keys them by slug, and "a + b", "a - b" share one).
-    drawings = [
-        {"name": line.name, "dot": case_dot(line.case, line.culprit)} for line in report.failures if line.case
-    ]
+    drawings = [{"name": line.name, "dot": case_dot(line.case, line.culprit)} for line in report.failures if line.case]
     lines = [{"name": line.name, "status": line.status, "summary": line.summary} for line in report.lines]
     result = {"text": report.text(), "passed": report.passed, "lines": lines, "drawings": drawings}
     return json.dumps({"result": result}, allow_nan=False)

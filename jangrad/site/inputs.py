@@ -194,11 +194,12 @@ def npm_package(package: NpmPackage, given: Path | None, cache: Path) -> Path:
     else:
         cache.mkdir(parents=True, exist_ok=True)
         tarball = cache / package.tarball_name
+        unpacked = cache / "unpacked" / package.tarball_name[:-4]
         if not tarball.is_file() or _integrity(tarball) != package.integrity:
+            shutil.rmtree(unpacked, ignore_errors=True)
             tarball = _npm_pack(package, cache)
-        unpacked = cache / "unpacked" / f"{package.tarball_name[:-4]}"
-        folder = unpacked / "package" if (unpacked / "package" / package.files[-1]).is_file() else None
-        if folder is None:
+        folder = unpacked / "package"
+        if not all((folder / name).is_file() for name in package.files):  # never unpacked, or not whole
             shutil.rmtree(unpacked, ignore_errors=True)
             folder = _unpack(tarball, unpacked)
         origin = f"npm {package.name}@{package.version}"

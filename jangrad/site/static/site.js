@@ -42,6 +42,7 @@ function noteTheNetworkLab() {
   panel.prepend(note);
 }
 
+document.getElementById("site-needs-server")?.remove();  // this module runs: the page is served
 showState();
 noteTheNetworkLab();
 new CheckTab();
