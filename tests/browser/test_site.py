@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -245,6 +246,23 @@ def test_a_wrong_tanh_is_named_and_its_graph_drawn(checker):
     expect(page.locator("#check-drawings img")).to_have_count(1)
     width = page.eval_on_selector("#check-drawings img", "img => img.decode().then(() => img.naturalWidth)")
     assert width > 100, "the failing graph is drawn (an SVG image from Graphviz in the engine worker)"
+
+
+def test_screenshot_of_the_check_tab(checker, tmp_path):
+    """docs/site-check.png, for the README: the lecture's Value with tanh's rule written as a learner might."""
+    page = checker.page
+    page.select_option("#check-start", "lecture")
+    lecture_value = page.input_value("#check-source")
+    wrong = lecture_value.replace("self.grad += (1 - t**2) * out.grad", "self.grad += (1 - x**2) * out.grad")
+    assert wrong != lecture_value
+    assert check(page, wrong) == "failed"
+    page.eval_on_selector("#check-drawings img", "img => img.decode()")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    shot = tmp_path / "site-check.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    (ROOT / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(shot, ROOT / "docs" / "site-check.png")
 
 
 def test_a_backward_that_never_returns_is_stopped_at_the_time_limit(checker):

@@ -171,8 +171,8 @@ export class CheckTab {
       + "and says which rule is wrong. Your code runs in this tab only, in a worker that is stopped at the time "
       + "limit.");
     const start = element("select", {id: "check-start"});
-    start.append(element("option", {value: "skeleton"}, "a skeleton: fill in each _backward"),
-                 element("option", {value: "lecture"}, "the lecture's Value, finished"),
+    start.append(element("option", {value: "skeleton"}, "a skeleton to fill in"),
+                 element("option", {value: "lecture"}, "the lecture's Value"),
                  element("option", {value: "custom"}, "(your own)"));
     this.source = element("textarea", {id: "check-source", rows: "26", spellcheck: "false",
                                        "aria-label": "your Value class"});
