@@ -2,7 +2,7 @@
 inputs come from (a tarball or folder passed by hand, the cache), the ``jangrad site`` command, and the Python the
 page's workers run (``jangrad.site.worker`` and ``jangrad.site.checking``), here under CPython.
 
-The browser tests (``tests/browser/test_site.py``) build the real folder from npm and PyPI and drive it.
+The browser tests (``tests/browser/test_static_site.py``) build the real folder from npm and PyPI and drive it.
 """
 
 from __future__ import annotations

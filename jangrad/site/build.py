@@ -39,7 +39,7 @@ MANIFEST = "jangrad-site.json"
 _PAGE_FILE = re.compile(r"^[a-z0-9_-]{1,64}\.(html|js|css|svg|png|ico)$")  # what the playground serves from static/
 # The page may load and talk to nothing but its own origin; WebAssembly needs 'wasm-unsafe-eval' to compile.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self'; "
     "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'"
 )

@@ -13,7 +13,10 @@ export class WorkerClient {
                 + "(run `python3 -m http.server` in the site's folder and open http://127.0.0.1:8000/)");
       return;
     }
-    this.worker = new Worker(url, {type: "module"});
+    // Started from a blob that imports the worker's module: a blob: worker keeps the page's Content-Security-Policy,
+    // so code run in it (jangrad.run's) can reach nothing but the site's own origin either.
+    const loader = new Blob([`import ${JSON.stringify(String(url))};`], {type: "text/javascript"});
+    this.worker = new Worker(URL.createObjectURL(loader), {type: "module"});
     this.worker.onmessage = (event) => this.receive(event.data);
     this.worker.onerror = (event) => {
       event.preventDefault();

@@ -84,7 +84,7 @@ def test_the_folder_is_small_and_names_only_its_own_files(site):
     # the page's own files name no other site (the request guard below checks what is actually fetched)
     allowed = {"http://www.w3.org/2000/svg", "http://127.0.0.1:8000/"}  # a namespace, and a hint to the learner
     for path in [site / "index.html", *sorted((site / "static").iterdir())]:
-        addresses = set(re.findall(r"https?://[^\s\"'`)]+", path.read_text()))
+        addresses = set(re.findall(r"https?://[^\s\"'`)<]+", path.read_text()))
         assert addresses <= allowed, f"{path.name} names {addresses - allowed}"
 
 
@@ -161,6 +161,14 @@ def test_run_gives_cpythons_numbers_for_the_lectures_neuron(labs, monkeypatch):
     assert rest == [f"{name} {node.data!r} {node.grad!r}" for name, node in nodes.items()]
     shown = {line.split()[0]: f"{float(line.split()[2]):.4f}" for line in rest}  # as the lecture's draw_dot shows them
     assert (shown["x1"], shown["w1"], shown["x2"], shown["w2"]) == ("-1.5000", "1.0000", "0.5000", "0.0000")
+
+
+def test_code_run_in_the_page_cannot_reach_another_site(labs):
+    """jangrad.run's worker keeps the page's Content-Security-Policy too: the request never leaves."""
+    fetched = "import js\nreply = js.fetch('http://127.0.0.1:9/?run=copied')\nprint('asked')\n"
+    assert run(labs.page, fetched) == "asked\n"
+    labs.page.wait_for_timeout(500)
+    assert not [u for u in labs.requests if "run=copied" in u]
 
 
 def test_run_rejects_with_the_error_and_what_was_printed(labs):
@@ -275,6 +283,15 @@ def test_a_backward_that_never_returns_is_stopped_at_the_time_limit(checker):
     assert "no answer within 2 s" in report and "the page stopped it" in report
     # the page kept answering throughout, and the next check runs in a fresh worker
     assert check(page, correct_engine()) == "passed"
+
+
+def test_the_learners_code_cannot_reach_another_site(checker):
+    """The check's worker keeps the page's Content-Security-Policy: a request to another origin (here another port
+    of this machine) is refused in the browser, before it leaves; the fixture's teardown checks none was made."""
+    page = checker.page
+    phoning = correct_engine() + "\nimport js\nreply = js.fetch('http://127.0.0.1:9/?engine=copied')\n"
+    assert check(page, phoning) == "passed"
+    assert not [u for u in checker.requests if "engine=copied" in u]
 
 
 def test_code_that_cannot_be_checked_gets_one_line(checker):
