@@ -138,9 +138,10 @@ def _third_party(versions: dict[str, str]) -> str:
         "",
         "| folder | what | version | licence | from |",
         "|---|---|---|---|---|",
-        f"| pyodide/ | Pyodide, CPython for WebAssembly | {PYODIDE.version} | {PYODIDE.license} "
+        f"| pyodide/ | Pyodide, CPython for WebAssembly | {versions['pyodide']} | {PYODIDE.license} "
         f"(CPython: PSF) | npm `{PYODIDE.name}` |",
-        f"| vendor/viz.js | viz.js, Graphviz for WebAssembly | {VIZ.version} | {VIZ.license} | npm `{VIZ.name}` |",
+        f"| vendor/viz.js | viz.js, Graphviz for WebAssembly | {versions['viz.js']} | {VIZ.license} "
+        f"| npm `{VIZ.name}` |",
         f"| python/ | jangrad | {__version__} | MIT | this jangrad installation |",
     ]
     for wheel in WHEELS:
@@ -148,6 +149,14 @@ def _third_party(versions: dict[str, str]) -> str:
             f"| python/ | {wheel.project} | {versions.get(wheel.project, wheel.version)} | {wheel.license} | PyPI |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _npm_version(folder: Path, pinned: str) -> str:
+    """The version an npm package folder says it is (one passed by hand may not be the pinned one)."""
+    try:
+        return str(json.loads((folder / "package.json").read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return pinned
 
 
 def _wheel_version(path: Path) -> tuple[str, str]:
@@ -174,14 +183,18 @@ def _fill(folder: Path, pyodide_dir: Path, viz_dir: Path, wheel_files: list[Path
     jangrad_zip = package_archive()
     (python / f"jangrad-{__version__}.zip").write_bytes(jangrad_zip)
     archives.append({"path": f"python/jangrad-{__version__}.zip", "format": "zip", "hash": _short_hash(jangrad_zip)})
-    versions = {"jangrad": __version__, "pyodide": PYODIDE.version, "viz.js": VIZ.version}
+    versions = {
+        "jangrad": __version__,
+        "pyodide": _npm_version(pyodide_dir, PYODIDE.version),
+        "viz.js": _npm_version(viz_dir, VIZ.version),
+    }
     for wheel in wheel_files:
         data = wheel.read_bytes()
         (python / wheel.name).write_bytes(data)
         archives.append({"path": f"python/{wheel.name}", "format": "wheel", "hash": _short_hash(data)})
         project, version = _wheel_version(wheel)
         versions[project] = version
-    manifest = {"jangrad": __version__, "pyodide": PYODIDE.version, "viz": VIZ.version, "python": archives}
+    manifest = {"jangrad": __version__, "pyodide": versions["pyodide"], "viz": versions["viz.js"], "python": archives}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     (folder / "THIRD-PARTY.md").write_text(_third_party(versions), encoding="utf-8")
     (folder / ".nojekyll").write_text("")  # GitHub Pages: serve the folder as it is

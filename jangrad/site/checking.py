@@ -9,8 +9,9 @@ worker runs the same probes in the same order (the check is deterministic: hypot
 the probes after the last of them are not run, so an engine that hangs everywhere costs at most that many limits.
 
 ``PageSession`` has the interface of ``check.session.Session`` that ``check_engine`` uses (start, run, close,
-isolated); ``check_engine`` is given it by swapping the name it builds its session from, in this worker only,
-for want of a parameter (see the site's notes).
+isolated); ``check_engine`` is given it by swapping the name it builds its session from, in this worker only, for
+want of a parameter (``check_engine(..., session=...)``, or the checks as a function of a session and a report,
+would make the swap unnecessary).
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ def use_graphviz(render_dot: Callable[[str], str]) -> None:
     """Make every jangrad drawing in this interpreter go through ``render_dot`` (DOT text in, SVG text out), as
     it would go through the ``dot`` program on a machine with Graphviz.
 
-    This replaces ``Drawing``'s call of the ``dot`` program and the check for it, in this worker only: jangrad's
-    viz package has no hook for a Graphviz that is not a program on PATH (see the site's notes).
+    This replaces ``Drawing``'s call of the ``dot`` program and the check for it, in this worker only, for want of
+    a hook in ``jangrad.viz.graph`` for a Graphviz that is not a program on PATH: such a hook (a DOT-to-SVG function
+    that ``Drawing.pipe`` calls when set) would make this two lines that set it.
     """
     from ..viz import graph
 

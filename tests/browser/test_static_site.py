@@ -266,6 +266,9 @@ def test_screenshot_of_the_check_tab(checker, tmp_path):
     assert check(page, wrong) == "failed"
     page.eval_on_selector("#check-drawings img", "img => img.decode()")
     page.set_viewport_size({"width": 1280, "height": 1000})
+    show_tanh = "ta => { const lines = ta.value.split('\\n'); const at = lines.findIndex(l => l.includes('def tanh'));"
+    show_tanh += " ta.scrollTop = ta.scrollHeight * at / lines.length - 40; }"
+    page.eval_on_selector("#check-source", show_tanh)
     shot = tmp_path / "site-check.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
