@@ -84,12 +84,14 @@ class Server:
 
 
 def seconds_to_ready(context, url: str) -> tuple[float, object, dict]:
-    """Seconds from navigation to jangrad.ready on a new page of ``context``, the page, and the worker's own
-    start-up times (ms): Pyodide with the archives unpacked, then jangrad's imports and a first lab."""
+    """Seconds from navigation to jangrad.ready on a new page of ``context``, the page, and details in ms: the
+    worker's own start of Pyodide with the archives unpacked, and when the expression lab's graph was drawn."""
     page = context.new_page()
     page.set_default_timeout(180_000)
     page.goto(url)
     ready_at, startup = page.evaluate("window.jangrad.ready.then(v => [performance.now(), v.startup])")
+    page.wait_for_selector("body[data-ready='1']", state="attached")  # the expression lab's first graph is drawn
+    startup["lab_drawn"] = round(page.evaluate("performance.now()"))
     return ready_at / 1000, page, startup
 
 

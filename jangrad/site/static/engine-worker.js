@@ -15,13 +15,16 @@ const ready = (async () => {
   graphviz = viz;
   api = python.pyodide.pyimport("jangrad.site.worker");
   api.use_graphviz((dot) => viz.renderString(dot, {format: "svg"}));
-  api.warm_up();
-  const startup = {python: Math.round(booted - started), warm_up: Math.round(performance.now() - booted)};
-  return {...python.versions, startup};
+  return {...python.versions, startup: {python: Math.round(booted - started)}};
 })();
 
+// Ready once jangrad can be imported; then the first lab's imports and drawing run at once, so that the page's first
+// request (already waiting, as a rule) finds them done.
 ready.then(
-  (versions) => postMessage({type: "ready", versions}),
+  (versions) => {
+    postMessage({type: "ready", versions});
+    api.warm_up();
+  },
   (error) => postMessage({type: "failed", error: reason(error)}),
 );
 
