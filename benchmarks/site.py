@@ -130,7 +130,7 @@ def main() -> None:
                             page.close()
                         context.close()
                     cold.append(first)
-                    warm.append(again[-1][0])
+                    warm.extend(seconds for seconds, _ in again)
                     shown = ", ".join(f"{seconds:.2f} s {parts}" for seconds, parts in again)
                     print(f"  start to jangrad.ready: cold {first:.2f} s {cold_parts}; warm {shown}  (load {_load()})")
         finally:
@@ -138,7 +138,7 @@ def main() -> None:
         here = cpython_moons(source)
     browser_step, cpython_step = statistics.median(page_moons["times"]), statistics.median(here["times"])
     print(f"cold start: median {statistics.median(cold):.2f} s (min {min(cold):.2f}, max {max(cold):.2f})")
-    print(f"warm start: median {statistics.median(warm):.2f} s (min {min(warm):.2f}, max {max(warm):.2f})")
+    print(f"warm start: median {statistics.median(warm):.2f} s (min {min(warm):.2f}, max {max(warm):.2f}; all loads)")
     print(
         f"W2 moons step, eager: page {browser_step * 1000:.0f} ms, CPython {cpython_step * 1000:.0f} ms, "
         f"ratio {browser_step / cpython_step:.2f}x (loss {page_moons['loss']!r} vs {here['loss']!r})"
