@@ -1,9 +1,11 @@
-"""How long `jangrad check` takes on a correct engine: the target is under 10 seconds for the full check.
+"""How long `jangrad check` takes: under 10 seconds for the full check of an engine that passes, and under 60
+seconds for an engine whose backward() never returns, at the default limits (10 s per check, 200 random graphs).
 
 Not part of ``run.py``'s workloads: this times the checker, not an engine. Run from the repository root:
 ``python benchmarks/check_time.py [REPEATS]``. It checks the correct fixture engine and micrograd 0.1.0's own
-``Value`` (the peer a learner compares with; skipped if it is not installed) with the default settings (200 random
-graphs, a worker process per session) and prints the median of the repeats for each, beside the target.
+``Value`` (the peer a learner compares with; skipped if it is not installed), and prints the median of the repeats
+for each, beside the target; then it checks the fixture whose backward() never returns once (each run waits out a
+10 s time limit), printing its time and how many checks waited for their time limit.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ENGINES = ROOT / "tests" / "fixtures" / "engines"
 sys.path.insert(0, str(ROOT))
 
 TARGET_SECONDS = 10.0
+HANG_TARGET_SECONDS = 60.0
 
 
 def time_check(engine, repeats: int) -> tuple[float, bool]:
@@ -31,9 +35,20 @@ def time_check(engine, repeats: int) -> tuple[float, bool]:
     return statistics.median(seconds), passed
 
 
+def time_hanging_check() -> None:
+    from jangrad.check import check_engine
+
+    start = time.perf_counter()
+    report = check_engine(str(ENGINES / "never_returns.py"))
+    seconds = time.perf_counter() - start
+    print(f"a backward() that never returns, default limits; target under {HANG_TARGET_SECONDS:g} s")
+    waited = f"{len(report.waited)} waited out the limit: {', '.join(report.waited)}"
+    print(f"  {'never_returns.py':24s} {seconds:5.2f} s  ({waited}; first FAIL: {report.failures[0].name})")
+
+
 def main(argv: list[str]) -> int:
     repeats = int(argv[0]) if argv else 3
-    engines = [("correct fixture engine", str(ROOT / "tests" / "fixtures" / "engines" / "correct.py"))]
+    engines = [("correct fixture engine", str(ENGINES / "correct.py"))]
     try:
         import micrograd.engine
 
@@ -44,6 +59,7 @@ def main(argv: list[str]) -> int:
     for name, engine in engines:
         median, passed = time_check(engine, repeats)
         print(f"  {name:24s} {median:5.2f} s  ({'passed' if passed else 'FAILED'})")
+    time_hanging_check()
     return 0
 
 

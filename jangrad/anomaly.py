@@ -11,6 +11,10 @@ from __future__ import annotations
 import math
 import os
 import sys
+from types import FrameType
+from typing import Any
+
+from .node import Node
 
 __all__ = ["AnomalyError", "user_site", "check_forward", "check_backward"]
 
@@ -24,31 +28,34 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def user_site() -> str:
     """The file and line of the innermost caller outside jangrad's own package (or of jangrad, if none)."""
-    frame = sys._getframe(1)
-    first = frame
+    first = sys._getframe(1)
+    frame: FrameType | None = first
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep):
         frame = frame.f_back
-    frame = frame or first
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    found = frame or first
+    return f"{found.f_code.co_filename}:{found.f_lineno}"
 
 
-def _number(x: object) -> float:
-    return getattr(x, "data", x)  # a gradient is a float, or a Value under create_graph
+def _number(x: Any) -> float:
+    """A gradient's number: it is a float, or a Value under create_graph."""
+    number: float = getattr(x, "data", x)
+    return number
 
 
-def _is_finite(x: object) -> bool:
+def _is_finite(x: Any) -> bool:
     value = _number(x)
     return not (math.isinf(value) or math.isnan(value))
 
 
-def check_forward(out: object, op_name: str, operands: tuple) -> None:
+def check_forward(out: Node, op_name: str, operands: tuple[Node, ...]) -> None:
     """Raise if the node ``out`` just made by ``op_name`` holds nan or an infinity."""
     if not _is_finite(out.data):
         values = ", ".join(repr(x.data) for x in operands)
-        raise AnomalyError(f"'{op_name}' returned {out.data!r} from operand(s) ({values}); created at {out.site}")
+        site = getattr(out, "site", "(a line outside detect_anomaly)")
+        raise AnomalyError(f"'{op_name}' returned {out.data!r} from operand(s) ({values}); created at {site}")
 
 
-def check_backward(node: object, g: object, contributions: tuple) -> None:
+def check_backward(node: Node, g: Any, contributions: tuple[Any, ...]) -> None:
     """Raise if ``node``'s rule turned the gradient ``g`` into a nan or infinite contribution to an operand."""
     for index, c in enumerate(contributions):
         if not _is_finite(c):

@@ -11,14 +11,16 @@ graph to name the first op whose own local rule disagrees with its own numeric s
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
 from .higher_order import VALUE_MATH, reverse_pass
-from .ops import FLOAT_MATH
+from .ops import FLOAT_MATH, Op
 from .switches import enable_grad
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "gradcheck",
     "GradcheckError",
     "local_disagreement",
+    "local_kink",
     "first_disagreeing_node",
+    "input_names",
 ]
 
 
@@ -37,9 +41,8 @@ class GradcheckError(AssertionError):
 
 
 def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    many = not isinstance(argnums, int)
     try:
-        nums = tuple(argnums) if many else (argnums,)
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     except TypeError:
         raise TypeError(f"argnums must be an int or a sequence of ints, got {argnums!r}") from None
     for n in nums:
@@ -48,7 +51,7 @@ def _normalise_argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, .
     return tuple(n % nargs for n in nums)
 
 
-def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list:
+def gradients(output: Value, inputs: list[Value], create_graph: bool = False) -> list[Any]:
     """d output / d input for each input, without touching any ``.grad`` (0.0 where output does not depend on it).
 
     The functional core of ``grad``. With ``create_graph=True`` each result is a Value connected to the graph (or a
@@ -73,7 +76,7 @@ class _Nesting(threading.local):
 _nesting = _Nesting()
 
 
-def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """Return a function computing ``(f(*args), df/d args[argnums])``.
 
     Called with plain numbers, at the top level, the results are floats. Called with any Value among its
@@ -83,10 +86,10 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     """
     many = not isinstance(argnums, int)
 
-    def wrapped(*args):
-        nums = _normalise_argnums(argnums, len(args))
-        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in args)
-        args = list(args)
+    def wrapped(*given: Any) -> tuple[Any, Any]:
+        nums = _normalise_argnums(argnums, len(given))
+        connected = _nesting.depth > 0 or any(isinstance(a, Value) for a in given)
+        args = list(given)
         for n in nums:
             if not isinstance(args[n], Value):
                 if not isinstance(args[n], numbers.Real):
@@ -108,6 +111,7 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
             out, grads = float(out), [0.0] * len(inputs)  # a constant function: every derivative is 0
         elif not isinstance(out, Value):
             raise TypeError(f"the function must return a scalar Value, got {out!r} of type {type(out).__name__}")
+        value: Value | float
         if connected:
             value = out if isinstance(out, Value) else Value(out)
             grads = [g if isinstance(g, Value) else Value(g) for g in grads]
@@ -119,7 +123,7 @@ def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) ->
     return wrapped
 
 
-def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
+def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """Return a function computing the derivative of scalar ``f`` with respect to ``args[argnums]``.
 
     >>> import jangrad
@@ -129,14 +133,14 @@ def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:
     """
     vg = value_and_grad(f, argnums)
 
-    def derivative(*args):
+    def derivative(*args: Any) -> Any:
         return vg(*args)[1]
 
     return derivative
 
 
 # ---- gradcheck ---------------------------------------------------------------------------------------------------
-def _call_on_floats(f: Callable, args: Sequence[float]) -> float:
+def _call_on_floats(f: Callable[..., Any], args: Sequence[float]) -> float:
     out = f(*[Value(a) for a in args])
     return out.data if isinstance(out, Value) else float(out)
 
@@ -151,11 +155,75 @@ def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
 
 
+def _moved(args: list[float], i: int, step: float) -> list[float]:
+    moved = list(args)
+    moved[i] += step
+    return moved
+
+
 def _central_difference(fn: Callable[[list[float]], float], args: list[float], i: int, eps: float) -> float:
-    up, down = list(args), list(args)
-    up[i] += eps
-    down[i] -= eps
-    return (fn(up) - fn(down)) / (2.0 * eps)
+    return (fn(_moved(args, i, eps)) - fn(_moved(args, i, -eps))) / (2.0 * eps)
+
+
+def _kink_sides(
+    fn: Callable[[list[float]], float], args: list[float], i: int, eps: float, analytic: float, atol: float, rtol: float
+) -> tuple[float, float] | None:
+    """The slopes of ``fn`` to the left and to the right of ``args`` along input ``i``, when the point is a kink (or
+    one lies within ``eps`` of it): the two slopes differ, and ``analytic`` is one of them or lies between them,
+    as a rule's choice at a kink does (relu takes 0, abs takes 0 between -1 and 1). Else None.
+
+    On a smooth curve the two one-sided slopes differ only by about f'' eps, so a rule that is wrong by more than
+    the tolerance falls outside them: that is a wrong rule, not a kink.
+    """
+    here = fn(args)
+    left = (here - fn(_moved(args, i, -eps))) / eps
+    right = (fn(_moved(args, i, eps)) - here) / eps
+    if not (math.isfinite(left) and math.isfinite(right)) or _close(left, right, atol, rtol):
+        return None
+    low, high = min(left, right), max(left, right)
+    slack = atol + rtol * max(abs(low), abs(high))
+    return (left, right) if low - slack <= analytic <= high + slack else None
+
+
+def _table_op(node: Value) -> Op | None:
+    """The op-table rule that made ``node``, or None for a leaf or an op built by hand (no rule to test)."""
+    op = node._rule
+    return None if op is None or node._x is None or op.forward is None else op
+
+
+def _op_function(op: Op, node: Value) -> tuple[Callable[[list[float]], float], list[float], range]:
+    """``node``'s op as a function of its operands, the operands, and which of them are variables."""
+
+    forward = op.forward
+    if forward is None:  # _table_op gives only ops with rules; an op built by hand has no forward to call
+        raise TypeError(f"op {op.name!r} has no forward rule to differentiate numerically")
+
+    def local(xs: list[float]) -> float:
+        out: float = forward(FLOAT_MATH, *xs)
+        return out
+
+    variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
+    return local, [p.data for p in node.parents], variables
+
+
+def local_kink(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> str | None:
+    """Where ``node``'s op has a kink at (or within ``eps`` of) its operands, say so; else None.
+
+    At a kink (relu or abs at 0) the derivative is not defined: the slopes on either side differ, a central
+    difference averages them, and the rule takes one side's slope (or a value between), as PyTorch's does.
+    """
+    op = _table_op(node)
+    if op is None or op.backward is None:
+        return None
+    backward = op.backward
+    local, operands, variables = _op_function(op, node)
+    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    for j in variables:
+        sides = _kink_sides(local, operands, j, eps, first[j], atol, rtol)
+        if sides is not None:
+            where = f"operand {operands[j]!r}" if len(operands) == 1 else f"operands {tuple(operands)}"
+            return f"{op.name} at {where} (slope {sides[0]:.6g} on the left, {sides[1]:.6g} on the right)"
+    return None
 
 
 def local_disagreement(
@@ -164,21 +232,21 @@ def local_disagreement(
     """How ``node``'s own local rule disagrees with its op's numeric slope at its operands, or None if it agrees.
 
     This tests one op in isolation, so it points at a wrong rule in the op table rather than at the function as a
-    whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on).
+    whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on). At a kink, where
+    the derivative is not defined (see ``local_kink``), a rule that takes one side's slope is not a disagreement.
     """
-    op = node._rule
-    if node._x is None or op.forward is None:  # a leaf, or an op built by hand: no table rule to test
+    op = _table_op(node)
+    if op is None or op.backward is None:
         return None
-    operands = [p.data for p in node.parents]
-    variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
-
-    def local(xs: list[float]) -> float:
-        return op.forward(FLOAT_MATH, *xs)
-
-    first = op.backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    backward = op.backward
+    local, operands, variables = _op_function(op, node)
+    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
-        if not _close(first[j], numeric, atol, rtol):
+        if (
+            not _close(first[j], numeric, atol, rtol)
+            and _kink_sides(local, operands, j, eps, first[j], atol, rtol) is None
+        ):
             return (
                 f"op '{op.name}' at operands {tuple(operands)}: its rule gives d/d(operand {j}) = {first[j]!r}, "
                 f"its numeric slope is {numeric!r}"
@@ -188,17 +256,20 @@ def local_disagreement(
     for j in variables:
 
         def local_derivative(xs: list[float], j: int = j) -> float:
-            return op.backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+            slope: float = backward(FLOAT_MATH, 1.0, local(xs), *xs)[j]
+            return slope
 
         def rule_on_values(*xs: Value, j: int = j) -> Value:
             constant = [operands[1]] if op.constant_operand else []
             result = apply_op(op.name, *xs, *constant)
-            return op.backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+            slope: Value = backward(VALUE_MATH, 1.0, result, *xs, *constant)[j]
+            return slope
 
         for k in variables:
             numeric = _central_difference(local_derivative, operands, k, eps)
             analytic = grad(rule_on_values, k)(*operands[: len(variables)])
-            if not _close(analytic, numeric, atol, rtol):
+            kink = _kink_sides(local_derivative, operands, k, eps, analytic, atol, rtol)
+            if not _close(analytic, numeric, atol, rtol) and kink is None:
                 return (
                     f"op '{op.name}' at operands {tuple(operands)}: its rule's derivative "
                     f"d2/d(operand {j})d(operand {k}) = {analytic!r}, its numeric slope is {numeric!r}"
@@ -218,24 +289,75 @@ def first_disagreeing_node(
     return None
 
 
-def _describe_culprit(f: Callable, args: list[float], eps: float, atol: float, rtol: float, order: int) -> str:
+def _graph_at(f: Callable[..., Any], args: list[float]) -> Value | None:
     out = f(*[Value(a) for a in args])
-    if not isinstance(out, Value):
+    return out if isinstance(out, Value) else None
+
+
+def _describe_culprit(
+    f: Callable[..., Any], args: list[float], eps: float, atol: float, rtol: float, order: int
+) -> str:
+    out = _graph_at(f, args)
+    if out is None:
         return "no graph to walk"
     node = first_disagreeing_node(out, eps, atol, rtol, order)
     if node is None:
         return "every op's local rule agrees with its numeric slope"
-    return local_disagreement(node, eps, atol, rtol, order)
+    return local_disagreement(node, eps, atol, rtol, order) or f"op '{node.op}'"
+
+
+def _describe_kinks(f: Callable[..., Any], args: list[float], eps: float, atol: float, rtol: float) -> str:
+    out = _graph_at(f, args)
+    kinks = [] if out is None else [local_kink(node, eps, atol, rtol) for node in topological_order(out)]
+    found = [k for k in kinks if k is not None]
+    return f"; the kink: {', '.join(found)}" if found else ""
+
+
+def input_names(f: Callable[..., Any], count: int) -> list[str]:
+    """The names gradcheck gives ``f``'s ``count`` inputs in its messages: f's own positional parameter names
+    where it has them (``lambda a, b: ...`` gives a and b), else x0, x1, ... by position."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        parameters = []
+    names = []
+    for parameter in parameters[:count]:
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break  # *args: the inputs from here on have no names of their own
+        names.append(parameter.name)
+    for i in range(len(names), count):
+        names.append(f"x{i}" if f"x{i}" not in names else f"input{i}")
+    return names
+
+
+def _check_names(names: Sequence[str], count: int) -> list[str]:
+    names = list(names) if not isinstance(names, str) else [names]
+    if len(names) != count or not all(isinstance(n, str) and n for n in names) or len(set(names)) != count:
+        raise ValueError(f"names must be {count} different non-empty strings, one per input, got {names!r}")
+    return names
 
 
 def gradcheck(
-    f: Callable[..., Value], *args: float, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, order: int = 1
+    f: Callable[..., Value],
+    *args: float,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    order: int = 1,
+    names: Sequence[str] | None = None,
 ) -> bool:
     """Check f's derivatives at ``args`` against central differences; return True or raise ``GradcheckError``.
 
     ``order=2`` checks every second derivative too (the derivative of each first derivative, numerically).
-    On failure the message gives the input, both numbers, and the first node whose local derivative disagrees
-    with its own numeric slope (op name and operand values).
+    On failure the message names the input (by ``names``, else by f's parameter names, else x0, x1, ...), gives
+    both numbers, and the first node whose local derivative disagrees with its own numeric slope (op name and
+    operand values).
+
+    At a kink (relu or abs at 0, or any point where f is not differentiable) the derivative is not defined: the
+    slopes on either side differ, and the central difference is their average, which no rule gives. That is a
+    failure here, as in ``torch.autograd.gradcheck``, since the derivative cannot be confirmed there; the message
+    says it is a kink, with both one-sided slopes and the op that has it, not a wrong rule. Check a point beside
+    the kink instead.
     """
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
@@ -245,30 +367,46 @@ def gradcheck(
     if eps == 0.0:
         raise ValueError("eps must be > 0: it is the step of the central differences")
     floats = [float(a) if isinstance(a, numbers.Real) else _bad_arg(i, a) for i, a in enumerate(args)]
+    labels = input_names(f, len(floats)) if names is None else _check_names(names, len(floats))
     every = tuple(range(len(floats)))
     gradient = grad(f, every)
-    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], tuple]]] = [
+    checks: list[tuple[str, Callable[[list[float]], float], Callable[[list[float]], Any]]] = [
         ("df", lambda xs: _call_on_floats(f, xs), lambda xs: gradient(*xs)),
     ]
     if order == 2:
         for i in every:
 
-            def first_i(*xs, i=i):
+            def first_i(*xs: Any, i: int = i) -> Any:
                 return gradient(*xs)[i]
 
-            checks.append((f"d(df/dx{i})", lambda xs, fi=first_i: fi(*xs), lambda xs, fi=first_i: grad(fi, every)(*xs)))
+            checks.append((f"d(df/d{labels[i]})", _on_a_list(first_i), _on_a_list(grad(first_i, every))))
+    point = ", ".join(f"{label}={x!r}" for label, x in zip(labels, floats, strict=True))
     for what, fn, analytic_fn in checks:
         analytic = analytic_fn(floats)
         for i in range(len(floats)):
             numeric = _central_difference(fn, floats, i, eps)
-            if not _close(analytic[i], numeric, atol, rtol):
-                culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
-                undefined = " (nan: the derivative is not defined there)" if math.isnan(analytic[i]) else ""
+            if _close(analytic[i], numeric, atol, rtol):
+                continue
+            found = f"{what}/d{labels[i]} at {point}: analytic {analytic[i]!r}, numeric {numeric!r} (eps={eps})"
+            sides = _kink_sides(fn, floats, i, eps, analytic[i], atol, rtol)
+            if sides is not None:
+                differentiated = "f" if what == "df" else what[2:-1]  # d(df/da): the function is df/da
                 raise GradcheckError(
-                    f"{what}/dx{i} at inputs {tuple(floats)}: analytic {analytic[i]!r}, numeric {numeric!r} "
-                    f"(eps={eps}){undefined}; first disagreeing node: {culprit}"
+                    f"{found}: a kink, not a wrong rule: {differentiated} is not differentiable at "
+                    f"{labels[i]}={floats[i]!r} (or within eps of it): its slope is {sides[0]:.6g} on the left and "
+                    f"{sides[1]:.6g} on the right, the central difference averages them, and the rule takes the "
+                    f"value PyTorch takes there{_describe_kinks(f, floats, eps, atol, rtol)}. Check a point beside "
+                    f"the kink"
                 )
+            undefined = " (nan: the derivative is not defined there)" if math.isnan(analytic[i]) else ""
+            culprit = _describe_culprit(f, floats, eps, atol, rtol, order)
+            raise GradcheckError(f"{found}{undefined}; first disagreeing node: {culprit}")
     return True
+
+
+def _on_a_list(fn: Callable[..., Any]) -> Callable[[list[float]], Any]:
+    """``fn`` called with the numbers of a list as its arguments."""
+    return lambda xs: fn(*xs)
 
 
 def _bad_arg(i: int, a: object) -> float:

@@ -19,8 +19,10 @@ import math
 import numbers
 import random
 from collections.abc import Sequence
+from typing import Any, overload
 
 from .checks import whole_number
+from .extras import require
 
 __all__ = [
     "seed4",
@@ -54,12 +56,14 @@ def check_dataset(X: object, y: object = None, nin: int | None = None) -> None:
     for what, seq in [("X", X)] + ([] if y is None else [("y", y)]):
         if isinstance(seq, (str, bytes)) or not (hasattr(seq, "__len__") and hasattr(seq, "__getitem__")):
             raise TypeError(f"{what} must be a list, got {seq!r:.80} of type {type(seq).__name__}")
-    if len(X) == 0:
+    rows: Any = X  # checked just above: a list, a tuple or an array, with a length and items
+    targets: Any = y
+    if len(rows) == 0:
         raise ValueError("X is empty: there is nothing to train on")
-    if y is not None and len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)} targets")
-    width = nin if nin is not None else len(X[0])
-    for i, row in enumerate(X):
+    if targets is not None and len(rows) != len(targets):
+        raise ValueError(f"X has {len(rows)} samples but y has {len(targets)} targets")
+    width = nin if nin is not None else len(rows[0])
+    for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
             raise TypeError(f"X[{i}] must be a list of numbers, got {row!r:.80}")
         if len(row) != width:
@@ -67,7 +71,7 @@ def check_dataset(X: object, y: object = None, nin: int | None = None) -> None:
         for j, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"X[{i}][{j}] must be a number, got {v!r} of type {type(v).__name__}")
-    for i, t in enumerate([] if y is None else y):
+    for i, t in enumerate([] if targets is None else targets):
         parts = t if isinstance(t, (list, tuple)) else [t]
         if not all(isinstance(v, numbers.Real) for v in parts):
             raise TypeError(f"y[{i}] must be a number (or a list of numbers), got {t!r:.80}")
@@ -79,10 +83,10 @@ def _check_noise(noise: object) -> float:
     return float(noise)
 
 
-def _as_lists(X, y, signed: bool = False) -> Dataset:
+def _as_lists(X: Any, y: Any, signed: bool = False) -> Dataset:
     """NumPy arrays to plain lists of floats (X) and ints or +-1 floats (y)."""
     rows = [[float(v) for v in row] for row in X]
-    labels = [2.0 * int(t) - 1.0 for t in y] if signed else [int(t) for t in y]
+    labels: list[float] = [2.0 * int(t) - 1.0 for t in y] if signed else [int(t) for t in y]
     return rows, labels
 
 
@@ -97,7 +101,7 @@ def seed4() -> Dataset:
 def xor(signed: bool = False) -> Dataset:
     """The exclusive-or truth table: labels 0/1, or -1/+1 with ``signed=True``. No straight line separates it."""
     X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-    y = [0, 1, 1, 0]
+    y: list[float] = [0, 1, 1, 0]
     return X, ([2.0 * t - 1.0 for t in y] if signed else y)
 
 
@@ -108,7 +112,7 @@ def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) ->
     noise = _check_noise(noise)
     rng = random.Random(whole_number(seed, "seed", 0))
     X: list[list[float]] = []
-    y: list[int] = []
+    y: list[float] = []  # the arm's number: an int
     for arm in range(classes):
         for i in range(n):
             radius = i / (n - 1)
@@ -121,6 +125,7 @@ def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) ->
 # ---- scikit-learn's -------------------------------------------------------------------------------------------------
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False) -> Dataset:
     """Two interleaving half circles (``sklearn.datasets.make_moons``); micrograd's demo uses n=100, noise=0.1."""
+    require("sklearn", "the moons data set")
     from sklearn.datasets import make_moons
 
     X, y = make_moons(
@@ -131,6 +136,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False)
 
 def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0, signed: bool = False) -> Dataset:
     """A small circle inside a large one (``sklearn.datasets.make_circles``)."""
+    require("sklearn", "the circles data set")
     from sklearn.datasets import make_circles
 
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
@@ -146,6 +152,7 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 
 
 def blobs(n: int = 100, centers: int = 3, features: int = 2, std: float = 1.0, seed: int = 0) -> Dataset:
     """Gaussian clusters (``sklearn.datasets.make_blobs``); the label is the cluster."""
+    require("sklearn", "the blobs data set")
     from sklearn.datasets import make_blobs
 
     if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0 or not math.isfinite(std):
@@ -160,8 +167,8 @@ def blobs(n: int = 100, centers: int = 3, features: int = 2, std: float = 1.0, s
     return _as_lists(X, y)
 
 
-def _shuffled(X, y, seed: int, n: int | None) -> Dataset:
-    X, y = _as_lists(X, y)
+def _shuffled(features: Any, targets: Any, seed: int, n: int | None) -> Dataset:
+    X, y = _as_lists(features, targets)
     order = list(range(len(X)))
     random.Random(whole_number(seed, "seed", 0)).shuffle(order)
     if n is not None:
@@ -177,6 +184,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
 
     The samples come shuffled by ``seed``; ``n`` keeps only the first n of them (the full set is 1797).
     """
+    require("sklearn", "the digits data set")
     from sklearn.datasets import load_digits
 
     bunch = load_digits(n_class=whole_number(classes, "classes", 2))
@@ -185,6 +193,7 @@ def digits(n: int | None = None, classes: int = 10, seed: int = 0) -> Dataset:
 
 def iris(seed: int = 0) -> Dataset:
     """Fisher's 150 irises (``sklearn.datasets.load_iris``): 4 measurements, 3 species, shuffled by ``seed``."""
+    require("sklearn", "the iris data set")
     from sklearn.datasets import load_iris
 
     bunch = load_iris()
@@ -200,7 +209,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> tuple[list[list[float]], list]:
+def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> Dataset:
     """Read a CSV file of numbers: every column but ``target`` becomes X, the ``target`` column becomes y.
 
     ``target`` is a column index (negative counts from the end; the default is the last column) or a header name.
@@ -275,9 +284,10 @@ def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> t
 
 # ---- splitting and scaling ------------------------------------------------------------------------------------------
 def train_test_split(
-    X: Sequence, y: Sequence, test_size: float = 0.25, seed: int = 0, stratify: bool = False
-) -> tuple[list, list, list, list]:
+    X: Sequence[Any], y: Sequence[Any], test_size: float = 0.25, seed: int = 0, stratify: bool = False
+) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     """``X_train, X_test, y_train, y_test`` (scikit-learn's split, shuffled by ``seed``)."""
+    require("sklearn", "train_test_split")
     from sklearn.model_selection import train_test_split as split
 
     check_dataset(X, y)
@@ -293,18 +303,32 @@ def train_test_split(
     return list(X_train), list(X_test), list(y_train), list(y_test)
 
 
-def standardize(X_train: Sequence, X_test: Sequence | None = None):
+@overload
+def standardize(X_train: Sequence[Sequence[float]], X_test: None = None) -> list[list[float]]: ...
+
+
+@overload
+def standardize(
+    X_train: Sequence[Sequence[float]], X_test: Sequence[Sequence[float]]
+) -> tuple[list[list[float]], list[list[float]]]: ...
+
+
+def standardize(
+    X_train: Sequence[Sequence[float]], X_test: Sequence[Sequence[float]] | None = None
+) -> list[list[float]] | tuple[list[list[float]], list[list[float]]]:
     """Scale each input column to mean 0 and standard deviation 1, measured on ``X_train`` only.
 
     Returns the scaled ``X_train``, or ``(X_train, X_test)`` when ``X_test`` is given (scaled with the training
     set's mean and deviation, so nothing about the test set leaks into training).
     """
+    require("sklearn", "standardize")
     from sklearn.preprocessing import StandardScaler
 
     check_dataset(X_train)
     scaler = StandardScaler().fit(X_train)
-    train = scaler.transform(X_train).tolist()
+    train: list[list[float]] = scaler.transform(X_train).tolist()
     if X_test is None:
         return train
     check_dataset(X_test, nin=len(X_train[0]))
-    return train, scaler.transform(X_test).tolist()
+    test: list[list[float]] = scaler.transform(X_test).tolist()
+    return train, test

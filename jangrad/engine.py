@@ -35,7 +35,7 @@ from .switches import enable_grad
 
 __all__ = ["Value", "topological_order", "apply_op", "constant"]  # the switches (no_grad, ...) live in switches.py
 
-Number: TypeAlias = int | float
+Number: TypeAlias = int | float | numbers.Real  # a Python number, or one of NumPy's scalars
 
 
 # ---- how an op makes a node ---------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def _unary_op(name: str) -> Callable[[Value], Value]:
 
     def method(self: Value) -> Value:
         op = OPS[name]  # looked up at every call, so that a test may patch the table
-        data = op.forward(FLOAT_MATH, self.data)
+        data = op.forward(FLOAT_MATH, self.data)  # type: ignore[misc]  # every op of the table has a forward
         if switches.unusual_threads and switches.state.unusual:
             return _record_unusual(data, op, self, None)
         out = _new_object(Value)  # skips Value.__init__'s input checks: an op's result is already a float
@@ -73,7 +73,7 @@ def _binary_op(name: str, reflected: bool = False) -> Callable[[Value, Value | N
         if not isinstance(other, Value):
             other = constant(other, name)
         op = OPS[name]
-        data = op.forward(FLOAT_MATH, self.data, other.data)
+        data = op.forward(FLOAT_MATH, self.data, other.data)  # type: ignore[misc]  # every op of the table has one
         if switches.unusual_threads and switches.state.unusual:
             return _record_unusual(data, op, self, other)
         out = _new_object(Value)
@@ -85,7 +85,7 @@ def _binary_op(name: str, reflected: bool = False) -> Callable[[Value, Value | N
         out._mark = None
         return out
 
-    def reflected_method(self: Value, other: Number) -> Value:
+    def reflected_method(self: Value, other: Value | Number) -> Value:
         return method(constant(other, name), self)
 
     chosen = reflected_method if reflected else method
@@ -111,6 +111,7 @@ class Value:
     # so the many nodes that have none pay nothing for it; they read the class's "".
     __slots__ = ("data", "grad", "_x", "_y", "_rule", "_mark", "__dict__")
     label: str = ""
+    site: str  # set only on a node made inside detect_anomaly(): the line that made it (anomaly.user_site)
     __array_ufunc__ = None  # NumPy scalars defer to our reflected operators instead of wrapping us in arrays
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
@@ -142,7 +143,7 @@ class Value:
             return ""
         if rule.forward is None:  # built by hand: the symbol it was given
             return rule.symbol
-        if rule.name == "powc":
+        if rule.name == "powc" and self._y is not None:  # powc always has its exponent
             k = self._y.data
             return f"**{int(k) if k.is_integer() else k}"
         return "ReLU" if rule.name == "relu" else rule.symbol
@@ -248,6 +249,8 @@ class Value:
         # The first-order pass on floats, the hot path of training: each node's rule turns its gradient into its
         # operands', added straight into their .grad. It is _backward() written out in the loop, because a method
         # call per node would cost a tenth of the pass (and a hand-built node's own _backward runs via its rule).
+        # (A node with an operand always has a rule with a backward, so the type ignores below are true; narrowing
+        # node._rule for mypy would add work to the hottest loop of all.)
         m = FLOAT_MATH
         for node in reversed(order):
             x = node._x
@@ -255,9 +258,9 @@ class Value:
                 continue
             y = node._y
             if y is None:
-                x.grad += node._rule.backward(m, node.grad, node.data, x.data)[0]
+                x.grad += node._rule.backward(m, node.grad, node.data, x.data)[0]  # type: ignore[union-attr, misc]
                 continue
-            dx, dy = node._rule.backward(m, node.grad, node.data, x.data, y.data)
+            dx, dy = node._rule.backward(m, node.grad, node.data, x.data, y.data)  # type: ignore[union-attr, misc]
             x.grad += dx
             y.grad += dy
 
@@ -270,10 +273,11 @@ class Value:
         if x is None:
             return
         y = self._y
+        # (a node with an operand always has a rule with a backward: see the note in backward())
         if y is None:
-            x.grad += self._rule.backward(FLOAT_MATH, self.grad, self.data, x.data)[0]
+            x.grad += self._rule.backward(FLOAT_MATH, self.grad, self.data, x.data)[0]  # type: ignore[union-attr, misc]
             return
-        dx, dy = self._rule.backward(FLOAT_MATH, self.grad, self.data, x.data, y.data)
+        dx, dy = self._rule.backward(FLOAT_MATH, self.grad, self.data, x.data, y.data)  # type: ignore[union-attr, misc]
         x.grad += dx
         y.grad += dy
 

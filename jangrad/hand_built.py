@@ -9,13 +9,17 @@ that only hand-built nodes have (the table's ops keep graphs free of them).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
+from .node import Node
 from .ops import FLOAT_MATH, Op
 
 __all__ = ["hand_built_operands_and_rule"]
 
+N = TypeVar("N", bound=Node)  # the engine's Value
 
-def hand_built_operands_and_rule(node: object, children: Iterable, symbol: str) -> tuple:
+
+def hand_built_operands_and_rule(node: Node, children: Iterable[N], symbol: str) -> tuple[N | None, N | None, Op]:
     """Operands and rule of a node built by hand, micrograd's way: ``out = Value(t, (x,), 'tanh')`` and then
     ``out._backward = fn``. Its rule runs the learner's ``_backward`` when ``backward()`` reaches it (a closure
     refers back to the node here, a reference cycle that only hand-built nodes have)."""
@@ -30,7 +34,7 @@ def hand_built_operands_and_rule(node: object, children: Iterable, symbol: str) 
     if len(operands) > 2 or not all(hasattr(c, "_mark") for c in operands):  # Values
         raise TypeError(f"_children must be at most two Values (every op has one or two operands), got {operands!r}")
 
-    def backward(m: object, g: float, out: float, *values: float) -> tuple:
+    def backward(m: object, g: float, out: float, *values: float) -> tuple[Any, ...]:
         learners_step = node.__dict__.get("_backward")
         if learners_step is None:
             return (0.0,) * len(operands)  # micrograd's default _backward does nothing

@@ -12,24 +12,29 @@ attributes and operators, so it imports nothing above the op table and the switc
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import operator
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .anomaly import check_backward
-from .ops import FLOAT_MATH, FloatMath
+from .node import Node
+from .ops import FLOAT_MATH, FloatMath, Op
 from .switches import enable_grad, state
 
 __all__ = ["VALUE_MATH", "reverse_pass", "warn_about_create_graph_cycles"]
 
 
-def _is_number(x: object) -> bool:
+# The rules run here on floats and on Values alike, so the numbers they are given are typed Any.
+def _is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real)
 
 
-def _data_of(x: object) -> float:
-    return x if _is_number(x) else x.data
+def _data_of(x: Any) -> float:
+    number: float = x if _is_number(x) else x.data
+    return number
 
 
 class _ValueMath(FloatMath):
@@ -37,8 +42,8 @@ class _ValueMath(FloatMath):
     constant (an exponent, a slope, a float gradient seed) stays a float, so no graph is built through it."""
 
     @staticmethod
-    def _lift(name: str, float_fn: Callable[[float], float]) -> Callable:
-        def fn(a):
+    def _lift(name: str, float_fn: Callable[[float], float]) -> Any:  # a staticmethod, used as a class attribute
+        def fn(a: Any) -> Any:
             return float_fn(a) if _is_number(a) else getattr(a, name)()  # a Value's own method records the op
 
         return staticmethod(fn)
@@ -47,7 +52,7 @@ class _ValueMath(FloatMath):
     pow = staticmethod(lambda a, b: FloatMath.pow(a, b) if _is_number(a) and _is_number(b) else a**b)
 
     @staticmethod
-    def power_rule(x, k):
+    def power_rule(x: Any, k: Any) -> Any:
         if _is_number(k) and k == 0.0:
             return 0.0  # x^0 is constant for a constant exponent: exactly 0, even at x = 0, nan or subnormal
         if _data_of(k) == 0.0 and _data_of(x) == 0.0:
@@ -55,8 +60,15 @@ class _ValueMath(FloatMath):
         return k * VALUE_MATH.pow(x, k - 1.0)
 
     @staticmethod
-    def power_grad(g, x, k):
-        return 0.0 if _is_number(k) and k == 0.0 else g * VALUE_MATH.power_rule(x, k)
+    def power_grad(g: Any, x: Any, k: Any) -> Any:
+        if _is_number(k) and k == 0.0:
+            return 0.0
+        if _data_of(k) == 0.0 and not math.isfinite(_data_of(g)):
+            # An exponent that is 0 right now passes x nothing, not even an infinite or nan g, as on floats and
+            # arrays (and in PyTorch). Only then is the graph through k dropped: with a finite g it is kept, so that
+            # d/dk of this gradient (x^(k-1) at k = 0) still counts in the second derivatives.
+            return 0.0
+        return g * VALUE_MATH.power_rule(x, k)
 
     exp = _lift("exp", FloatMath.exp)
     log = _lift("log", FloatMath.log)
@@ -75,36 +87,40 @@ class _ValueMath(FloatMath):
 VALUE_MATH = _ValueMath()
 
 
-def _float_inputs(node) -> tuple:
+def _float_inputs(node: Node, x: Node, y: Node | None, rule: Op) -> tuple[float, ...]:
     """A rule's ``out`` and operands as floats."""
-    if node._y is None:
-        return node.data, node._x.data
-    return node.data, node._x.data, node._y.data
+    if y is None:
+        return node.data, x.data
+    return node.data, x.data, y.data
 
 
-def _value_inputs(node) -> tuple:
+def _value_inputs(node: Node, x: Node, y: Node | None, rule: Op) -> tuple[Node | float, ...]:
     """A rule's ``out`` and operands as Values, so its result is a graph; a constant operand stays a float."""
-    if node._y is None:
-        return node, node._x
-    return node, node._x, (node._y.data if node._rule.constant_operand else node._y)
+    if y is None:
+        return node, x
+    return node, x, (y.data if rule.constant_operand else y)
 
 
-def reverse_pass(order: list, seed: object, create_graph: bool) -> dict[int, object]:
+def reverse_pass(order: Sequence[Node], seed: float, create_graph: bool) -> dict[int, Any]:
     """``{id(node): d root / d node}`` for every node of ``order`` (a topological order ending at the root).
 
     Each node's rule turns its gradient into one contribution per operand; a node used by several consumers sums
     theirs, and is only reached, walking ``order`` backwards, after all of them.
     """
-    grads: dict[int, object] = {id(order[-1]): seed}
-    m, rule_inputs = (VALUE_MATH, _value_inputs) if create_graph else (FLOAT_MATH, _float_inputs)
+    grads: dict[int, Any] = {id(order[-1]): seed}  # floats, or Values under create_graph
+    m: FloatMath = VALUE_MATH if create_graph else FLOAT_MATH
+    rule_inputs: Callable[[Node, Node, Node | None, Op], tuple[Any, ...]] = (
+        _value_inputs if create_graph else _float_inputs
+    )
     checking = state.anomaly
     # create_graph asks for a graph of the gradients, so record one even inside no_grad (as PyTorch does).
     with enable_grad() if create_graph else contextlib.nullcontext():
         for node in reversed(order):
-            if node._x is None:
+            x, rule = node._x, node._rule
+            if x is None or rule is None or rule.backward is None:  # a leaf (a node with operands has a rule)
                 continue
             g = grads[id(node)]
-            contributions = node._rule.backward(m, g, *rule_inputs(node))
+            contributions = rule.backward(m, g, *rule_inputs(node, x, node._y, rule))
             if checking:
                 check_backward(node, g, contributions)
             for parent, c in zip(node.parents, contributions, strict=True):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from .engine import Value
 
@@ -25,7 +25,7 @@ __all__ = ["sse", "mse", "hinge", "l2", "bce_with_logits", "cross_entropy", "get
 Prediction: TypeAlias = Value | float | Sequence[Value | float]
 
 
-def _check_batch(predictions: object, targets: object, loss: str) -> None:
+def _check_batch(predictions: Sequence[object], targets: Sequence[object], loss: str) -> None:
     for what, batch in (("predictions", predictions), ("targets", targets)):
         if isinstance(batch, (str, bytes, Value)) or not isinstance(batch, Sequence):
             raise TypeError(f"{loss}: {what} must be a list with one entry per sample, got {batch!r}")
@@ -54,13 +54,15 @@ def _scalar(p: object, i: int, loss: str) -> Value:
 
 def _total(terms: Iterable[Value]) -> Value:
     """Add Values in order without the extra ``0 + ...`` node that ``sum()`` would make."""
-    total = None
+    total: Value | None = None
     for term in terms:
         total = term if total is None else total + term
+    if total is None:
+        raise ValueError("nothing to add: the batch is empty")
     return total
 
 
-def _squared_errors(predictions: Sequence[Prediction], targets: Sequence, loss: str) -> list[Value]:
+def _squared_errors(predictions: Sequence[Prediction], targets: Sequence[Any], loss: str) -> list[Value]:
     _check_batch(predictions, targets, loss)
     errors = []
     for i, (p, t) in enumerate(zip(predictions, targets, strict=True)):
@@ -70,7 +72,7 @@ def _squared_errors(predictions: Sequence[Prediction], targets: Sequence, loss: 
                     f"{loss}: prediction {i} has {len(p)} outputs, so target {i} must be a list of "
                     f"{len(p)} numbers, got {t!r}"
                 )
-            pairs = zip(p, t, strict=True)
+            pairs: Iterable[tuple[Any, Any]] = zip(p, t, strict=True)
         else:
             pairs = [(p, t)]
         for pj, tj in pairs:
@@ -79,18 +81,18 @@ def _squared_errors(predictions: Sequence[Prediction], targets: Sequence, loss: 
     return errors
 
 
-def sse(predictions: Sequence[Prediction], targets: Sequence) -> Value:
+def sse(predictions: Sequence[Prediction], targets: Sequence[Any]) -> Value:
     """Sum of squared errors, ``sum((p - t)**2)``: the lecture's loss."""
     return _total(_squared_errors(predictions, targets, "sse"))
 
 
-def mse(predictions: Sequence[Prediction], targets: Sequence) -> Value:
+def mse(predictions: Sequence[Prediction], targets: Sequence[Any]) -> Value:
     """Mean squared error over every output of every sample."""
     errors = _squared_errors(predictions, targets, "mse")
     return _total(errors) * (1.0 / len(errors))
 
 
-def hinge(scores: Sequence[Prediction], labels: Sequence) -> Value:
+def hinge(scores: Sequence[Prediction], labels: Sequence[Any]) -> Value:
     """The mean of ``relu(1 - y * s)``: 0 once every sample is on its side with a margin of 1. Labels are +-1."""
     _check_batch(scores, labels, "hinge")
     terms = []
@@ -118,7 +120,7 @@ def l2(params: Iterable[Value]) -> Value:
     return _total(terms)
 
 
-def bce_with_logits(logits: Sequence[Prediction], targets: Sequence) -> Value:
+def bce_with_logits(logits: Sequence[Prediction], targets: Sequence[Any]) -> Value:
     """Mean binary cross-entropy of ``sigmoid(z)`` against targets in [0, 1], computed stably from the logit ``z``.
 
     Per sample: ``-t log(sigmoid(z)) - (1 - t) log(1 - sigmoid(z))``, rewritten so that exp only ever sees
@@ -156,21 +158,21 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]], classes: Sequence[i
     compiled tape then recomputes it on every replay instead of keeping the number it had when it was traced.
     """
     _check_batch(logits, classes, "cross_entropy")
-    terms = []
-    for i, (zs, c) in enumerate(zip(logits, classes, strict=True)):
-        if isinstance(zs, (Value, str, bytes)) or not isinstance(zs, Sequence) or len(zs) < 2:
+    terms: list[Value] = []
+    for i, (given, c) in enumerate(zip(logits, classes, strict=True)):
+        if isinstance(given, (Value, str, bytes)) or not isinstance(given, Sequence) or len(given) < 2:
             raise TypeError(
-                f"cross_entropy: logits {i} must be a list of at least 2 Values (one per class), got {zs!r}"
+                f"cross_entropy: logits {i} must be a list of at least 2 Values (one per class), got {given!r}"
             )
-        zs = [_scalar(z, i, "cross_entropy") for z in zs]
+        zs = [_scalar(z, i, "cross_entropy") for z in given]
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not float(c).is_integer():
             raise TypeError(f"cross_entropy: class {i} must be a class index (int), got {c!r}")
-        c = int(c)
-        if not 0 <= c < len(zs):
-            raise ValueError(f"cross_entropy: class index {c} at sample {i} is outside 0..{len(zs) - 1}")
+        index = int(c)
+        if not 0 <= index < len(zs):
+            raise ValueError(f"cross_entropy: class index {index} at sample {i} is outside 0..{len(zs) - 1}")
         top = _largest(zs)
         log_sum_exp = _total((z - top).exp() for z in zs).log() + top
-        terms.append(log_sum_exp - zs[c])
+        terms.append(log_sum_exp - zs[index])
     return _total(terms) * (1.0 / len(terms))
 
 

@@ -20,7 +20,7 @@ import math
 import numbers
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from .checks import whole_number
 from .engine import Value
@@ -59,20 +59,21 @@ def _check_init(init: object) -> str:
     return init
 
 
-def _make_rng(seed: int | random.Random | None) -> random.Random:
+def _make_rng(seed: object) -> random.Random:
     """The generator a model draws its weights from: its own one made from an int ``seed``, so that the rest of
     the program cannot change it; with no seed, Python's ``random`` module itself, as in micrograd, so that
-    ``random.seed(1337)`` before building the model makes a run repeat exactly."""
-    if isinstance(seed, random.Random) or seed is random:  # a model hands its generator on to its layers
+    ``random.seed(1337)`` before building the model makes a run repeat exactly. A model hands its generator (or the
+    module) on to its layers."""
+    if isinstance(seed, random.Random):
         return seed
-    if seed is None:
+    if seed is None or seed is random:
         return random  # type: ignore[return-value]  # the module's functions draw from its one shared generator
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return random.Random(seed)
+        return random.Random(int(seed))
     raise TypeError(f"seed must be an int, a random.Random or None, got {seed!r} of type {type(seed).__name__}")
 
 
-def _as_inputs(x: object, nin: int) -> list[Value]:
+def _as_inputs(x: Sequence[Any], nin: int) -> list[Value]:
     """Check one sample and turn its plain numbers into leaf Values (one per input, shared by every neuron)."""
     # Any indexable sequence will do (a list, a tuple, a 1-D NumPy array), but not a string, and not a dict (whose
     # iteration gives its keys, not its values).
@@ -176,7 +177,7 @@ class Module:
 
         save_model(self, path)
 
-    def to_torch(self):
+    def to_torch(self) -> Any:  # a torch.nn.Module; Any, since torch is an optional extra
         """A ``torch.nn.Module`` (float64) computing the same function on a ``(batch, nin)`` tensor."""
         raise NotImplementedError(f"to_torch() is available for MLP and Layer, not for {type(self).__name__}")
 
@@ -274,7 +275,7 @@ class Layer(Module):
     def biases(self) -> list[float]:
         return [n.b.data for n in self.neurons]
 
-    def to_torch(self):
+    def to_torch(self) -> Any:
         from .io.torch_bridge import layer_to_torch
 
         return layer_to_torch(self)
@@ -335,7 +336,7 @@ class MLP(Module):
     def nout(self) -> int:
         return self.nouts[-1]
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this architecture (what a saved file records)."""
         return {
             "nin": self.nin,
@@ -356,20 +357,22 @@ class MLP(Module):
                 state[f"layers.{i}.neurons.{j}.b"] = bias[j]
         self.load_state_dict(state)
 
-    def to_torch(self):
+    def to_torch(self) -> Any:
         from .io.torch_bridge import mlp_to_torch
 
         return mlp_to_torch(self)
 
     @classmethod
-    def from_torch(cls, module) -> MLP:
+    def from_torch(cls, module: Any) -> MLP:
         """Build an MLP from a ``torch.nn.Sequential`` of ``Linear`` layers and activations (as ``to_torch`` makes)."""
         from .io.torch_bridge import mlp_from_torch
 
         return cls._built(*mlp_from_torch(module))
 
     @classmethod
-    def _built(cls, config: dict, weights: list) -> MLP:
+    def _built(
+        cls, config: dict[str, Any], weights: Sequence[tuple[Sequence[Sequence[float]], Sequence[float]]]
+    ) -> MLP:
         """The MLP that ``config()`` describes, holding ``weights`` (as model files and ``from_torch`` give them)."""
         model = cls(**config, seed=0)
         model._load_weights(weights)

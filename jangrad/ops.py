@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Op", "OPS", "CONSTANT", "FLOAT_MATH", "FloatMath", "LEAKY_SLOPE"]
 
@@ -45,13 +46,18 @@ class Op:
 
     ``symbol`` is what a drawing shows in the op node; ``derivation`` is the one-line reason for the rule;
     ``constant_operand`` marks ops whose second operand is a parameter (an exponent, a slope), not a variable.
+    Every op of the table has both rules; an op built by hand has no ``forward`` (it was computed by the learner),
+    and the markers ``CONSTANT`` and the engine's no-graph rule have neither.
+
+    The rules take the maths namespace and numbers of whichever interpreter runs them (floats, Values or NumPy
+    arrays), so their arguments are typed ``Any``.
     """
 
     name: str
     arity: int
     symbol: str
-    forward: Callable
-    backward: Callable
+    forward: Callable[..., Any] | None
+    backward: Callable[..., tuple[Any, ...]] | None
     derivation: str
     constant_operand: bool = False
 
@@ -91,8 +97,9 @@ class FloatMath:
 
     @staticmethod
     def power_grad(g: float, x: float, k: float) -> float:
-        """g k x^(k-1) for a constant exponent k, and exactly 0 at k = 0 whatever g is: x^0 is constant, so no
-        gradient passes, not even an infinite one (inf * 0 would be nan; PyTorch also gives 0)."""
+        """g k x^(k-1), the gradient x^k passes to x, and exactly 0 at k = 0 whatever g is: x^0 is constant in x,
+        so no gradient passes, not even an infinite or nan one (inf * 0 would be nan; PyTorch also gives 0). The
+        rule of both ``powc`` (a constant k) and ``pow`` (an exponent that is a Value, at the moment it is 0)."""
         return 0.0 if k == 0.0 else g * FloatMath.power_rule(x, k)
 
     @staticmethod
@@ -161,7 +168,7 @@ class FloatMath:
 FLOAT_MATH = FloatMath()
 
 
-def _phi_cdf(m, x):
+def _phi_cdf(m: Any, x: Any) -> Any:
     """The standard normal CDF, Phi(x) = (1 + erf(x / sqrt 2)) / 2, in any interpreter."""
     return 0.5 * (1.0 + m.erf(x * _SQRT_HALF))
 
@@ -197,8 +204,9 @@ _OP_LIST = [
         2,
         "**",
         lambda m, x, y: m.pow(x, y),
-        lambda m, g, out, x, y: (g * m.power_rule(x, y), g * out * m.log(x)),
-        "d(x^y)/dx = y x^(y-1) and d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm).",
+        lambda m, g, out, x, y: (m.power_grad(g, x, y), g * out * m.log(x)),
+        "d(x^y)/dx = y x^(y-1), exactly 0 where y = 0 (x^0 is constant in x) even if g is infinite or nan, as for "
+        "a constant exponent; d(x^y)/dy = x^y ln x, which is nan for x <= 0 (no real logarithm).",
     ),
     Op(
         "powc",

@@ -15,10 +15,17 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .checks import real_number
 from .engine import Value
 from .schedules import CosineSchedule, LinearSchedule, StepSchedule, make_schedule
+
+if TYPE_CHECKING:  # NumPy is imported where an array step runs, never at import
+    import numpy as np
+    from numpy.typing import NDArray
+
+Array: TypeAlias = "NDArray[np.float64]"
 
 __all__ = [
     "Optimizer",
@@ -59,7 +66,7 @@ class Optimizer:
             raise ValueError("the optimizer got an empty parameter list")
         self.lr: float = real_number(lr, "lr")
         self.steps: int = 0
-        self._arrays: dict | None = None  # the buffers as NumPy arrays while step_arrays() runs them
+        self._arrays: dict[str, Array] | None = None  # the buffers as NumPy arrays while step_arrays() runs them
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 before the next ``backward()`` (gradients add up otherwise)."""
@@ -87,7 +94,7 @@ class Optimizer:
                 return "_update" in defines and "_update_arrays" in defines
         return False
 
-    def step_arrays(self, data, grad) -> None:
+    def step_arrays(self, data: Array, grad: Array) -> None:
         """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
         ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
 
@@ -114,7 +121,7 @@ class Optimizer:
             buffers[name][:] = values.tolist()
         self._arrays = None
 
-    def _update_arrays(self, data, grad, lr: float, buffers: dict) -> None:
+    def _update_arrays(self, data: Array, grad: Array, lr: float, buffers: dict[str, Array]) -> None:
         raise NotImplementedError
 
     def _start_step(self) -> None:
@@ -123,8 +130,9 @@ class Optimizer:
     def _update(self, i: int, data: float, g: float, lr: float) -> float:
         raise NotImplementedError
 
-    def _configure(self) -> None:
-        """Check and set the hyperparameters other than lr; the constructor and ``load_state_dict`` both use it.
+    def _configure(self, *args: Any, **kwargs: Any) -> None:
+        """Check and set the hyperparameters other than lr (each optimizer takes its own); the constructor and
+        ``load_state_dict`` both use it.
 
         Every value is checked before any is set, so a bad one leaves the optimizer as it was.
         """
@@ -215,7 +223,7 @@ class SGD(Optimizer):
             g = g + self.momentum * buf if self.nesterov else buf
         return data - lr * g
 
-    def _update_arrays(self, data, g, lr: float, buffers: dict) -> None:
+    def _update_arrays(self, data: Array, g: Array, lr: float, buffers: dict[str, Array]) -> None:
         g = g + self.weight_decay * data
         if self.momentum:
             velocity = buffers["velocity"]
@@ -280,7 +288,7 @@ class Adam(Optimizer):
         v_hat = self.v[i] / self._bias_correction2
         return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
 
-    def _update_arrays(self, data, g, lr: float, buffers: dict) -> None:
+    def _update_arrays(self, data: Array, g: Array, lr: float, buffers: dict[str, Array]) -> None:
         import numpy as np
 
         beta1, beta2 = self.betas
@@ -320,7 +328,7 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 
 
 def make_optimizer(name: str, params: Iterable[Value], lr: float, **options: object) -> Optimizer:

@@ -14,8 +14,10 @@ import dataclasses
 import math
 import numbers
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import data
 from .nn import MLP
@@ -119,10 +121,10 @@ class Recipe:
         if (self.samples is not None or self.noise is not None) and self.data not in GENERATED:
             raise RecipeError(f"samples and noise apply to {', '.join(GENERATED)}, not to data {self.data}")
 
-    def replace(self, **changes: object) -> Recipe:
+    def replace(self, **changes: Any) -> Recipe:
         return dataclasses.replace(self, **changes)
 
-    def fit_options(self, optimizer: object = None) -> dict:
+    def fit_options(self, optimizer: object = None) -> dict[str, Any]:
         """``jangrad.fit``'s keyword arguments for this run, besides the model, the data and the loss. Give
         ``optimizer`` to train with one already made from this recipe (whose ``lr`` a caller wants to watch)."""
         chosen = {"optimizer": self.optimizer, "lr": self.lr} if optimizer is None else {"optimizer": optimizer}
@@ -194,21 +196,26 @@ class Problem:
     number of outputs and of classes (1 output and 2 classes for two-class and real-valued targets), the model."""
 
     X: list[list[float]]
-    y: list
+    y: list[Any]
     X_test: list[list[float]]
-    y_test: list
+    y_test: list[Any]
     loss: str
     classes: int
     model: MLP
 
 
-def load_dataset(recipe: Recipe) -> tuple[list[list[float]], list]:
+def load_dataset(recipe: Recipe) -> tuple[list[list[float]], list[Any]]:
     """The recipe's samples and raw labels: a named set (generated ones at the recipe's size and noise) or a CSV
     file's numbers, standardised where raw features would saturate tanh (digits, iris, a CSV file)."""
     name, seed = recipe.data, recipe.seed
     if name in GENERATED:
         default_samples, default_noise = GENERATED[name]
-        make = {"moons": data.moons, "circles": data.circles, "spiral": data.spiral}[name]
+        makers: dict[str, Callable[..., data.Dataset]] = {
+            "moons": data.moons,
+            "circles": data.circles,
+            "spiral": data.spiral,
+        }
+        make = makers[name]
         noise = default_noise if recipe.noise is None else recipe.noise
         return make(n=recipe.samples or default_samples, noise=noise, seed=seed)
     if name == "seed4":
@@ -233,7 +240,7 @@ def load_dataset(recipe: Recipe) -> tuple[list[list[float]], list]:
     return data.standardize(X), y
 
 
-def prepare_labels(y: list, loss: str | None) -> tuple[list, str, int]:
+def prepare_labels(y: list[Any], loss: str | None) -> tuple[list[Any], str, int]:
     """Choose the loss (if not given) and the number of outputs, and recode the labels for that loss: -1/+1 for
     hinge and squared errors, 0/1 for bce, class indices for ce."""
     is_class = all(float(t).is_integer() for t in y)
@@ -263,8 +270,8 @@ def build(recipe: Recipe) -> Problem:
     """The recipe's data (split if it asks), labels coded for its loss, and a fresh model seeded by its seed."""
     X, raw_y = load_dataset(recipe)
     y, loss, nout = prepare_labels(raw_y, recipe.loss or _DEFAULT_LOSS.get(recipe.data))
-    X_test: list = []
-    y_test: list = []
+    X_test: list[list[float]] = []
+    y_test: list[Any] = []
     if recipe.test_split is not None:
         held_out = math.ceil(len(X) * recipe.test_split)  # as scikit-learn's split counts them
         if not 1 <= held_out < len(X):

@@ -75,7 +75,7 @@ class CosineSchedule:
 SCHEDULES = ("constant", "linear", "step", "cosine")
 
 
-def make_schedule(name: str, lr: float, steps: int):
+def make_schedule(name: str, lr: float, steps: int) -> LinearSchedule | StepSchedule | CosineSchedule:
     """A schedule by name over a run of ``steps`` steps starting at ``lr``.
 
     "constant": always ``lr``; "linear": ``lr`` to ``lr / 10`` (micrograd's demo); "step": divide by 10 at a third

@@ -25,6 +25,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, TextIO
 
 from . import losses as losses_module
 from .checks import whole_number
@@ -116,7 +117,7 @@ class History:
         """The metric series recorded besides the loss, by name (``{"accuracy": [...]}`` or ``{}``)."""
         return {"accuracy": self.accuracy} if self.accuracy else {}
 
-    def columns(self) -> dict[str, list]:
+    def columns(self) -> dict[str, list[Any]]:
         """The recorded series by name (only the ones that were recorded)."""
         return {"step": self.step, "loss": self.loss, "lr": self.lr, **self.metrics}
 
@@ -130,10 +131,33 @@ class History:
         write_text(path, json.dumps(document, indent=1))
 
 
+class Model(Protocol):
+    """What ``fit`` trains: a callable on one sample with ``parameters()``, such as ``nn.MLP``."""
+
+    def __call__(self, x: Any) -> Any: ...
+
+    def parameters(self) -> list[Value]: ...
+
+
+class Progress(Protocol):
+    """What ``fit`` reports its progress to: a tqdm bar, or the plain progress lines."""
+
+    def update(self, steps: int) -> Any: ...
+
+    def set_postfix(self, shown: dict[str, object], refresh: bool = False) -> Any: ...
+
+    def close(self) -> Any: ...
+
+
 # ---- the step that a compiled tape replaces ---------------------------------------------------------------------
 def _loss_and_backward(
-    model: Callable, X_batch: Sequence, y_batch: Sequence, loss_fn: Callable, l2: float, params: list[Value]
-) -> tuple[float, list]:
+    model: Model,
+    X_batch: Sequence[Any],
+    y_batch: Sequence[Any],
+    loss_fn: Callable[..., Any],
+    l2: float,
+    params: list[Value],
+) -> tuple[float, list[float | list[Any]]]:
     """Compute one batch's loss (plus ``l2`` times the sum of squared parameters) and run ``backward()``.
 
     Returns the loss as a float and the predictions as floats (or lists of floats), for the metrics.
@@ -148,7 +172,7 @@ def _loss_and_backward(
     return loss.data, [_floats(p) for p in predictions]
 
 
-def _floats(prediction: object) -> float | list[float]:
+def _floats(prediction: Any) -> float | list[Any]:
     if isinstance(prediction, Value):
         return prediction.data
     if isinstance(prediction, (list, tuple)):
@@ -156,7 +180,7 @@ def _floats(prediction: object) -> float | list[float]:
     return float(prediction)
 
 
-def csv_text(columns: dict[str, list]) -> str:
+def csv_text(columns: dict[str, list[Any]]) -> str:
     """Columns as CSV text, a header then one row per step: ``repr`` of each number, None as an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -167,7 +191,7 @@ def csv_text(columns: dict[str, list]) -> str:
 
 
 # ---- accuracy ----------------------------------------------------------------------------------------------------
-def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bool] | None:
+def _accuracy_rule(y: Sequence[Any], loss_name: str) -> Callable[[Any, Any], bool] | None:
     """How to tell a right prediction from a wrong one for these targets, or None when they are not labels.
 
     Labels -1/+1: the sign decides. Labels 0/1 with one output: a logit above 0 (for "bce") or an output above
@@ -181,7 +205,7 @@ def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bo
         return None
     threshold = 0.0 if loss_name == "bce" else 0.5
 
-    def right(p: object, t: float) -> bool:
+    def right(p: Any, t: float) -> bool:
         if isinstance(p, list):
             return max(range(len(p)), key=p.__getitem__) == int(t)
         return t in (0, 1) and (p > threshold) == (t == 1)
@@ -189,11 +213,11 @@ def _accuracy_rule(y: Sequence, loss_name: str) -> Callable[[object, object], bo
     return right
 
 
-def _accuracy(rule: Callable, predictions: list, targets: Sequence) -> float:
+def _accuracy(rule: Callable[[Any, Any], bool], predictions: list[Any], targets: Sequence[Any]) -> float:
     return sum(1 for p, t in zip(predictions, targets, strict=True) if rule(p, t)) / len(targets)
 
 
-def accuracy_of(predictions: list, targets: Sequence, loss_name: str) -> float | None:
+def accuracy_of(predictions: list[Any], targets: Sequence[Any], loss_name: str) -> float | None:
     """The fraction of ``predictions`` (Values, or lists of them) that ``fit`` counts as right for ``targets``, or
     None where accuracy means nothing (real-valued targets, or none at all)."""
     rule = _accuracy_rule(targets, loss_name)
@@ -207,7 +231,7 @@ def _positive_int_or_none(value: object, name: str) -> int | None:
     return None if value is None else whole_number(value, name)
 
 
-def _resolve_loss(loss: str | Callable) -> tuple[Callable, str]:
+def _resolve_loss(loss: str | Callable[..., Value]) -> tuple[Callable[..., Value], str]:
     fn = losses_module.get(loss)
     names = {fn_: name for name, fn_ in losses_module.LOSSES.items()}
     return fn, names.get(fn, loss if isinstance(loss, str) else "")
@@ -225,7 +249,9 @@ def _resolve_optimizer(optimizer: Optimizer | str | None, lr: float | None, para
     return make_optimizer(optimizer, params, DEFAULT_LR.get(optimizer.lower(), 0.01) if lr is None else lr)
 
 
-def _resolve_schedule(schedule: str | Callable | None, lr: float, total: int) -> Callable[[int], float] | None:
+def _resolve_schedule(
+    schedule: str | Callable[[int], float] | None, lr: float, total: int
+) -> Callable[[int], float] | None:
     if schedule is None or callable(schedule):
         return schedule
     if isinstance(schedule, str):
@@ -249,13 +275,13 @@ class _ProgressLines:
     """Progress where there is no terminal (a notebook's ``!jangrad train``, a pipe, CI): a line every few seconds
     with the step, the loss, the rate and the time left, instead of a bar that would print a line per redraw."""
 
-    def __init__(self, total: int, every: float = 5.0, stream=None) -> None:
+    def __init__(self, total: int, every: float = 5.0, stream: TextIO | None = None) -> None:
         self.total, self.every, self.stream = total, every, stream or sys.stderr
         self.done = 0
-        self.shown: dict = {}
+        self.shown: dict[str, object] = {}
         self.started = self.last = time.perf_counter()
 
-    def set_postfix(self, shown: dict, refresh: bool = False) -> None:
+    def set_postfix(self, shown: dict[str, object], refresh: bool = False) -> None:
         self.shown = shown
 
     def update(self, steps: int) -> None:
@@ -275,27 +301,30 @@ class _ProgressLines:
         pass
 
 
-def _progress_bar(total: int, progress: bool):
-    """A tqdm bar on a terminal, progress lines elsewhere, or None when asked for none."""
+def _progress_bar(total: int, progress: bool) -> Progress | None:
+    """A tqdm bar on a terminal, progress lines elsewhere (or without tqdm), or None when asked for none."""
     if not progress:
         return None
     try:
         interactive = sys.stderr.isatty()
     except (AttributeError, ValueError):
         interactive = False
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm comes with the [viz] extra; without it a terminal gets the plain progress lines
+        interactive = False
     if not interactive:
         return _ProgressLines(total)
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="training", unit="step")
+    bar: Progress = tqdm(total=total, desc="training", unit="step")
+    return bar
 
 
 # ---- the loop ----------------------------------------------------------------------------------------------------
 def fit(
-    model,
-    X: Sequence,
-    y: Sequence,
-    loss: str | Callable = "sse",
+    model: Model,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss: str | Callable[..., Value] = "sse",
     optimizer: Optimizer | str | None = None,
     steps: int | None = None,
     epochs: int | None = None,

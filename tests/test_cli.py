@@ -198,7 +198,25 @@ def test_sweep_puts_every_run_on_one_figure(tmp_path):
         with open(tmp_path / "s" / f"history_lr{lr}.csv") as f:
             assert len(list(csv.DictReader(f))) == steps
     assert (tmp_path / "s" / "sweep.png").read_bytes().startswith(PNG)
+    assert not (tmp_path / "s" / "sweep_log.png").exists()
     assert "lr 0.1, 3 steps" in result.stdout and "lr 0.005, 5 steps" in result.stdout
+
+
+def test_the_seed4_sweep_writes_one_figure_with_a_linear_and_a_log_axis(tmp_path, monkeypatch, capsys):
+    """It wrote sweep.png and sweep_log.png, which differed only in title: seed4's losses span orders of
+    magnitude, so the "auto" scale of the first chose log too."""
+    from jangrad.viz import plots
+
+    saved = []
+    monkeypatch.setattr(plots, "save_figure", lambda figure, path: saved.append((Path(path).name, figure)))
+    monkeypatch.chdir(tmp_path)
+    args = ["sweep", "--data", "seed4", "--lr", "0.1", "0.005", "--steps", "50", "300", "--out", "s", "--no-progress"]
+    assert main(args) == 0
+    ((name, figure),) = saved
+    assert name == "sweep.png"
+    assert [ax.get_yscale() for ax in figure.axes] == ["linear", "log"]
+    assert [len(line.get_ydata()) for line in figure.axes[1].lines] == [50, 300]
+    assert "wrote sweep.png and 2 history CSV files" in capsys.readouterr().out
 
 
 def test_graph_explain_and_gradcheck(tmp_path):
@@ -240,7 +258,7 @@ BAD = [
     ["graph", "a", "--set", "a"],
     ["graph", "a", "--set", "a=x"],
     ["graph", "a", "--set", "a=1", "--out", "g.txt"],
-    ["graph", "a", "--set", "a=1", "--out", "no/such/folder/g.svg"],
+    ["graph", "a", "--set", "a=1", "--out", "afile/g.svg"],
     ["gradcheck", "a", "--set", "a=1", "--order", "3"],
     ["gradcheck", "a", "--set", "a=1", "--eps", "-1"],
     ["train", "--data", "missing.csv"],

@@ -229,3 +229,18 @@ def test_derivative_of_x_to_the_zero_at_zero(make):
     torch.pow(t, 0.0).backward()
     assert t.grad.item() == 0.0
     assert x.grad == 0.0
+
+
+@pytest.mark.parametrize("g", [math.nan, math.inf, -math.inf, 1.0], ids=repr)
+@pytest.mark.parametrize("x0", [2.0, -1.5, 0.0, 1e-310, math.nan], ids=repr)
+@pytest.mark.parametrize("y0", [0.0, -0.0], ids=repr)
+def test_pow_at_exponent_zero_passes_the_base_what_torch_passes(x0, y0, g):
+    """x ** y at y = 0 with any incoming gradient g: the base gets 0 (PyTorch masks d/dx where y == 0), as it
+    does for x ** 0 with a plain number; the exponent gets g x^y ln x, as in PyTorch away from x = 0."""
+    x, y = Value(x0), Value(y0)
+    ((x**y) * Value(g)).backward()
+    tx, ty = _tensor(x0), _tensor(y0)
+    (torch.pow(tx, ty) * torch.tensor(g, dtype=torch.float64)).backward()
+    assert x.grad == tx.grad.item() == 0.0
+    if x0 != 0.0:  # at x = 0, d/dy is the documented difference (nan here, 0 in PyTorch)
+        assert close(y.grad, ty.grad.item(), RTOL, ATOL)

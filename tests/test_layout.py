@@ -28,6 +28,8 @@ FLOORS = [
             "jangrad.switches",
             "jangrad.anomaly",
             "jangrad._version",
+            "jangrad.extras",
+            "jangrad.node",
             "jangrad.io.files",
             "jangrad.io.modelfile",
             "jangrad.io.torch_bridge",

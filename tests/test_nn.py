@@ -283,3 +283,10 @@ def test_a_dict_is_not_a_sample(make):
     """Iterating a dict gives its keys: {0: 5.0, 1: 7.0} would silently be the input [0, 1]."""
     with pytest.raises(TypeError, match="a model input must be a list of 2 numbers, got .* of type dict"):
         make()({0: 5.0, 1: 7.0})
+
+
+def test_a_numpy_integer_seed_gives_the_weights_of_the_same_int():
+    """mypy found it: the seed check accepts any integer, but random.Random refused NumPy's (a TypeError)."""
+    np = pytest.importorskip("numpy")
+    from_numpy = nn.MLP(2, [3, 1], seed=np.int64(3))
+    assert [p.data for p in from_numpy.parameters()] == [p.data for p in nn.MLP(2, [3, 1], seed=3).parameters()]

@@ -1,5 +1,8 @@
 """Plots: loss curves (one run or several, linear or log), a decision boundary, jangrad beside PyTorch."""
 
+import os
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -111,3 +114,66 @@ def test_decision_boundary_names_its_axes_and_has_a_class_legend(trained):
     X3, y3 = data.spiral(n=5, classes=3, seed=0)
     ax3 = plots.decision_boundary(nn.MLP(2, [3], seed=0), X3, y3, resolution=8).axes[0]
     assert [t.get_text() for t in ax3.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
+
+
+def test_scale_both_draws_a_linear_and_a_log_panel_of_the_same_curves(tmp_path):
+    runs = {"lr 0.1": [3.0 * 0.9**i for i in range(80)], "lr 0.005": [3.0 - i / 500 for i in range(1000)]}
+    figure = plots.loss_curves(runs, scale="both", path=tmp_path / "both.png", title="compared")
+    linear, log = figure.axes
+    assert (linear.get_yscale(), log.get_yscale()) == ("linear", "log")
+    for ax in (linear, log):
+        assert [list(line.get_ydata()) for line in ax.lines] == list(runs.values())
+    assert figure.get_suptitle() == "compared"
+    assert (tmp_path / "both.png").read_bytes().startswith(PNG)
+    with pytest.raises(ValueError, match="pass no ax"):
+        plots.loss_curves(runs, scale="both", ax=linear)
+
+
+# ---- pyplot keeps none of them; a notebook shows each once -----------------------------------------------------------
+def test_pyplot_keeps_no_figure_and_never_warns_of_too_many(trained, tmp_path):
+    """Before: every figure stayed open in pyplot, and the 21st brought matplotlib's "More than 20 figures"."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    model, X, y, history = trained
+    plt.close("all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the 20-figure warning is a RuntimeWarning: it would raise here
+        figures = [plots.loss_curves(history) for _ in range(22)]
+        figures.append(plots.decision_boundary(model, X, y, resolution=4))
+        figures.append(plots.loss_curves(history, scale="both"))
+    assert plt.get_fignums() == []
+    figures[-1].savefig(tmp_path / "closed.png")  # a closed figure still draws and saves
+    assert (tmp_path / "closed.png").read_bytes().startswith(PNG)
+
+
+def test_a_figure_the_caller_made_is_left_open():
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots()
+    try:
+        assert plots.loss_curves([3.0, 2.0, 1.0], ax=ax) is figure
+        assert figure.number in plt.get_fignums()
+    finally:
+        plt.close(figure)
+
+
+def test_a_notebook_shows_a_returned_plot_once(tmp_path, monkeypatch):
+    """The cell's value is displayed, and pyplot's end-of-cell flush adds no second copy (issue 24)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's own inline backend, as a learner has it
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from jangrad import data, nn\nfrom jangrad.viz import plots"),
+        nbformat.v4.new_code_cell("plots.loss_curves([3.0, 2.0, 1.5, 1.0])"),
+        nbformat.v4.new_code_cell("X, y = data.xor(signed=True)\nplots.decision_boundary(nn.MLP(2, [3, 1]), X, y)"),
+        nbformat.v4.new_code_cell("figure = plots.loss_curves({'a': [2.0, 1.0], 'b': [3.0, 0.5]}, scale='both')"),
+    ]
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    pictures = [[out for out in cell.outputs if "image/png" in out.get("data", {})] for cell in notebook.cells]
+    assert [len(shown) for shown in pictures] == [0, 1, 1, 0]  # assigned, not returned: nothing shown

@@ -94,7 +94,7 @@ def test_the_command_line_and_the_page_build_the_same_problem():
 def test_a_recipe_error_is_exit_2_on_the_command_line(capsys):
     assert main(["train", "--data", "seed4", "--samples", "10", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "samples and noise apply to moons, circles, spiral" in err
+    assert err.count("\n") == 1 and "--samples applies only to moons, circles, spiral" in err
 
 
 def test_build_chooses_the_loss_from_the_labels_and_seeds_the_model():

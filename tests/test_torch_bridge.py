@@ -128,7 +128,7 @@ def test_without_torch_the_bridge_says_how_to_install_it(monkeypatch):
     model = nn.MLP(2, [1], seed=0)
     module = model.to_torch()
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    with pytest.raises(ImportError, match="pip install torch"):
+    with pytest.raises(ImportError, match=r'pip install "jangrad\[torch\]"'):
         model.to_torch()
-    with pytest.raises(ImportError, match="pip install torch"):
+    with pytest.raises(ImportError, match=r'pip install "jangrad\[torch\]"'):
         nn.MLP.from_torch(module)

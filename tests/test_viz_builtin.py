@@ -308,8 +308,9 @@ def test_jangrad_graph_renderer_option(tmp_path):
     forced = run_jangrad(
         ["graph", "a * b", "--set", "a=2", "b=-3", "--out", "g.svg", "--renderer", "graphviz"], tmp_path, path
     )
-    assert forced.returncode == 0, forced.stderr
-    assert (tmp_path / "g.dot").read_text().startswith("digraph") and not (tmp_path / "g.svg").exists()
+    # Forced Graphviz without its program: one line pointing at the built-in renderer, exit 2, nothing written.
+    assert forced.returncode == 2, forced.stderr
+    assert not (tmp_path / "g.dot").exists() and not (tmp_path / "g.svg").exists()
     assert forced.stderr.count("\n") == 1 and "--renderer builtin" in forced.stderr
     bad = run_jangrad(["graph", "a * b", "--set", "a=2", "b=-3", "--renderer", "cairo"], tmp_path, path)
     assert bad.returncode == 2 and "invalid choice: 'cairo'" in bad.stderr and "Traceback" not in bad.stderr

@@ -60,6 +60,14 @@ def explain_single(case: Case, form_name: str) -> str:
         )
     i = wrong[0]
     with_respect = f" d/d{slots[i]}" if len(slots) > 1 or form.category == "constant" else ""
+    if case.seed != 1.0:
+        local = case.right_grad[i] / case.seed
+        return (
+            f"with out.grad = {number_text(case.seed)}, your {written} backward adds "
+            f"{number_text(case.yours_grad[i])} to {slots[i]}.grad for {inputs}, but it should add "
+            f"{number_text(case.seed)} * {number_text(local)} = {number_text(case.right_grad[i])}: a rule must "
+            f"multiply its local derivative by out.grad (the chain rule); yours is right only when out.grad is 1"
+        )
     return (
         f"your {written} backward gives{with_respect} {number_text(case.yours_grad[i])} for {inputs}, but the "
         f"right gradient is {number_text(case.right_grad[i])}: {_rule_text(form_name)}"
@@ -100,7 +108,7 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
     shares = []
     for j, position in uses:
         g = case.yours_grad[first + j]
-        shares.append(local_derivatives(program, j, case.right_data, g)[position])
+        shares.append(local_derivatives(program, j, case.right_data, 0.0 if g is None else g)[position])
     total = sum(shares)
     yours = case.yours_grad[i]
     used_in = [f"{names[first + j]} = {program.expression(j)}" for j, _ in uses]
@@ -120,6 +128,13 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
                     )
     consumer_forms = {program.steps[j].form for j, _ in uses}
     blamed = sorted(consumer_forms & forms_failing_alone)
+    if not blamed and case.by_rules:
+        consumers = ", ".join(dict.fromkeys(names[first + j] for j, _ in uses))
+        return i, (
+            f"{names[i]}.grad should be {number_text(total)} (the sum of the shares from {consumers}) but your "
+            f"rules, called one by one from the output back, give {number_text(yours)}, although each op here "
+            f"passes alone: a rule here does more than add its share to the .grad of the nodes it was made from"
+        )
     if not blamed:
         early = [names[first + j] for j, _ in uses]
         hubs = [name for name, (j, _) in zip(early, uses, strict=True) if len(program.consumers(first + j)) >= 2]
@@ -145,6 +160,6 @@ def diagnose(case: Case, forms_failing_alone: set[str], accumulates: bool | None
         f"{names[first + j]} = {program.expression(j)} is wrong (it fails alone too). Its local derivative "
         f"d/d{slots[position]} for {inputs} is {number_text(right_local)}: {_rule_text(form_name)}"
     )
-    if len(uses) == 1 and g not in (0.0, None):
+    if len(uses) == 1 and g and yours is not None:
         text += f"; yours works out as {number_text(yours / g)}"
     return i, text

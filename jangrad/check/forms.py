@@ -17,8 +17,11 @@ __all__ = ["Form", "FORMS", "number_text"]
 LEAF_VALUES = (0.5, -1.5, 2.0, -0.7, 1.2, 3.0)
 
 
-def number_text(x: float) -> str:
-    """A number as a learner reads it: 4 significant digits, no trailing zeros (2.0 -> '2', 0.46211 -> '0.4621')."""
+def number_text(x: float | None) -> str:
+    """A number as a learner reads it: 4 significant digits, no trailing zeros (2.0 -> '2', 0.46211 -> '0.4621');
+    '?' for a number that could not be read."""
+    if x is None:
+        return "?"
     if x != x:
         return "nan"
     return f"{x:.4g}"

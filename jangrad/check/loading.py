@@ -14,6 +14,7 @@ import inspect
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["EngineError", "parse_target", "load_class", "require_value_like"]
 
@@ -49,6 +50,8 @@ def load_class(path: Path, class_name: str) -> type:
     name = path.stem if path.stem.isidentifier() else "learner_engine"
     sys.path.insert(0, str(path.parent))  # as `python my_engine.py` would: its neighbours import
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise EngineError(f"{path.name} cannot be imported as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -82,14 +85,15 @@ def _line_in(error: BaseException, path: Path) -> int | None:
     return line
 
 
-def require_value_like(cls: object) -> None:
+def require_value_like(cls: Any) -> None:
     """Raise EngineError unless ``cls(0.5)`` builds a leaf whose ``.data`` is 0.5, whose ``.grad`` is a number,
     and which has a ``backward`` method."""
     if not inspect.isclass(cls):
         raise EngineError(f"expected a class like micrograd's Value, got {cls!r} (a {type(cls).__name__})")
     name = cls.__name__
+    build: Any = cls  # any class: what its constructor takes is what this finds out
     try:
-        leaf = cls(0.5)
+        leaf = build(0.5)
     except BaseException as error:
         message = " ".join(str(error).split())
         raise EngineError(

@@ -1,32 +1,73 @@
-"""What runs inside the worker process, against the learner's class: each probe builds graphs with it and returns
-plain data (``Case``s, strings, numbers) that the checker compares and words.
+"""What runs where the learner's code runs, against the learner's class: each probe builds graphs with it and
+returns plain data (``Case``s, strings, numbers) that the checker compares and words. A probe is one unit of work
+with one time limit: whatever runs it (a worker process here; a Web Worker in a browser) sends its name and
+arguments and gets back an ``Outcome``.
 
-Probes: ``discover`` (is a form supported at all?), ``op_points`` (one form alone, at several points),
-``accumulation`` (a leaf used twice), ``order`` (nodes used by consumers at different depths), ``random_graphs``
-(hypothesis generates graphs from the supported forms and shrinks a failing one to the smallest), and the limits:
-``depth`` (a chain of n nodes), ``backward_twice`` and ``exp_overflow``.
+Probes: ``discover`` (is a form supported at all?), ``op_rules`` (one form alone, its rules called by the checker
+from the output back, and which rules its graph holds), ``op_points`` (one form alone, through the learner's
+``backward()``), ``run_program`` and ``run_rules`` (a graph written as data, through ``backward()`` or through the
+rules alone), ``random_graphs`` (hypothesis generates graphs from the supported forms and shrinks a failing one to
+the smallest; ``random_rule_graphs`` the same through the rules alone), and the limits: ``depth`` (a chain of n
+nodes), ``backward_twice`` and ``exp_overflow``. The graphs the checker uses by name are made here too: a leaf used
+twice, a chain, nodes used at different depths.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, LEAF_VALUES
-from .program import Case, Program, Step, central_difference, describe_error, reference, run_learner
+from .introspect import NotInspectable, rule_id
+from .program import Case, Program, Step, central_difference, describe_error, reference, run_learner, run_with_graph
 
 __all__ = [
+    "Outcome",
+    "RuleCheck",
     "discover",
+    "op_rules",
     "op_points",
     "accumulation_program",
+    "chain_program",
     "order_program",
     "graph_programs",
     "random_graphs",
+    "random_rule_graphs",
+    "run_rules",
     "depth",
     "backward_twice",
     "exp_overflow",
     "PROBES",
+    "CALLS_BACKWARD",
+    "OTHER_SEED",
 ]
+
+OTHER_SEED = -2.0
+"""The output's grad for a second call of a rule that was right with 1: a rule must scale by ``out.grad``."""
+
+
+@dataclass
+class Outcome:
+    """A probe's fate: ``status`` is "ok" (``value`` holds its result), "raised", "timed out" or "crashed"
+    (``value`` holds one line saying what happened)."""
+
+    status: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One form alone, its rules called by the checker: the points checked, the failing cases, how many nodes with
+    a rule its graph has (1: the form is one rule of its own; more: it is built on other ops) and which rules
+    they are (``introspect.rule_id``), in the order they run from the output back."""
+
+    checked: int
+    failing: list[Case]
+    rule_nodes: int
+    rules: tuple[str, ...]
 
 
 def discover(cls: type, form_name: str) -> str | None:
@@ -60,8 +101,35 @@ def _smooth_at(program: Program) -> bool:
     return True
 
 
+def op_rules(cls: type, form_name: str) -> RuleCheck | None:
+    """Check one form's rules alone at each of its points, called by the checker from the output back with the
+    output's grad 1 and, where that is right, again with ``OTHER_SEED``. None when the learner's graph cannot be
+    looked inside (then only ``op_points`` can check the form)."""
+    checked, failing = 0, []
+    rule_nodes = 0
+    rules: tuple[str, ...] = ()
+    for point in FORMS[form_name].points:
+        program = _single(form_name, point)
+        if not _smooth_at(program):
+            continue
+        checked += 1
+        try:
+            case, graph = run_with_graph(cls, program, rules=True)
+            if not case.failed:
+                case = run_learner(cls, program, rules=True, seed=OTHER_SEED)
+        except NotInspectable:
+            return None
+        if graph is not None and not rules:
+            found = [rule_id(graph.rules[i]) for i in reversed(range(len(graph.nodes))) if graph.is_rule_node(i)]
+            rule_nodes, rules = len(found), tuple(dict.fromkeys(found))
+        if case.failed:
+            failing.append(case)
+    return RuleCheck(checked, failing, rule_nodes, rules)
+
+
 def op_points(cls: type, form_name: str) -> tuple[int, list[Case]]:
-    """Check one form alone at each of its points: (points checked, the failing cases)."""
+    """Check one form alone at each of its points, through the learner's ``backward()``: (points checked, the
+    failing cases)."""
     checked, failing = 0, []
     for point in FORMS[form_name].points:
         program = _single(form_name, point)
@@ -81,10 +149,20 @@ def _pick(supported: list[str], preferences: tuple[str, ...]) -> str | None:
 def accumulation_program(supported: list[str]) -> Program | None:
     """``c = a * a; d = b + b; e = c * d``: each leaf used twice by one op, so its grad is a sum of two parts."""
     times = _pick(supported, ("mul", "add", "sub"))
-    plus = _pick(supported, ("add", "mul", "sub"))
-    if times is None:
+    plus = _pick(supported, ("add", "mul", "sub")) or times
+    if times is None or plus is None:
         return None
     return Program((2.0, -3.0), (Step(times, (0, 0)), Step(plus, (1, 1)), Step(times, (2, 3))))
+
+
+def chain_program(supported: list[str]) -> Program | None:
+    """``c = a * b; d = c + a``: the smallest graph where the order of the rules matters, since c's rule must run
+    after d's has given c its grad."""
+    times = _pick(supported, ("mul", "add", "sub"))
+    plus = _pick(supported, ("add", "sub", "mul")) or times
+    if times is None or plus is None:
+        return None
+    return Program((2.0, -3.0), (Step(times, (0, 1)), Step(plus, (2, 0))))
 
 
 def order_program(supported: list[str]) -> Program | None:
@@ -92,8 +170,8 @@ def order_program(supported: list[str]) -> Program | None:
     the other. Whichever way a walk from the output goes first, it reaches d or e before one of its consumers has
     passed back its share: only a reverse topological order gets every gradient right."""
     times = _pick(supported, ("mul", "add", "sub"))
-    plus = _pick(supported, ("add", "sub", "mul"))
-    if times is None:
+    plus = _pick(supported, ("add", "sub", "mul")) or times
+    if times is None or plus is None:
         return None
     steps = (
         Step(times, (0, 1)),  # d = a * b
@@ -150,9 +228,10 @@ def graph_programs(forms: list[str]):
     return programs()
 
 
-def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case | None]:
-    """Run up to ``examples`` generated graphs; on a failure, hypothesis shrinks it to the smallest failing graph.
-    Returns (graphs tried, the smallest failing case or None)."""
+def random_graphs(cls: type, forms: list[str], examples: int, rules: bool = False) -> tuple[int, Case | None]:
+    """Run up to ``examples`` generated graphs through the learner's ``backward()`` (with ``rules=True``: through
+    the learner's rules alone, called by the checker from the output back); on a failure, hypothesis shrinks it to
+    the smallest failing graph. Returns (graphs tried, the smallest failing case or None)."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -165,7 +244,7 @@ def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case
             valid = all(math.isfinite(x) for x in reference(program)[1])
         except (OverflowError, ValueError, ZeroDivisionError):
             valid = False
-        return valid and run_learner(cls, program).failed
+        return valid and run_learner(cls, program, rules).failed
 
     options = settings(
         max_examples=examples, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
@@ -174,7 +253,16 @@ def random_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case
         smallest = find(graph_programs(forms), fails, settings=options)
     except NoSuchExample:
         return tried, None
-    return tried, run_learner(cls, smallest)
+    return tried, run_learner(cls, smallest, rules)
+
+
+def random_rule_graphs(cls: type, forms: list[str], examples: int) -> tuple[int, Case | None] | None:
+    """``random_graphs`` through the learner's rules alone, for when ``backward()`` is known to be wrong: do the
+    rules work together? None when the graphs cannot be looked inside."""
+    try:
+        return random_graphs(cls, forms, examples, rules=True)
+    except NotInspectable:
+        return None
 
 
 def depth(cls: type, form_name: str, n: int) -> str | None:
@@ -222,13 +310,27 @@ def exp_overflow(cls: type) -> str:
         return f"raises {describe_error(error)}"
 
 
-PROBES = {
+def run_rules(cls: type, program: Program) -> Case | None:
+    """``program`` with the learner's rules called by the checker from the output back (None: it cannot)."""
+    try:
+        return run_learner(cls, program, rules=True)
+    except NotInspectable:
+        return None
+
+
+PROBES: dict[str, Callable[..., Any]] = {
     "discover": discover,
+    "op_rules": op_rules,
     "op_points": op_points,
     "run_program": run_learner,
+    "run_rules": run_rules,
     "random_graphs": random_graphs,
+    "random_rule_graphs": random_rule_graphs,
     "depth": depth,
     "backward_twice": backward_twice,
     "exp_overflow": exp_overflow,
 }
 """The probes a worker will run, by name: the checker sends (name, arguments) and gets the result back."""
+
+CALLS_BACKWARD = frozenset({"op_points", "run_program", "random_graphs", "depth", "backward_twice"})
+"""The probes that call the learner's ``backward()``: when it never returns, these would hang the same way."""

@@ -9,7 +9,8 @@ step in turn, so the node list is already in topological order and the last node
 local backward rules from the output back); ``central_difference`` estimates a node's grad numerically, which
 is how the checker confirms that the op table's answer is the right one at that point. ``run_learner`` builds the
 program with the learner's class, calls ``backward()`` on the output and reads back ``.data`` and ``.grad`` of every
-node, turning whatever goes wrong into a one-line ``problem``.
+node, turning whatever goes wrong into a one-line ``problem``; with ``rules=True`` it calls the learner's rules
+itself instead, from the output back (``introspect.run_rules``), so that only the rules are judged, not the walk.
 """
 
 from __future__ import annotations
@@ -20,8 +21,21 @@ from dataclasses import dataclass, field
 
 from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, number_text
+from .introspect import Graph, NotInspectable, RuleRaised, WalkProblem, collect, record_walk, run_rules, walk_problem
 
-__all__ = ["Step", "Program", "Case", "reference", "central_difference", "run_learner", "node_names", "describe_error"]
+__all__ = [
+    "Step",
+    "Program",
+    "Case",
+    "reference",
+    "central_difference",
+    "build_learner",
+    "run_learner",
+    "run_with_graph",
+    "node_names",
+    "node_text",
+    "describe_error",
+]
 
 
 @dataclass(frozen=True)
@@ -69,11 +83,27 @@ def node_names(count: int) -> list[str]:
     return [letters[i % 26] + (str(i // 26) if i >= 26 else "") for i in range(count)]
 
 
+def node_text(program: Program, index: int | None, step: int | None) -> str:
+    """A node as the learner reads it: ``c = a * b`` for a program node, ``a node inside c = a - b`` for one
+    made inside a step (the ``-b`` of the lecture's ``a - b``)."""
+    names = node_names(program.size)
+    first = len(program.leaves)
+    if index is not None:
+        return names[index] if index < first else f"{names[index]} = {program.expression(index - first)}"
+    if step is not None:
+        return f"a node inside {names[first + step]} = {program.expression(step)}"
+    return "a node"
+
+
 @dataclass
 class Case:
     """One graph built by the learner's engine, beside the right numbers. ``problem`` is a one-line description of
     what went wrong while building or differentiating it (None when it ran), ``yours_*`` hold None for a number
-    that could not be read."""
+    that could not be read.
+
+    ``by_rules`` says the grads come from the learner's rules called by the checker from the output back (else from
+    the learner's ``backward()``); ``seed`` is the grad the output started with. ``walk`` says what was wrong with
+    the order in which ``backward()`` called the rules, when the checker could watch it (``walk_watched``)."""
 
     program: Program
     right_data: list[float]
@@ -81,6 +111,10 @@ class Case:
     yours_data: list[float | None] = field(default_factory=list)
     yours_grad: list[float | None] = field(default_factory=list)
     problem: str | None = None
+    by_rules: bool = False
+    seed: float = 1.0
+    walk: WalkProblem | None = None
+    walk_watched: bool = False
 
     def wrong_data(self) -> list[int]:
         return [i for i in range(len(self.yours_data)) if not close(self.yours_data[i], self.right_data[i])]
@@ -105,24 +139,26 @@ def close(yours: float | None, right: float, rtol: float = 1e-6, atol: float = 1
 
 def _forward(program: Program, override: dict[int, float] | None = None) -> list[float]:
     values = list(program.leaves)
-    for i in override or {}:
+    override = override or {}
+    for i in override:
         if i < len(values):
             values[i] = override[i]
     for step in program.steps:
         form = FORMS[step.form]
         out = OPS[form.op].forward(FLOAT_MATH, *form.arguments([values[i] for i in step.operands], step.constant))
-        if override and len(values) in override:
+        if len(values) in override:
             out = override[len(values)]
         values.append(out)
     return values
 
 
-def reference(program: Program) -> tuple[list[float], list[float]]:
+def reference(program: Program, seed: float = 1.0) -> tuple[list[float], list[float]]:
     """The right data and grad of every node, from jangrad's op table: forward rules, then backward from the
-    output (grad 1) in reverse topological order, each node adding up the contribution of every use."""
+    output (grad ``seed``, 1 as backward() sets it) in reverse topological order, each node adding up the
+    contribution of every use."""
     data = _forward(program)
     grads = [0.0] * len(data)
-    grads[-1] = 1.0
+    grads[-1] = seed
     first = len(program.leaves)
     for j in reversed(range(len(program.steps))):
         grads_of_operands = local_derivatives(program, j, data, grads[first + j])
@@ -173,8 +209,9 @@ def _read_number(obj: object, attribute: str, where: str) -> tuple[float | None,
     return float(value), None
 
 
-def run_learner(cls: type, program: Program) -> Case:
-    """Build ``program`` with the learner's class, call ``backward()`` on its output, read every node back."""
+def build_learner(cls: type, program: Program) -> tuple[list, Case]:
+    """Build ``program`` with the learner's class and read every node's data: (the learner's nodes, the case with
+    ``yours_data`` filled in, or its ``problem`` set)."""
     right_data, right_grad = reference(program)
     case = Case(program, right_data, right_grad)
     names = node_names(program.size)
@@ -190,7 +227,7 @@ def run_learner(cls: type, program: Program) -> Case:
         built = len(nodes) - len(program.leaves)
         where = f"{names[len(nodes)]} = {program.expression(built)}" if built >= 0 else "Value(number)"
         case.problem = f"building {where} raised {describe_error(error)}"
-        return case
+        return nodes, case
     for i, node in enumerate(nodes):
         if not hasattr(node, "data"):
             text = repr(node)
@@ -199,22 +236,70 @@ def run_learner(cls: type, program: Program) -> Case:
                 f"{text if len(text) <= 40 else text[:37] + '...'} (a {type(node).__name__}), "
                 f"expected an object with .data"
             )
-            return case
+            return nodes, case
     for i, node in enumerate(nodes):
         value, problem = _read_number(node, "data", names[i])
         if problem:
             case.problem = problem
-            return case
+            return nodes, case
         case.yours_data.append(value)
-    try:
-        nodes[-1].backward()
-    except Exception as error:
-        case.problem = f"{names[-1]}.backward() raised {describe_error(error)}"
-        return case
+    return nodes, case
+
+
+def _read_grads(case: Case, nodes: list) -> None:
+    names = node_names(case.program.size)
     for i, node in enumerate(nodes):
         value, problem = _read_number(node, "grad", names[i])
         if problem:
             case.problem = problem
-            return case
+            return
         case.yours_grad.append(value)
-    return case
+
+
+def run_learner(cls: type, program: Program, rules: bool = False, seed: float = 1.0) -> Case:
+    """Build ``program`` with the learner's class, call ``backward()`` on its output, read every node back.
+
+    With ``rules=True`` the checker calls the learner's rules itself instead of ``backward()``: it sets the output's
+    grad to ``seed`` and calls each node's ``_backward`` once, from the output back. Raises NotInspectable when the
+    graph cannot be looked inside that way. Without it, the order in which ``backward()`` calls the rules is
+    watched where it can be, and ``case.walk`` says what was wrong with it."""
+    return run_with_graph(cls, program, rules, seed)[0]
+
+
+def run_with_graph(cls: type, program: Program, rules: bool = False, seed: float = 1.0) -> tuple[Case, Graph | None]:
+    """``run_learner``, also returning the learner's graph as ``introspect.collect`` saw it (None if it could not)."""
+    nodes, case = build_learner(cls, program)
+    case.by_rules, case.seed = rules, seed
+    if rules:
+        case.right_grad = reference(program, seed)[1]
+    if case.problem:
+        return case, None
+    names = node_names(program.size)
+    graph: Graph | None = None
+    calls: list = []
+    try:
+        graph = collect(nodes, len(program.leaves))
+        if not rules:
+            calls = record_walk(graph)
+    except NotInspectable:
+        if rules:
+            raise
+        graph = None
+    try:
+        if rules:
+            assert graph is not None  # collect raised NotInspectable otherwise
+            run_rules(graph, seed)
+        else:
+            nodes[-1].backward()
+    except RuleRaised as raised:
+        node = node_text(program, *raised.where)
+        case.problem = f"the rule of {node} (its _backward, called directly) raised {describe_error(raised.error)}"
+        return case, graph
+    except Exception as error:
+        case.problem = f"{names[-1]}.backward() raised {describe_error(error)}"
+        return case, graph
+    _read_grads(case, nodes)
+    if graph is not None and not rules:
+        case.walk_watched = True
+        case.walk = walk_problem(graph, calls)
+    return case, graph

@@ -1,30 +1,35 @@
 """The report card: one line per check, passed or failed, each failure with the smallest graph that shows it (a
 table of the learner's numbers beside the right ones) and the rule to blame; then the notes on limits.
 
-``str(report)`` is the text the command line prints; in Jupyter ``_repr_html_`` shows the same text with each
-failing graph drawn (when the Graphviz ``dot`` program is installed). ``report.save(folder)`` writes the text
+``str(report)`` is the text the command line prints; Jupyter shows the same text, then each failing graph drawn
+(by Graphviz, or by the built-in renderer without the ``dot`` program). ``report.save(folder)`` writes the text
 and the drawings; ``report.exit_code`` is what ``jangrad check`` exits with.
 """
 
 from __future__ import annotations
 
-import html
+import base64
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .forms import number_text
 from .program import Case, close
+
+if TYPE_CHECKING:
+    from ..viz.graph import Drawing
 
 __all__ = ["CheckLine", "Report"]
 
 
 @dataclass
 class CheckLine:
-    """One check: ``status`` is "passed", "failed", "crashed" or "timed out"; ``summary`` a short phrase;
-    ``explanation`` the sentence naming the wrong rule; ``case`` the (smallest) failing graph, if any, and
-    ``culprit`` the node to highlight in it."""
+    """One check: ``status`` is "passed", "failed", "crashed", "timed out" or "skipped" (not run: it would have
+    hung as an earlier check did); ``summary`` a short phrase; ``explanation`` the sentence naming the wrong rule;
+    ``case`` the (smallest) failing graph, if any, and ``culprit`` the node to highlight in it. ``cause`` names
+    the check whose failure this one follows from (``a - b`` fails because ``a * b`` does), None for a root cause."""
 
     name: str
     status: str
@@ -32,10 +37,15 @@ class CheckLine:
     explanation: str = ""
     case: Case | None = None
     culprit: int | None = None
+    cause: str | None = None
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def skipped(self) -> bool:
+        return self.status == "skipped"
 
     @property
     def slug(self) -> str:
@@ -51,14 +61,20 @@ class Report:
     lines: list[CheckLine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    waited: list[str] = field(default_factory=list)  # the checks that waited out their time limit
 
     @property
     def failures(self) -> list[CheckLine]:
-        return [line for line in self.lines if not line.passed]
+        """The checks that failed, the root causes among them before what follows from them."""
+        return [line for line in self.lines if not line.passed and not line.skipped]
+
+    @property
+    def skipped(self) -> list[CheckLine]:
+        return [line for line in self.lines if line.skipped]
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.skipped
 
     @property
     def exit_code(self) -> int:
@@ -74,8 +90,11 @@ class Report:
             parts = ([", ".join(missing) + " (no such operator or method)"] if missing else []) + refused
             out.extend(_wrap(f"not supported, not checked ({len(self.unsupported)}): " + "; ".join(parts), "", "  "))
         out.append("")
-        width = max((len(line.name) for line in self.lines), default=0)
+        width = max((len(line.name) for line in self.lines if not line.skipped), default=0)
         for line in self.lines:
+            if line.skipped:
+                out.extend(_wrap(f"{line.name}: {line.explanation}", "skip  ", "      "))
+                continue
             mark = "ok  " if line.passed else "FAIL"
             summary = f"  {line.summary}" if line.summary else ""
             out.append(f"{mark}  {line.name.ljust(width)}{summary}".rstrip())
@@ -90,11 +109,24 @@ class Report:
             out.append("notes (limits, not failures):")
             for note in self.notes:
                 out.extend(_wrap(note, "  - ", "    "))
-        failed = len(self.failures)
         out.append("")
-        verdict = "all passed" if not failed else f"{failed} failed"
-        out.append(f"{len(self.lines)} checks, {verdict} ({self.seconds:.1f} s)")
+        out.append(f"{self.verdict()} ({self.seconds:.1f} s)")
         return "\n".join(out)
+
+    def verdict(self) -> str:
+        """``22 checks, 5 failed, 4 of them only because another did``."""
+        counted = [line for line in self.lines if not line.skipped]
+        failed = self.failures
+        if not failed and not self.skipped:
+            return f"{len(counted)} checks, all passed"
+        text = f"{len(counted)} checks, {len(failed)} failed"
+        following = sum(1 for line in failed if line.cause)
+        if following:
+            text += f", {following} of them only because another did"
+        if self.skipped:
+            names = sum(len(line.name.split(", ")) for line in self.skipped)
+            text += f", {names} not run"
+        return text
 
     def __str__(self) -> str:
         return self.text()
@@ -102,46 +134,63 @@ class Report:
     def __repr__(self) -> str:
         return self.text()
 
-    def drawings(self) -> dict[str, str]:
-        """DOT text of each failing graph, by the check's slug."""
-        from .drawing import case_dot
+    def drawings(self) -> dict[str, Drawing]:
+        """A drawing of each failing graph, by the check's slug."""
+        from .drawing import case_drawing
 
-        return {line.slug: case_dot(line.case, line.culprit) for line in self.failures if line.case is not None}
+        return {line.slug: case_drawing(line.case, line.culprit) for line in self.failures if line.case is not None}
 
     def save(self, folder: str | os.PathLike) -> list[Path]:
-        """Write report.txt and one drawing per failing graph (.svg, or .dot without the ``dot`` program) into
-        ``folder`` (created if missing). Returns the paths written."""
-        from ..io.files import write_bytes, write_text
+        """Write report.txt and one SVG drawing per failing graph into ``folder`` (created if missing): drawn by
+        Graphviz, or by the built-in renderer where the ``dot`` program is missing. Returns the paths written."""
+        from ..io.files import write_text
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = [folder / "report.txt"]
         write_text(written[0], self.text() + "\n")
-        for slug, source in self.drawings().items():
-            svg = _render(source)
-            if svg is None:
-                path = folder / f"{slug}.dot"
-                write_text(path, source)
-            else:
-                path = folder / f"{slug}.svg"
-                write_bytes(path, svg)
-            written.append(path)
+        for slug, drawing in self.drawings().items():
+            written.append(drawing.save(folder / f"{slug}.svg"))
         return written
 
-    def _repr_html_(self) -> str:
-        parts = [f"<pre>{html.escape(self.text())}</pre>"]
+    def display_bundles(self) -> list[dict[str, str]]:
+        """What Jupyter shows, one output each: the report card, then for each failing graph a caption and its
+        drawing (SVG, and PNG, which survives sanitized HTML exports). Never raises: a graph that cannot be drawn
+        gets a caption saying why.
+
+        The text goes out as text/plain only, which every front end and every HTML export shows in a ``<pre>``,
+        so its tables stay lined up; an HTML ``<pre>`` of our own would be escaped into visible tags by a strict
+        sanitizer (nbconvert's SanitizeHTML keeps only bleach's default tags)."""
+        bundles = [{"text/plain": self.text()}]
+        drawings = self.drawings()
+        told_builtin = False
         for line in self.failures:
             if line.case is None:
                 continue
-            from .drawing import case_dot
+            caption = f"{line.name}: the graph, your numbers beside the right ones, the node to look at in red"
+            images: dict[str, str] = {}
+            try:
+                drawing = drawings[line.slug]
+                images = {
+                    "image/svg+xml": drawing.pipe("svg").decode("utf-8"),
+                    "image/png": base64.b64encode(drawing.pipe("png")).decode("ascii"),
+                    "text/plain": f"[the graph of '{line.name}']",
+                }
+                if drawing.renderer_used() == "builtin" and not told_builtin:
+                    caption += " (drawn by jangrad's built-in renderer: the Graphviz 'dot' program is not installed)"
+                    told_builtin = True
+            except Exception as error:  # a display hook must never raise: say why, keep the text
+                caption += f": could not draw it ({type(error).__name__}: {error})"
+            bundles.append({"text/plain": caption})
+            if images:
+                bundles.append(images)
+        return bundles
 
-            svg = _render(case_dot(line.case, line.culprit))
-            if svg is not None:
-                parts.append(
-                    f"<p><b>{html.escape(line.name)}</b>: the graph, your numbers beside the right "
-                    f"ones</p>{svg.decode('utf-8')}"
-                )
-        return "\n".join(parts)
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for bundle in self.display_bundles():
+            display(bundle, raw=True)
 
 
 def _simply_missing(why: str) -> bool:
@@ -149,16 +198,6 @@ def _simply_missing(why: str) -> bool:
     return (why.startswith("AttributeError:") and "has no attribute" in why) or (
         why.startswith("TypeError:") and ("unsupported operand type" in why or "bad operand type" in why)
     )
-
-
-def _render(source: str) -> bytes | None:
-    """SVG from DOT text, or None when the Graphviz ``dot`` program is missing."""
-    import graphviz
-
-    try:
-        return graphviz.Source(source).pipe(format="svg")
-    except graphviz.ExecutableNotFound:
-        return None
 
 
 def case_table(case: Case, culprit: int | None) -> list[str]:
@@ -171,8 +210,8 @@ def case_table(case: Case, culprit: int | None) -> list[str]:
         mark = (
             "<- wrong" if not (close(yours_data, case.right_data[i]) and close(yours_grad, case.right_grad[i])) else ""
         )
-        if i == culprit:
-            mark = "<- wrong: look here"
+        if i == culprit:  # its own numbers may end up right: the wrong share passed through it
+            mark = "<- wrong: look here" if mark else "<- look here"
         rows.append((made[i], _pair(yours_data, case.right_data[i]), _pair(yours_grad, case.right_grad[i]), mark))
     widths = [max(len(row[k]) for row in rows) for k in range(3)]
     return ["  ".join(cell.ljust(widths[k]) if k < 3 else cell for k, cell in enumerate(row)).rstrip() for row in rows]

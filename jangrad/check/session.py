@@ -1,5 +1,9 @@
 """Running the learner's code where it cannot hang or crash the checker: one worker process per engine session.
 
+This is the only file that knows about processes and time limits. The checks themselves (``plan.py``) only call
+``run(probe name, *arguments)`` and get an ``Outcome``; ``Session`` answers in a worker process, ``InProcess`` in
+this one (no time limit), and a browser can answer from a Web Worker that it terminates at the time limit.
+
 Why a process and not a thread: a ``backward()`` stuck in a loop cannot be stopped from another thread (Python
 has no way to kill a thread), so a thread with a timeout would leave it spinning for the rest of the session, or
 the notebook's life. A process can be killed. The worker is started with ``fork``, which also works for a class
@@ -8,8 +12,8 @@ milliseconds. The checker sends one probe at a time and waits at most ``timeout`
 timeout or a crash (a segfault from a very deep recursion, a learner's ``sys.exit``) it kills the worker, records
 the probe's fate, and starts a fresh worker for the next probe.
 
-Where ``fork`` does not exist (Windows), the probes run in the checker's own process, without a time limit; the
-report says so.
+Where ``fork`` does not exist (Windows), the probes run in the checker's own process (``InProcess``), without a
+time limit; the report says so.
 """
 
 from __future__ import annotations
@@ -19,24 +23,15 @@ import io
 import multiprocessing
 import signal
 import sys
-from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 from .loading import EngineError, load_class, require_value_like
-from .probes import PROBES
+from .probes import PROBES, Outcome
 from .program import describe_error
 
-__all__ = ["Outcome", "Session", "can_isolate"]
-
-
-@dataclass
-class Outcome:
-    """A probe's fate: ``status`` is "ok" (``value`` holds its result), "raised", "timed out" or "crashed"
-    (``value`` holds one line saying what happened)."""
-
-    status: str
-    value: Any
+__all__ = ["Session", "InProcess", "can_isolate"]
 
 
 def can_isolate() -> bool:
@@ -49,7 +44,7 @@ def _load(source: type | tuple[Path, str]) -> type:
     return cls
 
 
-def _serve(conn, source: type | tuple[Path, str]) -> None:
+def _serve(conn: Connection, source: type | tuple[Path, str]) -> None:
     """The worker's loop: load the class, then answer (probe name, arguments) messages until None."""
     sys.stdout = sys.stderr = io.StringIO()  # the learner's prints must not land in the report
     if hasattr(signal, "SIGINT"):
@@ -77,21 +72,17 @@ def _serve(conn, source: type | tuple[Path, str]) -> None:
 class Session:
     """Probes the class given by ``source`` (the class, or (path, class name)) in a worker process."""
 
+    isolated = True  # each probe has a time limit, and a crash ends only the worker
+
     def __init__(self, source: type | tuple[Path, str], timeout: float) -> None:
         self.source = source
         self.timeout = timeout
-        self.isolated = can_isolate()
-        self._process = None
-        self._conn = None
-        self._class = None
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
 
     def start(self) -> None:
         """Start a worker and wait for it to load the class. Raises EngineError when the class is unusable or
         loading it does not finish in time."""
-        if not self.isolated:
-            if self._class is None:
-                self._class = _load(self.source)
-            return
         context = multiprocessing.get_context("fork")
         parent_end, child_end = context.Pipe()
         self._process = context.Process(target=_serve, args=(child_end, self.source), daemon=True)
@@ -116,20 +107,14 @@ class Session:
             raise EngineError(message)
 
     def run(self, name: str, *arguments: object) -> Outcome:
-        if not self.isolated:
-            try:
-                return Outcome("ok", PROBES[name](self._class, *arguments))
-            except Exception as error:
-                return Outcome("raised", describe_error(error))
         if self._process is None:
             self.start()
+        assert self._process is not None and self._conn is not None  # start() raised otherwise
         try:
             self._conn.send((name, arguments))
             if not self._conn.poll(self.timeout):
                 self.close()
-                return Outcome(
-                    "timed out", f"no answer within {self.timeout:g} s (a backward() that never returns?); stopped"
-                )
+                return Outcome("timed out", f"no answer within {self.timeout:g} s, so it was stopped")
             status, value = self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError):
             self._process.join(1.0)
@@ -140,7 +125,7 @@ class Session:
 
     def close(self) -> None:
         if self._process is not None:
-            if self._process.is_alive():
+            if self._process.is_alive() and self._conn is not None:
                 with contextlib.suppress(OSError, ValueError):
                     self._conn.send(None)
                 self._process.join(0.2)
@@ -153,6 +138,37 @@ class Session:
             self._conn = None
 
     def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcess:
+    """Probes the class in this very process: no time limit and no protection from a crash. For platforms that
+    cannot fork; ``check_engine`` says so in the report."""
+
+    isolated = False
+
+    def __init__(self, source: type | tuple[Path, str]) -> None:
+        self.source = source
+        self._class: type | None = None
+
+    def start(self) -> None:
+        if self._class is None:
+            self._class = _load(self.source)
+
+    def run(self, name: str, *arguments: object) -> Outcome:
+        self.start()
+        try:
+            return Outcome("ok", PROBES[name](self._class, *arguments))
+        except Exception as error:
+            return Outcome("raised", describe_error(error))
+
+    def close(self) -> None:
+        self._class = None
+
+    def __enter__(self) -> InProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,14 +7,14 @@ crashes, 2 when the engine cannot be checked at all (no such file, no such class
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 __all__ = ["run", "HELP", "EXAMPLE"]
 
 HELP = (
-    "test your own micrograd-style Value class: every op it supports alone, a leaf used twice, nodes used at "
-    "different depths and random graphs, against jangrad and finite differences; says which rule is wrong"
+    "test your own micrograd-style Value class: every op it supports alone, a leaf used twice, the walk in its "
+    "backward() and random graphs, against jangrad and finite differences; says which rule, or what in the "
+    "walk, is wrong, the root cause first"
 )
 
 EXAMPLE = (
@@ -39,7 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser, positive_float, positive_int)
         "numbers, the wrong node in red) into DIR",
     )
     parser.add_argument(
-        "--timeout", type=positive_float, default=10.0, metavar="SECONDS", help="time limit per check (default 10)"
+        "--timeout",
+        type=positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time limit per check (default 10); a backward() that never returns costs it once",
     )
     parser.add_argument(
         "--examples", type=positive_int, default=200, help="how many random graphs to try (default 200)"
@@ -48,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser, positive_float, positive_int)
 
 def run(args: argparse.Namespace) -> int:
     from ..check import check_engine
+    from ..viz.graph import graphviz_installed
 
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         raise ValueError(f"--out {args.out!r}: expected a folder, and that is a file")
@@ -56,8 +61,6 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         written = report.save(args.out)
         print(f"wrote {', '.join(str(path) for path in written)}")
-        if any(path.suffix == ".dot" for path in written):
-            sys.stderr.write(
-                "jangrad check: the Graphviz 'dot' program is not installed, so the drawings are DOT text\n"
-            )
+        if len(written) > 1 and not graphviz_installed():
+            print("(drawn by jangrad's built-in renderer: the Graphviz 'dot' program is not installed)")
     return report.exit_code

@@ -47,7 +47,7 @@ def _number(
 
 
 def _positive_int(text: str) -> int:
-    return _number(text, int, lambda n: n >= 1, "a positive whole number", "a positive whole number")
+    return int(_number(text, int, lambda n: n >= 1, "a positive whole number", "a positive whole number"))
 
 
 def _positive_float(text: str) -> float:
@@ -64,11 +64,12 @@ def _fraction(text: str) -> float:
     )
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+SEED_LIMIT = 2**32 - 1  # scikit-learn's random_state, which makes and splits the data sets, takes no more
+
+
+def _seed(text: str) -> int:
+    wanted = f"a whole number from 0 to {SEED_LIMIT}"
+    return int(_number(text, int, lambda n: 0 <= n <= SEED_LIMIT, wanted, wanted))
 
 
 def _widths(text: str) -> list[int]:
@@ -93,6 +94,7 @@ _EXAMPLES = {
 }
 
 DATASETS = NAMED
+_OUT_FOLDER_HELP = "output folder (default ./jangrad-out), created with any missing parent folders"
 
 
 def _subparser(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -152,7 +154,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--schedule", choices=SCHEDULES, default="none", help="learning-rate schedule (default none)")
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="samples per step (default all)")
-    parser.add_argument("--seed", type=_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help=f"random seed, 0 to {SEED_LIMIT} (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -171,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the lecture in one run: an expression drawn with its gradients, then "
         "MLP(3, [4, 4, 1]) trained on the 4-sample dataset",
     )
-    demo.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    demo.add_argument("--out", default="jangrad-out", help=_OUT_FOLDER_HELP)
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     train = _subparser(
@@ -190,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="hold out this fraction of the samples and report the model's loss and accuracy on "
         "them after training (default: train on all)",
     )
-    train.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    train.add_argument("--out", default="jangrad-out", help=_OUT_FOLDER_HELP)
     train.add_argument(
         "--export-torch",
         metavar="FILE.py",
@@ -207,21 +209,35 @@ def build_parser() -> argparse.ArgumentParser:
         sub = _subparser(commands, name, text)
         _add_expression_arguments(sub)
         if name == "graph":
-            sub.add_argument("--out", default="graph.svg", help="file to write: .svg, .png or .dot (graph.svg)")
+            sub.add_argument(
+                "--out",
+                default="graph.svg",
+                help="file to write: .svg, .png or .dot (default graph.svg); missing folders are created",
+            )
             sub.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (LR)")
             sub.add_argument(
                 "--renderer",
                 choices=("auto", "graphviz", "builtin"),
                 default="auto",
-                help="who draws SVG and PNG: Graphviz's dot, the built-in renderer, or auto (dot when "
-                "installed, else built-in)",
+                help="who draws SVG and PNG: Graphviz's dot (an error when it is not installed), the built-in "
+                "renderer, or auto (dot when installed, else built-in)",
             )
         if name == "gradcheck":
             sub.add_argument("--order", type=int, choices=(1, 2), default=1, help="1 or 2 (default 1)")
             sub.add_argument("--eps", type=_positive_float, default=1e-6, help="finite-difference step (1e-6)")
-            sub.add_argument("--out", default=None, help="on failure, draw the graph with the culprit highlighted")
+            sub.add_argument(
+                "--out",
+                default=None,
+                metavar="FILE",
+                help="on failure, draw the graph with the culprit highlighted into FILE (.svg, .png or .dot); "
+                "missing folders are created",
+            )
 
-    sweep = _subparser(commands, "sweep", "one run per learning rate, their loss curves on one figure")
+    sweep = _subparser(
+        commands,
+        "sweep",
+        "one run per learning rate, their loss curves on one figure (sweep.png: a linear loss axis beside a log one)",
+    )
     _add_model_arguments(sweep)
     sweep.add_argument("--lr", type=_positive_float, nargs="+", required=True, help="learning rates")
     sweep.add_argument(
@@ -231,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[100],
         help="steps per run: one number for all, or one per learning rate",
     )
-    sweep.add_argument("--out", default="jangrad-out", help="output folder (default ./jangrad-out)")
+    sweep.add_argument("--out", default="jangrad-out", help=_OUT_FOLDER_HELP)
 
     from . import check
 
@@ -300,10 +316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(command: str, error: Exception) -> int:
+    from ..extras import MissingExtraError
     from ..io.expr import ExpressionError
 
     message = " ".join(str(error).split()) or type(error).__name__  # one line, whatever the message held
-    user_errors = (UsageError, ExpressionError, ValueError, TypeError, KeyError, OSError)
+    user_errors = (UsageError, ExpressionError, MissingExtraError, ValueError, TypeError, KeyError, OSError)
     if isinstance(error, user_errors):
         if isinstance(error, FileNotFoundError) and error.filename and error.strerror:
             message = f"{error.strerror}: {error.filename}"

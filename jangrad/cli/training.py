@@ -22,31 +22,18 @@ from ..nn import MLP
 from ..recipe import Problem, Recipe, build
 from ..train import History, TrainingDiverged, TrainingInterrupted, accuracy_of, fit
 from .errors import UsageError
+from .flag_errors import check_applicable, reworded
+from .outputs import check_folder, made_folder
 
 __all__ = ["run", "recipe_from_arguments"]
 
 
-def _out_dir(text: str) -> Path:
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {text!r} is a file, not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @contextlib.contextmanager
 def _output_folder(text: str) -> Iterator[Path]:
-    """The --out folder, made for the command; if the command then fails having written nothing, it is removed
-    again, so a failed run leaves no empty folder behind."""
-    path = Path(text)
-    existed = path.exists()
-    path = _out_dir(text)
-    try:
-        yield path
-    except BaseException:
-        if not existed and path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-        raise
+    """The --out folder, made (with its parents) for the command; removed again if the command fails having
+    written nothing in it."""
+    with made_folder(check_folder(text)) as folder:
+        yield folder
 
 
 # What a laptop can do with a scalar engine, and why: each weight and each input number is a Python object, and
@@ -124,6 +111,23 @@ def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe
     )
 
 
+def _recipe(args: argparse.Namespace, **changes: object) -> Recipe:
+    """The run the flags describe, refused naming the flag when one does not fit."""
+    check_applicable(args)
+    try:
+        return recipe_from_arguments(args, **changes)
+    except ValueError as error:
+        raise reworded(error, args) from None
+
+
+def _build(recipe: Recipe, args: argparse.Namespace) -> Problem:
+    """The run's data and model; a value the library refuses while building them is reported naming its flag."""
+    try:
+        return build(recipe)
+    except ValueError as error:
+        raise reworded(error, args) from None
+
+
 def _fit(problem: Problem, recipe: Recipe, args: argparse.Namespace) -> History:
     return fit(
         problem.model, problem.X, problem.y, loss=problem.loss, progress=not args.no_progress, **recipe.fit_options()
@@ -138,9 +142,9 @@ def _summary(history: History) -> str:
 def _train(args: argparse.Namespace) -> int:
     from ..viz import plots
 
-    recipe = recipe_from_arguments(args)
+    recipe = _recipe(args)
     _check_size(recipe)
-    problem = build(recipe)
+    problem = _build(recipe, args)
     model, X, y, loss = problem.model, problem.X, problem.y, problem.loss
     if args.export_torch:
         return _export_torch(recipe, loss, Path(args.export_torch))
@@ -228,14 +232,14 @@ def _sweep(args: argparse.Namespace) -> int:
     if len(args.steps) not in (1, len(args.lr)):
         raise UsageError(f"--steps takes one number or one per learning rate ({len(args.lr)}), got {len(args.steps)}")
     steps = args.steps * len(args.lr) if len(args.steps) == 1 else args.steps
-    recipes = [recipe_from_arguments(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps, strict=True)]
+    recipes = [_recipe(args, lr=lr, steps=n) for lr, n in zip(args.lr, steps, strict=True)]
     for recipe in recipes:
         _check_size(recipe)
     runs: dict[str, list[float]] = {}
     with _output_folder(args.out) as out:
         for recipe in recipes:
             lr, n = recipe.lr, recipe.steps
-            problem = build(recipe)  # the same seed: every run starts from the same data and weights
+            problem = _build(recipe, args)  # the same seed: every run starts from the same data and weights
             _check_size(recipe, problem.model.nin, len(problem.X))
             try:
                 history = _fit(problem, recipe, args)
@@ -247,18 +251,26 @@ def _sweep(args: argparse.Namespace) -> int:
             runs[name] = history.loss
             history.to_csv(str(out / f"history_lr{lr:g}.csv"))
             print(f"{name}: {note}")
-    plots.loss_curves(runs, path=out / "sweep.png", title=f"{args.data}: learning rates compared")
-    plots.loss_curves(runs, scale="log", path=out / "sweep_log.png", title=f"{args.data}: learning rates (log)")
-    print(f"wrote sweep.png, sweep_log.png and {len(runs)} history CSV files in {out}")
+    # One figure, the curves on a linear axis beside a log one: two files would show the same picture whenever
+    # the losses span orders of magnitude (the "auto" scale then picks log for both), as seed4's sweep does.
+    plots.loss_curves(runs, scale="both", path=out / "sweep.png", title=f"{args.data}: learning rates compared")
+    print(f"wrote sweep.png and {len(runs)} history CSV files in {out}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ..viz import draw, plots
+    started = time.perf_counter()
+    with _output_folder(args.out) as out:
+        _demo_neuron(out)
+        _demo_training(out, progress=not args.no_progress)
+    print(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _demo_neuron(out: Path) -> None:
+    from ..viz import draw
     from .expressions import save_drawing
 
-    started = time.perf_counter()
-    out = _out_dir(args.out)
     print("1. One neuron, as in the lecture: o = tanh(x1*w1 + x2*w2 + b)")
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
@@ -275,15 +287,17 @@ def _demo(args: argparse.Namespace) -> int:
     o.label = "o"
     o.backward()
     print(f"   o = {o.data:.4f}; gradients: " + ", ".join(f"{v.label} {v.grad:.4f}" for v in (x1, w1, x2, w2, b)))
-    written, hint = save_drawing(draw(o), out / "graph.svg")
+    written = save_drawing(draw(o), out / "graph.svg")
     print(f"   drew the graph with its gradients: {written}")
-    if hint:
-        print(f"   note: {hint}")
+
+
+def _demo_training(out: Path, progress: bool) -> None:
+    from ..viz import plots
 
     print("2. MLP(3, [4, 4, 1]) trained on the 4-sample set (sum of squared errors, SGD lr 0.05)")
     X, y = data.seed4()
     model = MLP(3, [4, 4, 1], seed=1)
-    history = fit(model, X, y, loss="sse", optimizer="sgd", lr=0.05, steps=1000, seed=0, progress=not args.no_progress)
+    history = fit(model, X, y, loss="sse", optimizer="sgd", lr=0.05, steps=1000, seed=0, progress=progress)
     print(f"   loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f} in {len(history)} steps")
     plots.loss_curves(history, path=out / "loss.png", title="MLP(3, [4, 4, 1]) on the 4-sample set")
     model.save(str(out / "model.json"))
@@ -292,8 +306,6 @@ def _demo(args: argparse.Namespace) -> int:
     print("   target  prediction")
     for target, x in zip(y, X, strict=True):
         print(f"   {target:6.1f}  {model(x).data:10.4f}")
-    print(f"done in {time.perf_counter() - started:.1f} s")
-    return 0
 
 
 def run(args: argparse.Namespace) -> int:

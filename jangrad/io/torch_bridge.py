@@ -11,6 +11,9 @@ classes call this module, not the other way round: it reads a model through its 
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..extras import MissingExtraError
 from ..ops import LEAKY_SLOPE
 
 __all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
@@ -20,9 +23,7 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(
-            "this needs PyTorch, which is not installed: pip install torch (or pip install 'jangrad[torch]')"
-        ) from None
+        raise MissingExtraError("torch", "moving a model to or from PyTorch") from None
     return torch
 
 
@@ -48,12 +49,12 @@ def _torch_modules(torch, layer) -> list:
     return [linear] if activation is None else [linear, activation]
 
 
-def layer_to_torch(layer):
+def layer_to_torch(layer: Any) -> Any:  # an nn.Layer in, a torch.nn.Sequential out (torch is optional)
     torch = _torch()
     return torch.nn.Sequential(*_torch_modules(torch, layer))
 
 
-def mlp_to_torch(model):
+def mlp_to_torch(model: Any) -> Any:
     torch = _torch()
     modules = []
     for layer in model.layers:
@@ -86,7 +87,7 @@ def _activation_name(torch, module) -> str | None:
     return None
 
 
-def mlp_from_torch(module) -> tuple[dict, list]:
+def mlp_from_torch(module: Any) -> tuple[dict[str, Any], list[tuple[list[list[float]], list[float]]]]:
     """Read a ``torch.nn.Sequential`` of Linear layers, each optionally followed by one activation: the MLP's
     ``config()`` and its weights as ``(weight rows, biases)`` per layer."""
     torch = _torch()

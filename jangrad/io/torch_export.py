@@ -66,13 +66,27 @@ the rest is plain PyTorch.
 import math
 import os
 import random
+import sys
 
-import torch
-import torch.distributed as dist
-import torch.nn.functional as F
-from torch.nn.parallel import DistributedDataParallel
+try:
+    import torch
+    import torch.distributed as dist
+    import torch.nn.functional as F
+    from torch.nn.parallel import DistributedDataParallel
 
-from jangrad.recipe import Recipe, build
+    from jangrad.recipe import Recipe, build
+except ModuleNotFoundError as missing:  # one line saying what to install, not a traceback
+    package = (missing.name or "").partition(".")[0]
+    if package not in ("torch", "jangrad"):
+        raise
+    how = {{
+        "torch": "PyTorch: install it with  python3 -m pip install torch  (for a GPU build, see "
+        "https://pytorch.org/get-started/locally/)",
+        "jangrad": "jangrad, which builds its data and first weights: install it with  python3 -m pip install -e .  "
+        "in jangrad's folder",
+    }}[package]
+    print(f"{{os.path.basename(__file__)}}: this script needs {{how}}", file=sys.stderr)
+    sys.exit(2)
 
 RECIPE = {recipe!r}
 LR, STEPS, SEED = RECIPE.lr, RECIPE.steps, RECIPE.seed

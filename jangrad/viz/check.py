@@ -4,10 +4,10 @@ highlighted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ..autodiff import first_disagreeing_node
+from ..autodiff import first_disagreeing_node, input_names
 from ..engine import Value
 
 if TYPE_CHECKING:
@@ -22,16 +22,19 @@ def draw_gradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    names: Sequence[str] | None = None,
     **draw_options: object,
 ) -> tuple[Drawing, Value | None]:
-    """Build f's graph at ``args`` (inputs labelled x0, x1, ...), run backward, and draw it with the first node
-    whose local rule is wrong highlighted. Returns ``(drawing, node)``; node is None when every rule agrees.
+    """Build f's graph at ``args`` (inputs labelled as gradcheck names them: ``names``, else f's parameter names,
+    else x0, x1, ...), run backward, and draw it with the first node whose local rule is wrong highlighted.
+    Returns ``(drawing, node)``; node is None when every rule agrees.
 
     Use it after ``jangrad.gradcheck(f, *args)`` raised ``GradcheckError``, to see where the error comes from.
     """
     from .graph import draw
 
-    inputs = [Value(a, label=f"x{i}") for i, a in enumerate(args)]
+    labels = input_names(f, len(args)) if names is None else list(names)
+    inputs = [Value(a, label=label) for a, label in zip(args, labels, strict=True)]
     out = f(*inputs)
     if not isinstance(out, Value):
         raise TypeError(f"the function must return a Value, got {out!r} of type {type(out).__name__}")

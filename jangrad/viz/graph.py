@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from ..engine import Value, topological_order
+from ..extras import require
 from ..io.files import write_bytes
 from .scene import GROUP, OP, RECORD, Box, Scene, to_dot
 
@@ -111,6 +112,7 @@ class Drawing:
         return svg_text(self.scene).encode("utf-8") if format == "svg" else png_bytes(self.scene)
 
     def _graphviz(self, format: str) -> bytes:
+        require("graphviz", "drawing with Graphviz")
         import graphviz
 
         try:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
+from ..extras import require
 from .scene import GROUP, OP, RECORD, Box, Scene
 
 __all__ = ["Layout", "Shape", "layout", "text_width"]
@@ -84,6 +85,7 @@ class Layout:
 def _advances() -> tuple[dict[str, float], float]:
     """Each printable ASCII character's advance at 1 px, in DejaVu Sans (matplotlib's own font, so the PNG's text
     has exactly these widths; browsers that substitute Helvetica or Arial draw narrower)."""
+    require("matplotlib", "drawing a graph")
     import matplotlib
     from matplotlib.ft2font import FT2Font
 
@@ -196,6 +198,7 @@ def _spread(items: list[tuple[float, float, object]]) -> dict[object, float]:
 
 def layout(scene: Scene) -> Layout:
     """Place every box of ``scene`` and route every arrow."""
+    require("igraph", "drawing a graph")
     import igraph
 
     boxes = scene.boxes

@@ -15,6 +15,7 @@ its own.
 from __future__ import annotations
 
 from ..engine import Value, topological_order
+from ..extras import MissingExtraError
 from ..ops import OPS
 
 __all__ = ["draw_dot", "lecture_symbol"]
@@ -63,7 +64,7 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
     try:
         from graphviz import Digraph
     except ImportError:
-        raise ImportError("draw_dot needs the graphviz Python package: pip install graphviz") from None
+        raise MissingExtraError("graphviz", "draw_dot") from None
 
     order = topological_order(root)
     index = {id(node): i for i, node in enumerate(order)}

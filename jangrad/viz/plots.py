@@ -8,8 +8,13 @@
 * ``torch_comparison(model, X, y, ...)``: the same network, from the same starting weights, trained by jangrad
   and by PyTorch with the same loss and plain SGD; both curves on one figure (they should lie on top of each other).
 
-Every function returns a matplotlib ``Figure`` (shown inline in a notebook) and, given ``path``, writes a PNG.
-matplotlib is imported inside each function, with the non-interactive Agg backend unless a notebook chose one.
+Every function returns a matplotlib ``Figure`` and, given ``path``, writes a PNG. A figure it makes is closed in
+pyplot at once: pyplot keeps no reference to it (so a long session or test run never piles up open figures, nor
+gets matplotlib's "More than 20 figures" warning), and a notebook shows it exactly once, as the cell's returned
+value, rather than once more when pyplot flushes its open figures at the end of the cell. It still draws and saves
+(``figure.savefig``); ``display(figure)`` shows it again. A figure passed in through ``ax`` is the caller's, and is
+left as it is. matplotlib is imported inside each function, with the non-interactive Agg backend unless a
+notebook chose one.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from ..engine import Value
+from ..extras import MissingExtraError, require
 from ..io.files import replace_atomically
 from ..switches import no_grad
 
@@ -35,6 +41,7 @@ Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss 
 
 
 def _pyplot():
+    require("matplotlib", "plotting")
     import matplotlib
 
     if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
@@ -42,6 +49,15 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _new_figure(figsize: tuple[float, float], panels: int = 1):
+    """A figure of ``panels`` side-by-side axes, closed in pyplot as soon as it is made (see the module docstring):
+    made through pyplot so that it gets the backend's canvas (in a notebook, the inline one that displays it)."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, panels, figsize=figsize)
+    plt.close(figure)
+    return figure, axes
 
 
 def save_figure(figure, path: str | os.PathLike) -> Path:
@@ -93,15 +109,31 @@ def loss_curves(
     """Plot loss against step for one run (a History or a list) or several (a dict label -> run); return the Figure.
 
     ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them);
-    ``"auto"`` (the default) chooses log when the losses span ``LOG_SCALE_SPAN`` times or more, else linear.
+    ``"auto"`` (the default) chooses log when the losses span ``LOG_SCALE_SPAN`` times or more, else linear;
+    ``"both"`` draws the curves twice side by side, on a linear axis and on a log one (a figure of its own, so no
+    ``ax``): the linear panel shows the early steps and any spikes as they are, the log one the long tail.
     """
-    if scale not in ("auto", "linear", "log"):
-        raise ValueError(f"scale must be 'auto', 'linear' or 'log', got {scale!r}")
+    if scale not in ("auto", "linear", "log", "both"):
+        raise ValueError(f"scale must be 'auto', 'linear', 'log' or 'both', got {scale!r}")
     named = _named_runs(runs)
-    if scale == "auto":
-        scale = _auto_scale(named)
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(6.4, 4.0)) if ax is None else (ax.figure, ax)
+    if scale == "both":
+        if ax is not None:
+            raise ValueError("scale='both' draws two panels on a figure of its own: pass no ax")
+        figure, (linear, log) = _new_figure((11.0, 4.0), panels=2)
+        _draw_curves(linear, named, "linear", "linear loss axis")
+        _draw_curves(log, named, "log", "log loss axis")
+        figure.suptitle(title)
+    else:
+        if scale == "auto":
+            scale = _auto_scale(named)
+        figure, ax = _new_figure((6.4, 4.0)) if ax is None else (ax.figure, ax)
+        _draw_curves(ax, named, scale, title)
+    if path is not None:
+        save_figure(figure, path)
+    return figure
+
+
+def _draw_curves(ax, named: list[tuple[str, list[float]]], scale: str, title: str) -> None:
     for name, losses in named:
         ax.plot(range(len(losses)), losses, label=name, linewidth=1.2)
     ax.set_yscale(scale)
@@ -111,9 +143,6 @@ def loss_curves(
     ax.grid(True, alpha=0.3)
     if len(named) > 1 or named[0][0] != "loss":
         ax.legend()
-    if path is not None:
-        save_figure(figure, path)
-    return figure
 
 
 def _scores(model, X: Sequence[Sequence[float]]) -> list:
@@ -158,11 +187,13 @@ def decision_boundary(
     ys = np.linspace(y_min - pad_y, y_max + pad_y, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
     scores = _scores(model, np.column_stack([grid_x.ravel(), grid_y.ravel()]).tolist())
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(5.2, 4.6)) if ax is None else (ax.figure, ax)
+    from matplotlib import colormaps
+    from matplotlib.lines import Line2D
+
+    figure, ax = _new_figure((5.2, 4.6)) if ax is None else (ax.figure, ax)
     if isinstance(scores[0], list):
         count = len(scores[0])
-        palette = [plt.get_cmap("tab10")(k % 10) for k in range(count)]  # region k and class-k points share a colour
+        palette = [colormaps["tab10"](k % 10) for k in range(count)]  # region k and class-k points share a colour
         classes = np.argmax(np.asarray(scores), axis=1).reshape(grid_x.shape)
         ax.contourf(grid_x, grid_y, classes, levels=np.arange(count + 1) - 0.5, colors=palette, alpha=0.25)
         point_colours = [palette[int(t) % count] for t in labels]
@@ -185,7 +216,7 @@ def decision_boundary(
         ]
     ax.scatter(points[:, 0], points[:, 1], c=point_colours, edgecolors="k", s=28)
     handles = [
-        plt.Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor="k", label=name)
+        Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor="k", label=name)
         for colour, name in legend
     ]
     ax.legend(handles=handles, loc="best", fontsize="small", framealpha=0.8)
@@ -237,7 +268,7 @@ def torch_comparison(
     try:
         import torch
     except ImportError:
-        raise ImportError("the PyTorch comparison needs torch: pip install torch") from None
+        raise MissingExtraError("torch", "the PyTorch comparison") from None
     from ..train import fit
 
     twin = model.to_torch()  # before jangrad trains: both start from the same weights

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape, quoteattr
 
+from ..extras import require
 from .layout import Layout, Shape, layout
 from .scene import Scene
 
@@ -77,6 +78,7 @@ def _corners(drawn: Layout) -> list[tuple[float, float]]:
 
 def png_bytes(scene: Scene) -> bytes:
     """The scene painted to PNG by matplotlib (no pyplot, so no window and no global figure state)."""
+    require("matplotlib", "drawing a PNG")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Ellipse, PathPatch, Polygon

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..extras import require
+
 __all__ = ["Box", "Scene", "to_dot"]
 
 RECORD, OP, GROUP = "record", "op", "group"
@@ -53,6 +55,7 @@ def _escape_record(text: str) -> str:
 
 def to_dot(scene: Scene) -> str:
     """The scene as DOT text for the Graphviz ``dot`` program."""
+    require("graphviz", "drawing with Graphviz")
     import graphviz
 
     dot = graphviz.Digraph(graph_attr={"rankdir": scene.rankdir}, node_attr={"fontname": "Helvetica"})
