@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from jangrad.check.probes import CALLS_BACKWARD
 from jangrad.cli import main
 from jangrad.site import SiteError, build_site, inputs
 from jangrad.site.build import MANIFEST, package_archive, site_index
@@ -279,18 +280,31 @@ def test_a_wrong_tanh_is_the_first_failure_and_is_drawn(in_tmp):
 
 def test_a_probe_that_hung_in_an_earlier_worker_is_not_run_again(in_tmp):
     """The page ended the worker that hung in a probe; the next worker answers "timed out" for it without running
-    it, and after max_hangs of them runs no later probe: so a backward() that never returns is never called."""
+    it, and the checks skip every later probe that calls backward(): so a backward() that never returns is never
+    called here (this test would hang otherwise), and its line says what happened."""
     correct = (ENGINES / "correct.py").read_text()
     announced: list = []
     checked(correct, announced)
-    first_op = next((index, name) for index, name, _ in announced if name == "op_points")
+    first_walk = next((index, name) for index, name, _ in announced if name in CALLS_BACKWARD)
     hanging = correct + "\n\nclass Hanging(Value):\n    def backward(self):\n        while True:\n            pass\n"
-    result = checked(hanging, class_name="Hanging", hung=[[*first_op, "timed out"]], max_hangs=1, timeout=2)
-    text = result["result"]["text"]
-    assert "no answer within 2 s (a backward() that never returns?); the page stopped it" in text
-    assert "not run: 1 checks already ran out of time" in text
-    crashed = checked(hanging, class_name="Hanging", hung=[[*first_op, "crashed"]], max_hangs=1)["result"]["text"]
-    assert "crashed" in crashed
+    announced = []
+    result = checked(hanging, announced, class_name="Hanging", hung=[[*first_walk, "timed out"]], timeout=2)["result"]
+    assert not [name for _, name, _ in announced if name in CALLS_BACKWARD]
+    failure = next(line for line in result["lines"] if line["status"] != "passed")
+    assert failure["name"] == "backward()" and "never returns" in failure["summary"]
+    assert "no answer within 2 s, so the page stopped it" in result["text"]
+
+
+def test_after_max_hangs_time_limits_no_later_probe_runs(in_tmp):
+    correct = (ENGINES / "correct.py").read_text()
+    announced: list = []
+    checked(correct, announced)
+    first_walk = next((index, name) for index, name, _ in announced if name in CALLS_BACKWARD)
+    announced = []
+    result = checked(correct, announced, hung=[[*first_walk, "crashed"]], max_hangs=1)["result"]
+    assert max(index for index, _, _ in announced) < first_walk[0]
+    assert "not run: 1 checks already ran out of time" in result["text"]
+    assert "the Python running your engine in the page crashed" in result["text"]
 
 
 def test_code_that_cannot_be_checked_gets_one_line(in_tmp):

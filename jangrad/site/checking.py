@@ -2,16 +2,13 @@
 
 The command line runs the learner's code in a process it kills at a time limit (``jangrad/check/session.py``).
 A browser tab has no processes to fork; it has Web Workers, which the page can end from outside. So here the
-checks' probes run one after another in this worker, which tells the page as each one starts; when one runs past
-the time limit the page ends the worker, starts a fresh one and asks again, naming the probe that hung. The fresh
-worker runs the same probes in the same order (the check is deterministic: hypothesis is derandomized), answers
-"timed out" for the one that hung instead of running it, and goes on. Once ``max_hangs`` probes have timed out,
-the probes after the last of them are not run, so an engine that hangs everywhere costs at most that many limits.
-
-``PageSession`` has the interface of ``check.session.Session`` that ``check_engine`` uses (start, run, close,
-isolated); ``check_engine`` is given it by swapping the name it builds its session from, in this worker only, for
-want of a parameter (``check_engine(..., session=...)``, or the checks as a function of a session and a report,
-would make the swap unnecessary).
+checks (``check.plan.run_checks``, the same as the command line's) get ``PageSession`` as their probe runner: it
+runs each probe in this worker and tells the page as each one starts. When one runs past the time limit the page
+ends the worker, starts a fresh one and asks again, naming the probe that hung. The fresh worker runs the same
+probes in the same order (the check is deterministic: hypothesis is derandomized), answers "timed out" for the one
+that hung instead of running it, and goes on: the checks then skip every later probe that would call the same
+``backward()``, as they do on the command line, so a hang costs its limit once. Should another probe hang all the
+same, ``max_hangs`` bounds the cost: after that many, later probes are not run.
 """
 
 from __future__ import annotations
@@ -21,15 +18,17 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import cast
 
-from ..check.loading import EngineError, load_class, require_value_like
-from ..check.probes import PROBES
+from ..check.loading import EngineError, load_class, parse_target, require_value_like
+from ..check.plan import run_checks
+from ..check.probes import PROBES, Outcome
 from ..check.program import describe_error
-from ..check.session import Outcome
+from ..check.report import Report
 
 __all__ = ["PageSession", "check_source", "warm_up", "ENGINE_FILE", "LOADING"]
 
@@ -99,11 +98,8 @@ class PageSession:
 
     def _hung_outcome(self, how: str) -> Outcome:
         if how == "crashed":
-            return Outcome("crashed", "the Python running your engine in the page crashed (a recursion too deep?)")
-        return Outcome(
-            "timed out",
-            f"no answer within {self.timeout:g} s (a backward() that never returns?); the page stopped it",
-        )
+            return Outcome("crashed", "the Python running your engine in the page crashed")
+        return Outcome("timed out", f"no answer within {self.timeout:g} s, so the page stopped it")
 
     def close(self) -> None:
         pass
@@ -156,10 +152,9 @@ def check_source(params_json: str, announce: Announce) -> str:
     "lines", "drawings"}}``, or ``{"error": "<one line>"}`` when the engine cannot be checked at all.
 
     ``params``: source, class_name ("Value"), timeout (seconds per probe, 10), examples (random graphs, 200),
-    hung ([index, name, how] of probes that ran past the limit in an earlier worker) and max_hangs (2).
+    hung ([index, name, how] of probes that ran past the limit in an earlier worker), max_hangs (2) and spent
+    (the seconds earlier workers took, for the report's total).
     """
-    from ..check import runner
-
     try:
         params = json.loads(params_json)
         source, class_name = params.get("source"), params.get("class_name", "Value")
@@ -173,30 +168,43 @@ def check_source(params_json: str, announce: Announce) -> str:
         examples = int(_number(params, "examples", 200, int))
         max_hangs = int(_number(params, "max_hangs", 2, int))
         hung = _hung(params.get("hung", []))
-        path = _save_source(source)
-
-        def page_session(engine: tuple[Path, str], limit: float) -> PageSession:
-            return PageSession(engine, limit, announce, hung, max_hangs)
-
-        built_in = runner.Session
-        runner.Session = page_session  # type: ignore[assignment, misc]
-        try:
-            report = runner.check_engine(f"{path}:{class_name}", timeout=timeout, examples=examples)
-        finally:
-            runner.Session = built_in  # type: ignore[misc]
+        spent = params.get("spent", 0.0)
+        if isinstance(spent, bool) or not isinstance(spent, (int, float)) or not 0 <= spent < 1e6:
+            raise ValueError(f"spent must be a number of seconds, got {spent!r}"[:200])
+        _save_source(source)
+        session = PageSession(parse_target(f"{ENGINE_FILE}:{class_name}"), timeout, announce, hung, max_hangs)
+        report = Report(f"class {class_name} from {ENGINE_FILE}")
+        started = time.perf_counter()
+        with session:
+            session.start()
+            run_checks(session, report, examples, _have_hypothesis())
+        report.seconds = float(spent) + time.perf_counter() - started
     except (EngineError, ValueError, TypeError, OSError) as error:
         return json.dumps({"error": " ".join(str(error).split())[:400]})
-    from ..check.drawing import case_dot
+    from ..check.drawing import case_drawing
 
-    # One drawing per failing line (Report.drawings() keys them by slug, and "a + b", "a - b" share one).
-    drawings = [{"name": line.name, "dot": case_dot(line.case, line.culprit)} for line in report.failures if line.case]
+    # One drawing per failing line, as DOT text for the engine worker's Graphviz (Report.drawings() keys them by
+    # slug, and "a + b", "a - b" and "a * b" share one).
+    drawings = [
+        {"name": line.name, "dot": case_drawing(line.case, line.culprit).source}
+        for line in report.failures
+        if line.case is not None
+    ]
     lines = [{"name": line.name, "status": line.status, "summary": line.summary} for line in report.lines]
     result = {"text": report.text(), "passed": report.passed, "lines": lines, "drawings": drawings}
     return json.dumps({"result": result}, allow_nan=False)
+
+
+def _have_hypothesis() -> bool:
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def warm_up() -> None:
     """Import what a check needs before the learner presses Check, so the first probe starts at once."""
     import hypothesis  # noqa: F401
 
-    from ..check import runner  # noqa: F401
+    from ..check import plan  # noqa: F401

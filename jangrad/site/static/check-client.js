@@ -81,7 +81,8 @@ function runOnce(checker, params, onProgress) {
 // with the one-line reason the engine cannot be checked (or "stopped" when stopCheck was called).
 export async function checkEngine({source, className, timeout, examples}, onProgress = () => {}) {
   if (running) stopCheck();
-  const params = {source, class_name: className, timeout, examples, hung: [], max_hangs: MAX_HANGS};
+  const params = {source, class_name: className, timeout, examples, hung: [], max_hangs: MAX_HANGS, spent: 0};
+  const started = performance.now();
   for (;;) {
     const checker = takeWorker();
     try {
@@ -90,6 +91,7 @@ export async function checkEngine({source, className, timeout, examples}, onProg
       checker.worker.terminate();
       throw error;
     }
+    params.spent = (performance.now() - started) / 1000;  // the report's total counts the workers ended before
     const outcome = await runOnce(checker, params, onProgress);
     if (outcome.kind === "done") {
       spare = spare || checker;  // a worker that answered can take the next check
