@@ -221,8 +221,8 @@ def check(page, source: str, class_name: str = "Value", limit: str = "10") -> st
     page.fill("#check-source", source)
     page.fill("#check-class", class_name)
     page.fill("#check-timeout", limit)
+    page.evaluate("delete document.body.dataset.check")  # so that only this check's outcome can match below
     page.click("#check-run")
-    page.wait_for_selector("body[data-check='busy']", state="attached")
     page.wait_for_selector("body[data-check]:not([data-check='busy'])", state="attached")
     return page.get_attribute("body", "data-check")
 
