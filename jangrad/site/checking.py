@@ -148,8 +148,8 @@ def _save_source(source: str) -> Path:
 
 
 def check_source(params_json: str, announce: Announce) -> str:
-    """Check the class named ``class_name`` in ``source`` and answer JSON text: ``{"result": {"text", "passed",
-    "lines", "drawings"}}``, or ``{"error": "<one line>"}`` when the engine cannot be checked at all.
+    """Check the class named ``class_name`` in ``source`` and answer JSON text: ``{"result": {"text", "verdict",
+    "passed", "lines", "drawings"}}``, or ``{"error": "<one line>"}`` when the engine cannot be checked at all.
 
     ``params``: source, class_name ("Value"), timeout (seconds per probe, 10), examples (random graphs, 200),
     hung ([index, name, how] of probes that ran past the limit in an earlier worker), max_hangs (2) and spent
@@ -191,7 +191,13 @@ def check_source(params_json: str, announce: Announce) -> str:
         if line.case is not None
     ]
     lines = [{"name": line.name, "status": line.status, "summary": line.summary} for line in report.lines]
-    result = {"text": report.text(), "passed": report.passed, "lines": lines, "drawings": drawings}
+    result = {
+        "text": report.text(),
+        "verdict": report.verdict(),
+        "passed": report.passed,
+        "lines": lines,
+        "drawings": drawings,
+    }
     return json.dumps({"result": result}, allow_nan=False)
 
 

@@ -258,12 +258,11 @@ export class CheckTab {
     }
     if (result) {
       this.report.textContent = result.text;
-      const failed = result.lines.filter((line) => line.status !== "passed").length;
-      const limits = result.hung.length
-        ? ` (${result.hung.length} ran past the time limit: the page ended the worker running your code each time)`
-        : "";
-      this.status.textContent = (failed ? `${failed} of ${result.lines.length} checks failed`
-                                        : `all ${result.lines.length} checks passed`) + limits;
+      const limits = result.hung.length === 1
+        ? "; one check ran past the time limit, so the page ended the worker running your code and went on"
+        : result.hung.length ? `; ${result.hung.length} checks ran past the time limit (the page ended the worker `
+                               + "running your code each time)" : "";
+      this.status.textContent = result.verdict + limits;
       await this.draw(result.drawings);
     }
     this.checkButton.disabled = false;
