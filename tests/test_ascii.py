@@ -54,13 +54,43 @@ def test_max_depth_and_print_tree(capsys):
     a = Value(1.0, label="a")
     out = ((a * 2).exp() + 1).log()
     cut = jangrad.ascii(out, max_depth=1).splitlines()
-    assert len(cut) == 3 and cut[1].startswith("└── add") and "2 operand(s) not shown" in cut[2]
+    assert len(cut) == 3 and cut[1].startswith("└── v3  add") and "2 operand(s) not shown" in cut[2]
     jangrad.print_tree(out)
     assert capsys.readouterr().out == jangrad.ascii(out) + "\n"
     buffer = io.StringIO()
     jangrad.print_tree(out, file=buffer)
-    assert buffer.getvalue().startswith("log  data=")
+    assert buffer.getvalue().startswith("v4  log  data=")
     with pytest.raises(TypeError):
         jangrad.ascii(1.0)
     with pytest.raises(ValueError):
         jangrad.ascii(out, max_depth=-1)
+
+
+def test_every_node_is_named_as_in_every_view_and_only_wrapped_numbers_are_constants():
+    from jangrad.viz.names import NodeNames
+
+    a, b = Value(2.0), Value(3.0)  # the learner's unlabelled Values: variables v1 and v2
+    e = a * b + a + 2
+    lines = jangrad.ascii(e).splitlines()
+    assert lines == [
+        "v5  add  data=10  grad=0",
+        "├── v4  add  data=8  grad=0",
+        "│   ├── v3  mul  data=6  grad=0",
+        "│   │   ├── v1  data=2  grad=0 [#1]",
+        "│   │   └── v2  data=3  grad=0",
+        "│   └── v1 [#1] see above",
+        "└── 2.0  constant  data=2  grad=0",
+    ]
+    names = NodeNames(e)
+    assert [names[n] for n in names.order] == ["v1", "v2", "v3", "v4", "2.0", "v5"]
+
+
+def test_a_notebook_shows_the_tree_not_a_quoted_string():
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    a = Value(1.0, label="a")
+    tree = jangrad.ascii(a * 2)
+    assert (
+        isinstance(tree, str)
+        and tree == "v1  mul  data=2  grad=0\n├── a  data=1  grad=0\n└── 2.0  constant  data=2  grad=0"
+    )
+    assert pretty.pretty(tree) == str(tree)  # what Jupyter prints as Out[...]: the tree itself

@@ -601,7 +601,7 @@ def test_jupyter_shows_the_text_in_pre_then_each_failing_graph_drawn(monkeypatch
     drawings = report.drawings()
     assert set(drawings) == {"backward"}
     source = drawings["backward"].source
-    assert 'label="{ c | data 0.5 | grad yours 4.5, right 0 }"' in source
+    assert 'label="c | data 0.5 | grad yours 4.5, right 0"' in source
     assert 'fillcolor="#ffd6d6"' in source
     _no_dot(monkeypatch, tmp_path)
     text, caption, picture = report.display_bundles()

@@ -222,8 +222,8 @@ def test_the_seed4_sweep_writes_one_figure_with_a_linear_and_a_log_axis(tmp_path
 def test_graph_explain_and_gradcheck(tmp_path):
     result = run(["graph", "tanh(a * b + c)", "--set", "a=2", "b=-3", "c=10", "--out", "g.dot"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "{ a | data 2 |" in (tmp_path / "g.dot").read_text()
-    assert result.stdout.startswith("tanh  data=")
+    assert '"a | data 2 |' in (tmp_path / "g.dot").read_text()
+    assert result.stdout.startswith("v3  tanh  data=")  # named as every view names it: a, b, v1 = a * b, c, ...
     result = run(["explain", "e = a * b; d = e + c", "--set", "a=2", "b=3", "c=10"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "  a.grad += b.data * e.grad = 3.0 * 1.0 = 3.0" in result.stdout.splitlines()
@@ -240,7 +240,8 @@ def test_gradcheck_failure_exits_1_and_draws_the_culprit(tmp_path, monkeypatch, 
     assert code == 1
     assert len(captured.err.splitlines()) == 1 and "FAILED" in captured.err
     red = [line for line in (tmp_path / "fail.dot").read_text().splitlines() if "color=red" in line]
-    assert red and all("exp" in line for line in red)
+    # the exp node: its record (named v1, as every view names it) and its op node, which says exp
+    assert len(red) == 2 and red[0].lstrip().startswith('n2 [label="v1 |') and "label=exp" in red[1]
 
 
 def test_gradcheck_where_the_derivative_is_nan_fails(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""The narrated backward pass: the engine's order, the op table's numbers, and the reason shared nodes wait."""
+"""The narrated backward pass: the engine's order, the op table's numbers, the reason shared nodes wait, every node
+named as in every view, and a narration that changes no gradient (before or after the learner's backward())."""
 
 import io
 import math
@@ -19,7 +20,40 @@ def test_the_issue_example_line():
         "a.grad += b.data * e.grad = 3.0 * 1.0 = 3.0",
         "b.grad += a.data * e.grad = 2.0 * 1.0 = 2.0",
     ]
-    assert (a.grad, b.grad) == (3.0, 2.0)  # it really ran backward
+    assert (a.grad, b.grad, e.grad) == (0.0, 0.0, 0.0)  # it only looked: nothing ran backward
+    assert steps.gradients == {"a": 3.0, "b": 2.0} and not steps.ran
+
+
+def test_the_issue_example_unlabelled_leaves_are_variables_and_the_reused_one_adds_up():
+    a = Value(2.0)
+    b = Value(3.0)
+    e = a * b + a
+    out = io.StringIO()
+    told = jangrad.explain(e, file=out)
+    text = out.getvalue()
+    lines = text.splitlines()
+    # names.py: v1 = a, v2 = b, v3 = a * b, v4 = e; a is a variable, told with += like any other
+    assert "  v1.grad += v4.grad = 1.0" in lines
+    assert "  v1.grad += v2.data * v3.grad = 3.0 * 1.0 = 3.0" in lines
+    assert "  v2.grad += v1.data * v3.grad = 2.0 * 1.0 = 2.0" in lines
+    assert "note: v1 is used twice (by v4, v3), so the shares add up: v1.grad = 1.0 + 3.0 = 4.0" in lines
+    assert (
+        lines[-1]
+        == "after v4.backward() (worked out on the side; your Values are unchanged): v1.grad = 4.0, v2.grad = 2.0"
+    )
+    assert told.gradients == {"v1": 4.0, "v2": 2.0}
+    twin_a, twin_b = Value(2.0), Value(3.0)
+    (twin_a * twin_b + twin_a).backward()
+    assert (twin_a.grad, twin_b.grad) == (4.0, 2.0)
+    assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+def test_only_wrapped_numbers_are_constants_and_a_constant_gets_no_line():
+    a = Value(2.0)
+    out = jangrad.explain(a * 3 + a, quiet=True)
+    parents = [part.name for step in out for part in step.contributions]
+    assert "3.0" not in parents and parents.count("v1") == 2
+    assert "v2 = v1 * 3.0" in out.text
 
 
 def shared_graph():
@@ -45,8 +79,8 @@ def test_steps_follow_the_engine_order_and_sum_to_the_engine_gradients():
             assert part.amount == pytest.approx(part.local_value * part.incoming)
     twin_a, twin_b, _, _, twin_e = shared_graph()
     twin_e.backward()
-    assert received[id(a)] == pytest.approx(twin_a.grad) and a.grad == pytest.approx(twin_a.grad)
-    assert received[id(b)] == pytest.approx(twin_b.grad) and b.grad == pytest.approx(twin_b.grad)
+    assert received[id(a)] == twin_a.grad and received[id(b)] == twin_b.grad  # bit for bit the engine's numbers
+    assert a.grad == b.grad == e.grad == 0.0
     step_c = next(s for s in steps if s.node is c)
     assert step_c.incoming == pytest.approx(received[id(c)])  # c's step starts with its complete gradient
 
@@ -58,11 +92,13 @@ def test_a_shared_node_waits_for_all_its_consumers_and_says_why():
     names = [s.name for s in steps]
     assert names.index("c") > names.index("e") and names.index("c") > names.index("d")
     note = next(s for s in steps if s.node is c).note
-    assert "used 2 times (by e, d)" in note and "only after all of them" in note
+    assert "used twice (by e, d), so the shares add up" in note and "only after all of them" in note
     # e = c * d sends d.data; d = c + a sends d's gradient, which is c.data (de/dd = c)
     assert f"c.grad = {d.data:.1f} + {c.data:.1f} = {d.data + c.data:.1f}" in note
     text = out.getvalue()
-    assert "note: a is used 2 times" in text and text.endswith("b.grad = 28.0\n")
+    assert "note: a is used twice" in text
+    assert "after e.backward() (worked out on the side; your Values are unchanged): a.grad = " in text
+    assert text.endswith("b.grad = 28.0\n")
 
 
 def test_quiet_prints_nothing(capsys):
@@ -126,26 +162,69 @@ def _narrated_totals(text: str) -> dict[str, float]:
 def _printed_after(text: str) -> dict[str, float]:
     import re
 
-    line = next(line for line in text.splitlines() if line.startswith("after backward: "))
+    line = next(line for line in text.splitlines() if line.startswith("after e.backward() ("))
     return {name: float(number) for name, number in re.findall(r"(\w+)\.grad = (-?[\d.e+-]+)", line)}
 
 
 @pytest.mark.parametrize("earlier_passes", [1, 2])
-def test_after_an_earlier_backward_the_narration_adds_up_to_the_printed_gradients(earlier_passes):
+def test_after_the_learners_backward_it_tells_the_gradients_they_hold_and_adds_no_pass(earlier_passes):
     a, b = Value(2.0, label="a"), Value(3.0, label="b")
     e = a * b + a
     e.label = "e"
     for _ in range(earlier_passes):
         e.backward()  # the leaves keep these gradients: backward adds to them
     out = io.StringIO()
-    jangrad.explain(e, file=out)
+    told = jangrad.explain(e, file=out)
     text = out.getvalue()
-    after = _printed_after(text)
-    assert after == {"a": 4.0 * (earlier_passes + 1), "b": 2.0 * (earlier_passes + 1)}
-    assert (a.grad, b.grad) == (after["a"], after["b"])
+    assert told.ran and "e.backward() has run" in text
+    assert (a.grad, b.grad) == (4.0 * earlier_passes, 2.0 * earlier_passes)  # looking added nothing
+    assert told.gradients == {"a": a.grad, "b": b.grad}
+    after = text.splitlines()[-1]
+    assert after.startswith(f"after e.backward() (the gradients your Values hold): a.grad = {4.0 * earlier_passes}")
+    assert _printed_after(text) == {"a": a.grad, "b": b.grad}
+    narrated = _narrated_totals(text)  # what a held before the last pass, plus what the last pass added
+    assert narrated["a"] == pytest.approx(a.grad) and narrated["b"] == pytest.approx(b.grad)
+    if earlier_passes == 2:
+        assert "a.grad = 4.0, b.grad = 2.0 before this pass" in text
+        assert "a.grad = 8.0 (4.0 held before + 4.0 from this pass)" in text
+    else:
+        assert "held before" not in text
+
+
+def test_a_leaf_holding_a_gradient_from_another_graph_is_told_what_backward_would_add():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    first = a * b
+    first.backward()  # a.grad = 3, b.grad = 2, from another graph
+    e = a * b + a
+    e.label = "e"
+    out = io.StringIO()
+    told = jangrad.explain(e, file=out)
+    text = out.getvalue()
+    assert not told.ran and "leaves keep what earlier backward() calls left" in text
+    assert "a.grad = 3.0, b.grad = 2.0 before this pass" in text
+    assert "a.grad = 7.0 (3.0 held before + 4.0 from this pass)" in text
+    assert told.gradients == {"a": 7.0, "b": 4.0} and (a.grad, b.grad) == (3.0, 2.0)
     narrated = _narrated_totals(text)
-    assert narrated["a"] == pytest.approx(after["a"]) and narrated["b"] == pytest.approx(after["b"])
-    assert "a.grad = 4.0 (held before)" in text if earlier_passes == 1 else "(held before)" in text
+    assert narrated == {"a": 7.0, "b": 4.0, "v1": 1.0}
+
+
+def test_the_lectures_L_after_its_backward_stays_as_the_video_shows_it():
+    """Issue 24: after L.backward() (a.grad = 6, f.grad = 4), looking with every view leaves them so."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    L.backward()
+    jangrad.stepper(L)
+    told = jangrad.explain(L, quiet=True)
+    assert (a.grad, f.grad) == (6.0, 4.0)
+    assert (
+        told.gradients["a"] == 6.0 and "after L.backward() (the gradients your Values hold): a.grad = 6.0," in told.text
+    )
+    assert "held before" not in told.text
 
 
 def test_a_fresh_graph_says_nothing_about_earlier_gradients():
@@ -163,9 +242,10 @@ def test_contribution_totals_include_what_a_leaf_held():
     e = a * b + a
     e.label = "e"
     e.backward()
+    e.backward()  # a holds 8: 4 from each pass
     steps = jangrad.explain(e, quiet=True)
     totals = [(part.name, part.total) for step in steps for part in step.contributions]
-    assert totals == [("v1", 1.0), ("a", 5.0), ("a", 8.0), ("b", 4.0)]
+    assert totals == [("v1", 1.0), ("a", 5.0), ("a", 8.0), ("b", 4.0)]  # the last pass, from what a held before it
 
 
 def test_an_op_built_by_hand_is_told_by_its_own_backward_not_by_the_table_op_of_the_same_name():
@@ -181,4 +261,16 @@ def test_an_op_built_by_hand_is_told_by_its_own_backward_not_by_the_table_op_of_
         "o = tanh(x)  (tanh; o.grad = 1.0)",
         "x.grad += do/dx * o.grad = 2.0 * 1.0 = 2.0",
     ]
-    assert x.grad == 2.0
+    assert x.grad == 0.0 and steps.gradients == {"x": 2.0}
+
+
+def test_it_returns_its_steps_with_a_one_line_repr_for_a_notebook():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    e = a * b
+    e.label = "e"
+    told = jangrad.explain(e, quiet=True)
+    assert isinstance(told, list) and len(told) == 1 and told[0].node is e
+    assert repr(told) == "<explain: 1 steps of backward from e; .text holds the narration>"
+    assert "\n" not in repr(told) and "Step(" not in repr(told)
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert pretty.pretty(told) == repr(told)  # what Jupyter prints as Out[...]

@@ -20,6 +20,7 @@ from jangrad import Value
 from jangrad.engine import apply_op
 from jangrad.viz import GraphvizNotFound, draw
 from jangrad.viz.layout import _layers
+from jangrad.viz.names import NodeNames
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -108,15 +109,14 @@ def check_drawing(root: Value, **options) -> tuple[dict, list]:
     drawing = draw(root, renderer="builtin", **options)
     boxes, arrows = parse(drawing.pipe("svg").decode("utf-8"))
     order = jangrad.topological_order(root)
+    names = NodeNames(root)  # the names every view gives
     for i, node in enumerate(order):
         box_id = drawing.boxes.get(f"n{i}")
         if box_id is None:
             continue  # a constant folded into its op node (x ** 2)
         texts = boxes[box_id]["texts"]
         if box_id == f"n{i}":  # drawn on its own: its record, in order
-            name = node.label or node.op or f"{node.data:.4g}"
-            assert texts[1:] == [f"data {node.data:.4g}", f"grad {node.grad:.4g}"], (i, texts)
-            assert re.fullmatch(re.escape(name) + r"( \(sample \d+\))?", texts[0]), (i, texts)
+            assert texts == [names[node], f"data {node.data:.4g}", f"grad {node.grad:.4g}"], (i, texts)
             if node.parents:
                 assert f"n{i}op" in boxes
     assert set(drawing.boxes.values()) <= set(boxes)
@@ -221,7 +221,7 @@ def _titles_in_order(svg: bytes, layer: int, axis: int) -> list[str]:
 
 
 @pytest.mark.parametrize("rankdir", ["LR", "TB"])
-def test_grouped_mlp_neurons_appear_in_order_and_inputs_carry_their_sample(rankdir):
+def test_grouped_mlp_neurons_appear_in_order_and_inputs_are_named_as_everywhere(rankdir):
     loss = _grouped_mlp()
     drawing = draw(loss, group=True, renderer="builtin", rankdir=rankdir)
     boxes, _ = check_drawing(loss, group=True, rankdir=rankdir)
@@ -229,7 +229,7 @@ def test_grouped_mlp_neurons_appear_in_order_and_inputs_carry_their_sample(rankd
     for layer in (0, 1):
         assert _titles_in_order(drawing.pipe("svg"), layer, axis) == [f"layers.{layer}.neurons.{j}" for j in range(10)]
     inputs = sorted(b["texts"][0] for b in boxes.values() if b["texts"][0].startswith("x"))
-    assert inputs == sorted(f"x{i} (sample {s})" for s in range(2) for i in range(2))
+    assert inputs == ["x0", "x0#2", "x1", "x1#2"]  # each sample's inputs: one name per node, as in every view
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz dot program is not installed")
@@ -245,8 +245,8 @@ def test_a_constant_is_labelled_by_its_value_never_an_empty_box():
     out.backward()
     boxes, _ = check_drawing(out)
     names = sorted(b["texts"][0] for b in boxes.values() if len(b["texts"]) == 3)
-    assert "2" in names and "0.5" in names and "" not in names
-    assert "{  |" not in draw(out).source
+    assert names == ["2.0", "a", "v1", "v2", "v3"]  # the 2 jangrad wrapped; Value(0.5) is the learner's variable v2
+    assert "{  |" not in draw(out).source and '"  |' not in draw(out).source
 
 
 def test_renderer_argument_is_checked_and_forcing_graphviz_without_dot_raises(monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 
 import jangrad
 from jangrad import Value, ops
-from jangrad.viz import draw, draw_gradcheck, first_disagreeing_node
+from jangrad.viz import GraphvizNotFound, draw, draw_gradcheck, first_disagreeing_node
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz dot program is not installed")
@@ -40,7 +40,8 @@ def neuron():
 def test_dot_text_has_a_record_per_value_and_an_op_node_per_op():
     o, nodes = neuron()
     source = draw(o).source
-    records = re.findall(r'\[label="\{ ([^|]*) \| data ([^ ]*) \| grad ([^ ]*) \}"', source)
+    # Each record stacks its name over its data and grad (no braces in an LR drawing), keeping it narrow.
+    records = re.findall(r'\[label="([^|"]*) \| data ([^ ]*) \| grad ([^ "]*)"', source)
     assert sorted(r[0] for r in records) == sorted(n.label for n in nodes)
     for label, data, grad in records:
         node = next(n for n in nodes if n.label == label)
@@ -53,13 +54,14 @@ def test_dot_text_has_a_record_per_value_and_an_op_node_per_op():
     assert "rankdir=TB" in draw(o, rankdir="TB").source
 
 
-def test_unlabelled_node_shows_its_op_and_constant_exponent_is_folded():
+def test_unlabelled_nodes_take_every_views_names_and_a_constant_exponent_is_folded():
     a = Value(3.0, label="a")
     out = (a**2).exp()
     source = draw(out).source
-    assert "{ powc |" in source and "{ exp |" in source
-    assert 'label="**2"' in source
+    assert 'label="v1 | data 9 |' in source and 'label="v2 | data 8103 |' in source  # as explain names them
+    assert 'label="**2"' in source and "label=exp" in source  # the op nodes say which op
     assert "data 3 |" in source and source.count("shape=record") == 3  # a, a**2, exp: the constant 2 is folded
+    assert "rankdir=TB" in draw(out, rankdir="TB").source and 'label="{ v1 | data 9 |' in draw(out, rankdir="TB").source
 
 
 @needs_dot
@@ -119,7 +121,7 @@ def test_pictures_and_dot_text_with_dot_hidden_from_path(tmp_path):
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "{ a | data 2 | grad -3 }" in (tmp_path / "g.dot").read_text()
+    assert '"a | data 2 | grad -3"' in (tmp_path / "g.dot").read_text()
     texts = [t.text for t in ET.parse(tmp_path / "g.svg").iter() if t.tag.endswith("text")]
     assert texts[texts.index("a") : texts.index("a") + 3] == ["a", "data 2", "grad -3"]
     assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
@@ -148,13 +150,11 @@ def test_highlight_marks_exactly_the_node_whose_rule_is_wrong(monkeypatch):
     culprit = first_disagreeing_node(out)
     assert culprit is t
     red = [line for line in draw(out, highlight=culprit).source.splitlines() if "color=red" in line]
-    assert len(red) == 2 and "{ t |" in red[0]  # the record and its op node
+    assert len(red) == 2 and '"t |' in red[0]  # the record and its op node
     drawing, node = draw_gradcheck(lambda x, y: (x * y).tanh() + x, 0.3, 0.8)
     assert node.op == "tanh" and node.parents[0].op == "mul"
     assert (
-        [line for line in drawing.source.splitlines() if "color=red" in line][0]
-        .lstrip()
-        .startswith('n3 [label="{ tanh |')
+        [line for line in drawing.source.splitlines() if "color=red" in line][0].lstrip().startswith('n3 [label="v2 |')
     )
 
 
@@ -222,3 +222,55 @@ def test_import_jangrad_stays_light():
         timeout=60,
     )
     assert result.stdout.strip() == "[] True True True", result.stderr
+
+
+# ---- in a notebook: sized to the output area, and never a traceback ---------------------------------------------
+def test_the_lectures_neuron_fits_a_notebooks_output_area_and_stays_legible():
+    """Issue 24: the neuron drawn by draw was 1,239 px wide in JupyterLab's 968 px output area, cut off."""
+    from jangrad.viz.sizing import MIN_SCALE, NOTEBOOK_WIDTH, svg_size
+
+    o, _ = neuron()
+    for renderer in ("builtin", "graphviz") if shutil.which("dot") else ("builtin",):
+        drawing = draw(o, renderer=renderer)
+        natural = svg_size(drawing.pipe("svg").decode("utf-8"))
+        shown = svg_size(drawing._repr_mimebundle_()["image/svg+xml"])
+        assert shown[0] <= NOTEBOOK_WIDTH, renderer
+        assert shown[0] / natural[0] >= 0.7 > MIN_SCALE, renderer  # 14 pt text shown at 13 px or more
+    assert 'width="968px"' in draw(o)._repr_svg_()
+
+
+def test_a_drawing_that_cannot_be_made_says_why_in_one_line_instead_of_raising(monkeypatch):
+    from jangrad.viz import graph, render
+
+    o, _ = neuron()
+    monkeypatch.setattr(graph, "graphviz_installed", lambda: False)
+    forced = draw(o, renderer="graphviz")
+
+    def missing(format):
+        raise GraphvizNotFound(graph.INSTALL_HINT)
+
+    monkeypatch.setattr(forced, "_graphviz", missing)
+    bundle = forced._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "\n" not in bundle["text/plain"]
+    assert "no picture here: the Graphviz 'dot' program is not installed" in bundle["text/plain"]
+    assert forced._repr_svg_() is None
+
+    def broken(scene):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(render, "svg_text", broken)
+    failed = draw(o, renderer="builtin")._repr_mimebundle_()
+    assert (
+        failed == {"text/plain": failed["text/plain"]}
+        and "the drawing failed (MemoryError: no room)" in failed["text/plain"]
+    )
+
+
+def test_a_graph_too_big_to_lay_out_inline_is_one_line_pointing_at_grouping(monkeypatch):
+    from jangrad.viz import graph
+
+    monkeypatch.setattr(graph, "MAX_INLINE_BOXES", 5)
+    o, _ = neuron()
+    bundle = draw(o, group=False)._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "15 boxes are too many to draw inline: draw(..., group=True)" in bundle["text/plain"]

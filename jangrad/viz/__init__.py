@@ -2,6 +2,10 @@
 (explain.py), the node a failed gradcheck blames (check.py) and matplotlib plots (plots.py); the lecture's
 ``draw_dot`` (lecture.py) and a backward pass to click through in a notebook (stepper.py, on steps.py).
 
+Every view names a node as ``names.py`` does, and none changes what it looks at: the backward pass they show is
+worked out on the side (``sidepass.py``), never run. In a notebook a drawing is sized to the output area
+(``sizing.py``), and a view that cannot draw says why in one line instead of raising.
+
 Importing this package loads neither graphviz nor matplotlib: each is imported inside the function that uses it,
 and ``jangrad.viz.plots`` is imported only when first touched.
 """

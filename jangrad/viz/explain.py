@@ -1,26 +1,32 @@
-"""A narrated backward pass: ``jangrad.explain(value)`` runs backward and tells each step in the engine's order.
+"""A narrated backward pass: ``jangrad.explain(value)`` tells each step of ``value.backward()`` in the engine's order.
 
 For every node, from the output back to the leaves, it says which op made the node, the op's local derivative,
 the gradient arriving at the node and what is added to each operand's gradient, for example
 ``a.grad += b.data * e.grad = 3.0 * 1.0 = 3.0``. When a node feeds several others, it says why the engine reaches
-it only after all of them: its gradient is the sum of their contributions, which is complete only then. The order
-is ``engine.topological_order`` reversed, and the numbers come from the rules in ``ops.OPS``: the narration is the
-engine's own arithmetic, spelt out.
+it only after all of them: its gradient is the sum of their contributions, complete only then. The order is
+``engine.topological_order`` reversed, and the numbers come from each node's rule (``sidepass.py``): the narration
+is the engine's own arithmetic, spelt out. Every node is named as in every other view (``names.py``): a learner's
+unlabelled ``Value(2.0)`` is a variable (``v1``), and only the numbers jangrad wrapped (the ``2`` in ``a + 2``)
+are constants.
 
-Leaves keep what earlier ``backward()`` calls left in their ``.grad`` (the engine adds to it, as PyTorch does), so
-when a leaf starts with a gradient the narration says what it held before, and the totals it prints include it.
+Looking changes nothing: explain never runs ``backward()`` and writes no ``.grad``. Before ``value.backward()`` it
+tells the pass that call would make and the gradients it would leave; after it, the pass that made the gradients
+the Values hold, and those gradients. Leaves keep what earlier passes left (the engine adds to it, as PyTorch
+does), so when a leaf holds a gradient from before the pass, the narration says so and its totals include it.
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH, OPS
+from .names import NodeNames, is_constant, number_text
+from .sidepass import SidePass, rule_of, side_pass
 
-__all__ = ["explain", "Step", "Contribution", "LOCAL_DERIVATIVES"]
+__all__ = ["explain", "Explanation", "Step", "Contribution", "LOCAL_DERIVATIVES"]
 
 # The local derivative of each op with respect to each operand, as text. {x} and {y} stand for the operands'
 # data, {out} for the node's own data. The numbers printed next to them come from the op table's rules.
@@ -75,117 +81,137 @@ class Step:
     lines: list[str] = field(default_factory=list)
 
 
-def _num(x: float) -> str:
-    text = f"{x:.4g}"
-    if text.lstrip("-").isdigit():
-        text += ".0"  # 3 reads as an int; 3.0 says it is the float the engine holds
-    return text
+class Explanation(list[Step]):
+    """What ``explain`` returns: its ``Step``s, output first (a list: index it, loop over it), the narration as
+    ``.text``, each variable leaf's gradient after the pass as ``.gradients`` (by name), and ``.ran``: whether
+    ``backward()`` had already run, so that those are the gradients the Values hold.
+
+    Its repr is one line, so that a notebook shows the narration once (printed) and not the steps again."""
+
+    def __init__(self, steps: list[Step], text: str, output_name: str, gradients: dict[str, float], ran: bool):
+        super().__init__(steps)
+        self.text = text
+        self.output_name = output_name
+        self.gradients = gradients
+        self.ran = ran
+
+    def __repr__(self) -> str:
+        return f"<explain: {len(self)} steps of backward from {self.output_name}; .text holds the narration>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
 
-class _Names:
-    """Readable names: a node's label, a constant's value, else v1, v2, ... in creation order."""
+class _Told:
+    """How explain writes a node: its shared name, and its value in a formula (``a.data``, or a constant itself)."""
 
-    def __init__(self, order: list[Value]) -> None:
-        self.names: dict[int, str] = {}
-        labels = {node.label for node in order if node.label}
-        count = 0
-        for node in order:
-            if node.label:
-                self.names[id(node)] = node.label
-            elif node.parents:
-                count += 1
-                while f"v{count}" in labels:  # a node labelled "v1" keeps it: the unnamed one takes the next
-                    count += 1
-                self.names[id(node)] = f"v{count}"
-            else:
-                self.names[id(node)] = _num(node.data)
+    def __init__(self, names: NodeNames) -> None:
+        self.names = names
 
     def name(self, node: Value) -> str:
-        return self.names[id(node)]
+        return self.names[node]
 
     def data(self, node: Value) -> str:
-        """How the node's value is written in a formula: ``a.data``, or the number itself for a constant."""
-        return self.name(node) if _is_constant(node) else f"{self.name(node)}.data"
+        return self.name(node) if is_constant(node) else f"{self.name(node)}.data"
 
 
-def _is_constant(node: Value) -> bool:
-    return not node.parents and not node.label
-
-
-def _formula(node: Value, names: _Names) -> str:
-    op = node._rule
-    operands = [names.name(p) for p in node.parents]
+def _formula(node: Value, told: _Told) -> str:
+    op = rule_of(node)
+    operands = [told.name(p) for p in node.parents]
     if node.op in _INFIX:
         expression = f"{operands[0]} {op.symbol} {operands[1]}"
     elif node.op == "neg":
         expression = f"-{operands[0]}"
     else:
         expression = f"{op.symbol}({', '.join(operands)})"
-    return f"{names.name(node)} = {expression}"
+    return f"{told.name(node)} = {expression}"
 
 
-def _local_text(node: Value, j: int, names: _Names) -> str:
+def _local_text(node: Value, j: int, told: _Told) -> str:
     # An op built by hand (``Value(t, (x,), 'tanh')`` with its own ``_backward``) may share a table op's name but
     # not its rule: it gets no formula, only its numbers.
     templates = LOCAL_DERIVATIVES.get(node.op) if node._rule is OPS.get(node.op) else None
     if templates is None or j >= len(templates):
-        return f"d{names.name(node)}/d{names.name(node.parents[j])}"
-    fill = {"out": names.data(node), "x": names.data(node.parents[0])}
+        return f"d{told.name(node)}/d{told.name(node.parents[j])}"
+    fill = {"out": told.data(node), "x": told.data(node.parents[0])}
     if len(node.parents) > 1:
-        fill["y"] = names.data(node.parents[1])
+        fill["y"] = told.data(node.parents[1])
     return templates[j].format(**fill)
 
 
 def _contribution_line(parent: str, local: str, local_value: float, out: str, g: float, amount: float) -> str:
     if local == "1":
-        return f"{parent}.grad += {out}.grad = {_num(amount)}"
+        return f"{parent}.grad += {out}.grad = {number_text(amount)}"
     if local == "-1":
-        return f"{parent}.grad += -{out}.grad = {_num(amount)}"
-    return f"{parent}.grad += {local} * {out}.grad = {_num(local_value)} * {_num(g)} = {_num(amount)}"
+        return f"{parent}.grad += -{out}.grad = {number_text(amount)}"
+    return (
+        f"{parent}.grad += {local} * {out}.grad = {number_text(local_value)} * {number_text(g)} = {number_text(amount)}"
+    )
+
+
+def _times(count: int) -> str:
+    return "twice" if count == 2 else f"{count} times"
 
 
 def _shared_note(name: str, received: list[tuple[str, float]], leaf: bool, before: float = 0.0) -> str:
     consumers = ", ".join(who for who, _ in received)
     total = before + sum(amount for _, amount in received)
-    parts = " + ".join(_num(amount) for _, amount in received)
+    parts = " + ".join(number_text(amount) for _, amount in received)
     if before:
-        parts = f"{_num(before)} (held before) + {parts}"
+        parts = f"{number_text(before)} (held before) + {parts}"
     why = (
-        "a leaf simply adds up what each use sends it"
+        "so the shares add up"
         if leaf
-        else "the engine visits it only after all of them (reversed topological order puts every consumer first), "
-        "so that its gradient is complete before it is passed on"
+        else "so the shares add up, and the engine visits it only after all of them (reversed topological order "
+        "puts every consumer first), so that its gradient is complete before it is passed on"
     )
-    return f"{name} is used {len(received)} times (by {consumers}); {why}: {name}.grad = {parts} = {_num(total)}"
+    return (
+        f"{name} is used {_times(len(received))} (by {consumers}), {why}: {name}.grad = {parts} = {number_text(total)}"
+    )
 
 
-def _as_number(grad: object) -> float:
-    """A gradient as a float (after ``backward(create_graph=True)`` it is a Value)."""
-    return grad.data if isinstance(grad, Value) else float(grad)
+def _opening(root_name: str, data: float, passed: SidePass, told: _Told) -> list[str]:
+    lines = [f"backward from {root_name} = {number_text(data)}: {root_name}.grad = 1.0 (d{root_name}/d{root_name} = 1)"]
+    if passed.ran:
+        lines.append(
+            f"{root_name}.backward() has run: these are its steps, and the gradients at the end are the ones "
+            f"your Values hold"
+        )
+    else:
+        lines.append(
+            f"worked out on the side, as {root_name}.backward() would run it: no .grad is changed until you call it"
+        )
+    leaves = [n for n in passed.order if passed.is_variable_leaf(n) and n is not passed.root and passed.before(n)]
+    if leaves:
+        held = ", ".join(f"{told.name(n)}.grad = {number_text(passed.before(n))}" for n in leaves)
+        lines.append(
+            f"leaves keep what earlier backward() calls left, and each pass adds to it: {held} before this pass "
+            f"(call {root_name}.zero_grad() before backward() to start from 0)"
+        )
+    return lines
 
 
-def leaf_gradients_before(order: list[Value]) -> dict[int, float]:
-    """The nonzero gradients that leaves hold before this pass: backward adds to them instead of replacing them."""
-    return {
-        id(node): _as_number(node.grad)
-        for node in order
-        if not node.parents and not _is_constant(node) and _as_number(node.grad) != 0.0
-    }
+def _closing(root_name: str, passed: SidePass, told: _Told) -> str:
+    parts = []
+    for leaf in passed.order:
+        if not passed.is_variable_leaf(leaf) or leaf is passed.root:
+            continue
+        text = f"{told.name(leaf)}.grad = {number_text(passed.after(leaf))}"
+        if passed.before(leaf):
+            gained = passed.grads.get(id(leaf), 0.0)
+            text += f" ({number_text(passed.before(leaf))} held before + {number_text(gained)} from this pass)"
+        parts.append(text)
+    where = "the gradients your Values hold" if passed.ran else "worked out on the side; your Values are unchanged"
+    return f"after {root_name}.backward() ({where}): {', '.join(parts)}" if parts else ""
 
 
-def _final_text(leaf: Value, names: _Names, before: dict[int, float], grads: dict[int, float]) -> str:
-    text = f"{names.name(leaf)}.grad = {_num(_as_number(leaf.grad))}"
-    if id(leaf) in before:
-        text += f" ({_num(before[id(leaf)])} held before + {_num(grads.get(id(leaf), 0.0))} from this pass)"
-    return text
+def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Explanation:
+    """Narrate ``value.backward()`` step by step without running it; return the steps (output first).
 
-
-def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> list[Step]:
-    """Run ``value.backward()`` and narrate it; return one ``Step`` per non-leaf node, output first.
-
-    Lines go to ``file`` (default stdout) unless ``quiet``. Leaves accumulate ``.grad`` as in any backward call:
-    a leaf that already holds a gradient (from an earlier ``backward()``) is named with what it held, and the
-    totals printed add this pass to it. Call ``value.zero_grad()`` first to start every gradient from 0.
+    Lines go to ``file`` (default stdout) unless ``quiet``. No ``.data`` or ``.grad`` changes. Before
+    ``value.backward()`` the narration is of the pass that call would make, ending with the gradients it would
+    leave; after it, of the pass that made the gradients the Values hold. A leaf that held a gradient before the
+    pass (``backward()`` adds to it) is named with what it held, and its totals include it.
 
     >>> from jangrad import Value
     >>> a = Value(2.0, label="a"); b = Value(3.0, label="b")
@@ -193,64 +219,60 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> li
     >>> steps = explain(e, quiet=True)
     >>> steps[0].lines[1]
     '  a.grad += b.data * e.grad = 3.0 * 1.0 = 3.0'
+    >>> a.grad  # explain only looks
+    0.0
     """
     if not isinstance(value, Value):
         raise TypeError(f"explain expects a Value, got {value!r} of type {type(value).__name__}")
     order = topological_order(value)
-    names = _Names(order)
-    grads: dict[int, float] = {id(value): 1.0}
+    told = _Told(NodeNames(value, order))
+    passed = side_pass(value, order)
+    root_name = told.name(value)
+    lines_out = _opening(root_name, value.data, passed, told)
+    running: dict[int, float] = {id(value): 1.0}
     received: dict[int, list[tuple[str, float]]] = {id(value): []}
     steps: list[Step] = []
-    lines_out: list[str] = [
-        f"backward from {names.name(value)} = {_num(value.data)}: "
-        f"{names.name(value)}.grad = 1.0 (d{names.name(value)}/d{names.name(value)} = 1)"
-    ]
-    before = leaf_gradients_before(order)
-    if before:
-        held = ", ".join(f"{names.name(node)}.grad = {_num(before[id(node)])}" for node in order if id(node) in before)
-        lines_out.append(
-            f"leaves keep what earlier backward() calls left, and this pass adds to it: {held} "
-            f"before this pass (call {names.name(value)}.zero_grad() first to start from 0)"
-        )
     for node in reversed(order):  # the engine's order: every consumer before the nodes it uses
         if not node.parents:
             continue
-        g = grads[id(node)]
-        step = Step(node, names.name(node), node.op, _formula(node, names), g)
+        g = running[id(node)]
+        step = Step(node, told.name(node), node.op, _formula(node, told), g)
         if len(received[id(node)]) > 1:
             step.note = _shared_note(step.name, received[id(node)], leaf=False)
         operands = [p.data for p in node.parents]
-        local = node._rule.backward(FLOAT_MATH, 1.0, node.data, *operands)
-        amounts = node._rule.backward(FLOAT_MATH, g, node.data, *operands)
-        step.lines.append(f"{step.formula}  ({step.op}; {step.name}.grad = {_num(g)})")
+        rule = rule_of(node)
+        local = rule.backward(FLOAT_MATH, 1.0, node.data, *operands)
+        amounts = passed.amounts[id(node)]
+        step.lines.append(f"{step.formula}  ({step.op}; {step.name}.grad = {number_text(g)})")
         if step.note:
             step.lines.insert(0, "  note: " + step.note)
         for j, parent in enumerate(node.parents):
-            grads[id(parent)] = grads.get(id(parent), 0.0) + amounts[j]
+            running[id(parent)] = running.get(id(parent), 0.0) + amounts[j]
             received.setdefault(id(parent), []).append((step.name, amounts[j]))
-            if _is_constant(parent) or (j == 1 and node._rule.constant_operand):
+            if is_constant(parent) or (j == 1 and rule.constant_operand):
                 continue  # a constant has no gradient worth telling
-            text = _local_text(node, j, names)
-            line = _contribution_line(names.name(parent), text, local[j], step.name, g, amounts[j])
-            total = before.get(id(parent), 0.0) + grads[id(parent)]
+            text = _local_text(node, j, told)
+            line = _contribution_line(told.name(parent), text, local[j], step.name, g, amounts[j])
+            before = passed.before(parent) if passed.is_variable_leaf(parent) else 0.0
+            total = before + running[id(parent)]
             step.contributions.append(
-                Contribution(parent, names.name(parent), text, local[j], g, amounts[j], line, total)
+                Contribution(parent, told.name(parent), text, local[j], g, amounts[j], line, total)
             )
             step.lines.append("  " + line)
         steps.append(step)
         lines_out.extend(step.lines)
     for node in order:
-        if node.parents or _is_constant(node) or node is value:
+        if node.parents or not passed.is_variable_leaf(node) or node is value:
             continue
         uses = received.get(id(node), [])
         if len(uses) > 1:
-            lines_out.append(
-                "note: " + _shared_note(names.name(node), uses, leaf=True, before=before.get(id(node), 0.0))
-            )
-    value.backward()
-    leaves = [n for n in order if not n.parents and not _is_constant(n)]
-    if leaves:
-        lines_out.append("after backward: " + ", ".join(_final_text(n, names, before, grads) for n in leaves))
+            note = _shared_note(told.name(node), uses, leaf=True, before=passed.before(node))
+            lines_out.append("note: " + note)
+    closing = _closing(root_name, passed, told)
+    if closing:
+        lines_out.append(closing)
+    text = "\n".join(lines_out)
     if not quiet:
-        print("\n".join(lines_out), file=sys.stdout if file is None else file)
-    return steps
+        print(text, file=sys.stdout if file is None else file)
+    gradients = {told.name(n): passed.after(n) for n in order if passed.is_variable_leaf(n) and n is not value}
+    return Explanation(steps, text, root_name, gradients, passed.ran)

@@ -25,9 +25,12 @@ from typing import TypeAlias
 from ..engine import Value, topological_order
 from ..extras import require
 from ..io.files import write_bytes
+from .names import node_names
 from .scene import GROUP, OP, RECORD, Box, Scene, to_dot
+from .sidepass import rule_of
+from .sizing import fit_svg
 
-__all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "RENDERERS", "fmt", "node_name", "graphviz_installed"]
+__all__ = ["draw", "Drawing", "GraphvizNotFound", "INSTALL_HINT", "RENDERERS", "fmt", "graphviz_installed"]
 
 INSTALL_HINT = (
     "the Graphviz 'dot' program is not installed: install it (apt-get install graphviz | brew install "
@@ -37,6 +40,7 @@ INSTALL_HINT = (
 # Ops that a neuron applies last: a group whose output comes from one of these is named after it.
 _ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "gelu", "erf", "exp")
 _MAX_SHOWN = 4  # how many per-sample data/grad numbers a group box lists before "..."
+MAX_INLINE_BOXES = 2000  # a notebook shows a bigger drawing as one line saying so: laying it out takes too long
 
 GroupRule: TypeAlias = bool | Callable[[Value], str | None] | None
 
@@ -64,31 +68,41 @@ def fmt(x: object) -> str:
     return f"{number:.4g}"
 
 
-def node_name(node: Value) -> str:
-    """What a drawing calls a node: its label, else its op, else (a constant leaf) its value."""
-    return node.label or node.op or fmt(node.data)
-
-
 class Drawing:
     """A drawn graph: ``.source`` is DOT text; ``.save(path)`` writes .svg, .png or .dot by the path's suffix.
 
     SVG and PNG come from Graphviz when the ``dot`` program is installed, else from the built-in renderer
     (``renderer`` forces either). ``.boxes`` maps each drawn node's name (``n<i>``, its index in
     ``topological_order``) to the box that shows it: itself, or the box of its group when the drawing is grouped
-    (for pages that point at a node). Both renderers give each box's SVG group that id.
+    (for pages that point at a node). Both renderers give each box's SVG group that id. ``.titles`` maps each group
+    box's id to its group's name (``g3`` -> ``layers.0.neurons.3``), the words a narration uses for it.
+
+    In a notebook it shows itself sized to the output area (``sizing.py``); when no picture can be made there (no
+    Graphviz with ``renderer="graphviz"``, a graph too big to lay out inline, anything) it shows one line saying
+    why instead of raising, so that Run All goes on.
     """
 
     def __init__(
-        self, source: str, boxes: dict[str, str] | None = None, *, scene: Scene | None = None, renderer: str = "auto"
+        self,
+        source: str,
+        boxes: dict[str, str] | None = None,
+        *,
+        scene: Scene | None = None,
+        renderer: str = "auto",
+        titles: dict[str, str] | None = None,
     ) -> None:
         _check_renderer(renderer)
         self.source = source
         self.boxes = boxes or {}
+        self.titles = titles or {}
         self.scene = scene
         self.renderer = renderer
 
     def __repr__(self) -> str:
-        return f"Drawing({self.source.count(chr(10))} lines of DOT; .save('graph.svg') to render)"
+        boxes = (
+            f"{len(self.scene.boxes)} boxes" if self.scene is not None else f"{self.source.count(chr(10))} lines of DOT"
+        )
+        return f"<jangrad.draw: {boxes}; a picture in a trusted notebook, or .save('graph.svg' | '.png' | '.dot')>"
 
     def renderer_used(self) -> str:
         """ "graphviz" or "builtin": who draws the SVG and PNG now, with ``renderer`` and this machine's PATH."""
@@ -109,7 +123,10 @@ class Drawing:
                     raise
         from .render import png_bytes, svg_text
 
-        return svg_text(self.scene).encode("utf-8") if format == "svg" else png_bytes(self.scene)
+        scene = self.scene
+        if scene is None:  # renderer_used() says "graphviz" without a scene: unreachable, said plainly if not
+            raise GraphvizNotFound(INSTALL_HINT)
+        return svg_text(scene).encode("utf-8") if format == "svg" else png_bytes(scene)
 
     def _graphviz(self, format: str) -> bytes:
         require("graphviz", "drawing with Graphviz")
@@ -133,17 +150,40 @@ class Drawing:
         write_bytes(path, data)
         return path
 
-    def _repr_svg_(self) -> str | None:
+    def notebook_svg(self, fit: bool = True) -> tuple[str | None, str]:
+        """The picture a notebook shows, sized for its output area (unless ``fit`` is False), or ``(None, reason)``:
+        a one-line reason why no picture can be made here. Never raises, since a display hook must not."""
+        if self.scene is not None and len(self.scene.boxes) > MAX_INLINE_BOXES:
+            return None, (
+                f"{len(self.scene.boxes)} boxes are too many to draw inline: draw(..., group=True) draws a box per "
+                f"neuron, and .save('graph.svg') draws them all"
+            )
         try:
-            return self.pipe("svg").decode("utf-8")
-        except GraphvizNotFound:
-            return None  # only when renderer="graphviz" was forced: Jupyter then falls back to the text form
+            svg = self.pipe("svg").decode("utf-8")
+            return (fit_svg(svg) if fit else svg), ""
+        except GraphvizNotFound as missing:
+            return None, str(missing)
+        except Exception as error:  # a display hook must never raise: Run All would stop at this cell
+            failure: Exception = error
+            if self.renderer == "auto" and self.scene is not None and self.renderer_used() == "graphviz":
+                try:  # the dot program failed: the built-in renderer still draws the same boxes
+                    from .render import svg_text
+
+                    svg = svg_text(self.scene)
+                    return (fit_svg(svg) if fit else svg), ""
+                except Exception as second:
+                    failure = second
+            reason = " ".join(str(failure).split())[:200]
+            return None, f"the drawing failed ({type(failure).__name__}: {reason})"
+
+    def _repr_svg_(self) -> str | None:
+        return self.notebook_svg()[0]
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        svg = self._repr_svg_()
+        svg, reason = self.notebook_svg()
         if svg is not None:
-            return {"image/svg+xml": svg}
-        return {"text/plain": INSTALL_HINT + "\n" + self.source}
+            return {"image/svg+xml": svg, "text/plain": repr(self)}
+        return {"text/plain": f"{self!r}: no picture here: {reason}"}
 
 
 # ---- grouping ----------------------------------------------------------------------------------------------------
@@ -211,13 +251,15 @@ def _folded_constant(node: Value) -> Value | None:
 
 def _op_text(node: Value) -> str:
     constant = _folded_constant(node)
-    symbol = node._rule.symbol
+    symbol = rule_of(node).symbol
     if constant is None:
         return symbol
     return f"{symbol}{fmt(constant.data)}" if symbol == "**" else f"{symbol} {fmt(constant.data)}"
 
 
-def _group_fields(name: str, members: list[Value], heads: list[Value]) -> tuple[str, ...]:
+def _group_fields(
+    name: str, members: list[Value], heads: list[Value], gradient: Callable[[Value], object]
+) -> tuple[str, ...]:
     kind = heads[0].op if heads else ""
     if kind in _ACTIVATIONS:
         title = f"{name} ({kind})"
@@ -228,26 +270,9 @@ def _group_fields(name: str, members: list[Value], heads: list[Value]) -> tuple[
     shown = heads[:_MAX_SHOWN]
     more = ", ..." if len(heads) > _MAX_SHOWN else ""
     data = ", ".join(fmt(h.data) for h in shown) + more
-    grad = ", ".join(fmt(h.grad) for h in shown) + more
+    grad = ", ".join(fmt(gradient(h)) for h in shown) + more
     uses = f" x{len(heads)}" if len(heads) > 1 else ""
     return f"{title}{uses}", f"data {data}", f"grad {grad}", f"{len(members)} nodes"
-
-
-def _leaf_names(order: list[Value], group_of: dict[int, str | None]) -> dict[int, str]:
-    """Names for the leaves drawn on their own in a grouped drawing: an input label that several samples share
-    (``x0`` of every sample, from ``nn``) gets the sample's number, counted in the order the graph reaches them."""
-    loose = [n for n in order if not n.parents and group_of[id(n)] is None and n.label]
-    seen: dict[str, int] = {}
-    for node in loose:
-        seen[node.label] = seen.get(node.label, 0) + 1
-    count: dict[str, int] = {}
-    names: dict[int, str] = {}
-    for node in loose:
-        if seen[node.label] > 1:
-            number = count.get(node.label, 0)
-            count[node.label] = number + 1
-            names[id(node)] = f"{node.label} (sample {number})"
-    return names
 
 
 def _layer_runs(group_names: list[str], group_ids: dict[str, str]) -> list[list[str]]:
@@ -269,24 +294,42 @@ def draw(
     max_nodes: int = 150,
     renderer: str = "auto",
 ) -> Drawing:
-    """Draw the graph that produced ``value``.
+    """Draw the graph that produced ``value``, each Value a box of its name, data and grad (as it holds them now).
 
     ``rankdir`` is "LR" (inputs on the left) or "TB". ``highlight`` marks a node (or several) in red, for
     example the one ``jangrad.viz.first_disagreeing_node`` finds when a gradcheck fails. ``group`` is None
     (group by labels only when the graph has more than ``max_nodes`` nodes), True or False (always or never),
     or a function node -> group name or None. ``renderer`` picks who turns the drawing into SVG and PNG:
     "graphviz" (the ``dot`` program), "builtin" (pure Python, see ``jangrad.viz.layout``) or "auto" (Graphviz
-    when ``dot`` is installed, else the built-in one).
+    when ``dot`` is installed, else the built-in one). Names are every view's (``jangrad.viz.names``): a label,
+    a constant's number, else ``v1``, ``v2``, ... Drawing changes no ``.data`` or ``.grad``.
     """
+    return drawing_of(value, rankdir, highlight=highlight, group=group, max_nodes=max_nodes, renderer=renderer)
+
+
+def drawing_of(
+    value: Value,
+    rankdir: str = "LR",
+    *,
+    highlight: Value | Iterable[Value] | None = None,
+    group: GroupRule = None,
+    max_nodes: int = 150,
+    renderer: str = "auto",
+    grad_of: Callable[[Value], object] | None = None,
+) -> Drawing:
+    """``draw``, with each box's gradient read by ``grad_of(node)`` instead of ``node.grad``: the stepper draws the
+    gradients of a pass it worked out on the side (``sidepass.py``) without writing them into the Values."""
     if not isinstance(value, Value):
         raise TypeError(f"draw expects a Value, got {value!r} of type {type(value).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or max_nodes < 1:
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
     _check_renderer(renderer)
+    gradient = grad_of if grad_of is not None else _held_grad
 
     order = topological_order(value)
+    names = node_names(order)
     consumers = _consumers(order)
     marked = _highlighted(highlight)
     if group is None:
@@ -332,11 +375,9 @@ def draw(
     group_names = sorted(group_ids, key=_natural_key)  # layers.0.neurons.2 before layers.0.neurons.10
     for name in group_names:
         marked_inside = any(id(m) in marked for m in members[name])
-        scene.boxes.append(
-            Box(group_ids[name], GROUP, _group_fields(name, members[name], heads.get(name, [])), marked_inside)
-        )
+        fields = _group_fields(name, members[name], heads.get(name, []), gradient)
+        scene.boxes.append(Box(group_ids[name], GROUP, fields, marked_inside))
     scene.ordered = _layer_runs(group_names, group_ids)
-    leaf_names = _leaf_names(order, group_of) if group_ids else {}
 
     edges: dict[tuple[str, str], None] = {}  # a dict keeps first-seen order and drops repeats
     for node in order:
@@ -344,10 +385,8 @@ def draw(
             continue
         if group_of[id(node)] is None:
             nid = f"n{index[id(node)]}"
-            name = leaf_names.get(id(node), node_name(node))
-            scene.boxes.append(
-                Box(nid, RECORD, (name, f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"), id(node) in marked)
-            )
+            fields = (names[id(node)], f"data {fmt(node.data)}", f"grad {fmt(gradient(node))}")
+            scene.boxes.append(Box(nid, RECORD, fields, id(node) in marked))
             if node.parents:
                 op_id = nid + "op"
                 scene.boxes.append(Box(op_id, OP, (_op_text(node),), id(node) in marked))
@@ -363,4 +402,9 @@ def draw(
                     edges[(there, here)] = None
     scene.edges = list(edges)
     boxes = {f"n{index[id(node)]}": target(node) for node in order if id(node) not in hidden}
-    return Drawing(to_dot(scene), boxes, scene=scene, renderer=renderer)
+    titles = {group_ids[name]: name for name in group_names}
+    return Drawing(to_dot(scene), boxes, scene=scene, renderer=renderer, titles=titles)
+
+
+def _held_grad(node: Value) -> object:
+    return node.grad

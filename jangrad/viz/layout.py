@@ -27,6 +27,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from ..extras import require
 from .scene import GROUP, OP, RECORD, Box, Scene
@@ -182,7 +183,10 @@ def _layers(count: int, edges: list[tuple[int, int]]) -> list[int]:
     return [top - h for h in height]
 
 
-def _spread(items: list[tuple[float, float, object]]) -> dict[object, float]:
+Slot = tuple[Any, ...]  # ("box", index) or ("bend", edge, layer): a thing that takes room in a column
+
+
+def _spread(items: list[tuple[float, float, Slot]]) -> dict[Slot, float]:
     """Centres along a column for (wanted centre, size, key) items in their order: no two closer than their half
     sizes plus NODE_GAP, the whole column shifted so the typical item sits where it is wanted."""
     placed: list[float] = []
@@ -232,14 +236,14 @@ def layout(scene: Scene) -> Layout:
     centre_of_layer = [s + t / 2 for s, t in zip(starts, thickness, strict=True)]
 
     unit = sorted(cross)[len(cross) // 2] + NODE_GAP if cross else 1.0
-    columns: list[list[tuple[float, float, object]]] = [[] for _ in range(layer_count)]
+    columns: list[list[tuple[float, float, Slot]]] = [[] for _ in range(layer_count)]
     for i, layer in enumerate(layer_of):
         columns[layer].append((order_of[i] * unit, cross[i], ("box", i)))
     routes = grid.edge_routing if hasattr(grid, "edge_routing") else [[] for _ in edges]
     for e, bends in enumerate(routes):
         for x, y in bends:
             columns[int(round(y))].append((x * unit, 2.0, ("bend", e, int(round(y)))))
-    where: dict[object, float] = {}
+    where: dict[Slot, float] = {}
     for column in columns:
         column.sort(key=lambda item: item[0])
         where.update(_spread(column))

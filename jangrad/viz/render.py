@@ -9,6 +9,7 @@ paints the very same shapes with matplotlib's Agg canvas, so it needs no system 
 from __future__ import annotations
 
 import io
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..extras import require
@@ -96,7 +97,12 @@ def png_bytes(scene: Scene) -> bytes:
 
     shapes = [s for _, _, edge in drawn.edges for s in edge] + [s for p in drawn.boxes for s in p.shapes]
     for depth, shape in enumerate(shapes):  # later shapes on top, as in the SVG
-        paint = {"facecolor": shape.fill, "edgecolor": shape.stroke, "linewidth": shape.width, "zorder": depth}
+        paint: dict[str, Any] = {
+            "facecolor": shape.fill,
+            "edgecolor": shape.stroke,
+            "linewidth": shape.width,
+            "zorder": depth,
+        }
         if shape.kind in ("polygon", "arrowhead"):
             axes.add_patch(Polygon(shape.points, closed=True, **paint))
         elif shape.kind == "line":

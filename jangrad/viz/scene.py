@@ -1,8 +1,8 @@
 """What a drawing shows, before any renderer: the boxes (records, op nodes, group boxes) and the arrows.
 
-``draw`` builds one ``Scene``; Graphviz gets it as DOT text (``to_dot``) and the built-in renderer lays it out
-and writes SVG or PNG from it, so both pictures show the same boxes with the same ids (``n3``, ``n3op``, ``g0``)
-and the same text.
+``draw`` (and ``draw_dot``, for its pictures without Graphviz) builds one ``Scene``; Graphviz gets it as DOT text
+(``to_dot``) and the built-in renderer lays it out and writes SVG or PNG from it, so both pictures show the same
+boxes with the same ids (``n3``, ``n3op``, ``g0``) and the same text.
 """
 
 from __future__ import annotations
@@ -34,18 +34,19 @@ class Scene:
     """Boxes in the order they are declared and arrows (tail id, head id) in first-seen order.
 
     ``ordered`` lists runs of box ids that should appear in that order across their layer (a layer's neurons).
+    ``stack_records``: a value's record stacks its fields (name over data over grad), which keeps a drawing narrow
+    enough for a notebook; False draws them side by side in a left-to-right drawing, as the lecture's ``draw_dot``.
     """
 
     rankdir: str = "LR"
     boxes: list[Box] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
     ordered: list[list[str]] = field(default_factory=list)
+    stack_records: bool = True
 
     def fields_across(self, box: Box) -> bool:
-        """Whether a box's fields sit side by side (else stacked): as Graphviz lays out the records ``draw``
-        writes, a value's record runs across the rank direction and a group's fields stack in LR drawings."""
-        left_to_right = self.rankdir in ("LR", "RL")
-        return left_to_right and box.kind == RECORD
+        """Whether a box's fields sit side by side (else stacked), as Graphviz lays out what ``to_dot`` writes."""
+        return box.kind == RECORD and not self.stack_records and self.rankdir in ("LR", "RL")
 
 
 def _escape_record(text: str) -> str:
@@ -70,14 +71,15 @@ def to_dot(scene: Scene) -> str:
             )
             continue
         fields = " | ".join(_escape_record(text) for text in box.fields)
+        # A record's fields run across the rank direction (top to bottom in an LR drawing); braces flip them. The
+        # lecture's records are always braced: side by side in LR, stacked in TB.
+        stacked = box.kind == GROUP or scene.stack_records
+        braced = scene.rankdir in ("TB", "BT") or not stacked
+        label = "{ " + fields + " }" if braced else fields
         if box.kind == RECORD:
             attrs = {"shape": "record"}
-            label = "{ " + fields + " }"
         else:
             attrs = {"shape": "record", "style": "filled,rounded", "fillcolor": "#e8f0fe"}
-            # A record's fields run across the rank direction; braces flip them. Stacked fields keep a big graph
-            # narrow.
-            label = fields if scene.rankdir in ("LR", "RL") else "{ " + fields + " }"
         if box.highlighted:
             attrs.update(_HIGHLIGHT_STYLE)
         dot.node(box.id, label=label, **attrs)
@@ -88,7 +90,7 @@ def to_dot(scene: Scene) -> str:
         # loses flat edges between record nodes.)
         dot.graph_attr["ordering"] = "out"
         position = {box.id: i for i, box in enumerate(scene.boxes)}
-        first_seen = {}
+        first_seen: dict[str, int] = {}
         for tail, _ in edges:
             first_seen.setdefault(tail, len(first_seen))
         edges = sorted(edges, key=lambda edge: (first_seen[edge[0]], position[edge[1]]))

@@ -1,19 +1,20 @@
 """``jangrad.stepper(root)``: the backward pass, one step at a time, inside a notebook (first / back / next / last).
 
 Each step lights the node being processed, shows that step's chain-rule lines (``jangrad.explain``'s narration,
-laid out by ``viz/steps.py`` exactly as the playground's expression lab shows it) and fills in the gradients
-reached so far. The picture is ``jangrad.draw``'s SVG, so it draws wherever ``draw`` does.
+laid out by ``viz/steps.py`` as the playground's labs show it) and fills in the gradients reached so far. The
+picture is ``jangrad.draw``'s SVG, so it draws wherever ``draw`` does, Graphviz or not.
 
-Why it is built this way:
+Looking changes nothing: the steps are worked out on the side (``sidepass.py``), never by running ``backward()``.
+Before ``root.backward()`` they are the pass that call would make: each leaf starts from what it holds now (0 on a
+fresh graph) and each node's gradient fills in at the step that reaches it. After it, they replay the pass that left
+the gradients the Values hold: each leaf starts from what it held before that pass, and the last step shows exactly
+what the Values hold. Step 0 never shows a gradient the pass has not reached yet.
 
-* Everything is rendered ahead, in Python: one SVG and, per step, only what changes (the nodes to light and the
-  gradient texts to set, each with its text before the step so "back" can undo it). A step is a few dozen bytes,
-  not a picture, so a graph of a few hundred nodes stays quick to step through and small to store.
-* The output is one HTML fragment: the SVG, the steps as JSON in a ``<script type="application/json">`` block and
-  a short inline script that wires the buttons. Nothing is fetched, and no kernel is needed, so it works in
-  Jupyter, VS Code, Colab and in a notebook saved as HTML. The script looks for its elements by class inside its
-  own ``<div>`` (never by a page-wide id), so several steppers, or the same one shown twice, never mix.
-* Without JavaScript (an untrusted notebook) the drawing shows the final gradients, as ``draw`` would.
+The output is one HTML fragment: a line that says what the stepper needs, and a script that replaces that line
+with the stepper (``stepper_client.py``), carrying its drawing and its steps as data. Nothing is fetched and no
+kernel is needed, so it works in JupyterLab, VS Code, Colab and in a notebook saved as HTML. Where scripts do not
+run (an untrusted notebook, a notebook on GitHub, ``nbconvert --sanitize-html``) the line is all that shows: one
+sentence saying to trust the notebook, and no leaked markup.
 
 It is named ``stepper`` rather than ``step``: ``optimizer.step()`` is what every training loop calls to change the
 weights, and ``jangrad.step(root)`` would read like it; this returns a thing to look at and changes no weight.
@@ -21,93 +22,21 @@ weights, and ``jangrad.step(root)`` would read like it; this returns a thing to 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from ..engine import Value, topological_order
 from ..io.files import write_text
+from .sizing import MIN_SCALE
+from .stepper_client import SCRIPT, STYLE
 
 __all__ = ["stepper", "Stepper"]
 
 _UNREACHED = "—"  # a gradient the backward pass has not reached yet
-
-_STYLE = """
-.jangrad-stepper { font-family: Helvetica, Arial, sans-serif; font-size: 13px; }
-.jangrad-stepper .jg-bar button { margin-right: 4px; }
-.jangrad-stepper .jg-count { margin-left: 8px; color: #555; }
-.jangrad-stepper .jg-lines { font-family: Menlo, Consolas, monospace; white-space: pre-wrap; min-height: 3.6em;
-  margin: 6px 0; padding: 4px 8px; background: #f6f8fa; border-left: 3px solid #d33; color: #222; }
-.jangrad-stepper .jg-graph { overflow: auto; max-height: 520px; }
-.jangrad-stepper g.node.jg-lit polygon, .jangrad-stepper g.node.jg-lit ellipse, .jangrad-stepper g.node.jg-lit path
-  { stroke: #d33; stroke-width: 3px; fill: #ffd6d6; }
-.jangrad-stepper g.node.jg-touched polygon, .jangrad-stepper g.node.jg-touched path
-  { stroke: #1a73e8; stroke-width: 2px; fill: #e3efff; }
-"""
-
-# The whole client: bind every stepper on the page that is not bound yet (the page may hold several), then let
-# the buttons replay the frames. Graphviz writes each node's DOT name in the <title> of its SVG group.
-_SCRIPT = """
-(function () {
-  function bind(root) {
-    if (root.getAttribute("data-bound")) return;
-    root.setAttribute("data-bound", "1");
-    var data = JSON.parse(root.querySelector("script.jg-frames").textContent);
-    var frames = data.frames, parts = {}, position = 0;
-    root.querySelectorAll("g.node").forEach(function (g) {
-      var title = g.querySelector("title");
-      parts[title ? title.textContent : g.id] = g;
-    });
-    function setGrad(id, text) {
-      var texts = parts[id] ? parts[id].querySelectorAll("text") : [];
-      for (var i = texts.length - 1; i >= 0; i--) {
-        if (texts[i].textContent.indexOf("grad") === 0) { texts[i].textContent = "grad " + text; return; }
-      }
-    }
-    function mark(frame, on) {
-      frame.lit.forEach(function (id) { if (parts[id]) parts[id].classList.toggle("jg-lit", on); });
-      frame.touched.forEach(function (id) { if (parts[id]) parts[id].classList.toggle("jg-touched", on); });
-    }
-    function go(target) {
-      target = Math.max(0, Math.min(frames.length, target));
-      if (position > 0) mark(frames[position - 1], false);
-      if (target === 0) {
-        Object.keys(data.initial).forEach(function (id) { setGrad(id, data.initial[id]); });
-        position = 0;
-      }
-      for (; position < target; position++) frames[position].set.forEach(function (s) { setGrad(s[0], s[2]); });
-      for (; position > target; position--) {
-        var undo = frames[position - 1].set;
-        for (var i = undo.length - 1; i >= 0; i--) setGrad(undo[i][0], undo[i][1]);
-      }
-      var frame = position > 0 ? frames[position - 1] : null;
-      if (frame) mark(frame, true);
-      root.querySelector(".jg-lines").textContent = (frame ? frame.lines : data.intro).join("\\n");
-      root.querySelector(".jg-count").textContent = "step " + position + " / " + frames.length;
-      root.setAttribute("data-position", String(position));
-      var lit = frame && parts[frame.lit[0]], view = root.querySelector(".jg-graph");
-      if (lit && view) {  // keep the lit node in sight when the drawing is larger than its box
-        var a = lit.getBoundingClientRect(), b = view.getBoundingClientRect();
-        if (a.left < b.left || a.right > b.right) view.scrollLeft += a.left - b.left - (b.width - a.width) / 2;
-        if (a.top < b.top || a.bottom > b.bottom) view.scrollTop += a.top - b.top - (b.height - a.height) / 2;
-      }
-    }
-    root.querySelectorAll("button[data-move]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        var move = button.getAttribute("data-move");
-        go({first: 0, back: position - 1, next: position + 1, last: frames.length}[move]);
-      });
-    });
-    var hint = root.querySelector(".jg-nojs");
-    if (hint) hint.remove();
-    go(0);
-  }
-  function bindAll() { document.querySelectorAll("div.jangrad-stepper").forEach(bind); }
-  bindAll();
-  setTimeout(bindAll, 100);  // the classic notebook may run this script before it puts the output on the page
-})();
-"""
 
 
 def _grad_text(grad: float | str) -> str:
@@ -133,7 +62,9 @@ def _frames(steps: list[dict], boxes: dict[str, str], ops: set[str], initial: di
         changes = []
         for update in step["updates"]:
             target = boxes.get(update["id"])
-            if target and target not in lit and target not in touched:
+            if target is None:
+                continue  # a constant folded into its op node: not drawn
+            if target not in lit and target not in touched:
                 touched.append(target)
             if target == update["id"]:
                 text = _grad_text(update["grad"])
@@ -143,19 +74,20 @@ def _frames(steps: list[dict], boxes: dict[str, str], ops: set[str], initial: di
     return frames
 
 
-def _svg_of(drawing) -> str | None:
-    """The drawing as inline SVG: whatever ``draw`` renders for a notebook, the XML prologue cut off."""
-    svg = drawing._repr_svg_()  # the notebook protocol: None when draw can make no picture on this machine
-    if not svg:
-        return None
-    return svg[svg.find("<svg") :]
+def _script_data(payload: dict[str, Any]) -> str:
+    """The payload as a JavaScript literal that can sit inside ``<script><!-- ... //--></script>``: JSON, with
+    every ``<`` and ``>`` escaped, so that no label can end the script or the comment around it."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 class Stepper:
     """A backward pass to step through. Shows itself in a notebook; ``.save('steps.html')`` writes a page.
 
     ``frames`` holds one entry per step (the seed first): ``lit`` and ``touched`` name drawn nodes, ``lines`` is
-    the narration, ``set`` the gradient texts the step changes. ``svg`` is the drawing (None when there is none).
+    the narration, ``set`` the gradient texts the step changes. ``initial`` is each drawn gradient's text before
+    the first step. ``svg`` is the drawing (None when there is none; ``note`` then says why). ``ran`` says the
+    Values already held this pass (``backward()`` had run), so the last frame shows what they hold.
     """
 
     def __init__(
@@ -166,6 +98,7 @@ class Stepper:
         initial: dict[str, str],
         svg: str | None,
         note: str = "",
+        ran: bool = False,
     ) -> None:
         self.output_name = output_name
         self.node_count = node_count
@@ -173,6 +106,7 @@ class Stepper:
         self.initial = initial
         self.svg = svg
         self.note = note
+        self.ran = ran
 
     def __repr__(self) -> str:
         return (
@@ -180,26 +114,39 @@ class Stepper:
             f"notebook, or .save('steps.html') for a page)"
         )
 
-    def html(self) -> str:
-        """The HTML fragment a notebook shows: buttons, narration, drawing, the frames and the script."""
-        intro = [f"backward from {self.output_name}: {len(self.frames)} steps, the output's seed first. Press next."]
-        payload = {"frames": self.frames, "initial": self.initial, "intro": intro}
-        # '<' as \\u003c keeps "</script>" in a label from ending the block early; JSON reads it back the same.
-        data = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c")
-        buttons = "".join(
-            f'<button type="button" data-move="{move}">{text}</button>'
-            for move, text in (("first", "« first"), ("back", "‹ back"), ("next", "next ›"), ("last", "last »"))
-        )
-        note = f'<div class="jg-note">{html.escape(self.note, quote=False)}</div>' if self.note else ""
+    def static_line(self) -> str:
+        """What shows where scripts do not run: one sentence, no markup."""
         return (
-            f'<div class="jangrad-stepper"><style>{_STYLE}</style>'
-            f'<div class="jg-bar">{buttons}<span class="jg-count">step {len(self.frames)} / '
-            f'{len(self.frames)}</span> <span class="jg-nojs">(the buttons need JavaScript: trust the '
-            f"notebook to step)</span></div>"
-            f'<div class="jg-lines">{html.escape(chr(10).join(intro))}</div>{note}'
-            f'<div class="jg-graph">{self.svg or ""}</div>'
-            f'<script type="application/json" class="jg-frames">{data}</script>'
-            f"<script>{_SCRIPT}</script></div>"
+            f"jangrad.stepper: backward from {self.output_name}, {len(self.frames)} steps. Stepping through them "
+            f"needs JavaScript, which does not run here: trust this notebook (in JupyterLab's command palette, "
+            f"Ctrl+Shift+C: Trust Notebook) or run this cell again."
+        )
+
+    def html(self) -> str:
+        """The HTML fragment a notebook shows: the line for pages without scripts, then the script that puts the
+        stepper in its place."""
+        intro = [f"backward from {self.output_name}: {len(self.frames)} steps, the output's seed first. Press next."]
+        if self.ran:
+            intro.append(f"{self.output_name}.backward() has run: the last step shows the gradients the Values hold.")
+        else:
+            intro.append(f"Worked out on the side: no .grad changes until you call {self.output_name}.backward().")
+        payload = {
+            "frames": self.frames,
+            "initial": self.initial,
+            "intro": intro,
+            "note": self.note,
+            "svg": self.svg or "",
+            "style": STYLE,
+            "min_scale": MIN_SCALE,
+        }
+        # The id is only a fallback for a page that runs the script away from its place (the classic notebook);
+        # from its content, so that the same stepper gives the same HTML in every run.
+        digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+        payload["anchor"] = anchor = f"jangrad-stepper-{digest}"
+        script = SCRIPT.replace("DATA", _script_data(payload))
+        return (
+            f'<b class="jg-static" id="{anchor}">{html.escape(self.static_line())}</b>'
+            f"<script><!--{script}//--></script>"
         )
 
     def _repr_html_(self) -> str:
@@ -219,43 +166,40 @@ class Stepper:
 
 
 def stepper(root: Value, rankdir: str = "LR", *, max_nodes: int = 500) -> Stepper:
-    """Run ``root.backward()`` and return its steps to click through, drawn on ``root``'s graph.
+    """The steps of ``root.backward()`` to click through, drawn on ``root``'s graph; changes no ``.grad``.
 
-    Like ``explain``, this runs backward: leaves add this pass's gradient to what they held (the first frame
-    shows what they held; call ``root.zero_grad()`` first to start from 0). ``rankdir`` is as in ``draw``. Up to
-    ``max_nodes`` nodes every node is drawn on its own and fills in its gradient; above it the drawing groups
-    nodes by neuron (as ``draw`` does) and the steps light the box that holds each node.
+    Before ``root.backward()`` the steps are those that call would make (leaves start from what they hold); after
+    it, those that left the gradients the Values hold. ``rankdir`` is as in ``draw``. Up to ``max_nodes`` nodes
+    every node is drawn on its own and fills in its gradient; above it the drawing groups nodes by neuron (as
+    ``draw`` does), the steps light the box that holds each node, and the narration names that box.
     """
     if not isinstance(root, Value):
         raise TypeError(f"stepper expects a Value, got {root!r} of type {type(root).__name__}")
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):  # checked here too, so a bad one is refused before backward runs
+    if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    from .explain import leaf_gradients_before
-    from .graph import draw
-    from .steps import walk_steps
+    from .graph import drawing_of
+    from .sidepass import side_pass
+    from .steps import backward_steps
 
     order = topological_order(root)
-    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
-    held = {ids[key]: _grad_text(grad) for key, grad in leaf_gradients_before(order).items()}
-    steps, names = walk_steps(root, order)  # runs backward, so the drawing below shows the final gradients
-    drawing = draw(root, rankdir, group=len(order) > max_nodes, max_nodes=max_nodes)
-    reached = {update["id"] for step in steps for update in step["updates"]}
+    passed = side_pass(root, order)
+    drawing = drawing_of(
+        root, rankdir, group=len(order) > max_nodes, max_nodes=max_nodes, grad_of=passed.after
+    )  # the pass's final gradients: what the picture shows where scripts do not run
+    laid_out = backward_steps(root, drawing=drawing, order=order)
+    reached = {update["id"] for step in laid_out.steps for update in step["updates"]}
+    starts = {node["id"]: node["before"] for node in laid_out.nodes if node["leaf"]}
     initial = {
-        node: held.get(node, _UNREACHED)
+        node: _grad_text(starts[node]) if starts.get(node) else _UNREACHED
         for node in sorted(reached, key=lambda n: int(n[1:]))
         if drawing.boxes.get(node) == node
     }
-    ops = {f"{ids[id(node)]}op" for node in order if node.parents}
-    frames = _frames(steps, drawing.boxes, ops, initial)
-    svg = _svg_of(drawing)
-    note = (
-        ""
-        if svg is not None
-        else (
-            "no drawing on this machine (the Graphviz program 'dot' is not installed); "
-            "the steps and their narration still work"
-        )
-    )
-    return Stepper(names[id(root)], len(order), frames, initial, svg, note)
+    ops = {f"n{index}op" for index, node in enumerate(order) if node.parents}
+    frames = _frames(laid_out.steps, drawing.boxes, ops, initial)
+    svg, reason = drawing.notebook_svg(fit=False)  # the page fits it to its width itself, or lets it scroll
+    if svg is not None:
+        svg = svg[svg.find("<svg") :]  # inline in the page: no XML prologue
+    note = "" if svg is not None else f"no drawing here ({reason}); the steps and their narration still work"
+    return Stepper(laid_out.output_name, len(order), frames, initial, svg, note, laid_out.ran)

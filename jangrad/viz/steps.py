@@ -1,18 +1,31 @@
 """The backward pass as a list of steps to show one at a time: the seed, then one step per op, in the engine's order.
 
-Both steppers use it: the playground's expression lab (which sends the steps to its page) and ``jangrad.stepper``
-in a notebook (which renders them ahead into its HTML). The narration of each step is ``jangrad.explain``'s, and
-each step lists, for every operand it reaches, the contribution and the operand's gradient afterwards (a running
-sum, so a node used twice shows both contributions adding up; a leaf's sum starts from what it held before).
+Every stepper uses it: ``jangrad.stepper`` in a notebook, which renders the steps ahead into its HTML, and the
+playground's two labs, which send them to their page as JSON. ``backward_steps(root, drawing=...)`` changes no
+Value: the numbers come from ``sidepass.py`` and the narration from ``explain``. Each node is named as in every
+view (``names.py``) and carries the id ``draw`` gives it (``n<i>``, its index in ``topological_order``) and the
+id of the box that shows it in that drawing (itself, or its neuron's box when the drawing is grouped). Where a node
+sits inside a group box, its step says so in words ("v108, in layers.0.neurons.3"), so that the narration and the
+lit box point at the same thing.
+
+For every operand a step reaches, it lists the contribution and the operand's gradient afterwards: a running sum,
+so a node used twice shows both contributions adding up, and a leaf's sum starts from what it held before the pass
+(``SidePass.before``: before ``backward()``, what it holds now; after it, what it held before that pass).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ..engine import Value
+from ..engine import Value, topological_order
+from .names import NodeNames, is_constant
 
-__all__ = ["walk_steps", "json_number"]
+if TYPE_CHECKING:
+    from .graph import Drawing
+
+__all__ = ["BackwardSteps", "backward_steps", "walk_steps", "json_number"]
 
 
 def json_number(x: float) -> float | str:
@@ -20,45 +33,130 @@ def json_number(x: float) -> float | str:
     return x if math.isfinite(x) else repr(x)
 
 
-def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, str]]:
-    """Run ``root.backward()`` (through ``explain``) and return its steps and each node's name (by ``id``).
+@dataclass
+class BackwardSteps:
+    """A backward pass laid out for a stepper; everything in it is plain JSON but ``names``.
 
-    ``order`` is ``topological_order(root)``; nodes are called ``n<i>`` by their index in it, as ``jangrad.draw``
-    names them. A step is ``{"node": "n5", "op": "mul", "lines": [...], "updates": [{"id", "contribution",
-    "grad"}, ...]}``; the first step is the seed (``root.grad = 1``), whose ``op`` is ``""``.
+    * ``steps``: the seed first (``op`` is ``""``), then one per op node, output first. A step is
+      ``{"node": "n5", "name": "v3", "box": "g2", "where": "layers.0.neurons.3", "op": "mul", "lines": [...],
+      "updates": [{"id": "n2", "name": "a", "box": "n2", "contribution": 3.0, "grad": 4.0}, ...]}``; ``box`` is the
+      drawn box that shows the node (the node's own id when it is drawn on its own) and ``where`` names a group
+      box the node sits in ("" when it has its own).
+    * ``nodes``: every node in topological order: ``{"id", "name", "box", "label", "op", "symbol", "data", "grad"
+      (after the pass), "before" (what it held before the pass), "leaf", "constant", "parents"}``.
+    * ``output``, ``output_name``: the root's id and name; ``ran``: whether the Values already hold this pass.
+    * ``names``: each node's name by ``id(node)``, for Python callers.
     """
-    from .explain import explain, leaf_gradients_before
 
-    held_before = leaf_gradients_before(order)  # read before explain runs backward, which adds to these
-    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
-    names = {id(node): node.label or (f"{node.data:g}" if node.is_leaf else ids[id(node)]) for node in order}
-    told = explain(root, quiet=True)
-    root_name = told[0].name if told else names[id(root)]
-    names[id(root)] = root_name
-    this_pass: dict[int, float] = {id(root): 1.0}
-    uses: dict[int, int] = {}
-    steps = [
-        {
-            "node": ids[id(root)],
-            "op": "",
-            "lines": [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: backward starts at the output)"],
-            "updates": [{"id": ids[id(root)], "contribution": 1.0, "grad": 1.0}],
+    output: str
+    output_name: str
+    ran: bool
+    steps: list[dict]
+    nodes: list[dict]
+    names: dict[int, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "output": self.output,
+            "output_name": self.output_name,
+            "ran": self.ran,
+            "steps": self.steps,
+            "nodes": self.nodes,
         }
-    ]
-    for step in told:
-        names[id(step.node)] = step.name
-        lines = [line.strip() for line in step.lines]
+
+
+def backward_steps(root: Value, *, drawing: Drawing | None = None, order: list[Value] | None = None) -> BackwardSteps:
+    """The steps of ``root.backward()``, worked out without running it (no ``.grad`` changes).
+
+    ``drawing`` is the ``jangrad.draw`` picture the steps will light (its ``boxes`` and group ``titles``); without
+    one every node is its own box. ``order`` is ``topological_order(root)``, if the caller has it already.
+    """
+    from .explain import explain
+    from .sidepass import rule_of, side_pass
+
+    order = topological_order(root) if order is None else order
+    names = NodeNames(root, order)
+    passed = side_pass(root, order)
+    ids = {id(node): f"n{index}" for index, node in enumerate(order)}
+    boxes = drawing.boxes if drawing is not None else {}
+    titles = drawing.titles if drawing is not None else {}
+
+    def box(node: Value) -> str:
+        return boxes.get(ids[id(node)], ids[id(node)])
+
+    def where(node: Value) -> str:
+        title = titles.get(box(node), "")
+        return "" if title == names[node] else title
+
+    def update(node: Value, contribution: float, grad: float) -> dict:
+        return {
+            "id": ids[id(node)],
+            "name": names[node],
+            "box": box(node),
+            "contribution": json_number(contribution),
+            "grad": json_number(grad),
+        }
+
+    root_name = names[root]
+    seed_lines = [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: backward starts at the output)"]
+    if where(root):
+        seed_lines.insert(0, f"{root_name}, in {where(root)}:")
+    seed_total = passed.before(root) + 1.0 if root.is_leaf else 1.0
+    steps = [_step(root, ids, names, box(root), where(root), "", seed_lines, [update(root, 1.0, seed_total)])]
+    uses: dict[int, int] = {}
+    for told in explain(root, quiet=True):
+        lines = [line.strip() for line in told.lines]
+        if where(told.node):
+            lines.insert(0, f"{told.name}, in {where(told.node)}:")
         updates = []
-        for part in step.contributions:
+        for part in told.contributions:
             key = id(part.parent)
-            names[key] = part.name
-            this_pass[key] = this_pass.get(key, 0.0) + part.amount
             uses[key] = uses.get(key, 0) + 1
-            updates.append({"id": ids[key], "contribution": json_number(part.amount), "grad": json_number(part.total)})
-            held = held_before.get(key, 0.0)  # what an earlier backward() left in a leaf
+            updates.append(update(part.parent, part.amount, part.total))
+            held = passed.before(part.parent) if passed.is_variable_leaf(part.parent) else 0.0
             if uses[key] > 1 or held:
                 count = f"its {uses[key]} contributions so far" if uses[key] > 1 else "this contribution"
                 extra = f", plus the {held:.6g} it held before this pass" if held else ""
                 lines.append(f"{part.name}.grad is now {part.total:.6g}: the running sum of {count}{extra}")
-        steps.append({"node": ids[id(step.node)], "op": step.op, "lines": lines, "updates": updates})
-    return steps, names
+        steps.append(_step(told.node, ids, names, box(told.node), where(told.node), told.op, lines, updates))
+    nodes = [
+        {
+            "id": ids[id(node)],
+            "name": names[node],
+            "box": box(node),
+            "label": node.label,
+            "op": node.op,
+            "symbol": rule_of(node).symbol if node.parents else "",
+            "data": json_number(node.data),
+            "grad": json_number(passed.after(node)),
+            "before": json_number(passed.before(node) if node.is_leaf else 0.0),
+            "leaf": node.is_leaf,
+            "constant": is_constant(node),
+            "parents": [ids[id(p)] for p in node.parents],
+        }
+        for node in order
+    ]
+    by_id = {id(node): names[node] for node in order}
+    return BackwardSteps(ids[id(root)], root_name, passed.ran, steps, nodes, by_id)
+
+
+def _step(
+    node: Value, ids: dict[int, str], names: NodeNames, box: str, where: str, op: str, lines: list[str], updates: list
+) -> dict:
+    return {
+        "node": ids[id(node)],
+        "name": names[node],
+        "box": box,
+        "where": where,
+        "op": op,
+        "lines": lines,
+        "updates": updates,
+    }
+
+
+def walk_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict[int, str]]:
+    """``backward_steps(root).steps`` and ``.names``, then ``root.backward()``: the playground's expression lab
+    reads the gradients back from its Values (a graph it built for this request). Views never call this."""
+    laid_out = backward_steps(root, order=order)
+    root.backward()
+    return laid_out.steps, laid_out.names

@@ -91,13 +91,14 @@ def test_each_click_lights_the_node_the_narration_is_about(opened, tmp_path):
     o = lecture_neuron()
     st = jangrad.stepper(o)
     require_drawing(st)
+    o.backward()  # the stepper changed nothing; its last step is what backward() now gives
     final = {f"n{i}": f"grad {fmt(node.grad)}" for i, node in enumerate(jangrad.topological_order(o))}
     page = opened(st.save(tmp_path / "neuron.html")).page
     stepper = page.locator("div.jangrad-stepper")
     shown = state(stepper)
     assert shown["position"] == 0 and shown["lit"] == [] and shown["count"] == "step 0 / 6"
     assert {r["grad"] for r in shown["records"].values()} == {"grad —"}  # nothing reached before the first step
-    assert not page.locator(".jg-nojs").count()  # the script ran and took its "needs JavaScript" hint away
+    assert page.locator(".jg-static").is_hidden()  # the script ran and put the stepper in its line's place
 
     seen_lines = []
     for k in range(1, len(st.frames) + 1):
@@ -181,10 +182,11 @@ def test_the_notebook_saved_as_html_steps_with_no_kernel(opened, tmp_path):
     ]
     assert len(outputs) == 1, "notebook 02 stores one stepper output"
     fragment = "".join(outputs[0]["data"]["text/html"])
-    from jangrad.viz.stepper import _SCRIPT
+    from jangrad.viz.stepper_client import SCRIPT
 
-    assert _SCRIPT in fragment, "the stored output is older than the stepper: run scripts/run_notebooks.py"
-    if "<svg" not in fragment:
+    code = SCRIPT.split("DATA")[0]
+    assert code in fragment, "the stored output is older than the stepper: run scripts/run_notebooks.py"
+    if "\\u003csvg" not in fragment:
         pytest.skip("the stored output was made on a machine that drew no graph")
     path = tmp_path / "notebook.html"
     path.write_text(
@@ -213,6 +215,7 @@ def test_a_graph_of_a_few_hundred_nodes_steps_end_to_end(opened, tmp_path):
     assert 400 <= len(order) <= 500  # drawn node by node (the stepper groups above 500)
     st = jangrad.stepper(loss)
     require_drawing(st)
+    loss.backward()  # the stepper changed nothing; its last step is what backward() now gives
     final = {f"n{i}": f"grad {fmt(node.grad)}" for i, node in enumerate(order)}
     page = opened(st.save(tmp_path / "mlp.html")).page
     stepper = page.locator("div.jangrad-stepper")
@@ -227,3 +230,91 @@ def test_a_graph_of_a_few_hundred_nodes_steps_end_to_end(opened, tmp_path):
     for _ in range(3):
         click(stepper, "back")
     assert state(stepper)["position"] == len(st.frames) - 3
+
+
+def stripped(fragment: str) -> str:
+    """A stepper as an untrusted notebook (JupyterLab's sanitizer), GitHub or any page without scripts has it:
+    scripts and comments dropped, the rest kept."""
+    import re
+
+    return re.sub(r"<script\b.*?</script>|<!--.*?-->", "", fragment, flags=re.S)
+
+
+def test_a_stripped_stepper_harms_no_other_and_steppers_side_by_side_each_step_on_their_own(opened, tmp_path):
+    """Issue 24: a trusted stepper beside a stripped one (an untrusted notebook in another tab) still wires up."""
+    from jangrad.viz.stepper import Stepper
+
+    first, second = jangrad.stepper(lecture_neuron()), jangrad.stepper(Value(2.0) * Value(3.0) + 1)
+    require_drawing(first)
+    old_stripped = '<div class="jangrad-stepper"><div class="jg-bar"><button data-move="next">next</button></div></div>'
+    page_text = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        f'<div class="untrusted">{stripped(first.html())}{old_stripped}</div>'
+        f'<div class="trusted-1">{first.html()}</div><p>between</p><div class="trusted-2">{second.html()}</div>'
+        f'<div class="twice">{first.html()}</div></body></html>'
+    )
+    path = tmp_path / "side-by-side.html"
+    path.write_text(page_text, encoding="utf-8")
+    page = opened(path).page
+    untrusted = page.locator("div.untrusted")
+    assert untrusted.locator("b.jg-static").inner_text() == Stepper.static_line(first)
+    assert untrusted.inner_text().strip().startswith("jangrad.stepper: backward from o, 6 steps.")
+    assert "n2op" not in untrusted.inner_text() and "data 2" not in untrusted.inner_text()  # no leaked drawing
+    trusted = [page.locator(f"div.{name} div.jangrad-stepper") for name in ("trusted-1", "trusted-2", "twice")]
+    assert [t.count() for t in trusted] == [1, 1, 1]
+    click(trusted[0], "next")
+    click(trusted[0], "next")
+    click(trusted[1], "last")
+    shown = [state(t) for t in trusted]
+    assert [s["position"] for s in shown] == [2, 3, 0]
+    assert shown[0]["lines"][0] == "o = tanh(n)  (tanh; o.grad = 1.0)"
+    assert shown[1]["lines"][0] == "v3 = v1 * v2  (mul; v3.grad = 1.0)"  # the learner's Values are variables
+    assert page.locator("div.trusted-1 b.jg-static").is_hidden()
+
+
+def _rendered_width_and_text_px(page, selector: str) -> tuple[float, float]:
+    """An element's rendered width, and the height of 14 pt text in it (rendered width / drawn width * 14 pt)."""
+    return page.evaluate(
+        """selector => {
+            const element = document.querySelector(selector);
+            const box = element.getBoundingClientRect();
+            let drawn = element.naturalWidth;  // an <img>: the SVG's own width attribute, in px
+            if (element.tagName.toLowerCase() === 'svg') drawn = element.viewBox.baseVal.width * 4 / 3;
+            else drawn = element.getAttribute('data-viewbox-width') * 4 / 3;
+            return [box.width, box.width / drawn * 14 * 4 / 3];
+        }""",
+        selector,
+    )
+
+
+def test_the_lectures_graph_fits_a_968_px_output_area(opened, tmp_path):
+    """Issue 24: in JupyterLab's 968 px output area the neuron must fit and its text stay legible, as draw shows it
+    (an <img> of the SVG, as JupyterLab does), inline (as nbconvert's HTML does) and in the stepper."""
+    import base64
+    import re
+
+    o = lecture_neuron()
+    o.backward()
+    svg = jangrad.draw(o)._repr_svg_()
+    if svg is None:
+        pytest.skip("no drawing on this machine")
+    viewbox_width = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg).group(1))
+    as_image = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    inline = svg[svg.find("<svg") :].replace("<svg", '<svg style="max-width: 100%; height: auto"', 1)
+    page_text = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin: 0">'
+        f'<div style="width: 968px"><img id="lab" data-viewbox-width="{viewbox_width}" '
+        f'src="data:image/svg+xml;base64,{as_image}"></div>'
+        f'<div style="width: 968px" id="inline">{inline}</div>'
+        f'<div style="width: 968px" id="stepper">{jangrad.stepper(o).html()}</div></body></html>'
+    )
+    path = tmp_path / "widths.html"
+    path.write_text(page_text, encoding="utf-8")
+    page = opened(path).page
+    page.wait_for_function("document.querySelector('#lab').complete")
+    for selector in ("#lab", "#inline svg", "#stepper div.jangrad-stepper svg"):
+        width, text_px = _rendered_width_and_text_px(page, selector)
+        print(f"{selector}: {width:.0f} px wide, 14 pt text at {text_px:.1f} px")
+        assert width <= 968.5, selector
+        assert text_px >= 10, selector
+    assert page.evaluate("document.querySelector('#stepper .jg-graph').scrollWidth") <= 968
