@@ -649,3 +649,13 @@ def test_without_hypothesis_the_other_checks_run_and_a_note_says_so(monkeypatch)
     ) in report.notes
     assert "random graphs" not in [line.name for line in report.lines]
     assert set(failing(report)) == {"a.tanh()"}
+
+
+def test_each_check_has_a_file_name_of_its_own():
+    """--out writes one drawing per failing check: 'a + b', 'a - b', 'a * b' and '-a' must not overwrite each other."""
+    from jangrad.check.report import CheckLine
+
+    names = ["a + b", "a - b", "a * b", "a / b", "a ** 2", "-a", "2 - a", "a.tanh()", "backward()"]
+    slugs = [CheckLine(name, "failed").slug for name in names]
+    assert len(set(slugs)) == len(names), slugs
+    assert slugs[:3] == ["a-plus-b", "a-minus-b", "a-times-b"]

@@ -45,7 +45,7 @@ FLOORS = [
     ("compiled path", ["jangrad.compiled"]),
     ("training", ["jangrad.train", "jangrad.recipe", "jangrad.io.expr", "jangrad.io.torch_export"]),
     ("pictures", ["jangrad.viz"]),
-    ("tools", ["jangrad.check", "jangrad.cli", "jangrad.playground"]),
+    ("tools", ["jangrad.check", "jangrad.cli", "jangrad.playground", "jangrad.site"]),
     ("package", ["jangrad"]),
 ]
 

@@ -49,7 +49,16 @@ class CheckLine:
 
     @property
     def slug(self) -> str:
-        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "check"
+        """The check's name as a file name: ``a - b`` is ``a-minus-b``, so that ``a + b``, ``a - b`` and ``a * b``
+        never share one."""
+        name = self.name.lower()
+        for symbol, word in _SYMBOL_WORDS:
+            name = name.replace(symbol, f" {word} ")
+        return re.sub(r"[^a-z0-9]+", "-", name).strip("-") or "check"
+
+
+# Operators spelt out in file names, longest first (``**`` before ``*``).
+_SYMBOL_WORDS = (("**", "pow"), ("+", "plus"), ("-", "minus"), ("*", "times"), ("/", "div"))
 
 
 @dataclass

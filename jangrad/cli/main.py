@@ -1,9 +1,9 @@
 """The ``jangrad`` command: argument parsing and error handling for the subcommands.
 
-``jangrad demo | train | graph | explain | gradcheck | sweep | check | serve``; ``python -m jangrad`` is the same.
-This file only reads arguments and reports errors: the expression commands live in ``expressions.py``, the training
-ones in ``training.py`` (on the run recipe, ``jangrad/recipe.py``), ``check`` in ``check.py`` and ``serve`` in
-``playground/cli.py``. A command-line user should never see a traceback: every bad
+``jangrad demo | train | graph | explain | gradcheck | sweep | check | serve | site``; ``python -m jangrad`` is the
+same. This file only reads arguments and reports errors: the expression commands live in ``expressions.py``, the
+training ones in ``training.py`` (on the run recipe, ``jangrad/recipe.py``), ``check`` in ``check.py``, ``serve`` in
+``playground/cli.py`` and ``site`` in ``site.py``. A command-line user should never see a traceback: every bad
 argument, unreadable expression or missing file ends with one line on stderr and exit status 2; a failed gradcheck or
 a diverged run exits 1.
 """
@@ -263,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..playground.cli import add_serve_command
 
     add_serve_command(commands)
+    from .site import add_site_command
+
+    add_site_command(commands)
     return parser
 
 
@@ -281,11 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(_expression_kept_whole(sys.argv[1:] if argv is None else list(argv)))
         if args.command is None:
-            parser.error("choose a command: demo, train, graph, explain, gradcheck, sweep, check or serve")
+            parser.error("choose a command: demo, train, graph, explain, gradcheck, sweep, check, serve or site")
     except SystemExit as stop:  # --help (0) or a one-line argument error (2)
         return int(stop.code or 0)
     try:
-        if args.command == "serve":
+        if args.command in ("serve", "site"):
             return args.func(args)
         if args.command == "check":
             from . import check

@@ -5,9 +5,21 @@ and notebooks. The page itself (HTML, CSS, one ES module per panel) is package d
 its engine only through ``static/transport.js``. Every request it makes is a plain function from JSON to JSON in
 ``api.py`` (the network lab's ``api.Lab`` holds the training ``session.Session``), which ``server.py`` routes to and
 ``training.py`` drives from a thread: a page that runs jangrad in a Web Worker calls the same functions.
+
+The server and its command are loaded when first used, not on import: the static site's worker imports the labs'
+modules (``expression``, ``api``) in the browser, where the HTTP server would only cost start-up time.
 """
 
-from .cli import add_serve_command, serve
-from .server import PlaygroundServer, make_server
+from __future__ import annotations
+
+import importlib
 
 __all__ = ["serve", "make_server", "PlaygroundServer", "add_serve_command"]
+
+_LAZY = {"serve": ".cli", "add_serve_command": ".cli", "make_server": ".server", "PlaygroundServer": ".server"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'jangrad.playground' has no attribute {name!r}")
