@@ -87,7 +87,7 @@ export class ExpressionLab {
     let lab = null;
     let failure = "";
     try {
-      lab = await transport.expression({source: src, inputs});
+      lab = await transport.expression(src, inputs);
     } catch (error) {
       failure = error.message;
     }
@@ -195,7 +195,7 @@ export class ExpressionLab {
     const ticket = this.ticket;
     let result;
     try {
-      result = await transport.checkExpression({source: src, inputs});
+      result = await transport.check(src, inputs);
     } catch (error) {
       if (ticket === this.ticket) this.showError(error.message);
       return;

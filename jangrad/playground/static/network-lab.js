@@ -105,7 +105,7 @@ export class NetworkLab {
       graph: $("sample-graph"), narration: $("sample-narration"), counter: $("sample-counter"),
       tooltip: $("sample-tooltip"),
       buttons: {first: $("sample-first"), back: $("sample-back"), next: $("sample-next"), last: $("sample-last")},
-    }, {loadSteps: () => transport.sampleSteps({})});
+    }, {loadSteps: () => transport.sampleSteps()});
     this.optimizer = new OptimizerTable({table: $("optimizer-table"), hint: $("optimizer-hint"),
       title: $("optimizer-name")});
     this.sample.clear();
@@ -244,7 +244,7 @@ export class NetworkLab {
     this.showBusy();
     let summary;
     try {
-      summary = await transport.start({config: this.config(), paused, pace: this.paceValue()});
+      summary = await transport.startTraining(this.config(), paused, this.paceValue());
     } finally {
       this.starting -= 1;
       this.showBusy();
@@ -292,7 +292,7 @@ export class NetworkLab {
     if (this.needsNewRun()) {
       await this.start(false);
     } else {
-      await transport.control({action: "play"});
+      await transport.control("play");
     }
   }
 
@@ -300,7 +300,7 @@ export class NetworkLab {
     if (this.needsNewRun()) {
       await this.start(true);
     }
-    await transport.control({action: "step"});
+    await transport.control("step");
   }
 
   async reset() {
@@ -308,7 +308,7 @@ export class NetworkLab {
     this.starting += 1;
     let summary;
     try {
-      summary = await transport.control({action: "reset"});
+      summary = await transport.control("reset");
     } finally {
       this.starting -= 1;
     }
@@ -332,13 +332,13 @@ export class NetworkLab {
     this.state.set("pace", PACES[Number($("net-pace").value)]);
     this.showPace();
     this.onChange();
-    if (this.summary && !this.replaced) await transport.control({action: "pace", pace: this.paceValue()});
+    if (this.summary && !this.replaced) await transport.control("pace", {pace: this.paceValue()});
   }
 
   // ---- toolbar --------------------------------------------------------------------------------------------------------
   bindToolbar() {
     $("train-play").addEventListener("click", () => this.act(() => this.play()));
-    $("train-pause").addEventListener("click", () => this.act(() => transport.control({action: "pause"})));
+    $("train-pause").addEventListener("click", () => this.act(() => transport.control("pause")));
     $("train-step").addEventListener("click", () => this.act(() => this.singleStep()));
     $("train-reset").addEventListener("click", () => this.act(() => this.reset()));
     $("net-pace").addEventListener("input", () => this.act(() => this.setPace()));
@@ -471,7 +471,7 @@ export class NetworkLab {
     this.boundary.select(index);
     this.sample.loading(index);
     try {
-      const drawing = await transport.select({sample: index});
+      const drawing = await transport.sampleGraph(index);
       this.sample.show(drawing);
       this.sample.setTraining(this.lastState === "running", this.lastStep);
     } catch (error) {
@@ -480,7 +480,7 @@ export class NetworkLab {
   }
 
   async selectParameter(index) {
-    await transport.select({parameter: index});
+    await transport.selectParameter(index);
   }
 
   // ---- the learner's own points ---------------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ export class NetworkLab {
       return;
     }
     const asked = JSON.stringify(this.config());
-    const {command, note} = await transport.command({config: this.config(), edited_at: this.editedAt});
+    const {command, note} = await transport.command(this.config(), this.editedAt);
     if (JSON.stringify(this.config()) !== asked) return;  // the settings changed meanwhile: a newer answer comes
     $("cli-out").value = command;
     $("cli-note").textContent = note ? `note: ${note}` : "repeats this run number for number";
