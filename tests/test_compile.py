@@ -494,6 +494,45 @@ def test_forward_from_an_array_and_gradients_as_an_array():
         tape.backward(write_grads="no")
 
 
+def test_leaf_grads_is_an_array_of_its_own_and_passes_do_not_accumulate():
+    """The array leaf_grads() hands out keeps its numbers through later passes (the next pass writes a new
+    array), and a second pass on the same numbers gives the same gradients, not twice them: a pass writes each
+    gradient's first contribution instead of adding it to the last pass's."""
+    a, b = Value(2.0), Value(3.0)
+    out = a * b + a * a + (a - b) * b  # a reaches the output three ways, b two
+    tape = jangrad.compile(out)
+    a_at, b_at = [next(k for k, leaf in enumerate(tape.leaves) if leaf is x) for x in (a, b)]
+    tape.forward()
+    tape.backward(write_grads=False)
+    first = tape.leaf_grads()
+    expected = [0.0] * len(tape.leaves)
+    expected[a_at], expected[b_at] = 3.0 + 2 * 2.0 + 3.0, 2.0 + (2.0 - 3.0) - 3.0
+    assert first.tolist() == expected
+    tape.backward(write_grads=False)
+    assert tape.leaf_grads().tolist() == expected
+    values = tape.leaf_data()
+    values[a_at] = 10.0
+    tape.forward(values)
+    tape.backward(write_grads=False)
+    assert tape.leaf_grads()[a_at] == 3.0 + 2 * 10.0 + 3.0
+    assert first.tolist() == expected  # untouched by the passes after it
+
+
+def test_forward_reads_the_tapes_own_leaf_array_in_place():
+    """tape.leaf_data() is the tape's own array: forward(tape.leaf_data()) uses numbers written into it (no
+    copy), and forward() without values refills it from the leaves' .data."""
+    x, y = Value(1.0), Value(4.0)
+    out = x * y + x
+    tape = jangrad.compile(out)
+    values = tape.leaf_data()
+    values[[k for k, leaf in enumerate(tape.leaves) if leaf is x]] = 2.0
+    assert tape.forward(values) == 2.0 * 4.0 + 2.0
+    assert x.data == 1.0
+    assert tape.forward() == 1.0 * 4.0 + 1.0
+    assert sorted(tape.leaf_data().tolist()) == [1.0, 4.0]
+    assert tape.leaf_data() is values
+
+
 def test_nested_differences_keep_their_signs_when_flattened():
     """x - (y - (z + w * v)) and (x - y) - (z - w * v): every term's sign is the product of the signs on its
     path to the root, whatever the nesting."""

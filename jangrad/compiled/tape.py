@@ -440,7 +440,7 @@ class Tape:
             raise TypeError(
                 f"compile() needs the Value a graph ends in, got {output!r} of type {type(output).__name__}"
             )
-        from .kernels import NUMPY_MATH
+        from .kernels import NUMPY_MATH, plan_gradients
 
         self._np = np
         self._math = NUMPY_MATH
@@ -458,7 +458,11 @@ class Tape:
         self._out_slot = int(self._slot[-1])
         self.size = len(traced.nodes)
         self._vals = np.zeros(size)
+        self._leaf_data = self._vals[: len(self.leaves)]
+        self._read_leaves()  # so that leaf_data() holds the graph's numbers before any forward()
         self._grads = np.zeros(size)
+        self._grads_lent = False  # leaf_grads() handed out a view of _grads: the next pass writes a new array
+        self._zero_first = plan_gradients(self._kernels, size, self._out_slot)
         self._targets = self._grad_targets(inputs)
         self._ran_forward = False
         self._replaying = threading.Lock()
@@ -502,7 +506,7 @@ class Tape:
 
         ``values``: instead of reading the leaves' ``.data``, take their numbers from this array (one per leaf, in
         ``tape.leaves`` order; the Values are not read). For data that already lives in arrays, this skips a
-        Python attribute read per leaf.
+        Python attribute read per leaf; given ``tape.leaf_data()`` itself, the numbers are not even copied.
         """
         with self._replay():
             return self._forward(values)
@@ -525,8 +529,14 @@ class Tape:
                     f"values must hold one number per leaf ({len(self.leaves)}, in tape.leaves "
                     f"order), got an array of shape {array.shape}"
                 )
-            vals[: len(self.leaves)] = array
+            if array is not self._leaf_data:  # the tape's own leaf array is read in place, with no copy
+                vals[: len(self.leaves)] = array
             return self._run_forward()
+        self._read_leaves()
+        return self._run_forward()
+
+    def _read_leaves(self) -> None:
+        """Every leaf's ``.data`` into the tape's leaf array."""
         datas = list(map(_read_data, self.leaves))
         # NumPy would turn None into nan and "1.5" into 1.5: only real numbers may pass (a set of types is cheap).
         if not _PLAIN_NUMBERS.issuperset(map(type, datas)):
@@ -535,8 +545,7 @@ class Tape:
                     raise TypeError(
                         f"every leaf's .data must be a real number: got {data!r} of type {type(data).__name__}"
                     )
-        vals[: len(self.leaves)] = np.fromiter(datas, np.float64, len(self.leaves))
-        return self._run_forward()
+        self._leaf_data[:] = self._np.fromiter(datas, self._np.float64, len(self.leaves))
 
     def _run_forward(self) -> float:
         np, vals = self._np, self._vals
@@ -559,17 +568,37 @@ class Tape:
         with self._replay():
             self._backward(gradient, write_grads)
 
+    def leaf_data(self):
+        """The tape's own array of leaf values, in ``tape.leaves`` order: the numbers the last ``forward()`` used
+        (before any, the leaves' ``.data`` when the tape was compiled).
+
+        Write new numbers into it (``tape.leaf_data()[:] = ...``, or in place as an optimizer would) and replay with
+        ``tape.forward(tape.leaf_data())``: the tape reads them where they are, as PyTorch reads a tensor's storage,
+        instead of copying every number in. ``forward()`` without ``values`` overwrites it with the leaves' ``.data``.
+        """
+        return self._leaf_data
+
     def leaf_grads(self):
-        """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array)."""
-        return self._grads[: len(self.leaves)].copy()
+        """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array).
+
+        The array is yours, as a tensor's ``.grad`` is after PyTorch's backward: the next ``backward()`` writes its
+        gradients into a new array rather than into this one (so handing it out costs no copy)."""
+        self._grads_lent = True
+        return self._grads[: len(self.leaves)]
 
     def _backward(self, gradient: float, write_grads: bool = True) -> None:
         np = self._np
         if not self._ran_forward:
             self._forward()
+        seed = as_float(gradient, "gradient")  # the same check as Value.backward's
+        if self._grads_lent:
+            self._grads = self._np.empty_like(self._grads)
+            self._grads_lent = False
+        # Most slots are written (not added to) by the first contribution they get (kernels.plan_gradients);
+        # only the others start from zero.
         grads = self._grads
-        grads.fill(0.0)
-        grads[self._out_slot] = as_float(gradient, "gradient")  # the same check as Value.backward's
+        grads[self._zero_first] = 0.0
+        grads[self._out_slot] = seed
         vals = self._vals
         with np.errstate(all="ignore"):
             for kernel in reversed(self._kernels):
