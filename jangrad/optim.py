@@ -48,13 +48,16 @@ class Optimizer:
         if isinstance(params, Value) or not hasattr(params, "__iter__"):
             raise TypeError(f"params must be a list of Values such as model.parameters(), got {params!r}")
         self.params: list[Value] = list(params)
-        seen: set[int] = set()  # ids, only tested for membership, never iterated
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"parameter {i} must be a Value, got {p!r} of type {type(p).__name__}")
-            if id(p) in seen:
-                raise ValueError(f"parameter {i} ({p!r}) appears twice in the parameter list")
-            seen.add(id(p))
+        # The common case (Values only, each once) is settled in two passes at C speed; a model may have tens of
+        # thousands of parameters. Anything else gets the loop that names the offending entry.
+        if set(map(type, self.params)) != {Value} or len(set(map(id, self.params))) != len(self.params):
+            seen: set[int] = set()  # ids, only tested for membership, never iterated
+            for i, p in enumerate(self.params):
+                if not isinstance(p, Value):
+                    raise TypeError(f"parameter {i} must be a Value, got {p!r} of type {type(p).__name__}")
+                if id(p) in seen:
+                    raise ValueError(f"parameter {i} ({p!r}) appears twice in the parameter list")
+                seen.add(id(p))
         if not self.params:
             raise ValueError("the optimizer got an empty parameter list")
         self.lr: float = real_number(lr, "lr")

@@ -54,20 +54,18 @@ class BatchTape:
         self.kernels = [lower(kernel, n_shared) for kernel in kernels]
         self.nodes = len(traced.nodes)
 
-        param_position = {id(p): k for k, p in enumerate(params)}
+        # Where each parameter lives in the shared store (whole arrays: a model has tens of thousands of them).
+        param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
+        param_slot = np.where(param_node >= 0, slot[param_node], n_shared)
+        self.param_index = np.flatnonzero(param_slot < n_shared)  # one the outputs do not depend on has no slot
+        self.param_slots = param_slot[self.param_index]
+        self.n_params = len(params)
         self.shared = np.zeros(n_shared)
         self.shared_grad = np.zeros(n_shared)
-        param_slots, param_index = [], []
-        for s, leaf in enumerate(leaves[:n_shared]):
-            k = param_position.get(id(leaf))
-            if k is None:
-                self.shared[s] = leaf.data  # a constant of the model's code
-            else:
-                param_slots.append(s)
-                param_index.append(k)
-        self.param_slots = np.array(param_slots, dtype=np.intp)
-        self.param_index = np.array(param_index, dtype=np.intp)
-        self.n_params = len(params)
+        is_constant = np.ones(n_shared, dtype=bool)
+        is_constant[self.param_slots] = False
+        for s in np.flatnonzero(is_constant).tolist():
+            self.shared[s] = leaves[s].data  # a constant of the model's code
 
         input_rows, input_columns = [], []
         for column, x in enumerate(inputs):

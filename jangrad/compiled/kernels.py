@@ -205,7 +205,7 @@ def plan_gradients(kernels: list, size: int, out_slot: int, skip: np.ndarray | N
     """
     written = np.zeros(size, dtype=bool)
     written[out_slot] = True
-    zero_first = []
+    zero_first = np.zeros(size, dtype=bool)
     for kernel in reversed(kernels):
         for scatter in kernel.scatters():
             slots = scatter.slots()
@@ -213,10 +213,9 @@ def plan_gradients(kernels: list, size: int, out_slot: int, skip: np.ndarray | N
             if not done.any():
                 scatter.assign = True
             elif not done.all():
-                zero_first.append(slots[~done])
+                zero_first[slots[~done]] = True
             written[slots] = True
-    zero_first.append(np.flatnonzero(~written))
-    return np.unique(np.concatenate(zero_first)).astype(np.intp)
+    return np.flatnonzero(zero_first | ~written)
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -111,8 +111,8 @@ class _Positions:
 
 
 class _Traced:
-    """The graph as arrays: nodes in topological order (``engine.topological_order``), op names, and each node's
-    first and second operand as a node index (-1 for none)."""
+    """The graph as arrays: nodes in topological order (``engine.topological_order``), each node's op as a code
+    (``op_codes``, into ``op_names``), and each node's first and second operand as a node index (-1 for none)."""
 
     def __init__(self, output: Value) -> None:
         import numpy as np
@@ -122,10 +122,31 @@ class _Traced:
         # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
         # lines were much of compile()'s time.
         self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
-        self.ops = [_rule_name(rule) for rule in map(_read_op, nodes)]
+        self.op_names, self.op_codes = self._op_codes(np, list(map(_read_op, nodes)))
         none = id(None)
         self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
         self.second = self._operand_positions(np, map(_read_second, nodes), n, none)
+
+    @staticmethod
+    def _op_codes(np, rules: list):
+        """The distinct op names ('' for a leaf) and each node's code into them. The few distinct rules are named
+        once each; codes are numbered in order of first appearance, so they follow the graph, not addresses."""
+        rule_ids = list(map(id, rules))
+        ids = np.array(rule_ids, dtype=np.uint64)
+        codes = np.empty(len(rules), dtype=np.intp)
+        names: list[str] = []
+        for rule_id in dict.fromkeys(rule_ids):  # each distinct rule once, in order of first appearance
+            name = _rule_name(rules[rule_ids.index(rule_id)])
+            if name not in names:
+                names.append(name)
+            codes[ids == rule_id] = names.index(name)
+        return names, codes
+
+    def has_op(self, *names: str):
+        """A boolean array: which nodes' op is one of ``names``."""
+        import numpy as np
+
+        return np.array([name in names for name in self.op_names], dtype=bool)[self.op_codes]
 
     def _operand_positions(self, np, operands, n: int, none: int):
         ids = np.fromiter(map(id, operands), dtype=np.uint64, count=n)
@@ -133,7 +154,10 @@ class _Traced:
 
     def signature(self) -> tuple[int, int]:
         """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
-        return (len(self.nodes), hash((tuple(self.ops), self.first.tobytes(), self.second.tobytes())))
+        return (
+            len(self.nodes),
+            hash((tuple(self.op_names), self.op_codes.tobytes(), self.first.tobytes(), self.second.tobytes())),
+        )
 
     def parents_of(self, i: int) -> tuple[int, ...]:
         """Node ``i``'s operands, as node indices."""
@@ -141,10 +165,10 @@ class _Traced:
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
-def _fuse(traced: _Traced, keep: set[int]) -> list:
-    """Turn the traced nodes into kernel nodes: ``("leaf",)``, ``("op", name, operands)``,
-    ``("sum", plain, plain_sign, left, right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``;
-    absorbed nodes become None.
+def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
+    """Turn the traced nodes into kernel nodes: ``("op", name, operands)``, ``("sum", plain, plain_sign, left,
+    right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are None.
+    Returns them with the indices of the leaves and of the computed nodes that remain (each in graph order).
 
     A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
     a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
@@ -153,7 +177,6 @@ def _fuse(traced: _Traced, keep: set[int]) -> list:
     import numpy as np
 
     n = len(traced.nodes)
-    ops = traced.ops
     # Which nodes are absorbed, decided with whole-array operations (one Python step per node is what made
     # compiling a million-node graph slow).
     first = np.array(traced.first, dtype=np.intp)
@@ -165,28 +188,28 @@ def _fuse(traced: _Traced, keep: set[int]) -> list:
     consumer[second[second >= 0]] = index[second >= 0]
     if keep:
         uses[np.fromiter(keep, dtype=np.intp, count=len(keep))] += 1  # an outside reader is a second consumer
-    names = np.array(ops, dtype=object)
-    is_mul = names == "mul"
-    is_sum = (names == "add") | (names == "sub")
+    is_mul = traced.has_op("mul")
+    is_sum = traced.has_op(*_SUMS)
     single_use = (uses == 1) & (index != n - 1)  # the root is never absorbed
     into_prod = is_mul & single_use & is_mul[consumer]
     product_of_products = into_prod[first] & (first >= 0) | into_prod[second] & (second >= 0)
     into_sum = single_use & is_sum[consumer] & (is_sum | is_mul & ~product_of_products)
 
-    sums = _flatten_sums(np, first, second, consumer, is_sum, names == "sub", into_sum, into_prod)
+    sums = _flatten_sums(np, first, second, consumer, is_sum, traced.has_op("sub"), into_sum, into_prod)
     into_prod_list = into_prod.tolist()
     first_list, second_list = traced.first.tolist(), traced.second.tolist()
+    names, codes = traced.op_names, traced.op_codes.tolist()
     kernel_nodes: list = [None] * n
-    for i in np.flatnonzero(~(into_sum | into_prod)).tolist():
-        if first_list[i] < 0:
-            kernel_nodes[i] = ("leaf",)
-        elif ops[i] in _SUMS:
+    computed = np.flatnonzero(~(into_sum | into_prod) & (first >= 0)).tolist()
+    for i in computed:
+        name = names[codes[i]]
+        if name in _SUMS:
             kernel_nodes[i] = sums[i]
-        elif ops[i] == "mul" and product_of_products[i]:
+        elif name == "mul" and product_of_products[i]:
             kernel_nodes[i] = ("prod", _flatten_prod(i, first_list, second_list, into_prod_list))
         else:
-            kernel_nodes[i] = ("op", ops[i], traced.parents_of(i))
-    return kernel_nodes
+            kernel_nodes[i] = ("op", name, traced.parents_of(i))
+    return kernel_nodes, np.flatnonzero(first < 0).tolist(), computed
 
 
 def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_prod) -> dict:
@@ -298,16 +321,11 @@ def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
 
     from . import kernels as tk
 
-    kernel_nodes = _fuse(traced, keep)
+    kernel_nodes, leaves, computed = _fuse(traced, keep)
     depth = np.zeros(len(kernel_nodes), dtype=np.intp)
     groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
-    leaves: list[int] = []
-    for i, node in enumerate(kernel_nodes):
-        if node is None:
-            continue
-        if node[0] == "leaf":
-            leaves.append(i)
-            continue
+    for i in computed:
+        node = kernel_nodes[i]
         depth[i] = 1 + depth[_operands(node)].max()
         groups.setdefault(_group_key(node, int(depth[i])), []).append(i)
     ordered_keys = sorted(groups, key=lambda k: k[0])  # a stable sort: depth first, then first appearance
@@ -322,7 +340,9 @@ def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
     if batched:
-        is_batched = np.array([leaves[k] in batched for k in new_order], dtype=bool)
+        is_batched_node = np.zeros(len(kernel_nodes), dtype=bool)
+        is_batched_node[list(batched)] = True
+        is_batched = is_batched_node[np.array(leaves, dtype=np.intp)[new_order]]
         new_order = np.concatenate([new_order[~is_batched], new_order[is_batched]])
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
@@ -405,7 +425,8 @@ def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot:
         right_rows, which_right = _distinct_rows(np, right)
         a, b = len(left_rows), len(right_rows)
         cell = which_right.ravel() * a + which_left.ravel()
-        if a * b == n and np.unique(cell).size == n:
+        # (Counted with bincount: a plain np.unique imports numpy.ma, some 20 ms, on its first call.)
+        if a * b == n and np.bincount(cell, minlength=n).max() == 1:
             order = np.argsort(cell, kind="stable")
             matmul = (left_rows, right_rows)
     if order is None:

@@ -52,7 +52,10 @@ def compiled_training(
     targets = loss.targets(y, len(outputs), single)
     if targets is None:  # the eager loss raises its own error, at the step that meets the bad target
         return None
-    X_array = np.array([[float(v) for v in row] for row in X], dtype=np.float64)
+    try:  # fit has checked that every entry is a real number: NumPy converts lists of floats and ints at C speed
+        X_array = np.array(X, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # other number types (Fraction, Decimal), each as float() does
+        X_array = np.array([[float(v) for v in row] for row in X], dtype=np.float64)
     return CompiledTraining(inputs, outputs, single, X_array, targets, loss, l2, optimizer, params)
 
 
