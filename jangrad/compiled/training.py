@@ -21,11 +21,14 @@ come from the same place.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 
 from ..engine import Value
 
 __all__ = ["compiled_training", "CompiledTraining"]
+
+_read_data = operator.attrgetter("data")
 
 
 def compiled_training(
@@ -87,15 +90,17 @@ class CompiledTraining:
         self.optimizer = optimizer
         self.single = single
         self.tape = BatchTape(inputs, outputs, params)
-        self.theta = np.array([p.data for p in params], dtype=np.float64)
+        self.theta = np.fromiter(map(_read_data, params), dtype=np.float64, count=len(params))
         self.grad = np.zeros_like(self.theta)
-        position = {id(p): k for k, p in enumerate(params)}
         self.opt_index = None
-        self.array_step = optimizer.has_array_step() and all(id(p) in position for p in optimizer.params)
-        if self.array_step:
-            order = np.array([position[id(p)] for p in optimizer.params], dtype=np.intp)
-            if not np.array_equal(order, np.arange(len(params))):
-                self.opt_index = order
+        self.array_step = optimizer.has_array_step()
+        # The common case, an optimizer made from model.parameters(): the same Values in the same order.
+        same = len(optimizer.params) == len(params) and all(map(operator.is_, optimizer.params, params))
+        if self.array_step and not same:
+            position = {id(p): k for k, p in enumerate(params)}
+            self.array_step = all(id(p) in position for p in optimizer.params)
+            if self.array_step:
+                self.opt_index = np.array([position[id(p)] for p in optimizer.params], dtype=np.intp)
 
     def loss_and_backward(self, indices: Sequence[int]) -> tuple[float, list]:
         """One batch's loss (plus ``l2`` times the sum of squared parameters) and the parameters' gradient; the
