@@ -139,21 +139,44 @@ def _chain(value_cls, n: int):
     return y
 
 
-def _chain_engine(value_cls, n: int) -> dict:
-    """The median of several runs: 15 for small n (a 10^3 chain takes a millisecond: one run is mostly noise), and
-    at least 3 for any n, so that no figure is a single run, nor the first run of a fresh process alone (which
-    also pays for growing the process's heap)."""
-    runs = []
-    for _ in range(max(3, min(15, 100000 // n))):
+def _chain_runs(value_cls, n: int, collector: bool) -> list[tuple[float, float]]:
+    """(forward, backward) seconds of several runs, after unmeasured warm-up runs (at least one, and 0.2 s: a fresh
+    worker's first milliseconds ran a 10^3 chain at half speed, and its first run also grows the heap). Small
+    chains repeat until 0.5 s is measured (at least 5 runs, at most 200), so no figure rests on a few
+    sub-millisecond timings; a 10^6 chain runs 3 times. ``collector=False`` turns the garbage collector off while
+    the learner's code builds the chain (back on for the backward pass), as a learner may."""
+    runs: list[tuple[float, float]] = []
+    warm_until = time.perf_counter() + 0.2
+    warming, measured = True, 0.0
+    while True:
         gc.collect()
-        start = time.perf_counter()
-        y = _chain(value_cls, n)
-        built = time.perf_counter()
+        if not collector:
+            gc.disable()
+        try:
+            start = time.perf_counter()
+            y = _chain(value_cls, n)
+            built = time.perf_counter()
+        finally:
+            gc.enable()
         y.backward()
         done = time.perf_counter()
         del y
-        runs.append((done - start, built - start, done - built))
-    total, forward, backward = sorted(runs)[len(runs) // 2]
+        if warming:
+            warming = done < warm_until
+            continue
+        runs.append((built - start, done - built))
+        measured += done - start
+        if len(runs) >= 200 or (len(runs) >= (3 if n >= 10**6 else 5) and measured >= 0.5):
+            return runs
+
+
+def _chain_engine(value_cls, n: int) -> dict:
+    """Per node: building the chain (the learner's code, with the garbage collector on as users run it, and off),
+    and backward() (jangrad's own work: the sort and the reverse pass); medians over the runs; bytes per node."""
+    runs = _chain_runs(value_cls, n, collector=True)
+    forward = statistics.median(f for f, _ in runs)
+    backward = statistics.median(b for _, b in runs)
+    forward_off = statistics.median(f for f, _ in _chain_runs(value_cls, n, collector=False))
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
@@ -162,9 +185,10 @@ def _chain_engine(value_cls, n: int) -> dict:
     tracemalloc.stop()
     del y
     return {
-        "seconds": total,
-        "us_per_node": total / n * 1e6,
+        "seconds": forward + backward,
+        "us_per_node": (forward + backward) / n * 1e6,
         "forward_us_per_node": forward / n * 1e6,
+        "forward_collector_off_us_per_node": forward_off / n * 1e6,
         "backward_us_per_node": backward / n * 1e6,
         "bytes_per_node": graph_bytes / n,
         "runs": len(runs),

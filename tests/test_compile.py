@@ -518,6 +518,33 @@ def test_leaf_grads_is_an_array_of_its_own_and_passes_do_not_accumulate():
     assert first.tolist() == expected  # untouched by the passes after it
 
 
+def test_gradient_plan_writes_first_contributions_and_zeroes_only_the_rest():
+    """A backward pass writes (not adds) a slot's first contribution, so its gradient array starts as garbage:
+    the plan must mark as "assign" only the scatters whose every slot is fresh, and list for zeroing the fresh
+    slots of a scatter that also reaches written ones, and the slots nothing writes."""
+    from jangrad.compiled.kernels import Scatter, plan_gradients
+
+    class Kernel:
+        def __init__(self, *scatters: Scatter) -> None:
+            self._scatters = list(scatters)
+
+        def scatters(self) -> list[Scatter]:
+            return self._scatters
+
+    fresh = Scatter(np.array([1, 2]))
+    repeated = Scatter(np.array([4, 4, 5]))  # slot 4 twice: its two contributions are summed, then written
+    overlapping = Scatter(np.array([2, 3]))  # 2 was written above, 3 was not
+    zero_first = plan_gradients([Kernel(overlapping), Kernel(fresh, repeated)], size=7, out_slot=0)  # run reversed
+    assert (fresh.assign, repeated.assign, overlapping.assign) == (True, True, False)
+    assert zero_first.tolist() == [3, 6]
+    grads = np.full(7, np.nan)
+    grads[zero_first] = 0.0
+    grads[0] = 1.0
+    for scatter, contribution in ((fresh, [1.0, 2.0]), (repeated, [3.0, 4.0, 5.0]), (overlapping, [10.0, 20.0])):
+        scatter.add(grads, np.array(contribution))
+    assert grads.tolist() == [1.0, 1.0, 12.0, 20.0, 7.0, 5.0, 0.0]
+
+
 def test_forward_reads_the_tapes_own_leaf_array_in_place():
     """tape.leaf_data() is the tape's own array: forward(tape.leaf_data()) uses numbers written into it (no
     copy), and forward() without values refills it from the leaves' .data."""

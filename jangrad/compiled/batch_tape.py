@@ -21,7 +21,7 @@ import numpy as np
 
 from ..engine import Value
 from .batch_kernels import BatchGather, BatchScatter, Stores, lower
-from .kernels import NUMPY_MATH
+from .kernels import NUMPY_MATH, plan_gradients
 from .tape import _schedule, _Traced
 
 __all__ = ["BatchTape"]
@@ -51,7 +51,6 @@ class BatchTape:
             root_slot = int(slot[-1])
             if kernels and kernels[-1].out == slice(root_slot, root_slot + 1):
                 kernels = kernels[:-1]
-        self.kernels = [lower(kernel, n_shared) for kernel in kernels]
         self.nodes = len(traced.nodes)
 
         # Where each parameter lives in the shared store (whole arrays: a model has tens of thousands of them).
@@ -60,6 +59,16 @@ class BatchTape:
         self.param_index = np.flatnonzero(param_slot < n_shared)  # one the outputs do not depend on has no slot
         self.param_slots = param_slot[self.param_index]
         self.n_params = len(params)
+        self.every_param = self.param_index.size == self.n_params  # then theta maps to the slots as it is
+
+        # Only the parameters' gradients are wanted: a kernel adds a gradient only to slots that lead back to a
+        # parameter (so none to the batch's inputs, which would cost the first layer a matrix product).
+        needs_grad = np.zeros(size, dtype=bool)
+        needs_grad[self.param_slots] = True
+        for kernel in kernels:
+            if any(needs_grad[index].any() for index in kernel.reads()):
+                needs_grad[kernel.out] = True
+        self.kernels = [lower(kernel, n_shared, needs_grad) for kernel in kernels]
         self.shared = np.zeros(n_shared)
         self.shared_grad = np.zeros(n_shared)
         is_constant = np.ones(n_shared, dtype=bool)
@@ -75,10 +84,19 @@ class BatchTape:
                 input_columns.append(column)
         self.input_rows = np.array(input_rows, dtype=np.intp)
         self.input_columns = np.array(input_columns, dtype=np.intp)
+        # The usual layout, every input read and in consecutive rows: the batch goes in as one transposed copy.
+        self.input_window = None
+        if input_columns == list(range(len(inputs))) and input_rows == list(range(input_rows[0], input_rows[-1] + 1)):
+            self.input_window = slice(input_rows[0], input_rows[-1] + 1)
         out_slots = np.array([slot[position[id(o)]] for o in outputs], dtype=np.intp)
         self.out_read = BatchGather(out_slots, n_shared)
         self.out_write = BatchScatter(out_slots, n_shared)
         self.n_batch_rows = size - n_shared
+        # Each gradient slot is written by its first contribution (as in the scalar tape, kernels.plan_gradients):
+        # only slots whose first contribution is shared with slots written earlier start each pass from zero.
+        zero_first = plan_gradients(self.kernels + [_Writes([self.out_write])], size, None)  # run in reverse
+        self.zero_shared = zero_first[zero_first < n_shared]
+        self.zero_rows = zero_first[zero_first >= n_shared] - n_shared
         self._stores: dict[int, Stores] = {}
         self._current: Stores | None = None
 
@@ -92,8 +110,11 @@ class BatchTape:
     def forward(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """The outputs for every sample of ``X`` (rows) with the parameters ``theta``: a ``(B, outputs)`` array."""
         stores = self._current = self._stores_for(X.shape[0])
-        self.shared[self.param_slots] = theta[self.param_index]
-        stores.batch[self.input_rows] = X.T[self.input_columns]
+        self.shared[self.param_slots] = theta if self.every_param else theta[self.param_index]
+        if self.input_window is not None:
+            stores.batch[self.input_window] = X.T
+        else:
+            stores.batch[self.input_rows] = X.T[self.input_columns]
         with np.errstate(all="ignore"):
             for kernel in self.kernels:
                 kernel.forward(stores, NUMPY_MATH)
@@ -104,12 +125,24 @@ class BatchTape:
         """The gradient of the parameters (summed over the batch), given d loss / d outputs from the last
         ``forward``."""
         stores = self._current
-        stores.shared_grad.fill(0.0)
-        stores.batch_grad.fill(0.0)
+        stores.shared_grad[self.zero_shared] = 0.0
+        stores.batch_grad[self.zero_rows] = 0.0
         self.out_write.add(stores, d_outputs.T)
         with np.errstate(all="ignore"):
             for kernel in reversed(self.kernels):
                 kernel.backward(stores, NUMPY_MATH)
+        if self.every_param:
+            return stores.shared_grad[self.param_slots]
         grad = np.zeros(self.n_params)
         grad[self.param_index] = stores.shared_grad[self.param_slots]
         return grad
+
+
+class _Writes:
+    """The output's gradient, written before any kernel runs backward, seen by ``plan_gradients`` as a kernel."""
+
+    def __init__(self, scatters: list) -> None:
+        self._scatters = scatters
+
+    def scatters(self) -> list:
+        return self._scatters

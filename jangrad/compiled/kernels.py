@@ -196,7 +196,7 @@ class Scatter:
             self.add(grads, values * factor)
 
 
-def plan_gradients(kernels: list, size: int, out_slot: int, skip: np.ndarray | None = None) -> np.ndarray:
+def plan_gradients(kernels: list, size: int, out_slot: int | None) -> np.ndarray:
     """Mark every scatter that gives all its slots their first contribution of a backward pass (in the order the
     kernels run backward) as ``assign``; return the slots that must be zeroed before a pass instead (those whose
     first contribution is shared with slots written before, and those that get none at all).
@@ -204,7 +204,8 @@ def plan_gradients(kernels: list, size: int, out_slot: int, skip: np.ndarray | N
     A pass then writes each gradient once instead of zeroing the whole array and adding into it.
     """
     written = np.zeros(size, dtype=bool)
-    written[out_slot] = True
+    if out_slot is not None:  # the scalar tape's output, seeded before the pass
+        written[out_slot] = True
     zero_first = np.zeros(size, dtype=bool)
     for kernel in reversed(kernels):
         for scatter in kernel.scatters():
