@@ -219,6 +219,9 @@ def plan_gradients(kernels: list, size: int, out_slot: int | None) -> np.ndarray
     return np.flatnonzero(zero_first | ~written)
 
 
+_LARGE = 4096  # elements: above this, a sum of products is worth einsum's fixed cost (it parses its subscripts)
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b``; as a broadcast product when the inner dimension is 1 (an outer product), which NumPy's matmul
     runs without BLAS, several times slower (a sum of one product each: the same numbers either way)."""
@@ -356,10 +359,13 @@ class SumKernel:
             self.lv, self.rv = self.left(vals), self.right(vals)
             if self.n == 1 and self.prod_sign is None:
                 products = np.dot(self.lv[0], self.rv[0])  # one BLAS pass, no array of products
-            elif self.prod_sign is None:
+            elif self.prod_sign is None and self.lv.size > _LARGE:
                 products = np.einsum("ij,ij->i", self.lv, self.rv)  # each row's products summed in one pass
             else:
-                products = (self.mul.forward(m, self.lv, self.rv) * self.prod_sign).sum(axis=1)
+                terms = self.mul.forward(m, self.lv, self.rv)
+                if self.prod_sign is not None:
+                    terms = terms * self.prod_sign
+                products = terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
             total = products if total is None else total + products
         vals[self.out] = total
 
