@@ -63,6 +63,7 @@ class Optimizer:
         self.lr: float = real_number(lr, "lr")
         self.steps: int = 0
         self._arrays: dict | None = None  # the buffers as NumPy arrays while step_arrays() runs them
+        self._array_order = None  # the order step_arrays() keeps them in (None: the parameters' own)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 before the next ``backward()`` (gradients add up otherwise)."""
@@ -90,9 +91,14 @@ class Optimizer:
                 return "_update" in defines and "_update_arrays" in defines
         return False
 
-    def step_arrays(self, data, grad) -> None:
+    def step_arrays(self, data, grad, order=None) -> None:
         """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
         ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
+
+        ``order`` (an index array, a permutation) says that ``data[i]`` is ``self.params[order[i]]`` instead, for a
+        caller that keeps the parameters in an order of its own (fit's compiled run keeps them where its tape
+        reads them); the buffers then follow that order too. The built-in rules are element by element, so the
+        order changes no number.
 
         The Values are not touched: the caller writes ``data`` back when someone may look. The buffers (momentum,
         Adam's averages) stay in arrays between calls; ``sync_arrays()`` puts them back in their lists, and
@@ -101,8 +107,13 @@ class Optimizer:
         import numpy as np
 
         lr = real_number(self.lr, "lr")
+        if self._arrays is not None and order is not self._array_order:
+            self.sync_arrays()  # kept in another order until now
         if self._arrays is None:
             self._arrays = {name: np.array(values, dtype=np.float64) for name, values in self._buffers().items()}
+            if order is not None:
+                self._arrays = {name: values[order] for name, values in self._arrays.items()}
+            self._array_order = order
         self.steps += 1
         self._start_step()
         self._update_arrays(data, grad, lr, self._arrays)
@@ -113,7 +124,12 @@ class Optimizer:
         if arrays is None:
             return
         buffers = self._buffers()
+        order = self._array_order
         for name, values in arrays.items():
+            if order is not None:  # back to the parameters' own order: slot i holds parameter order[i]
+                in_order = values.copy()
+                in_order[order] = values
+                values = in_order
             buffers[name][:] = values.tolist()
         self._arrays = None
 

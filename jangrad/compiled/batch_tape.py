@@ -45,7 +45,8 @@ class BatchTape:
         position = traced.position
         kept = {position[id(o)] for o in outputs}
         batched = {position[id(x)] for x in inputs if id(x) in position}
-        leaves, kernels, slot, size = _schedule(traced, kept, batched)
+        param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
+        leaves, kernels, slot, size = _schedule(traced, kept, batched, set(param_node[param_node >= 0].tolist()))
         self.n_shared = n_shared = len(leaves) - len(batched)
         if len(outputs) > 1:
             root_slot = int(slot[-1])
@@ -54,12 +55,17 @@ class BatchTape:
         self.nodes = len(traced.nodes)
 
         # Where each parameter lives in the shared store (whole arrays: a model has tens of thousands of them).
-        param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
         param_slot = np.where(param_node >= 0, slot[param_node], n_shared)
         self.param_index = np.flatnonzero(param_slot < n_shared)  # one the outputs do not depend on has no slot
         self.param_slots = param_slot[self.param_index]
         self.n_params = len(params)
         self.every_param = self.param_index.size == self.n_params  # then theta maps to the slots as it is
+        # When every parameter is in the graph they fill the first slots (``_schedule``): ``params_view`` is then
+        # that part of the store, in slot order, and ``param_order[i]`` the parameter in slot i. A caller that
+        # moves ``params_view`` in place (``forward(X)`` without theta) copies no parameter in or out.
+        self.params_view = self.param_order = None
+        if self.every_param and np.array_equal(np.sort(self.param_slots), np.arange(self.n_params)):
+            self.param_order = np.argsort(self.param_slots)
 
         # Only the parameters' gradients are wanted: a kernel adds a gradient only to slots that lead back to a
         # parameter (so none to the batch's inputs, which would cost the first layer a matrix product).
@@ -71,6 +77,8 @@ class BatchTape:
         self.kernels = [lower(kernel, n_shared, needs_grad) for kernel in kernels]
         self.shared = np.zeros(n_shared)
         self.shared_grad = np.zeros(n_shared)
+        if self.param_order is not None:
+            self.params_view = self.shared[: self.n_params]
         is_constant = np.ones(n_shared, dtype=bool)
         is_constant[self.param_slots] = False
         for s in np.flatnonzero(is_constant).tolist():
@@ -107,10 +115,12 @@ class BatchTape:
             self._stores[batch_size] = stores
         return stores
 
-    def forward(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        """The outputs for every sample of ``X`` (rows) with the parameters ``theta``: a ``(B, outputs)`` array."""
+    def forward(self, X: np.ndarray, theta: np.ndarray | None) -> np.ndarray:
+        """The outputs for every sample of ``X`` (rows) with the parameters ``theta`` (in ``params`` order; None:
+        as they stand in ``params_view``): a ``(B, outputs)`` array."""
         stores = self._current = self._stores_for(X.shape[0])
-        self.shared[self.param_slots] = theta if self.every_param else theta[self.param_index]
+        if theta is not None:
+            self.shared[self.param_slots] = theta if self.every_param else theta[self.param_index]
         if self.input_window is not None:
             stores.batch[self.input_window] = X.T
         else:
@@ -121,9 +131,10 @@ class BatchTape:
         out = self.out_read(stores)
         return np.broadcast_to(out, out.shape[:1] + (stores.batch_size,)).T
 
-    def backward(self, d_outputs: np.ndarray) -> np.ndarray:
+    def backward(self, d_outputs: np.ndarray, in_slot_order: bool = False) -> np.ndarray:
         """The gradient of the parameters (summed over the batch), given d loss / d outputs from the last
-        ``forward``."""
+        ``forward``: in ``params`` order, or with ``in_slot_order`` in the order of ``params_view`` (a view of the
+        tape's own gradient store, rewritten by the next pass)."""
         stores = self._current
         stores.shared_grad[self.zero_shared] = 0.0
         stores.batch_grad[self.zero_rows] = 0.0
@@ -131,6 +142,8 @@ class BatchTape:
         with np.errstate(all="ignore"):
             for kernel in reversed(self.kernels):
                 kernel.backward(stores, NUMPY_MATH)
+        if in_slot_order:
+            return stores.shared_grad[: self.n_params]
         if self.every_param:
             return stores.shared_grad[self.param_slots]
         grad = np.zeros(self.n_params)

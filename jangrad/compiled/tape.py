@@ -310,12 +310,13 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
+def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset(), params: set[int] = frozenset()):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
     their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
-    ``batched`` (node indices of leaves, for a batch tape) puts those leaves after all the others.
+    For a batch tape, ``params`` (node indices of leaves) come first and ``batched`` ones last, each part in
+    that read order: the parameters then fill the first slots, where the optimizer can move them in place.
     """
     import numpy as np
 
@@ -339,11 +340,11 @@ def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
-    if batched:
-        is_batched_node = np.zeros(len(kernel_nodes), dtype=bool)
-        is_batched_node[list(batched)] = True
-        is_batched = is_batched_node[np.array(leaves, dtype=np.intp)[new_order]]
-        new_order = np.concatenate([new_order[~is_batched], new_order[is_batched]])
+    if batched or params:
+        rank = np.ones(len(kernel_nodes), dtype=np.intp)  # parameters 0, other leaves 1, batched leaves 2
+        rank[list(params)] = 0
+        rank[list(batched)] = 2
+        new_order = new_order[np.argsort(rank[np.array(leaves, dtype=np.intp)[new_order]], kind="stable")]
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
     else:

@@ -89,9 +89,10 @@ class CompiledTraining:
         self.l2 = l2
         self.optimizer = optimizer
         self.single = single
+        from ..optim import SGD, Adam, AdamW
+
         self.tape = BatchTape(inputs, outputs, params)
         self.theta = np.fromiter(map(_read_data, params), dtype=np.float64, count=len(params))
-        self.grad = np.zeros_like(self.theta)
         self.opt_index = None
         self.array_step = optimizer.has_array_step()
         # The common case, an optimizer made from model.parameters(): the same Values in the same order.
@@ -101,16 +102,25 @@ class CompiledTraining:
             self.array_step = all(id(p) in position for p in optimizer.params)
             if self.array_step:
                 self.opt_index = np.array([position[id(p)] for p in optimizer.params], dtype=np.intp)
+        # Where the optimizer's own rule (element by element) moves every parameter, the parameters live where the
+        # tape reads them, in its slot order (``order[i]``: the parameter in slot i): no copy in or out per step.
+        self.order = None
+        if same and self.array_step and type(optimizer) in (SGD, Adam, AdamW) and self.tape.param_order is not None:
+            self.order = self.tape.param_order
+            self.tape.params_view[:] = self.theta[self.order]
+            self.theta = self.tape.params_view
+        self.grad = np.zeros_like(self.theta)
 
     def loss_and_backward(self, indices: Sequence[int]) -> tuple[float, list]:
         """One batch's loss (plus ``l2`` times the sum of squared parameters) and the parameters' gradient; the
         predictions come back as ``fit``'s eager step gives them (floats, or lists of floats)."""
         np = self._np
         rows = np.asarray(indices, dtype=np.intp)
-        outputs = self.tape.forward(self.X[rows], self.theta)
+        in_place = self.order is not None
+        outputs = self.tape.forward(self.X[rows], None if in_place else self.theta)
         with np.errstate(all="ignore"):
             loss, d_outputs = self.loss.value_and_grad(outputs, self.targets[rows])
-            self.grad = self.tape.backward(d_outputs)
+            self.grad = self.tape.backward(d_outputs, in_slot_order=in_place)
             if self.l2:
                 loss = loss + self.l2 * float(np.dot(self.theta, self.theta))
                 self.grad += 2.0 * (self.l2 * self.theta)
@@ -126,7 +136,7 @@ class CompiledTraining:
             self.theta[:] = [p.data for p in self.params]
             return
         if self.opt_index is None:
-            self.optimizer.step_arrays(self.theta, self.grad)
+            self.optimizer.step_arrays(self.theta, self.grad, order=self.order)
         else:
             chosen = self.theta[self.opt_index]
             self.optimizer.step_arrays(chosen, self.grad[self.opt_index])
@@ -134,7 +144,12 @@ class CompiledTraining:
 
     def sync(self) -> None:
         """Write the parameters, their last gradients and the optimizer's buffers back where users read them."""
-        for p, value, g in zip(self.params, self.theta.tolist(), self.grad.tolist(), strict=True):
+        theta, grad = self.theta, self.grad
+        if self.order is not None:  # from the tape's slot order back to the parameters' own
+            theta, grad = theta.copy(), grad.copy()
+            theta[self.order] = self.theta
+            grad[self.order] = self.grad
+        for p, value, g in zip(self.params, theta.tolist(), grad.tolist(), strict=True):
             p.data = value
             p.grad = g
         self.optimizer.sync_arrays()
