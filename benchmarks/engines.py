@@ -443,10 +443,12 @@ def wide(engine: str, steps: int, data: list[list]) -> tuple[Job, dict]:
     if engine == "torch":
         torch = _torch()
         return lambda: _wide_torch(torch, steps, *data), {}
-    # Imported at setup, as the PyTorch worker imports torch: jangrad's compiled path and its own engine, NumPy
-    # (together some 50 ms on first import, otherwise paid by the first fit of the process).
+    # Imported at setup, as the PyTorch worker imports torch: the modules of fit's compiled path and their engine,
+    # NumPy (together some 60 ms on first import, otherwise paid once by the first fit of the process).
     import numpy  # noqa: F401
 
+    import jangrad.compiled.batch_losses
+    import jangrad.compiled.batch_tape
     import jangrad.compiled.training  # noqa: F401
 
     return lambda: _wide_jangrad(steps, *data), {}
