@@ -43,8 +43,11 @@ class BatchTape:
             root = root + extra  # one node that reaches every output; its own kernel is dropped below
         traced = _Traced(root)
         position = traced.position
-        kept = {position[id(o)] for o in outputs}
-        batched = {position[id(x)] for x in inputs if id(x) in position}
+        # Node indices found for all the inputs and outputs at once (-1: an input no output depends on).
+        output_node = position.lookup(np.fromiter(map(id, outputs), dtype=np.uint64, count=len(outputs)))
+        input_node = position.lookup(np.fromiter(map(id, inputs), dtype=np.uint64, count=len(inputs)))
+        kept = set(output_node.tolist())
+        batched = set(input_node[input_node >= 0].tolist())
         param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
         leaves, kernels, slot, size = _schedule(traced, kept, batched, set(param_node[param_node >= 0].tolist()))
         self.n_shared = n_shared = len(leaves) - len(batched)
@@ -85,18 +88,21 @@ class BatchTape:
             self.shared[s] = leaves[s].data  # a constant of the model's code
 
         input_rows, input_columns = [], []
-        for column, x in enumerate(inputs):
-            i = position.get(id(x))
-            if i is not None:  # an input no output depends on is never read
+        for column, i in enumerate(input_node.tolist()):
+            if i >= 0:  # an input no output depends on is never read
                 input_rows.append(int(slot[i]) - n_shared)
                 input_columns.append(column)
         self.input_rows = np.array(input_rows, dtype=np.intp)
         self.input_columns = np.array(input_columns, dtype=np.intp)
         # The usual layout, every input read and in consecutive rows: the batch goes in as one transposed copy.
         self.input_window = None
-        if input_columns == list(range(len(inputs))) and input_rows == list(range(input_rows[0], input_rows[-1] + 1)):
+        if (
+            input_rows
+            and input_columns == list(range(len(inputs)))
+            and input_rows == list(range(input_rows[0], input_rows[-1] + 1))
+        ):
             self.input_window = slice(input_rows[0], input_rows[-1] + 1)
-        out_slots = np.array([slot[position[id(o)]] for o in outputs], dtype=np.intp)
+        out_slots = slot[output_node]
         self.out_read = BatchGather(out_slots, n_shared)
         self.out_write = BatchScatter(out_slots, n_shared)
         self.n_batch_rows = size - n_shared
