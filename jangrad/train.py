@@ -388,7 +388,7 @@ def fit(
                 X_batch = [X[i] for i in indices]
                 loss_value, predictions = _loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
             else:
-                loss_value, predictions = run.loss_and_backward(indices)
+                loss_value, predictions = run.loss_and_backward(indices, predictions=rule is not None)
             if _blown_up(loss_value, start_loss, max_loss_growth):
                 history.seconds = time.perf_counter() - started
                 raise TrainingDiverged(step, loss_value, opt.lr, history, start_loss, max_loss_growth)

@@ -152,6 +152,24 @@ class BatchScatter:
         """For an all-shared index: contributions already summed over the batch (one number per entry)."""
         self.shared.add(stores.shared_grad, contribution)
 
+    # A layer's two gradient products, multiplied straight into the gradient store when this scatter writes first
+    # to a window there (no product array, no copy); otherwise as add_summed and add do it.
+    def add_summed_product(self, stores: Stores, a: np.ndarray, b: np.ndarray) -> None:
+        """``add_summed(a @ b)`` for an all-shared ``(rows, K)`` index."""
+        s = self.shared
+        if s.assign and s.window is not None and s.local is None and a.shape[-1] > 1:
+            np.matmul(a, b, out=stores.shared_grad[s.window].reshape(a.shape[0], b.shape[1]))
+        else:
+            self.add_summed(stores, matmul(a, b))
+
+    def add_row_product(self, stores: Stores, a: np.ndarray, b: np.ndarray) -> None:
+        """``add(a @ b)`` for an all-batch index of one row of slots: ``a @ b`` holds their rows of B."""
+        rows = self.batch
+        if self.all_batch and rows.assign and rows.window is not None and rows.order is None and a.shape[-1] > 1:
+            np.matmul(a, b, out=stores.batch_grad[rows.window])
+        else:
+            self.add(stores, matmul(a, b))
+
 
 # ---- kernels ---------------------------------------------------------------------------------------------------
 def _rows(out: slice, n_shared: int) -> slice:
@@ -251,13 +269,16 @@ class BatchSumKernel:
             b, a, z = grid.shape
             if left is not None:
                 if b == 1:  # a layer on one input row: G (a, B) times the inputs' transpose (B, K)
-                    left.add_summed(stores, matmul(grid[0], rv[0].T))
+                    left.add_summed_product(stores, grid[0], rv[0].T)
                 else:
                     g = grid.transpose(1, 0, 2).reshape(a, b * z)
                     r = rv.transpose(1, 0, 2).reshape(rv.shape[1], b * z)
                     left.add_summed(stores, matmul(g, r.T))
             if right is not None:
-                right.add(stores, matmul(lv[..., 0].T, grid))
+                if b == 1:  # the layer's inputs: W's transpose (K, a) times G (a, B)
+                    right.add_row_product(stores, lv[..., 0].T, grid[0])
+                else:
+                    right.add(stores, matmul(lv[..., 0].T, grid))
         elif self.right.kind == "shared":
             if left is not None:
                 left.add(stores, np.einsum("ijz,ik->jkz", grid, rv[..., 0]))

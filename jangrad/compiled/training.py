@@ -111,9 +111,10 @@ class CompiledTraining:
             self.theta = self.tape.params_view
         self.grad = np.zeros_like(self.theta)
 
-    def loss_and_backward(self, indices: Sequence[int]) -> tuple[float, list]:
+    def loss_and_backward(self, indices: Sequence[int], predictions: bool = True) -> tuple[float, list | None]:
         """One batch's loss (plus ``l2`` times the sum of squared parameters) and the parameters' gradient; the
-        predictions come back as ``fit``'s eager step gives them (floats, or lists of floats)."""
+        predictions come back as ``fit``'s eager step gives them (floats, or lists of floats), or None when
+        ``predictions`` is False (no metric reads them)."""
         np = self._np
         rows = np.asarray(indices, dtype=np.intp)
         in_place = self.order is not None
@@ -124,8 +125,9 @@ class CompiledTraining:
             if self.l2:
                 loss = loss + self.l2 * float(np.dot(self.theta, self.theta))
                 self.grad += 2.0 * (self.l2 * self.theta)
-        predictions = outputs[:, 0].tolist() if self.single else outputs.tolist()
-        return float(loss), predictions
+        if not predictions:
+            return float(loss), None
+        return float(loss), outputs[:, 0].tolist() if self.single else outputs.tolist()
 
     def step(self) -> None:
         """The optimizer's step, on the parameter array."""
