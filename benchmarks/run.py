@@ -200,7 +200,7 @@ def wide_table(rows: dict) -> list[str]:
         for label, key, show in (
             ("first step", "first_step_seconds", fmt_time),
             ("first step, CPU time", "first_step_cpu_seconds", fmt_time),
-            ("step (median of the run)", "seconds", fmt_time),
+            ("step (median over rounds, taken in turn)", "seconds", fmt_time),
             ("peak memory (process RSS)", "peak_bytes", lambda b: f"{b / 1e6:,.0f} MB"),
             ("loss after the run", "final_loss", lambda v: f"{v:.4f}"),
         ):
