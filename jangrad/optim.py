@@ -302,19 +302,39 @@ class Adam(Optimizer):
     def _update_arrays(self, data, g, lr: float, buffers: dict) -> None:
         import numpy as np
 
+        # _update's operations in _update's order, each written into one of two scratch arrays instead of a new
+        # array per operation (scalar * array is array * scalar, bit for bit).
+        t, u = self._scratch(data)
         beta1, beta2 = self.betas
         if self.decoupled:
-            data -= lr * self.weight_decay * data
+            np.multiply(data, lr * self.weight_decay, out=t)
+            data -= t
         else:
-            g = g + self.weight_decay * data
+            np.multiply(data, self.weight_decay, out=t)
+            g = np.add(g, t, out=t)  # g + weight_decay * data
         m, v = buffers["m"], buffers["v"]
         m *= beta1
-        m += (1.0 - beta1) * g
+        m += np.multiply(g, 1.0 - beta1, out=u)
         v *= beta2
-        v += (1.0 - beta2) * g * g
-        m_hat = m / self._bias_correction1
-        v_hat = v / self._bias_correction2
-        data -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, 1.0 - beta2, out=u)
+        u *= g
+        v += u
+        m_hat = np.divide(m, self._bias_correction1, out=u)
+        denominator = np.divide(v, self._bias_correction2, out=t)  # v_hat; g is not needed any more
+        np.sqrt(denominator, out=denominator)
+        denominator += self.eps
+        m_hat *= lr
+        m_hat /= denominator
+        data -= m_hat
+
+    def _scratch(self, like) -> tuple:
+        """Two arrays shaped like ``like`` for _update_arrays to work in, kept between steps."""
+        import numpy as np
+
+        scratch = getattr(self, "_scratch_arrays", None)
+        if scratch is None or scratch[0].shape != like.shape:
+            scratch = self._scratch_arrays = (np.empty_like(like), np.empty_like(like))
+        return scratch
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
