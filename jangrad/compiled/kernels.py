@@ -21,6 +21,7 @@ with ``Gather``s and add gradient contributions with ``Scatter``s, both prepared
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -303,7 +304,8 @@ class SumKernel:
         self.plain_scatter = Scatter(plain) if plain.shape[1] else None
         self.plain_sign = plain_sign
         self.prod_sign = prod_sign
-        self.lv = self.rv = None
+        self.lv: Any = None  # the products' operands, read in forward for backward
+        self.rv: Any = None
 
     def _as_bias(self, plain: np.ndarray, plain_sign: np.ndarray | None):
         """Plain terms identical down every column of the grid (a layer's biases) become one row of ``a`` terms,
@@ -329,8 +331,8 @@ class SumKernel:
 
     def scatters(self) -> list[Scatter]:
         """The scatters in the order ``backward`` runs them (for ``plan_gradients``)."""
-        products = [] if self.left is None else [self.left_scatter, self.right_scatter]
-        plain = [] if self.plain is None else [self.plain_scatter]
+        products = [self.left_scatter, self.right_scatter] if self.left is not None else []
+        plain = [self.plain_scatter] if self.plain_scatter is not None else []
         return products + plain if self.grid is not None else plain + products
 
     def is_layer(self) -> bool:

@@ -41,6 +41,7 @@ import numbers
 import operator
 import threading
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from ..checks import as_float
 from ..engine import Value, topological_order
@@ -312,7 +313,9 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset(), params: set[int] = frozenset()):
+def _schedule(
+    traced: _Traced, keep: set[int], batched: AbstractSet[int] = frozenset(), params: AbstractSet[int] = frozenset()
+):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves

@@ -105,10 +105,11 @@ class CompiledTraining:
         # Where the optimizer's own rule (element by element) moves every parameter, the parameters live where the
         # tape reads them, in its slot order (``order[i]``: the parameter in slot i): no copy in or out per step.
         self.order = None
-        if same and self.array_step and type(optimizer) in (SGD, Adam, AdamW) and self.tape.param_order is not None:
+        view = self.tape.params_view
+        if same and self.array_step and type(optimizer) in (SGD, Adam, AdamW) and view is not None:
             self.order = self.tape.param_order
-            self.tape.params_view[:] = self.theta[self.order]
-            self.theta = self.tape.params_view
+            view[:] = self.theta[self.order]
+            self.theta = view
         self.grad = np.zeros_like(self.theta)
 
     def loss_and_backward(self, indices: Sequence[int], predictions: bool = True) -> tuple[float, list | None]:
