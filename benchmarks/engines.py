@@ -139,21 +139,47 @@ def _chain(value_cls, n: int):
     return y
 
 
-def _chain_engine(value_cls, n: int) -> dict:
-    """The median of several runs: 15 for small n (a 10^3 chain takes a millisecond: one run is mostly noise), and
-    at least 3 for any n, so that no figure is a single run, nor the first run of a fresh process alone (which
-    also pays for growing the process's heap)."""
-    runs = []
-    for _ in range(max(3, min(15, 100000 // n))):
+def _chain_runs(value_cls, n: int, collector: bool) -> list[tuple[float, float]]:
+    """(forward, backward) seconds of several runs, after unmeasured warm-up runs (at least one, and 0.2 s: a fresh
+    worker's first milliseconds ran a 10^3 chain at half speed, and its first run also grows the heap). Small
+    chains repeat until 0.5 s is measured (at least 5 runs, at most 200), so no figure rests on a few
+    sub-millisecond timings; a 10^6 chain runs 3 times. ``collector=False`` turns the garbage collector off while
+    the learner's code builds the chain (back on for the backward pass), as a learner may.
+
+    Times are the process's CPU time (``time.process_time``, user and system): a cost per node that other
+    processes on a shared machine cannot inflate (on a quiet one it is the wall time)."""
+    runs: list[tuple[float, float]] = []
+    warm_until = time.perf_counter() + 0.2
+    warming, measured = True, 0.0
+    while True:
         gc.collect()
-        start = time.perf_counter()
-        y = _chain(value_cls, n)
-        built = time.perf_counter()
+        if not collector:
+            gc.disable()
+        try:
+            start = time.process_time()
+            y = _chain(value_cls, n)
+            built = time.process_time()
+        finally:
+            gc.enable()
         y.backward()
-        done = time.perf_counter()
+        done = time.process_time()
         del y
-        runs.append((done - start, built - start, done - built))
-    total, forward, backward = sorted(runs)[len(runs) // 2]
+        if warming:
+            warming = time.perf_counter() < warm_until
+            continue
+        runs.append((built - start, done - built))
+        measured += done - start
+        if len(runs) >= 200 or (len(runs) >= (3 if n >= 10**6 else 5) and measured >= 0.5):
+            return runs
+
+
+def _chain_engine(value_cls, n: int) -> dict:
+    """Per node: building the chain (the learner's code, with the garbage collector on as users run it, and off),
+    and backward() (jangrad's own work: the sort and the reverse pass); medians over the runs; bytes per node."""
+    runs = _chain_runs(value_cls, n, collector=True)
+    forward = statistics.median(f for f, _ in runs)
+    backward = statistics.median(b for _, b in runs)
+    forward_off = statistics.median(f for f, _ in _chain_runs(value_cls, n, collector=False))
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
@@ -162,9 +188,10 @@ def _chain_engine(value_cls, n: int) -> dict:
     tracemalloc.stop()
     del y
     return {
-        "seconds": total,
-        "us_per_node": total / n * 1e6,
+        "seconds": forward + backward,
+        "us_per_node": (forward + backward) / n * 1e6,
         "forward_us_per_node": forward / n * 1e6,
+        "forward_collector_off_us_per_node": forward_off / n * 1e6,
         "backward_us_per_node": backward / n * 1e6,
         "bytes_per_node": graph_bytes / n,
         "runs": len(runs),
@@ -174,13 +201,13 @@ def _chain_engine(value_cls, n: int) -> dict:
 def _chain_torch(torch, n: int) -> dict:
     x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
     c = torch.tensor(0.999, dtype=torch.float64, requires_grad=True)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time, as jangrad's chain is timed
     y = x
     for i in range(n):
         y = y * c if i % 2 == 0 else y + x
-    built = time.perf_counter()
+    built = time.process_time()
     y.backward()
-    done = time.perf_counter()
+    done = time.process_time()
     return {
         "seconds": done - start,
         "us_per_node": (done - start) / n * 1e6,
@@ -214,8 +241,10 @@ def _dot_eager(value_cls, n: int) -> dict:
 
 
 def _dot_compiled(n: int) -> dict:
-    """The step with the numbers in arrays (``tape.forward(values)``, ``tape.leaf_grads()``), as PyTorch's tensors
-    hold theirs; ``values_seconds`` is the step that reads every leaf's ``.data`` and writes its ``.grad``."""
+    """The step with the numbers in arrays, as PyTorch's tensors hold theirs: the tape's own leaf array
+    (``tape.leaf_data()``, read in place by ``tape.forward(values)``) and ``tape.leaf_grads()``.
+    ``copied_values_seconds`` is the same step from an array of the caller's (copied in at every forward);
+    ``values_seconds`` the step that reads every leaf's ``.data`` and writes its ``.grad``."""
     import numpy
 
     import jangrad
@@ -224,9 +253,11 @@ def _dot_compiled(n: int) -> dict:
     start = time.perf_counter()
     tape = jangrad.compile(out)
     compile_seconds = time.perf_counter() - start
-    values = numpy.array([leaf.data for leaf in tape.leaves])
+    values = tape.leaf_data()
+    values[:] = [leaf.data for leaf in tape.leaves]
+    own_array = numpy.array(values)
 
-    def array_step():
+    def array_step(values=values):
         tape.forward(values)
         tape.backward(write_grads=False)
         return tape.leaf_grads()
@@ -237,6 +268,7 @@ def _dot_compiled(n: int) -> dict:
 
     return {
         "seconds": timed(array_step, 20),
+        "copied_values_seconds": timed(lambda: array_step(own_array), 20),
         "values_seconds": timed(values_step, 3),
         "compile_seconds": compile_seconds,
         "kernels": tape.depth,
@@ -340,28 +372,31 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def _wide_jangrad(steps: int, X_train, y_train) -> dict:
-    """fit compiled: the first step (tracing one sample's graph, then one step) timed as a user sees it, then a
-    run of ``steps`` steps (fit's own clock, which starts after the tracing); the process's peak memory."""
+def _wide_jangrad(block: int, X_train, y_train) -> tuple[Job, dict]:
+    """fit compiled: the first step (tracing one sample's graph and building the batch tape, then one step) timed
+    as a user sees it, here at setup; the job is a block of ``block`` more steps (one fit call, timed by fit's own
+    clock, which starts after the tracing; the optimizer carries on from block to block, as PyTorch's does)."""
     import jangrad
-    from jangrad import nn
+    from jangrad import nn, optim
 
     model = nn.MLP(64, W6_SIZES, activation="relu", output_activation="linear", init="kaiming", seed=0)
-    options = dict(loss="ce", optimizer="adam", lr=W6_LR, batch_size=W6_BATCH, seed=0, progress=False)
-    start = time.perf_counter()
-    jangrad.fit(model, X_train, y_train, steps=1, **options)
-    first = time.perf_counter() - start
-    history = jangrad.fit(model, X_train, y_train, steps=steps, **options)
-    return {
-        "seconds": history.seconds / steps,
-        "first_step_seconds": first,
-        "peak_bytes": _peak_rss_bytes(),
-        "final_loss": history.loss[-1],
-        "steps": steps,
-    }
+    adam = optim.Adam(model.parameters(), lr=W6_LR)
+    # metrics=["loss"]: fit records what the PyTorch loop records, the loss only (not each batch's accuracy too).
+    options = dict(loss="ce", optimizer=adam, batch_size=W6_BATCH, progress=False, metrics=["loss"])
+    start, cpu = time.perf_counter(), time.process_time()
+    jangrad.fit(model, X_train, y_train, steps=1, seed=0, **options)
+    first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
+    blocks = iter(range(1, 1 << 30))
+
+    def run_block() -> dict:
+        history = jangrad.fit(model, X_train, y_train, steps=block, seed=next(blocks), **options)
+        return {"seconds": history.seconds / block, "final_loss": history.loss[-1], "peak_bytes": _peak_rss_bytes()}
+
+    return run_block, {"first_step_seconds": first, "first_step_cpu_seconds": first_cpu}
 
 
-def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
+def _wide_torch(torch, block: int, X_train, y_train) -> tuple[Job, dict]:
+    """The same in PyTorch: the first step at setup, then blocks of ``block`` steps of one training loop."""
     import random
 
     torch.manual_seed(0)
@@ -392,30 +427,34 @@ def _wide_torch(torch, steps: int, X_train, y_train) -> dict:
         opt.step()
         return float(loss)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     step()
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(steps):
-        last = step()
-    return {
-        "seconds": (time.perf_counter() - start) / steps,
-        "first_step_seconds": first,
-        "peak_bytes": _peak_rss_bytes(),
-        "final_loss": last,
-        "steps": steps,
-    }
+    first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
+
+    def run_block() -> dict:
+        start = time.perf_counter()
+        for _ in range(block):
+            last = step()
+        return {"seconds": (time.perf_counter() - start) / block, "final_loss": last, "peak_bytes": _peak_rss_bytes()}
+
+    return run_block, {"first_step_seconds": first, "first_step_cpu_seconds": first_cpu}
 
 
-def wide(engine: str, steps: int, data: list[list]) -> tuple[Job, dict]:
-    """MLP(64, [128, 128, 10]) relu on digits, softmax cross-entropy, Adam, batches of 128: per-step time, first
-    step, peak memory (``data`` is X_train, y_train, standardised)."""
+def wide(engine: str, block: int, data: list[list]) -> tuple[Job, dict]:
+    """MLP(64, [128, 128, 10]) relu on digits, softmax cross-entropy, Adam, batches of 128: the first step at setup
+    (in the setup's reply), then a job that runs ``block`` steps and returns their time per step, the loss and the
+    peak memory (``data`` is X_train, y_train, standardised)."""
     if engine == "torch":
-        torch = _torch()
-        return lambda: _wide_torch(torch, steps, *data), {}
-    import jangrad  # noqa: F401 (imported at setup)
+        return _wide_torch(_torch(), block, *data)
+    # Imported at setup, as the PyTorch worker imports torch: the modules of fit's compiled path and their engine,
+    # NumPy (together some 60 ms on first import, otherwise paid once by the first fit of the process).
+    import numpy  # noqa: F401
 
-    return lambda: _wide_jangrad(steps, *data), {}
+    import jangrad.compiled.batch_losses
+    import jangrad.compiled.batch_tape
+    import jangrad.compiled.training  # noqa: F401
+
+    return _wide_jangrad(block, *data)
 
 
 # ---- W7: compiling a user's graph of about 10^6 nodes ---------------------------------------------------------------

@@ -48,6 +48,9 @@ class CSVError(ValueError):
 
 
 # ---- checks shared with fit ----------------------------------------------------------------------------------
+_PLAIN_NUMBERS = frozenset((float, int))  # exactly these types (not bool, a subclass of int) need no closer look
+
+
 def check_dataset(X: object, y: object = None, nin: int | None = None) -> None:
     """Raise TypeError/ValueError unless X is a non-empty list of equal-length number lists and y matches it.
 
@@ -68,10 +71,14 @@ def check_dataset(X: object, y: object = None, nin: int | None = None) -> None:
             raise TypeError(f"X[{i}] must be a list of numbers, got {row!r:.80}")
         if len(row) != width:
             raise ValueError(f"X[{i}] has {len(row)} numbers, expected {width}")
+        if _PLAIN_NUMBERS.issuperset(map(type, row)):
+            continue  # the common case, settled without an isinstance check (through numbers.Real's ABC) per number
         for j, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"X[{i}][{j}] must be a number, got {v!r} of type {type(v).__name__}")
     for i, t in enumerate([] if targets is None else targets):
+        if type(t) in _PLAIN_NUMBERS:
+            continue
         parts = t if isinstance(t, (list, tuple)) else [t]
         if not all(isinstance(v, numbers.Real) for v in parts):
             raise TypeError(f"y[{i}] must be a number (or a list of numbers), got {t!r:.80}")

@@ -55,18 +55,22 @@ class Optimizer:
         if isinstance(params, Value) or not hasattr(params, "__iter__"):
             raise TypeError(f"params must be a list of Values such as model.parameters(), got {params!r}")
         self.params: list[Value] = list(params)
-        seen: set[int] = set()  # ids, only tested for membership, never iterated
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"parameter {i} must be a Value, got {p!r} of type {type(p).__name__}")
-            if id(p) in seen:
-                raise ValueError(f"parameter {i} ({p!r}) appears twice in the parameter list")
-            seen.add(id(p))
+        # The common case (Values only, each once) is settled in two passes at C speed; a model may have tens of
+        # thousands of parameters. Anything else gets the loop that names the offending entry.
+        if set(map(type, self.params)) != {Value} or len(set(map(id, self.params))) != len(self.params):
+            seen: set[int] = set()  # ids, only tested for membership, never iterated
+            for i, p in enumerate(self.params):
+                if not isinstance(p, Value):
+                    raise TypeError(f"parameter {i} must be a Value, got {p!r} of type {type(p).__name__}")
+                if id(p) in seen:
+                    raise ValueError(f"parameter {i} ({p!r}) appears twice in the parameter list")
+                seen.add(id(p))
         if not self.params:
             raise ValueError("the optimizer got an empty parameter list")
         self.lr: float = real_number(lr, "lr")
         self.steps: int = 0
         self._arrays: dict[str, Array] | None = None  # the buffers as NumPy arrays while step_arrays() runs them
+        self._array_order: Array | None = None  # the order step_arrays() keeps them in (None: the parameters' own)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 before the next ``backward()`` (gradients add up otherwise)."""
@@ -94,9 +98,14 @@ class Optimizer:
                 return "_update" in defines and "_update_arrays" in defines
         return False
 
-    def step_arrays(self, data: Array, grad: Array) -> None:
+    def step_arrays(self, data: Array, grad: Array, order: Array | None = None) -> None:
         """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
         ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
+
+        ``order`` (an index array, a permutation) says that ``data[i]`` is ``self.params[order[i]]`` instead, for a
+        caller that keeps the parameters in an order of its own (fit's compiled run keeps them where its tape
+        reads them); the buffers then follow that order too. The built-in rules are element by element, so the
+        order changes no number.
 
         The Values are not touched: the caller writes ``data`` back when someone may look. The buffers (momentum,
         Adam's averages) stay in arrays between calls; ``sync_arrays()`` puts them back in their lists, and
@@ -105,8 +114,13 @@ class Optimizer:
         import numpy as np
 
         lr = real_number(self.lr, "lr")
+        if self._arrays is not None and order is not self._array_order:
+            self.sync_arrays()  # kept in another order until now
         if self._arrays is None:
             self._arrays = {name: np.array(values, dtype=np.float64) for name, values in self._buffers().items()}
+            if order is not None:
+                self._arrays = {name: values[order] for name, values in self._arrays.items()}
+            self._array_order = order
         self.steps += 1
         self._start_step()
         self._update_arrays(data, grad, lr, self._arrays)
@@ -117,7 +131,12 @@ class Optimizer:
         if arrays is None:
             return
         buffers = self._buffers()
+        order = self._array_order
         for name, values in arrays.items():
+            if order is not None:  # back to the parameters' own order: slot i holds parameter order[i]
+                in_order = values.copy()
+                in_order[order] = values
+                values = in_order
             buffers[name][:] = values.tolist()
         self._arrays = None
 
@@ -291,19 +310,39 @@ class Adam(Optimizer):
     def _update_arrays(self, data: Array, g: Array, lr: float, buffers: dict[str, Array]) -> None:
         import numpy as np
 
+        # _update's operations in _update's order, each written into one of two scratch arrays instead of a new
+        # array per operation (scalar * array is array * scalar, bit for bit).
+        t, u = self._scratch(data)
         beta1, beta2 = self.betas
         if self.decoupled:
-            data -= lr * self.weight_decay * data
+            np.multiply(data, lr * self.weight_decay, out=t)
+            data -= t
         else:
-            g = g + self.weight_decay * data
+            np.multiply(data, self.weight_decay, out=t)
+            g = np.add(g, t, out=t)  # g + weight_decay * data
         m, v = buffers["m"], buffers["v"]
         m *= beta1
-        m += (1.0 - beta1) * g
+        m += np.multiply(g, 1.0 - beta1, out=u)
         v *= beta2
-        v += (1.0 - beta2) * g * g
-        m_hat = m / self._bias_correction1
-        v_hat = v / self._bias_correction2
-        data -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, 1.0 - beta2, out=u)
+        u *= g
+        v += u
+        m_hat = np.divide(m, self._bias_correction1, out=u)
+        denominator = np.divide(v, self._bias_correction2, out=t)  # v_hat; g is not needed any more
+        np.sqrt(denominator, out=denominator)
+        denominator += self.eps
+        m_hat *= lr
+        m_hat /= denominator
+        data -= m_hat
+
+    def _scratch(self, like: Array) -> tuple[Array, Array]:
+        """Two arrays shaped like ``like`` for _update_arrays to work in, kept between steps."""
+        import numpy as np
+
+        scratch = getattr(self, "_scratch_arrays", None)
+        if scratch is None or scratch[0].shape != like.shape:
+            scratch = self._scratch_arrays = (np.empty_like(like), np.empty_like(like))
+        return scratch
 
     def _hyperparameters(self) -> dict[str, object]:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}

@@ -207,7 +207,7 @@ def _accuracy_rule(y: Sequence[Any], loss_name: str) -> Callable[[Any, Any], boo
 
     def right(p: Any, t: float) -> bool:
         if isinstance(p, list):
-            return max(range(len(p)), key=p.__getitem__) == int(t)
+            return p.index(max(p)) == int(t)  # the first largest output, found at C speed
         return t in (0, 1) and (p > threshold) == (t == 1)
 
     return right
@@ -417,7 +417,7 @@ def fit(
                 X_batch = [X[i] for i in indices]
                 loss_value, predictions = _loss_and_backward(model, X_batch, y_batch, loss_fn, l2, params)
             else:
-                loss_value, predictions = run.loss_and_backward(indices)
+                loss_value, predictions = run.loss_and_backward(indices, predictions=rule is not None)
             if _blown_up(loss_value, start_loss, max_loss_growth):
                 history.seconds = time.perf_counter() - started
                 raise TrainingDiverged(step, loss_value, opt.lr, history, start_loss, max_loss_growth)

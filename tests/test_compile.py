@@ -494,6 +494,72 @@ def test_forward_from_an_array_and_gradients_as_an_array():
         tape.backward(write_grads="no")
 
 
+def test_leaf_grads_is_an_array_of_its_own_and_passes_do_not_accumulate():
+    """The array leaf_grads() hands out keeps its numbers through later passes (the next pass writes a new
+    array), and a second pass on the same numbers gives the same gradients, not twice them: a pass writes each
+    gradient's first contribution instead of adding it to the last pass's."""
+    a, b = Value(2.0), Value(3.0)
+    out = a * b + a * a + (a - b) * b  # a reaches the output three ways, b two
+    tape = jangrad.compile(out)
+    a_at, b_at = [next(k for k, leaf in enumerate(tape.leaves) if leaf is x) for x in (a, b)]
+    tape.forward()
+    tape.backward(write_grads=False)
+    first = tape.leaf_grads()
+    expected = [0.0] * len(tape.leaves)
+    expected[a_at], expected[b_at] = 3.0 + 2 * 2.0 + 3.0, 2.0 + (2.0 - 3.0) - 3.0
+    assert first.tolist() == expected
+    tape.backward(write_grads=False)
+    assert tape.leaf_grads().tolist() == expected
+    values = tape.leaf_data()
+    values[a_at] = 10.0
+    tape.forward(values)
+    tape.backward(write_grads=False)
+    assert tape.leaf_grads()[a_at] == 3.0 + 2 * 10.0 + 3.0
+    assert first.tolist() == expected  # untouched by the passes after it
+
+
+def test_gradient_plan_writes_first_contributions_and_zeroes_only_the_rest():
+    """A backward pass writes (not adds) a slot's first contribution, so its gradient array starts as garbage:
+    the plan must mark as "assign" only the scatters whose every slot is fresh, and list for zeroing the fresh
+    slots of a scatter that also reaches written ones, and the slots nothing writes."""
+    from jangrad.compiled.kernels import Scatter, plan_gradients
+
+    class Kernel:
+        def __init__(self, *scatters: Scatter) -> None:
+            self._scatters = list(scatters)
+
+        def scatters(self) -> list[Scatter]:
+            return self._scatters
+
+    fresh = Scatter(np.array([1, 2]))
+    repeated = Scatter(np.array([4, 4, 5]))  # slot 4 twice: its two contributions are summed, then written
+    overlapping = Scatter(np.array([2, 3]))  # 2 was written above, 3 was not
+    zero_first = plan_gradients([Kernel(overlapping), Kernel(fresh, repeated)], size=7, out_slot=0)  # run reversed
+    assert (fresh.assign, repeated.assign, overlapping.assign) == (True, True, False)
+    assert zero_first.tolist() == [3, 6]
+    grads = np.full(7, np.nan)
+    grads[zero_first] = 0.0
+    grads[0] = 1.0
+    for scatter, contribution in ((fresh, [1.0, 2.0]), (repeated, [3.0, 4.0, 5.0]), (overlapping, [10.0, 20.0])):
+        scatter.add(grads, np.array(contribution))
+    assert grads.tolist() == [1.0, 1.0, 12.0, 20.0, 7.0, 5.0, 0.0]
+
+
+def test_forward_reads_the_tapes_own_leaf_array_in_place():
+    """tape.leaf_data() is the tape's own array: forward(tape.leaf_data()) uses numbers written into it (no
+    copy), and forward() without values refills it from the leaves' .data."""
+    x, y = Value(1.0), Value(4.0)
+    out = x * y + x
+    tape = jangrad.compile(out)
+    values = tape.leaf_data()
+    values[[k for k, leaf in enumerate(tape.leaves) if leaf is x]] = 2.0
+    assert tape.forward(values) == 2.0 * 4.0 + 2.0
+    assert x.data == 1.0
+    assert tape.forward() == 1.0 * 4.0 + 1.0
+    assert sorted(tape.leaf_data().tolist()) == [1.0, 4.0]
+    assert tape.leaf_data() is values
+
+
 def test_nested_differences_keep_their_signs_when_flattened():
     """x - (y - (z + w * v)) and (x - y) - (z - w * v): every term's sign is the product of the signs on its
     path to the root, whatever the nesting."""

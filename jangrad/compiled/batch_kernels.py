@@ -88,6 +88,7 @@ class _RowScatter:
         self.rows = rows
         self.window = _window(rows)
         self.order = self.starts = None
+        self.assign = False  # the first contribution to every row of this pass: write, do not add
         if self.window is None and rows.size > 1:
             order = np.argsort(rows, kind="stable")
             sorted_rows = rows[order]
@@ -100,10 +101,11 @@ class _RowScatter:
     def add(self, grads: np.ndarray, c: np.ndarray) -> None:
         if self.order is not None:
             c = np.add.reduceat(c[self.order], self.starts, axis=0)
-        if self.window is not None:
-            grads[self.window] += c
+        where = self.window if self.window is not None else self.rows
+        if self.assign:
+            grads[where] = c
         else:
-            grads[self.rows] += c
+            grads[where] += c
 
 
 class BatchScatter:
@@ -120,6 +122,20 @@ class BatchScatter:
         self.all_batch = not self.is_shared.any()
         self.shared = Scatter(flat[self.is_shared])
         self.batch = _RowScatter(flat[~self.is_shared] - n_shared)
+        self.index = flat
+
+    def slots(self) -> np.ndarray:
+        """The slots it writes to (shared and batch numbered together, as in the scalar tape)."""
+        return self.index
+
+    @property
+    def assign(self) -> bool:
+        return self.shared.assign
+
+    @assign.setter
+    def assign(self, first: bool) -> None:
+        """Set by ``plan_gradients``: every slot gets its first contribution of the pass here."""
+        self.shared.assign = self.batch.assign = first
 
     def add(self, stores: Stores, contribution) -> None:
         b = stores.batch_size
@@ -136,31 +152,60 @@ class BatchScatter:
         """For an all-shared index: contributions already summed over the batch (one number per entry)."""
         self.shared.add(stores.shared_grad, contribution)
 
+    # A layer's two gradient products, multiplied straight into the gradient store when this scatter writes first
+    # to a window there (no product array, no copy); otherwise as add_summed and add do it.
+    def add_summed_product(self, stores: Stores, a: np.ndarray, b: np.ndarray) -> None:
+        """``add_summed(a @ b)`` for an all-shared ``(rows, K)`` index."""
+        s = self.shared
+        if s.assign and s.window is not None and s.local is None and a.shape[-1] > 1:
+            np.matmul(a, b, out=stores.shared_grad[s.window].reshape(a.shape[0], b.shape[1]))
+        else:
+            self.add_summed(stores, matmul(a, b))
+
+    def add_row_product(self, stores: Stores, a: np.ndarray, b: np.ndarray) -> None:
+        """``add(a @ b)`` for an all-batch index of one row of slots: ``a @ b`` holds their rows of B."""
+        rows = self.batch
+        if self.all_batch and rows.assign and rows.window is not None and rows.order is None and a.shape[-1] > 1:
+            np.matmul(a, b, out=stores.batch_grad[rows.window])
+        else:
+            self.add(stores, matmul(a, b))
+
 
 # ---- kernels ---------------------------------------------------------------------------------------------------
 def _rows(out: slice, n_shared: int) -> slice:
     return slice(out.start - n_shared, out.stop - n_shared)
 
 
+def _scatter(index: np.ndarray, n_shared: int, needs_grad: np.ndarray) -> BatchScatter | None:
+    """The scatter for ``index``, or None when no slot there needs a gradient (a batch's inputs, constants):
+    the kernel then skips that contribution altogether."""
+    return BatchScatter(index, n_shared) if needs_grad[np.asarray(index).ravel()].any() else None
+
+
 class BatchOpKernel:
     """A group of nodes with the same op, its rule run on ``(n, B)`` rows."""
 
-    def __init__(self, kernel: scalar.OpKernel, n_shared: int) -> None:
+    def __init__(self, kernel: scalar.OpKernel, n_shared: int, needs_grad: np.ndarray) -> None:
         self.op = kernel.op
         self.out = _rows(kernel.out, n_shared)
         self.gathers = [BatchGather(g.index, n_shared) for g in kernel.gathers]
-        self.scatters = [BatchScatter(g.index, n_shared) for g in kernel.gathers]
+        self._scatters = [_scatter(g.index, n_shared, needs_grad) for g in kernel.gathers]
         if self.op.constant_operand:
-            self.scatters[1] = None
+            self._scatters[1] = None
         self.inputs: list[np.ndarray] = []
+
+    def scatters(self) -> list[BatchScatter]:
+        return [scatter for scatter in self._scatters if scatter is not None]
 
     def forward(self, stores: Stores, m: NumpyMath) -> None:
         self.inputs = [gather(stores) for gather in self.gathers]
         stores.batch[self.out] = self.op.forward(m, *self.inputs)
 
     def backward(self, stores: Stores, m: NumpyMath) -> None:
+        if not any(self._scatters):
+            return
         contributions = self.op.backward(m, stores.batch_grad[self.out], stores.batch[self.out], *self.inputs)
-        for scatter, c in zip(self.scatters, contributions, strict=True):
+        for scatter, c in zip(self._scatters, contributions, strict=True):
             if scatter is not None:
                 scatter.add(stores, c)
 
@@ -168,25 +213,31 @@ class BatchOpKernel:
 class BatchSumKernel:
     """Signed n-ary sums (``kernels.SumKernel``) over rows of B; a layer as one matrix product over the batch."""
 
-    def __init__(self, kernel: scalar.SumKernel, n_shared: int) -> None:
+    def __init__(self, kernel: scalar.SumKernel, n_shared: int, needs_grad: np.ndarray) -> None:
         self.out = _rows(kernel.out, n_shared)
         self.n = kernel.n
         self.grid = kernel.grid
         self.bias = getattr(kernel, "bias", False)
-        self.left = self.right = None
+        self.left = self.right = self.left_scatter = self.right_scatter = self.plain_scatter = None
         if kernel.left is not None:
             self.left = BatchGather(kernel.left.index, n_shared)
             self.right = BatchGather(kernel.right.index, n_shared)
-            self.left_scatter = BatchScatter(kernel.left.index, n_shared)
-            self.right_scatter = BatchScatter(kernel.right.index, n_shared)
+            self.left_scatter = _scatter(kernel.left.index, n_shared, needs_grad)
+            self.right_scatter = _scatter(kernel.right.index, n_shared, needs_grad)
         self.plain = None
         if kernel.plain is not None:
             self.plain = BatchGather(kernel.plain_index, n_shared)
-            self.plain_scatter = BatchScatter(kernel.plain_index, n_shared)
+            self.plain_scatter = _scatter(kernel.plain_index, n_shared, needs_grad)
         self.plain_sign = None if kernel.plain_sign is None else kernel.plain_sign[..., None]
         self.prod_sign = None if kernel.prod_sign is None else kernel.prod_sign[..., None]
         self.mul = kernel.mul
         self.lv = self.rv = None
+
+    def scatters(self) -> list[BatchScatter]:
+        """The scatters in the order ``backward`` runs them (for ``plan_gradients``)."""
+        products = [self.left_scatter, self.right_scatter]
+        ordered = products + [self.plain_scatter] if self.grid is not None else [self.plain_scatter] + products
+        return [scatter for scatter in ordered if scatter is not None]
 
     def _plain_total(self, stores: Stores) -> np.ndarray:
         terms = self.plain(stores)
@@ -206,25 +257,51 @@ class BatchSumKernel:
 
     def _grid_backward(self, stores: Stores, grid: np.ndarray) -> None:
         lv, rv = self.lv, self.rv
+        left, right = self.left_scatter, self.right_scatter  # None where no gradient is wanted (the inputs)
         if self.left.kind == "shared" and self.right.kind == "shared":  # no batch axis but the gradient's
             summed = grid.sum(axis=2)
-            self.left_scatter.add_summed(stores, matmul(summed.T, rv[..., 0]))
-            self.right_scatter.add_summed(stores, matmul(summed, lv[..., 0]))
+            if left is not None:
+                left.add_summed(stores, matmul(summed.T, rv[..., 0]))
+            if right is not None:
+                right.add_summed(stores, matmul(summed, lv[..., 0]))
         elif self.left.kind == "shared":
             # d left[j, k] = sum over i and the batch of G[i, j] * right[i, k]: one matrix product.
             b, a, z = grid.shape
-            g = grid.transpose(1, 0, 2).reshape(a, b * z)
-            r = rv.transpose(1, 0, 2).reshape(rv.shape[1], b * z)
-            self.left_scatter.add_summed(stores, matmul(g, r.T))
-            self.right_scatter.add(stores, matmul(lv[..., 0].T, grid))
+            if left is not None:
+                if b == 1:  # a layer on one input row: G (a, B) times the inputs' transpose (B, K)
+                    left.add_summed_product(stores, grid[0], rv[0].T)
+                else:
+                    g = grid.transpose(1, 0, 2).reshape(a, b * z)
+                    r = rv.transpose(1, 0, 2).reshape(rv.shape[1], b * z)
+                    left.add_summed(stores, matmul(g, r.T))
+            if right is not None:
+                if b == 1:  # the layer's inputs: W's transpose (K, a) times G (a, B)
+                    right.add_row_product(stores, lv[..., 0].T, grid[0])
+                else:
+                    right.add(stores, matmul(lv[..., 0].T, grid))
         elif self.right.kind == "shared":
-            self.left_scatter.add(stores, np.einsum("ijz,ik->jkz", grid, rv[..., 0]))
-            self.right_scatter.add_summed(stores, np.einsum("ijz,jkz->ik", grid, lv))
+            if left is not None:
+                left.add(stores, np.einsum("ijz,ik->jkz", grid, rv[..., 0]))
+            if right is not None:
+                right.add_summed(stores, np.einsum("ijz,jkz->ik", grid, lv))
         else:
-            self.left_scatter.add(stores, np.einsum("ijz,ikz->jkz", grid, rv))
-            self.right_scatter.add(stores, np.einsum("ijz,jkz->ikz", grid, lv))
+            if left is not None:
+                left.add(stores, np.einsum("ijz,ikz->jkz", grid, rv))
+            if right is not None:
+                right.add(stores, np.einsum("ijz,jkz->ikz", grid, lv))
 
     def forward(self, stores: Stores, m: NumpyMath) -> None:
+        if self.grid is not None and self.grid[0] == 1 and self.left.kind == "shared" and self.right.kind == "batch":
+            # A layer on one input row: W (a, K) @ inputs (K, B) straight into the output rows, biases added there.
+            self.lv, self.rv = self.left(stores), self.right(stores)
+            out = stores.batch[self.out]
+            if self.lv.shape[1] == 1:
+                np.multiply(self.lv[:, :, 0], self.rv[0], out=out)
+            else:
+                np.matmul(self.lv[..., 0], self.rv[0], out=out)
+            if self.plain is not None:
+                out += self._plain_total(stores) if self.bias else self._plain_total(stores).reshape(out.shape[0], -1)
+            return
         if self.grid is not None:
             grid = self._grid_forward(stores)
             if self.plain is not None:
@@ -245,13 +322,15 @@ class BatchSumKernel:
         stores.batch[self.out] = total
 
     def backward(self, stores: Stores, m: NumpyMath) -> None:
+        if not self.scatters():
+            return
         g = stores.batch_grad[self.out]
         if self.grid is not None:
             grid = g.reshape(self.grid + (g.shape[-1],))
             self._grid_backward(stores, grid)
             if self.bias:
                 g = grid.sum(axis=0)
-        if self.plain is not None:
+        if self.plain_scatter is not None:
             if self.plain_sign is not None:
                 self.plain_scatter.add(stores, g[:, None] * self.plain_sign)
             else:
@@ -260,18 +339,23 @@ class BatchSumKernel:
             return
         g_terms = g[:, None] if self.prod_sign is None else g[:, None] * self.prod_sign
         d_left, d_right = self.mul.backward(m, g_terms, None, self.lv, self.rv)
-        self.left_scatter.add(stores, d_left)
-        self.right_scatter.add(stores, d_right)
+        if self.left_scatter is not None:
+            self.left_scatter.add(stores, d_left)
+        if self.right_scatter is not None:
+            self.right_scatter.add(stores, d_right)
 
 
 class BatchProdKernel:
     """n-ary products (``kernels.ProdKernel``) over rows of B, with the same running products for the gradient."""
 
-    def __init__(self, kernel: scalar.ProdKernel, n_shared: int) -> None:
+    def __init__(self, kernel: scalar.ProdKernel, n_shared: int, needs_grad: np.ndarray) -> None:
         self.out = _rows(kernel.out, n_shared)
         self.factors = BatchGather(kernel.factors.index, n_shared)
-        self.scatter = BatchScatter(kernel.factors.index, n_shared)
+        self.scatter = _scatter(kernel.factors.index, n_shared, needs_grad)
         self.fv = self.running = None
+
+    def scatters(self) -> list[BatchScatter]:
+        return [] if self.scatter is None else [self.scatter]
 
     def forward(self, stores: Stores, m: NumpyMath) -> None:
         fv = self.factors(stores)
@@ -280,6 +364,8 @@ class BatchProdKernel:
         stores.batch[self.out] = self.running[:, -1]
 
     def backward(self, stores: Stores, m: NumpyMath) -> None:
+        if self.scatter is None:
+            return
         n, k, z = self.fv.shape
         before = np.ones((n, k, z))
         before[:, 1:] = self.running[:, :-1]
@@ -288,10 +374,11 @@ class BatchProdKernel:
         self.scatter.add(stores, stores.batch_grad[self.out][:, None] * before * after)
 
 
-def lower(kernel, n_shared: int):
-    """The batch kernel of a scalar kernel (same group, same slots)."""
+def lower(kernel, n_shared: int, needs_grad: np.ndarray):
+    """The batch kernel of a scalar kernel (same group, same slots); it adds gradients only to the slots
+    ``needs_grad`` marks (a boolean per slot)."""
     if isinstance(kernel, scalar.SumKernel):
-        return BatchSumKernel(kernel, n_shared)
+        return BatchSumKernel(kernel, n_shared, needs_grad)
     if isinstance(kernel, scalar.ProdKernel):
-        return BatchProdKernel(kernel, n_shared)
-    return BatchOpKernel(kernel, n_shared)
+        return BatchProdKernel(kernel, n_shared, needs_grad)
+    return BatchOpKernel(kernel, n_shared, needs_grad)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..engine import Value
 from .batch_kernels import BatchGather, BatchScatter, Stores, lower
-from .kernels import NUMPY_MATH
+from .kernels import NUMPY_MATH, plan_gradients
 from .tape import _schedule, _Traced
 
 __all__ = ["BatchTape"]
@@ -43,44 +43,74 @@ class BatchTape:
             root = root + extra  # one node that reaches every output; its own kernel is dropped below
         traced = _Traced(root)
         position = traced.position
-        kept = {position[id(o)] for o in outputs}
-        batched = {position[id(x)] for x in inputs if id(x) in position}
-        leaves, kernels, slot, size = _schedule(traced, kept, batched)
+        # Node indices found for all the inputs and outputs at once (-1: an input no output depends on).
+        output_node = position.lookup(np.fromiter(map(id, outputs), dtype=np.uint64, count=len(outputs)))
+        input_node = position.lookup(np.fromiter(map(id, inputs), dtype=np.uint64, count=len(inputs)))
+        kept = set(output_node.tolist())
+        batched = set(input_node[input_node >= 0].tolist())
+        param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
+        leaves, kernels, slot, size = _schedule(traced, kept, batched, set(param_node[param_node >= 0].tolist()))
         self.n_shared = n_shared = len(leaves) - len(batched)
         if len(outputs) > 1:
             root_slot = int(slot[-1])
             if kernels and kernels[-1].out == slice(root_slot, root_slot + 1):
                 kernels = kernels[:-1]
-        self.kernels = [lower(kernel, n_shared) for kernel in kernels]
         self.nodes = len(traced.nodes)
 
-        param_position = {id(p): k for k, p in enumerate(params)}
+        # Where each parameter lives in the shared store (whole arrays: a model has tens of thousands of them).
+        param_slot = np.where(param_node >= 0, slot[param_node], n_shared)
+        self.param_index = np.flatnonzero(param_slot < n_shared)  # one the outputs do not depend on has no slot
+        self.param_slots = param_slot[self.param_index]
+        self.n_params = len(params)
+        self.every_param = self.param_index.size == self.n_params  # then theta maps to the slots as it is
+        # When every parameter is in the graph they fill the first slots (``_schedule``): ``params_view`` is then
+        # that part of the store, in slot order, and ``param_order[i]`` the parameter in slot i. A caller that
+        # moves ``params_view`` in place (``forward(X)`` without theta) copies no parameter in or out.
+        self.params_view = self.param_order = None
+        if self.every_param and np.array_equal(np.sort(self.param_slots), np.arange(self.n_params)):
+            self.param_order = np.argsort(self.param_slots)
+
+        # Only the parameters' gradients are wanted: a kernel adds a gradient only to slots that lead back to a
+        # parameter (so none to the batch's inputs, which would cost the first layer a matrix product).
+        needs_grad = np.zeros(size, dtype=bool)
+        needs_grad[self.param_slots] = True
+        for kernel in kernels:
+            if any(needs_grad[index].any() for index in kernel.reads()):
+                needs_grad[kernel.out] = True
+        self.kernels = [lower(kernel, n_shared, needs_grad) for kernel in kernels]
         self.shared = np.zeros(n_shared)
         self.shared_grad = np.zeros(n_shared)
-        param_slots, param_index = [], []
-        for s, leaf in enumerate(leaves[:n_shared]):
-            k = param_position.get(id(leaf))
-            if k is None:
-                self.shared[s] = leaf.data  # a constant of the model's code
-            else:
-                param_slots.append(s)
-                param_index.append(k)
-        self.param_slots = np.array(param_slots, dtype=np.intp)
-        self.param_index = np.array(param_index, dtype=np.intp)
-        self.n_params = len(params)
+        if self.param_order is not None:
+            self.params_view = self.shared[: self.n_params]
+        is_constant = np.ones(n_shared, dtype=bool)
+        is_constant[self.param_slots] = False
+        for s in np.flatnonzero(is_constant).tolist():
+            self.shared[s] = leaves[s].data  # a constant of the model's code
 
         input_rows, input_columns = [], []
-        for column, x in enumerate(inputs):
-            i = position.get(id(x))
-            if i is not None:  # an input no output depends on is never read
+        for column, i in enumerate(input_node.tolist()):
+            if i >= 0:  # an input no output depends on is never read
                 input_rows.append(int(slot[i]) - n_shared)
                 input_columns.append(column)
         self.input_rows = np.array(input_rows, dtype=np.intp)
         self.input_columns = np.array(input_columns, dtype=np.intp)
-        out_slots = np.array([slot[position[id(o)]] for o in outputs], dtype=np.intp)
+        # The usual layout, every input read and in consecutive rows: the batch goes in as one transposed copy.
+        self.input_window = None
+        if (
+            input_rows
+            and input_columns == list(range(len(inputs)))
+            and input_rows == list(range(input_rows[0], input_rows[-1] + 1))
+        ):
+            self.input_window = slice(input_rows[0], input_rows[-1] + 1)
+        out_slots = slot[output_node]
         self.out_read = BatchGather(out_slots, n_shared)
         self.out_write = BatchScatter(out_slots, n_shared)
         self.n_batch_rows = size - n_shared
+        # Each gradient slot is written by its first contribution (as in the scalar tape, kernels.plan_gradients):
+        # only slots whose first contribution is shared with slots written earlier start each pass from zero.
+        zero_first = plan_gradients(self.kernels + [_Writes([self.out_write])], size, None)  # run in reverse
+        self.zero_shared = zero_first[zero_first < n_shared]
+        self.zero_rows = zero_first[zero_first >= n_shared] - n_shared
         self._stores: dict[int, Stores] = {}
         self._current: Stores | None = None
 
@@ -91,27 +121,47 @@ class BatchTape:
             self._stores[batch_size] = stores
         return stores
 
-    def forward(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        """The outputs for every sample of ``X`` (rows) with the parameters ``theta``: a ``(B, outputs)`` array."""
+    def forward(self, X: np.ndarray, theta: np.ndarray | None) -> np.ndarray:
+        """The outputs for every sample of ``X`` (rows) with the parameters ``theta`` (in ``params`` order; None:
+        as they stand in ``params_view``): a ``(B, outputs)`` array."""
         stores = self._current = self._stores_for(X.shape[0])
-        self.shared[self.param_slots] = theta[self.param_index]
-        stores.batch[self.input_rows] = X.T[self.input_columns]
+        if theta is not None:
+            self.shared[self.param_slots] = theta if self.every_param else theta[self.param_index]
+        if self.input_window is not None:
+            stores.batch[self.input_window] = X.T
+        else:
+            stores.batch[self.input_rows] = X.T[self.input_columns]
         with np.errstate(all="ignore"):
             for kernel in self.kernels:
                 kernel.forward(stores, NUMPY_MATH)
         out = self.out_read(stores)
         return np.broadcast_to(out, out.shape[:1] + (stores.batch_size,)).T
 
-    def backward(self, d_outputs: np.ndarray) -> np.ndarray:
+    def backward(self, d_outputs: np.ndarray, in_slot_order: bool = False) -> np.ndarray:
         """The gradient of the parameters (summed over the batch), given d loss / d outputs from the last
-        ``forward``."""
+        ``forward``: in ``params`` order, or with ``in_slot_order`` in the order of ``params_view`` (a view of the
+        tape's own gradient store, rewritten by the next pass)."""
         stores = self._current
-        stores.shared_grad.fill(0.0)
-        stores.batch_grad.fill(0.0)
+        stores.shared_grad[self.zero_shared] = 0.0
+        stores.batch_grad[self.zero_rows] = 0.0
         self.out_write.add(stores, d_outputs.T)
         with np.errstate(all="ignore"):
             for kernel in reversed(self.kernels):
                 kernel.backward(stores, NUMPY_MATH)
+        if in_slot_order:
+            return stores.shared_grad[: self.n_params]
+        if self.every_param:
+            return stores.shared_grad[self.param_slots]
         grad = np.zeros(self.n_params)
         grad[self.param_index] = stores.shared_grad[self.param_slots]
         return grad
+
+
+class _Writes:
+    """The output's gradient, written before any kernel runs backward, seen by ``plan_gradients`` as a kernel."""
+
+    def __init__(self, scatters: list) -> None:
+        self._scatters = scatters
+
+    def scatters(self) -> list:
+        return self._scatters

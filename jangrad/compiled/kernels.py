@@ -21,12 +21,23 @@ with ``Gather``s and add gradient contributions with ``Scatter``s, both prepared
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from ..ops import OPS, Op
 
-__all__ = ["NUMPY_MATH", "NumpyMath", "Gather", "Scatter", "OpKernel", "SumKernel", "ProdKernel", "matmul"]
+__all__ = [
+    "NUMPY_MATH",
+    "NumpyMath",
+    "Gather",
+    "Scatter",
+    "plan_gradients",
+    "OpKernel",
+    "SumKernel",
+    "ProdKernel",
+    "matmul",
+]
 
 _erf_object = np.frompyfunc(math.erf, 1, 1)
 
@@ -138,6 +149,10 @@ class Scatter:
 
     Chosen once at compile time: a slice when the slots are consecutive, a plain fancy ``+=`` when no slot
     repeats, else ``np.bincount`` over the distinct slots only, so the cost follows the group, not the graph.
+
+    ``assign`` (set by ``plan_gradients``) says that this is the first contribution every one of its slots gets in
+    a backward pass: it then writes (``=``) instead of adding, so the gradient array needs no zeroing first, and a
+    product can be written straight into place (``add_product``).
     """
 
     def __init__(self, index: np.ndarray) -> None:
@@ -147,6 +162,7 @@ class Scatter:
         self.window = None if start is None else slice(start, start + flat.size)
         self.targets = flat
         self.local = None
+        self.assign = False
         if self.window is None and flat.size > 1:
             unique, local = np.unique(flat, return_inverse=True)
             if unique.size < flat.size:
@@ -155,15 +171,56 @@ class Scatter:
                 start = _contiguous_start(unique)
                 self.window = None if start is None else slice(start, start + unique.size)
 
+    def slots(self) -> np.ndarray:
+        """The distinct slots this scatter writes to."""
+        if self.window is not None:
+            return np.arange(self.window.start, self.window.stop)
+        return self.targets
+
     def add(self, grads: np.ndarray, contribution: np.ndarray) -> None:
         """``contribution`` holds one number per index entry (any shape with that many elements)."""
         c = contribution.reshape(-1)
         if self.local is not None:
             c = np.bincount(self.local, weights=c, minlength=self.targets.size)
-        if self.window is not None:
-            grads[self.window] += c
+        where = self.window if self.window is not None else self.targets
+        if self.assign:
+            grads[where] = c
         else:
-            grads[self.targets] += c
+            grads[where] += c
+
+    def add_product(self, grads: np.ndarray, values: np.ndarray, factor: np.ndarray) -> None:
+        """``add(grads, values * factor)`` (``factor`` broadcasts to ``values``' shape), multiplied straight into
+        ``grads`` when this scatter writes first to a window, with no array in between."""
+        if self.assign and self.window is not None and self.local is None:
+            np.multiply(values, factor, out=grads[self.window].reshape(values.shape))
+        else:
+            self.add(grads, values * factor)
+
+
+def plan_gradients(kernels: list, size: int, out_slot: int | None) -> np.ndarray:
+    """Mark every scatter that gives all its slots their first contribution of a backward pass (in the order the
+    kernels run backward) as ``assign``; return the slots that must be zeroed before a pass instead (those whose
+    first contribution is shared with slots written before, and those that get none at all).
+
+    A pass then writes each gradient once instead of zeroing the whole array and adding into it.
+    """
+    written = np.zeros(size, dtype=bool)
+    if out_slot is not None:  # the scalar tape's output, seeded before the pass
+        written[out_slot] = True
+    zero_first = np.zeros(size, dtype=bool)
+    for kernel in reversed(kernels):
+        for scatter in kernel.scatters():
+            slots = scatter.slots()
+            done = written[slots]
+            if not done.any():
+                scatter.assign = True
+            elif not done.all():
+                zero_first[slots[~done]] = True
+            written[slots] = True
+    return np.flatnonzero(zero_first | ~written)
+
+
+_LARGE = 4096  # elements: above this, a sum of products is worth einsum's fixed cost (it parses its subscripts)
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -183,13 +240,17 @@ class OpKernel:
         self.out = out
         self.gathers = [Gather(index) for index in operands]
         # A constant operand (an exponent, a slope) gets no gradient: its rule returns 0 for it.
-        self.scatters = [Scatter(index) for index in operands]
+        self._scatters = [Scatter(index) for index in operands]
         if op.constant_operand:
-            self.scatters[1] = None
+            self._scatters[1] = None
         self.inputs: list[np.ndarray] = []
 
     def reads(self) -> list[np.ndarray]:
         return [gather.index for gather in self.gathers]
+
+    def scatters(self) -> list[Scatter]:
+        """The scatters in the order ``backward`` runs them (for ``plan_gradients``)."""
+        return [scatter for scatter in self._scatters if scatter is not None]
 
     def forward(self, vals: np.ndarray, m: NumpyMath) -> None:
         self.inputs = [gather(vals) for gather in self.gathers]
@@ -197,7 +258,7 @@ class OpKernel:
 
     def backward(self, vals: np.ndarray, grads: np.ndarray, m: NumpyMath) -> None:
         contributions = self.op.backward(m, grads[self.out], vals[self.out], *self.inputs)
-        for scatter, c in zip(self.scatters, contributions, strict=True):
+        for scatter, c in zip(self._scatters, contributions, strict=True):
             if scatter is not None:
                 scatter.add(grads, c if np.ndim(c) else np.full(scatter.size, c))
 
@@ -243,7 +304,8 @@ class SumKernel:
         self.plain_scatter = Scatter(plain) if plain.shape[1] else None
         self.plain_sign = plain_sign
         self.prod_sign = prod_sign
-        self.lv = self.rv = None
+        self.lv: Any = None  # the products' operands, read in forward for backward
+        self.rv: Any = None
 
     def _as_bias(self, plain: np.ndarray, plain_sign: np.ndarray | None):
         """Plain terms identical down every column of the grid (a layer's biases) become one row of ``a`` terms,
@@ -266,6 +328,12 @@ class SumKernel:
     def reads(self) -> list[np.ndarray]:
         indices = [] if self.left is None else [self.left.index, self.right.index]
         return indices + ([self.plain_index] if self.plain is not None else [])
+
+    def scatters(self) -> list[Scatter]:
+        """The scatters in the order ``backward`` runs them (for ``plan_gradients``)."""
+        products = [self.left_scatter, self.right_scatter] if self.left is not None else []
+        plain = [self.plain_scatter] if self.plain_scatter is not None else []
+        return products + plain if self.grid is not None else plain + products
 
     def is_layer(self) -> bool:
         """A matrix product with more than one row each way: its operands deserve consecutive slots."""
@@ -291,10 +359,15 @@ class SumKernel:
         total = None if self.plain is None else self._plain_total(vals)
         if self.left is not None:
             self.lv, self.rv = self.left(vals), self.right(vals)
-            terms = self.mul.forward(m, self.lv, self.rv)
-            if self.prod_sign is not None:
-                terms = terms * self.prod_sign
-            products = terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
+            if self.n == 1 and self.prod_sign is None:
+                products = np.dot(self.lv[0], self.rv[0])  # one BLAS pass, no array of products
+            elif self.prod_sign is None and self.lv.size > _LARGE:
+                products = np.einsum("ij,ij->i", self.lv, self.rv)  # each row's products summed in one pass
+            else:
+                terms = self.mul.forward(m, self.lv, self.rv)
+                if self.prod_sign is not None:
+                    terms = terms * self.prod_sign
+                products = terms[:, 0] if terms.shape[1] == 1 else terms.sum(axis=1)
             total = products if total is None else total + products
         vals[self.out] = total
 
@@ -316,10 +389,10 @@ class SumKernel:
                 self.plain_scatter.add(grads, np.repeat(g, self.plain.shape[1]))
         if self.left is None or self.grid is not None:
             return
+        # The mul rule, (g * right, g * left), each term's g carrying its sign.
         g_terms = g[:, None] if self.prod_sign is None else g[:, None] * self.prod_sign
-        d_left, d_right = self.mul.backward(m, g_terms, None, self.lv, self.rv)
-        self.left_scatter.add(grads, d_left)
-        self.right_scatter.add(grads, d_right)
+        self.left_scatter.add_product(grads, self.rv, g_terms)
+        self.right_scatter.add_product(grads, self.lv, g_terms)
 
 
 class ProdKernel:
@@ -338,6 +411,9 @@ class ProdKernel:
 
     def reads(self) -> list[np.ndarray]:
         return [self.factors.index]
+
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter]
 
     def forward(self, vals: np.ndarray, m: NumpyMath) -> None:
         self.fv = self.factors(vals)

@@ -41,6 +41,7 @@ import numbers
 import operator
 import threading
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from ..checks import as_float
 from ..engine import Value, topological_order
@@ -111,8 +112,8 @@ class _Positions:
 
 
 class _Traced:
-    """The graph as arrays: nodes in topological order (``engine.topological_order``), op names, and each node's
-    first and second operand as a node index (-1 for none)."""
+    """The graph as arrays: nodes in topological order (``engine.topological_order``), each node's op as a code
+    (``op_codes``, into ``op_names``), and each node's first and second operand as a node index (-1 for none)."""
 
     def __init__(self, output: Value) -> None:
         import numpy as np
@@ -122,10 +123,31 @@ class _Traced:
         # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
         # lines were much of compile()'s time.
         self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
-        self.ops = [_rule_name(rule) for rule in map(_read_op, nodes)]
+        self.op_names, self.op_codes = self._op_codes(np, list(map(_read_op, nodes)))
         none = id(None)
         self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
         self.second = self._operand_positions(np, map(_read_second, nodes), n, none)
+
+    @staticmethod
+    def _op_codes(np, rules: list):
+        """The distinct op names ('' for a leaf) and each node's code into them. The few distinct rules are named
+        once each; codes are numbered in order of first appearance, so they follow the graph, not addresses."""
+        rule_ids = list(map(id, rules))
+        ids = np.array(rule_ids, dtype=np.uint64)
+        codes = np.empty(len(rules), dtype=np.intp)
+        names: list[str] = []
+        for rule_id in dict.fromkeys(rule_ids):  # each distinct rule once, in order of first appearance
+            name = _rule_name(rules[rule_ids.index(rule_id)])
+            if name not in names:
+                names.append(name)
+            codes[ids == rule_id] = names.index(name)
+        return names, codes
+
+    def has_op(self, *names: str):
+        """A boolean array: which nodes' op is one of ``names``."""
+        import numpy as np
+
+        return np.array([name in names for name in self.op_names], dtype=bool)[self.op_codes]
 
     def _operand_positions(self, np, operands, n: int, none: int):
         ids = np.fromiter(map(id, operands), dtype=np.uint64, count=n)
@@ -133,7 +155,10 @@ class _Traced:
 
     def signature(self) -> tuple[int, int]:
         """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
-        return (len(self.nodes), hash((tuple(self.ops), self.first.tobytes(), self.second.tobytes())))
+        return (
+            len(self.nodes),
+            hash((tuple(self.op_names), self.op_codes.tobytes(), self.first.tobytes(), self.second.tobytes())),
+        )
 
     def parents_of(self, i: int) -> tuple[int, ...]:
         """Node ``i``'s operands, as node indices."""
@@ -141,10 +166,10 @@ class _Traced:
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
-def _fuse(traced: _Traced, keep: set[int]) -> list:
-    """Turn the traced nodes into kernel nodes: ``("leaf",)``, ``("op", name, operands)``,
-    ``("sum", plain, plain_sign, left, right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``;
-    absorbed nodes become None.
+def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
+    """Turn the traced nodes into kernel nodes: ``("op", name, operands)``, ``("sum", plain, plain_sign, left,
+    right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are None.
+    Returns them with the indices of the leaves and of the computed nodes that remain (each in graph order).
 
     A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
     a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
@@ -153,7 +178,6 @@ def _fuse(traced: _Traced, keep: set[int]) -> list:
     import numpy as np
 
     n = len(traced.nodes)
-    ops = traced.ops
     # Which nodes are absorbed, decided with whole-array operations (one Python step per node is what made
     # compiling a million-node graph slow).
     first = np.array(traced.first, dtype=np.intp)
@@ -165,28 +189,28 @@ def _fuse(traced: _Traced, keep: set[int]) -> list:
     consumer[second[second >= 0]] = index[second >= 0]
     if keep:
         uses[np.fromiter(keep, dtype=np.intp, count=len(keep))] += 1  # an outside reader is a second consumer
-    names = np.array(ops, dtype=object)
-    is_mul = names == "mul"
-    is_sum = (names == "add") | (names == "sub")
+    is_mul = traced.has_op("mul")
+    is_sum = traced.has_op(*_SUMS)
     single_use = (uses == 1) & (index != n - 1)  # the root is never absorbed
     into_prod = is_mul & single_use & is_mul[consumer]
     product_of_products = into_prod[first] & (first >= 0) | into_prod[second] & (second >= 0)
     into_sum = single_use & is_sum[consumer] & (is_sum | is_mul & ~product_of_products)
 
-    sums = _flatten_sums(np, first, second, consumer, is_sum, names == "sub", into_sum, into_prod)
+    sums = _flatten_sums(np, first, second, consumer, is_sum, traced.has_op("sub"), into_sum, into_prod)
     into_prod_list = into_prod.tolist()
     first_list, second_list = traced.first.tolist(), traced.second.tolist()
+    names, codes = traced.op_names, traced.op_codes.tolist()
     kernel_nodes: list = [None] * n
-    for i in np.flatnonzero(~(into_sum | into_prod)).tolist():
-        if first_list[i] < 0:
-            kernel_nodes[i] = ("leaf",)
-        elif ops[i] in _SUMS:
+    computed = np.flatnonzero(~(into_sum | into_prod) & (first >= 0)).tolist()
+    for i in computed:
+        name = names[codes[i]]
+        if name in _SUMS:
             kernel_nodes[i] = sums[i]
-        elif ops[i] == "mul" and product_of_products[i]:
+        elif name == "mul" and product_of_products[i]:
             kernel_nodes[i] = ("prod", _flatten_prod(i, first_list, second_list, into_prod_list))
         else:
-            kernel_nodes[i] = ("op", ops[i], traced.parents_of(i))
-    return kernel_nodes
+            kernel_nodes[i] = ("op", name, traced.parents_of(i))
+    return kernel_nodes, np.flatnonzero(first < 0).tolist(), computed
 
 
 def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_prod) -> dict:
@@ -237,7 +261,9 @@ def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_pr
         )
     )
     roots, holder, position, plain, left, right, term_sign = (np.concatenate(c) for c in zip(*columns, strict=True))
-    order = np.lexsort((position, holder, roots))
+    # Ordered by root, then holder, then operand position: one sort of a combined key (lexsort's three passes
+    # cost ten times as much on a layer's tens of thousands of terms).
+    order = np.argsort((roots.astype(np.int64) * n + holder) * 2 + position, kind="stable")
     roots, plain, left, right, term_sign = (x[order] for x in (roots, plain, left, right, term_sign))
     starts = np.flatnonzero(np.r_[True, roots[1:] != roots[:-1]]) if roots.size else np.zeros(0, np.intp)
     ends = np.r_[starts[1:], roots.size] if roots.size else starts
@@ -287,27 +313,25 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
+def _schedule(
+    traced: _Traced, keep: set[int], batched: AbstractSet[int] = frozenset(), params: AbstractSet[int] = frozenset()
+):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
     their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
-    ``batched`` (node indices of leaves, for a batch tape) puts those leaves after all the others.
+    For a batch tape, ``params`` (node indices of leaves) come first and ``batched`` ones last, each part in
+    that read order: the parameters then fill the first slots, where the optimizer can move them in place.
     """
     import numpy as np
 
     from . import kernels as tk
 
-    kernel_nodes = _fuse(traced, keep)
+    kernel_nodes, leaves, computed = _fuse(traced, keep)
     depth = np.zeros(len(kernel_nodes), dtype=np.intp)
     groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
-    leaves: list[int] = []
-    for i, node in enumerate(kernel_nodes):
-        if node is None:
-            continue
-        if node[0] == "leaf":
-            leaves.append(i)
-            continue
+    for i in computed:
+        node = kernel_nodes[i]
         depth[i] = 1 + depth[_operands(node)].max()
         groups.setdefault(_group_key(node, int(depth[i])), []).append(i)
     ordered_keys = sorted(groups, key=lambda k: k[0])  # a stable sort: depth first, then first appearance
@@ -321,9 +345,11 @@ def _schedule(traced: _Traced, keep: set[int], batched: set[int] = frozenset()):
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
-    if batched:
-        is_batched = np.array([leaves[k] in batched for k in new_order], dtype=bool)
-        new_order = np.concatenate([new_order[~is_batched], new_order[is_batched]])
+    if batched or params:
+        rank = np.ones(len(kernel_nodes), dtype=np.intp)  # parameters 0, other leaves 1, batched leaves 2
+        rank[list(params)] = 0
+        rank[list(batched)] = 2
+        new_order = new_order[np.argsort(rank[np.array(leaves, dtype=np.intp)[new_order]], kind="stable")]
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
     else:
@@ -405,7 +431,8 @@ def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot:
         right_rows, which_right = _distinct_rows(np, right)
         a, b = len(left_rows), len(right_rows)
         cell = which_right.ravel() * a + which_left.ravel()
-        if a * b == n and np.unique(cell).size == n:
+        # (Counted with bincount: a plain np.unique imports numpy.ma, some 20 ms, on its first call.)
+        if a * b == n and np.bincount(cell, minlength=n).max() == 1:
             order = np.argsort(cell, kind="stable")
             matmul = (left_rows, right_rows)
     if order is None:
@@ -440,7 +467,7 @@ class Tape:
             raise TypeError(
                 f"compile() needs the Value a graph ends in, got {output!r} of type {type(output).__name__}"
             )
-        from .kernels import NUMPY_MATH
+        from .kernels import NUMPY_MATH, plan_gradients
 
         self._np = np
         self._math = NUMPY_MATH
@@ -458,7 +485,11 @@ class Tape:
         self._out_slot = int(self._slot[-1])
         self.size = len(traced.nodes)
         self._vals = np.zeros(size)
+        self._leaf_data = self._vals[: len(self.leaves)]
+        self._read_leaves()  # so that leaf_data() holds the graph's numbers before any forward()
         self._grads = np.zeros(size)
+        self._grads_lent = False  # leaf_grads() handed out a view of _grads: the next pass writes a new array
+        self._zero_first = plan_gradients(self._kernels, size, self._out_slot)
         self._targets = self._grad_targets(inputs)
         self._ran_forward = False
         self._replaying = threading.Lock()
@@ -502,7 +533,7 @@ class Tape:
 
         ``values``: instead of reading the leaves' ``.data``, take their numbers from this array (one per leaf, in
         ``tape.leaves`` order; the Values are not read). For data that already lives in arrays, this skips a
-        Python attribute read per leaf.
+        Python attribute read per leaf; given ``tape.leaf_data()`` itself, the numbers are not even copied.
         """
         with self._replay():
             return self._forward(values)
@@ -525,8 +556,14 @@ class Tape:
                     f"values must hold one number per leaf ({len(self.leaves)}, in tape.leaves "
                     f"order), got an array of shape {array.shape}"
                 )
-            vals[: len(self.leaves)] = array
+            if array is not self._leaf_data:  # the tape's own leaf array is read in place, with no copy
+                vals[: len(self.leaves)] = array
             return self._run_forward()
+        self._read_leaves()
+        return self._run_forward()
+
+    def _read_leaves(self) -> None:
+        """Every leaf's ``.data`` into the tape's leaf array."""
         datas = list(map(_read_data, self.leaves))
         # NumPy would turn None into nan and "1.5" into 1.5: only real numbers may pass (a set of types is cheap).
         if not _PLAIN_NUMBERS.issuperset(map(type, datas)):
@@ -535,8 +572,7 @@ class Tape:
                     raise TypeError(
                         f"every leaf's .data must be a real number: got {data!r} of type {type(data).__name__}"
                     )
-        vals[: len(self.leaves)] = np.fromiter(datas, np.float64, len(self.leaves))
-        return self._run_forward()
+        self._leaf_data[:] = self._np.fromiter(datas, self._np.float64, len(self.leaves))
 
     def _run_forward(self) -> float:
         np, vals = self._np, self._vals
@@ -559,17 +595,37 @@ class Tape:
         with self._replay():
             self._backward(gradient, write_grads)
 
+    def leaf_data(self):
+        """The tape's own array of leaf values, in ``tape.leaves`` order: the numbers the last ``forward()`` used
+        (before any, the leaves' ``.data`` when the tape was compiled).
+
+        Write new numbers into it (``tape.leaf_data()[:] = ...``, or in place as an optimizer would) and replay with
+        ``tape.forward(tape.leaf_data())``: the tape reads them where they are, as PyTorch reads a tensor's storage,
+        instead of copying every number in. ``forward()`` without ``values`` overwrites it with the leaves' ``.data``.
+        """
+        return self._leaf_data
+
     def leaf_grads(self):
-        """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array)."""
-        return self._grads[: len(self.leaves)].copy()
+        """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array).
+
+        The array is yours, as a tensor's ``.grad`` is after PyTorch's backward: the next ``backward()`` writes its
+        gradients into a new array rather than into this one (so handing it out costs no copy)."""
+        self._grads_lent = True
+        return self._grads[: len(self.leaves)]
 
     def _backward(self, gradient: float, write_grads: bool = True) -> None:
         np = self._np
         if not self._ran_forward:
             self._forward()
+        seed = as_float(gradient, "gradient")  # the same check as Value.backward's
+        if self._grads_lent:
+            self._grads = self._np.empty_like(self._grads)
+            self._grads_lent = False
+        # Most slots are written (not added to) by the first contribution they get (kernels.plan_gradients);
+        # only the others start from zero.
         grads = self._grads
-        grads.fill(0.0)
-        grads[self._out_slot] = as_float(gradient, "gradient")  # the same check as Value.backward's
+        grads[self._zero_first] = 0.0
+        grads[self._out_slot] = seed
         vals = self._vals
         with np.errstate(all="ignore"):
             for kernel in reversed(self._kernels):

@@ -21,11 +21,14 @@ come from the same place.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 
 from ..engine import Value
 
 __all__ = ["compiled_training", "CompiledTraining"]
+
+_read_data = operator.attrgetter("data")
 
 
 def compiled_training(
@@ -52,7 +55,10 @@ def compiled_training(
     targets = loss.targets(y, len(outputs), single)
     if targets is None:  # the eager loss raises its own error, at the step that meets the bad target
         return None
-    X_array = np.array([[float(v) for v in row] for row in X], dtype=np.float64)
+    try:  # fit has checked that every entry is a real number: NumPy converts lists of floats and ints at C speed
+        X_array = np.array(X, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # other number types (Fraction, Decimal), each as float() does
+        X_array = np.array([[float(v) for v in row] for row in X], dtype=np.float64)
     return CompiledTraining(inputs, outputs, single, X_array, targets, loss, l2, optimizer, params)
 
 
@@ -83,31 +89,46 @@ class CompiledTraining:
         self.l2 = l2
         self.optimizer = optimizer
         self.single = single
-        self.tape = BatchTape(inputs, outputs, params)
-        self.theta = np.array([p.data for p in params], dtype=np.float64)
-        self.grad = np.zeros_like(self.theta)
-        position = {id(p): k for k, p in enumerate(params)}
-        self.opt_index = None
-        self.array_step = optimizer.has_array_step() and all(id(p) in position for p in optimizer.params)
-        if self.array_step:
-            order = np.array([position[id(p)] for p in optimizer.params], dtype=np.intp)
-            if not np.array_equal(order, np.arange(len(params))):
-                self.opt_index = order
+        from ..optim import SGD, Adam, AdamW
 
-    def loss_and_backward(self, indices: Sequence[int]) -> tuple[float, list]:
+        self.tape = BatchTape(inputs, outputs, params)
+        self.theta = np.fromiter(map(_read_data, params), dtype=np.float64, count=len(params))
+        self.opt_index = None
+        self.array_step = optimizer.has_array_step()
+        # The common case, an optimizer made from model.parameters(): the same Values in the same order.
+        same = len(optimizer.params) == len(params) and all(map(operator.is_, optimizer.params, params))
+        if self.array_step and not same:
+            position = {id(p): k for k, p in enumerate(params)}
+            self.array_step = all(id(p) in position for p in optimizer.params)
+            if self.array_step:
+                self.opt_index = np.array([position[id(p)] for p in optimizer.params], dtype=np.intp)
+        # Where the optimizer's own rule (element by element) moves every parameter, the parameters live where the
+        # tape reads them, in its slot order (``order[i]``: the parameter in slot i): no copy in or out per step.
+        self.order = None
+        view = self.tape.params_view
+        if same and self.array_step and type(optimizer) in (SGD, Adam, AdamW) and view is not None:
+            self.order = self.tape.param_order
+            view[:] = self.theta[self.order]
+            self.theta = view
+        self.grad = np.zeros_like(self.theta)
+
+    def loss_and_backward(self, indices: Sequence[int], predictions: bool = True) -> tuple[float, list | None]:
         """One batch's loss (plus ``l2`` times the sum of squared parameters) and the parameters' gradient; the
-        predictions come back as ``fit``'s eager step gives them (floats, or lists of floats)."""
+        predictions come back as ``fit``'s eager step gives them (floats, or lists of floats), or None when
+        ``predictions`` is False (no metric reads them)."""
         np = self._np
         rows = np.asarray(indices, dtype=np.intp)
-        outputs = self.tape.forward(self.X[rows], self.theta)
+        in_place = self.order is not None
+        outputs = self.tape.forward(self.X[rows], None if in_place else self.theta)
         with np.errstate(all="ignore"):
             loss, d_outputs = self.loss.value_and_grad(outputs, self.targets[rows])
-            self.grad = self.tape.backward(d_outputs)
+            self.grad = self.tape.backward(d_outputs, in_slot_order=in_place)
             if self.l2:
                 loss = loss + self.l2 * float(np.dot(self.theta, self.theta))
                 self.grad += 2.0 * (self.l2 * self.theta)
-        predictions = outputs[:, 0].tolist() if self.single else outputs.tolist()
-        return float(loss), predictions
+        if not predictions:
+            return float(loss), None
+        return float(loss), outputs[:, 0].tolist() if self.single else outputs.tolist()
 
     def step(self) -> None:
         """The optimizer's step, on the parameter array."""
@@ -118,7 +139,7 @@ class CompiledTraining:
             self.theta[:] = [p.data for p in self.params]
             return
         if self.opt_index is None:
-            self.optimizer.step_arrays(self.theta, self.grad)
+            self.optimizer.step_arrays(self.theta, self.grad, order=self.order)
         else:
             chosen = self.theta[self.opt_index]
             self.optimizer.step_arrays(chosen, self.grad[self.opt_index])
@@ -126,7 +147,12 @@ class CompiledTraining:
 
     def sync(self) -> None:
         """Write the parameters, their last gradients and the optimizer's buffers back where users read them."""
-        for p, value, g in zip(self.params, self.theta.tolist(), self.grad.tolist(), strict=True):
+        theta, grad = self.theta, self.grad
+        if self.order is not None:  # from the tape's slot order back to the parameters' own
+            theta, grad = theta.copy(), grad.copy()
+            theta[self.order] = self.theta
+            grad[self.order] = self.grad
+        for p, value, g in zip(self.params, theta.tolist(), grad.tolist(), strict=True):
             p.data = value
             p.grad = g
         self.optimizer.sync_arrays()

@@ -19,7 +19,7 @@ import math
 import os
 import random
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import losses
 from ..engine import Value
@@ -181,6 +181,7 @@ class Session:
         if self.run is None:
             opt.zero_grad()
             X_batch = [self.problem.X[i] for i in indices]
+            predictions: list[Any] | None
             loss, predictions = _loss_and_backward(self.model, X_batch, y_batch, self.base_loss, 0.0, self.params)
         else:
             loss, predictions = self.run.loss_and_backward(indices)
@@ -196,7 +197,7 @@ class Session:
         if step + 1 == self.start_steps:
             self.start_loss = max(self.losses)
         self.lrs.append(opt.lr)
-        if self.rule is not None:
+        if self.rule is not None and predictions is not None:
             self.accuracies.append(_accuracy(self.rule, predictions, y_batch))
         if self.parameter is not None:
             self._before = self._value(self.parameter)
