@@ -19,10 +19,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, LEAF_VALUES
 from .introspect import NotInspectable, rule_id
-from .program import Case, Program, Step, central_difference, describe_error, reference, run_learner, run_with_graph
+from .program import (
+    Case,
+    Program,
+    Step,
+    central_difference,
+    describe_error,
+    reference,
+    run_learner,
+    run_with_graph,
+    table_forward,
+)
 
 __all__ = [
     "Outcome",
@@ -204,7 +213,7 @@ def graph_programs(forms: list[str]):
             arguments = form.arguments([values[i] for i in operands], constant)
             if not form.safe(tuple(arguments)):
                 continue
-            out = OPS[form.op].forward(FLOAT_MATH, *arguments)
+            out = table_forward(form, arguments)
             if not math.isfinite(out) or abs(out) > 1e4:
                 continue
             steps.append(Step(form.name, operands, constant))
