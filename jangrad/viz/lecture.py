@@ -123,9 +123,9 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
     return dot
 
 
-def _grad_number(grad: object) -> float:
+def _grad_number(grad: float | Value) -> float:
     """A gradient as a float: after ``backward(create_graph=True)`` it is a Value, whose data is drawn."""
-    return grad.data if isinstance(grad, Value) else grad  # type: ignore[return-value]
+    return grad.data if isinstance(grad, Value) else grad
 
 
 def _without_dot() -> bool:
