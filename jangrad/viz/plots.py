@@ -38,6 +38,7 @@ LOG_SCALE_SPAN = 100.0
 """``scale="auto"`` plots losses on a log axis when the largest is at least this many times the smallest."""
 
 Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss list) or a list of losses
+_Colour: TypeAlias = str | tuple[float, float, float, float]  # a colour's name or its RGBA, as matplotlib takes
 
 
 def _pyplot():
@@ -78,13 +79,20 @@ def _losses(curve: Curve, name: str) -> list[float]:
     return [float(v) for v in losses]
 
 
+def _pairs(runs: object) -> list[tuple[object, Curve]] | None:
+    """``runs`` as (name, run) pairs when it is a non-empty sequence of 2-tuples, else None."""
+    if not isinstance(runs, Sequence) or not runs:
+        return None
+    pairs: list[tuple[object, Curve]] = []
+    for run in runs:
+        if not (isinstance(run, tuple) and len(run) == 2):
+            return None
+        pairs.append((run[0], run[1]))
+    return pairs
+
+
 def _named_runs(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]]) -> list[tuple[str, list[float]]]:
-    if isinstance(runs, Mapping):
-        pairs = list(runs.items())
-    elif isinstance(runs, Sequence) and runs and all(isinstance(r, tuple) and len(r) == 2 for r in runs):
-        pairs = list(runs)
-    else:
-        pairs = [("loss", runs)]
+    pairs = list(runs.items()) if isinstance(runs, Mapping) else _pairs(runs) or [("loss", runs)]
     named = [(str(name), _losses(curve, str(name))) for name, curve in pairs]
     if not named or all(not losses for _, losses in named):
         raise ValueError("nothing to plot: every run is empty")
@@ -191,6 +199,8 @@ def decision_boundary(
     from matplotlib.lines import Line2D
 
     figure, ax = _new_figure((5.2, 4.6)) if ax is None else (ax.figure, ax)
+    point_colours: list[_Colour]
+    legend: list[tuple[_Colour, str]]
     if isinstance(scores[0], list):
         count = len(scores[0])
         palette = [colormaps["tab10"](k % 10) for k in range(count)]  # region k and class-k points share a colour
