@@ -25,6 +25,7 @@ import os
 import stat
 import sys
 from collections.abc import Collection
+from typing import Any, TypeVar
 
 from .files import write_text
 
@@ -42,6 +43,9 @@ _LARGEST_INT = int(sys.float_info.max)
 _TOP_KEYS = ("format", "format_version", "jangrad_version", "architecture", "layers", "checksum")
 _ARCHITECTURE_KEYS = ("type", "nin", "nouts", "activation", "output_activation", "init")
 _LAYER_KEYS = ("weight", "bias")
+
+
+_Kind = TypeVar("_Kind")
 
 
 class ModelFileError(ValueError):
@@ -96,7 +100,7 @@ class _Reader:
     def fail(self, what: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: {what}")
 
-    def field(self, mapping: dict, key: str, kind: type | tuple, where: str) -> object:
+    def field(self, mapping: dict[str, Any], key: str, kind: type[_Kind], where: str) -> _Kind:
         if key not in mapping:
             raise self.fail(f"{where} is missing the key {key!r}")
         value = mapping[key]
@@ -104,7 +108,7 @@ class _Reader:
             raise self.fail(f"{where}[{key!r}] has the wrong type ({type(value).__name__}: {value!r:.60})")
         return value
 
-    def known_keys(self, mapping: dict, allowed: tuple[str, ...], where: str) -> None:
+    def known_keys(self, mapping: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
         unknown = [key for key in mapping if key not in allowed]
         if unknown:
             raise self.fail(f"{where} has the unknown key {unknown[0][:60]!r} (expected only {', '.join(allowed)})")
