@@ -23,14 +23,21 @@ import math
 import numbers
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..engine import Value
 from ..extras import MissingExtraError, require
 from ..io.files import replace_atomically
 from ..switches import no_grad
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..nn import MLP
 
 __all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure", "LOG_SCALE_SPAN"]
 
@@ -38,10 +45,11 @@ LOG_SCALE_SPAN = 100.0
 """``scale="auto"`` plots losses on a log axis when the largest is at least this many times the smallest."""
 
 Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss list) or a list of losses
+_Model: TypeAlias = Callable[[list[float]], Value | list[Value] | float]  # an MLP, or any function of one sample
 _Colour: TypeAlias = str | tuple[float, float, float, float]  # a colour's name or its RGBA, as matplotlib takes
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     require("matplotlib", "plotting")
     import matplotlib
 
@@ -52,7 +60,7 @@ def _pyplot():
     return plt
 
 
-def _new_figure(figsize: tuple[float, float], panels: int = 1):
+def _new_figure(figsize: tuple[float, float], panels: int = 1) -> tuple[Figure, Any]:
     """A figure of ``panels`` side-by-side axes, closed in pyplot as soon as it is made (see the module docstring):
     made through pyplot so that it gets the backend's canvas (in a notebook, the inline one that displays it)."""
     plt = _pyplot()
@@ -61,7 +69,16 @@ def _new_figure(figsize: tuple[float, float], panels: int = 1):
     return figure, axes
 
 
-def save_figure(figure, path: str | os.PathLike) -> Path:
+def _figure_of(ax: Axes) -> Figure:
+    """The Figure that ``ax`` is drawn on: for an Axes in a subfigure, the figure that holds the subfigure (a
+    SubFigure cannot be saved, and the functions here return a Figure)."""
+    from matplotlib.figure import SubFigure
+
+    figure = ax.figure
+    return figure.figure if isinstance(figure, SubFigure) else figure
+
+
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> Path:
     """Write ``figure`` as a PNG to ``path`` (temporary file in the same folder, then renamed)."""
     path = Path(path)
     with replace_atomically(path) as temporary:
@@ -110,10 +127,10 @@ def _auto_scale(named: list[tuple[str, list[float]]]) -> str:
 def loss_curves(
     runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]],
     scale: str = "auto",
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     title: str = "training loss",
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Figure:
     """Plot loss against step for one run (a History or a list) or several (a dict label -> run); return the Figure.
 
     ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them);
@@ -134,14 +151,14 @@ def loss_curves(
     else:
         if scale == "auto":
             scale = _auto_scale(named)
-        figure, ax = _new_figure((6.4, 4.0)) if ax is None else (ax.figure, ax)
+        figure, ax = _new_figure((6.4, 4.0)) if ax is None else (_figure_of(ax), ax)
         _draw_curves(ax, named, scale, title)
     if path is not None:
         save_figure(figure, path)
     return figure
 
 
-def _draw_curves(ax, named: list[tuple[str, list[float]]], scale: str, title: str) -> None:
+def _draw_curves(ax: Axes, named: list[tuple[str, list[float]]], scale: str, title: str) -> None:
     for name, losses in named:
         ax.plot(range(len(losses)), losses, label=name, linewidth=1.2)
     ax.set_yscale(scale)
@@ -153,7 +170,7 @@ def _draw_curves(ax, named: list[tuple[str, list[float]]], scale: str, title: st
         ax.legend()
 
 
-def _scores(model, X: Sequence[Sequence[float]]) -> list:
+def _scores(model: _Model, X: Sequence[Sequence[float]]) -> list[float | list[float]]:
     """The model's outputs as floats (or lists of floats), without recording any graph."""
     with no_grad():
         outputs = [model(list(x)) for x in X]
@@ -164,15 +181,15 @@ def _scores(model, X: Sequence[Sequence[float]]) -> list:
 
 
 def decision_boundary(
-    model,
+    model: _Model,
     X: Sequence[Sequence[float]],
-    y: Sequence,
-    path: str | os.PathLike | None = None,
+    y: Sequence[float],
+    path: str | os.PathLike[str] | None = None,
     resolution: int = 60,
     threshold: float | None = None,
     title: str = "decision boundary",
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Figure:
     """Colour the plane of 2-D data by the model's prediction and draw the points coloured by label.
 
     One output: the boundary is where it crosses ``threshold`` (default 0 when any label is negative, as for
@@ -198,7 +215,7 @@ def decision_boundary(
     from matplotlib import colormaps
     from matplotlib.lines import Line2D
 
-    figure, ax = _new_figure((5.2, 4.6)) if ax is None else (ax.figure, ax)
+    figure, ax = _new_figure((5.2, 4.6)) if ax is None else (_figure_of(ax), ax)
     point_colours: list[_Colour]
     legend: list[tuple[_Colour, str]]
     if isinstance(scores[0], list):
@@ -238,7 +255,7 @@ def decision_boundary(
     return figure
 
 
-def _side_name(labels, threshold: float, above: bool) -> str:
+def _side_name(labels: Iterable[float], threshold: float, above: bool) -> str:
     """A legend entry for one side of the threshold: the class when its points share one label, else the rule."""
     values = sorted({float(v) for v in labels})
     if len(values) == 1:
@@ -246,7 +263,7 @@ def _side_name(labels, threshold: float, above: bool) -> str:
     return f"y > {threshold:g}" if above else f"y <= {threshold:g}"
 
 
-def _torch_loss(torch, name: str, out, target):
+def _torch_loss(torch: Any, name: str, out: Any, target: Any) -> Any:  # torch and its tensors (torch is optional)
     if name == "sse":
         return ((out.squeeze(-1) - target) ** 2).sum() if out.shape[-1] == 1 else ((out - target) ** 2).sum()
     if name == "mse":
@@ -261,15 +278,15 @@ def _torch_loss(torch, name: str, out, target):
 
 
 def torch_comparison(
-    model,
+    model: MLP,
     X: Sequence[Sequence[float]],
-    y: Sequence,
+    y: Sequence[float],
     loss: str = "sse",
     lr: float = 0.05,
     steps: int = 100,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     scale: str = "linear",
-):
+) -> tuple[Figure, list[float], list[float]]:
     """Train ``model`` with jangrad and a PyTorch copy of it (same weights, same loss, plain full-batch SGD).
 
     Returns ``(figure, jangrad_losses, torch_losses)``. Needs torch (``pip install torch``). ``model`` is trained
