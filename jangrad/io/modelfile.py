@@ -24,8 +24,8 @@ import math
 import os
 import stat
 import sys
-from collections.abc import Collection
-from typing import Any, TypeVar
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol, TypeVar
 
 from .files import write_text
 
@@ -48,6 +48,31 @@ _LAYER_KEYS = ("weight", "bias")
 _Kind = TypeVar("_Kind")
 
 
+class _Number(Protocol):
+    @property
+    def data(self) -> float: ...
+
+
+class _SavedLayer(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def named_parameters(self) -> Sequence[tuple[str, _Number]]: ...
+
+    def weight_rows(self) -> list[list[float]]: ...
+
+    def biases(self) -> list[float]: ...
+
+
+class SavedModel(Protocol):
+    """What saving reads of an ``nn.MLP`` (this module sits below ``nn`` and cannot name it)."""
+
+    @property
+    def layers(self) -> Sequence[_SavedLayer]: ...
+
+    def config(self) -> dict[str, Any]: ...
+
+
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: truncated, not JSON, another format, or weights of the wrong shape."""
 
@@ -64,7 +89,7 @@ def _checksum(architecture: object, layers: object) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _document(model) -> dict:
+def _document(model: SavedModel) -> dict[str, object]:
     from .._version import __version__
 
     layers = []
@@ -84,7 +109,7 @@ def _document(model) -> dict:
     }
 
 
-def save_model(model, path: str) -> None:
+def save_model(model: SavedModel, path: str) -> None:
     """Write ``model`` (an ``nn.MLP``, read through ``config()``, ``layers``, ``weight_rows()`` and ``biases()``)
     to ``path`` as JSON, atomically."""
     text = json.dumps(_document(model), indent=1, allow_nan=False)
