@@ -45,7 +45,7 @@ LOG_SCALE_SPAN = 100.0
 """``scale="auto"`` plots losses on a log axis when the largest is at least this many times the smallest."""
 
 Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss list) or a list of losses
-_Model: TypeAlias = Callable[[list[float]], Value | list[Value] | float]  # an MLP, or any function of one sample
+Predictor: TypeAlias = Callable[[list[float]], Value | list[Value] | float]  # an MLP, or any function of one sample
 _Colour: TypeAlias = str | tuple[float, float, float, float]  # a colour's name or its RGBA, as matplotlib takes
 
 
@@ -170,7 +170,7 @@ def _draw_curves(ax: Axes, named: list[tuple[str, list[float]]], scale: str, tit
         ax.legend()
 
 
-def _scores(model: _Model, X: Sequence[Sequence[float]]) -> list[float | list[float]]:
+def _scores(model: Predictor, X: Sequence[Sequence[float]]) -> list[float | list[float]]:
     """The model's outputs as floats (or lists of floats), without recording any graph."""
     with no_grad():
         outputs = [model(list(x)) for x in X]
@@ -181,7 +181,7 @@ def _scores(model: _Model, X: Sequence[Sequence[float]]) -> list[float | list[fl
 
 
 def decision_boundary(
-    model: _Model,
+    model: Predictor,
     X: Sequence[Sequence[float]],
     y: Sequence[float],
     path: str | os.PathLike[str] | None = None,
