@@ -4,6 +4,8 @@ The engine (``Value``, ``backward``, ``no_grad``, ``detect_anomaly``) and the de
 ``value_and_grad``, ``gradcheck``) load with no third-party package at all.
 """
 
+from typing import Any
+
 from . import data, losses, nn, optim
 from ._version import __version__
 from .anomaly import AnomalyError
@@ -52,7 +54,7 @@ _VIZ_EXPORTS = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:  # the tools and pictures, loaded on first use
     if name == "check_engine":  # loads hypothesis only when a check runs, not at import
         from .check import check_engine
 

@@ -2,6 +2,7 @@
 
 import builtins
 import math
+from types import MappingProxyType
 
 import pytest
 
@@ -161,6 +162,15 @@ def test_variable_names_and_values_are_checked():
             evaluate("1", bad)
     with pytest.raises(TypeError):
         evaluate(1, {})
+
+
+def test_variables_may_be_any_mapping_of_name_to_number():
+    # evaluate is typed to take a Mapping (so that a dict[str, float] from parse_assignments type-checks); any
+    # read-only mapping works as a dict does, and anything else is refused naming its type.
+    out, names = evaluate("a * b", MappingProxyType({"a": 2.0, "b": -3.0}))
+    assert out.data == -6.0 and names["a"].label == "a"
+    with pytest.raises(TypeError, match="list"):
+        evaluate("a", [("a", 1.0)])
 
 
 def test_parse_assignments():

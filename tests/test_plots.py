@@ -159,6 +159,22 @@ def test_a_figure_the_caller_made_is_left_open():
         plt.close(figure)
 
 
+def test_an_axes_in_a_subfigure_gives_and_saves_the_whole_figure(trained, tmp_path):
+    # found by mypy: Axes.figure is a SubFigure there, which has no savefig (path= raised AttributeError)
+    import matplotlib.pyplot as plt
+
+    model, X, y, history = trained
+    figure = plt.figure(figsize=(10, 4))
+    try:
+        left, right = figure.subfigures(1, 2)
+        assert plots.loss_curves(history, ax=left.subplots(), path=tmp_path / "loss.png") is figure
+        assert plots.decision_boundary(model, X, y, ax=right.subplots(), path=tmp_path / "both.png") is figure
+        assert (tmp_path / "loss.png").read_bytes().startswith(PNG)
+        assert (tmp_path / "both.png").read_bytes().startswith(PNG)
+    finally:
+        plt.close(figure)
+
+
 def test_a_notebook_shows_a_returned_plot_once(tmp_path, monkeypatch):
     """The cell's value is displayed, and pyplot's end-of-cell flush adds no second copy (issue 24)."""
     nbformat = pytest.importorskip("nbformat")

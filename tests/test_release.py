@@ -109,6 +109,52 @@ def test_a_core_error_fails_and_an_error_elsewhere_is_reported():
     assert typecheck.module_of("jangrad/viz/__init__.py") == "jangrad.viz"
 
 
+def test_an_error_in_a_folder_that_must_be_clean_fails_and_one_elsewhere_is_reported():
+    output = (
+        "jangrad/viz/graph.py:9: error: Incompatible types  [assignment]\n"
+        "jangrad/extras.py:2: error: Incompatible types  [assignment]\n"
+        "jangrad/compiled/tape.py:5: error: Incompatible types  [assignment]\n"
+    )
+    failing, other = typecheck.split_errors(output, set(), {"jangrad/viz/", "jangrad/"})
+    assert [line.split(":")[0] for line in failing] == ["jangrad/viz/graph.py", "jangrad/extras.py"]
+    assert [line.split(":")[0] for line in other] == ["jangrad/compiled/tape.py"]
+    # a folder is one folder: listing jangrad/ (the top-level modules) does not make every subfolder required
+    failing, other = typecheck.split_errors(output, set(), {"jangrad/"})
+    assert [line.split(":")[0] for line in failing] == ["jangrad/extras.py"]
+
+
+def test_the_swept_folders_must_stay_clean_and_each_listed_folder_exists():
+    clean = typecheck.clean_folders()
+    assert {"jangrad/", "jangrad/check/", "jangrad/cli/", "jangrad/io/", "jangrad/site/", "jangrad/viz/"} <= clean
+    assert clean <= typecheck.package_folders()
+    assert typecheck.folder_of("jangrad/engine.py") == "jangrad/"
+    assert typecheck.folder_of("jangrad/viz/graph.py") == "jangrad/viz/"
+
+
+def test_every_function_outside_the_folders_in_flight_is_annotated_and_checked():
+    import tomllib
+
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    flags = ("disallow_untyped_defs", "disallow_incomplete_defs", "check_untyped_defs")
+    assert all(mypy[flag] is True for flag in flags)
+    relaxed = {
+        module
+        for override in mypy["overrides"]
+        if any(override.get(flag) is False for flag in flags)
+        for module in override["module"]
+    }
+    assert relaxed <= {"jangrad.compiled.*", "jangrad.playground.*"}, "only the folders still being changed"
+
+
+def test_a_must_be_clean_list_that_is_not_a_list_of_names_is_refused(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.jangrad.typecheck]\nmust_be_clean = "jangrad/viz/"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="must_be_clean must be a list"):
+        typecheck.clean_folders(pyproject)
+    pyproject.write_text('[tool.jangrad.typecheck]\nmust_be_clean = ["jangrad/viz"]\n', encoding="utf-8")
+    assert typecheck.clean_folders(pyproject) == {"jangrad/viz/"}
+
+
 # ---- CI and pre-commit run the same checks ------------------------------------------------------------------------
 def test_ci_and_pre_commit_run_lint_types_docs_and_the_wheel():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

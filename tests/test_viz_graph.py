@@ -158,6 +158,14 @@ def test_highlight_marks_exactly_the_node_whose_rule_is_wrong(monkeypatch):
     )
 
 
+def test_draw_gradcheck_passes_the_drawing_options_to_draw():
+    drawing, node = draw_gradcheck(lambda x, y: x * y + x, 0.3, 0.8, rankdir="TB", renderer="builtin")
+    assert node is None  # every rule of the table agrees
+    assert drawing.renderer == "builtin" and "rankdir=TB" in drawing.source
+    with pytest.raises(TypeError):
+        draw_gradcheck(lambda x: x.tanh(), 0.3, highlight=None)  # the drawing's highlight is the culprit
+
+
 def test_first_disagreeing_node_is_none_for_the_real_op_table():
     a, b = Value(0.5), Value(1.5)
     out = ((a * b).sigmoid() + (a / b).log() - (a**3).gelu()).erf() + abs(a - b).sqrt()

@@ -8,8 +8,9 @@ division by almost zero, no kink). The checker only ever touches the learner's c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Form", "FORMS", "number_text"]
 
@@ -40,7 +41,7 @@ class Form:
     template: str
     op: str
     layout: str
-    call: Callable
+    call: Callable[..., Any]
     points: tuple[tuple[float, ...], ...]
     safe: Callable[[tuple[float, ...]], bool]
     constants: tuple[float, ...] = ()
@@ -71,7 +72,17 @@ _PAIRS = ((2.0, -3.0), (0.5, 1.5), (-1.2, 0.4), (0.0, 2.5))
 _SINGLES = (-1.5, -0.3, 0.5, 2.0)
 
 
-def _form(name, template, op, layout, call, points, safe, constants=(), category="op") -> Form:
+def _form(
+    name: str,
+    template: str,
+    op: str,
+    layout: str,
+    call: Callable[..., Any],
+    points: Iterable[Iterable[float]],
+    safe: Callable[[tuple[float, ...]], bool],
+    constants: Iterable[float] = (),
+    category: str = "op",
+) -> Form:
     return Form(name, template, op, layout, call, tuple(tuple(p) for p in points), safe, tuple(constants), category)
 
 

@@ -15,6 +15,7 @@ way (no ``_prev``, rules kept elsewhere) ``collect`` raises ``NotInspectable`` a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,19 @@ class Graph:
 
     nodes: list
     children: list[tuple[int, ...]]
-    rules: list  # each node's _backward (None for a leaf)
+    rules: list[Callable[[], object] | None]  # each node's _backward (None for a leaf)
     program_index: list[int | None]
     step_of: list[int | None]
 
     def is_rule_node(self, i: int) -> bool:
         return bool(self.children[i])
+
+    def rule(self, i: int) -> Callable[[], object]:
+        """Node ``i``'s ``_backward`` (``collect`` refuses a node made by an op that holds none)."""
+        rule = self.rules[i]
+        if rule is None:
+            raise NotInspectable(f"node {i} is a leaf: it has no _backward")
+        return rule
 
     def consumers(self, i: int) -> list[int]:
         return [j for j in range(len(self.nodes)) if i in self.children[j]]
@@ -79,7 +87,7 @@ def _children_of(node: object) -> tuple[list, bool]:
     raise NotInspectable("the nodes have no _prev listing the nodes they were made from")
 
 
-def _own_rule(node: object):
+def _own_rule(node: object) -> Callable[[], object] | None:
     """The node's ``_backward`` when the node itself holds it (as micrograd's closures are), else None."""
     held = getattr(node, "__dict__", {}).get("_backward")
     if held is None and not hasattr(node, "__dict__"):  # a class with __slots__ keeps it in a slot
@@ -163,8 +171,9 @@ def run_rules(graph: Graph, seed: float) -> None:
         raise NotInspectable(f"setting .grad raised {type(error).__name__}") from None
     for i in reversed(range(len(graph.nodes))):
         if graph.is_rule_node(i):
+            rule = graph.rule(i)
             try:
-                graph.rules[i]()
+                rule()
             except Exception as error:
                 raise RuleRaised(graph.where(i), error) from None
 
@@ -181,8 +190,8 @@ def record_walk(graph: Graph) -> list[tuple[int, float | None]]:
     go to, filled in as the learner's ``backward()`` runs. Raises NotInspectable if a rule cannot be replaced."""
     calls: list[tuple[int, float | None]] = []
 
-    def recorder(i: int, rule):
-        def recorded():
+    def recorder(i: int, rule: Callable[[], object]) -> Callable[[], object]:
+        def recorded() -> object:
             calls.append((i, _grad(graph.nodes[i])))
             return rule()
 
@@ -191,7 +200,7 @@ def record_walk(graph: Graph) -> list[tuple[int, float | None]]:
     for i, node in enumerate(graph.nodes):
         if graph.is_rule_node(i):
             try:
-                node._backward = recorder(i, graph.rules[i])
+                node._backward = recorder(i, graph.rule(i))
             except Exception as error:
                 raise NotInspectable(f"setting ._backward raised {type(error).__name__}") from None
     return calls

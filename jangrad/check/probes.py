@@ -17,12 +17,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..ops import FLOAT_MATH, OPS
 from .forms import FORMS, LEAF_VALUES
 from .introspect import NotInspectable, rule_id
-from .program import Case, Program, Step, central_difference, describe_error, reference, run_learner, run_with_graph
+from .program import (
+    Case,
+    Program,
+    Step,
+    central_difference,
+    describe_error,
+    reference,
+    run_learner,
+    run_with_graph,
+    table_forward,
+)
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = [
     "Outcome",
@@ -187,16 +199,16 @@ def order_program(supported: list[str]) -> Program | None:
     return Program((1.5, -2.0, 0.5), steps)
 
 
-def graph_programs(forms: list[str]):
+def graph_programs(forms: list[str]) -> SearchStrategy[Program]:
     """A hypothesis strategy for graphs of 1-3 leaves and 1-8 steps over ``forms``, kept where every op is
     smooth and finite. Operands are drawn counting back from the newest node, so shrinking makes chains."""
     from hypothesis import strategies as st
 
     @st.composite
-    def programs(draw):
+    def programs(draw: st.DrawFn) -> Program:
         leaves = [draw(st.sampled_from(LEAF_VALUES)) for _ in range(draw(st.integers(1, 3)))]
         values = list(leaves)
-        steps = []
+        steps: list[Step] = []
         for _ in range(draw(st.integers(1, 8))):
             form = FORMS[draw(st.sampled_from(forms))]
             operands = tuple(len(values) - 1 - draw(st.integers(0, len(values) - 1)) for _ in range(form.arity))
@@ -204,7 +216,7 @@ def graph_programs(forms: list[str]):
             arguments = form.arguments([values[i] for i in operands], constant)
             if not form.safe(tuple(arguments)):
                 continue
-            out = OPS[form.op].forward(FLOAT_MATH, *arguments)
+            out = table_forward(form, arguments)
             if not math.isfinite(out) or abs(out) > 1e4:
                 continue
             steps.append(Step(form.name, operands, constant))

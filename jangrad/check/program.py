@@ -20,7 +20,7 @@ import numbers
 from dataclasses import dataclass, field
 
 from ..ops import FLOAT_MATH, OPS
-from .forms import FORMS, number_text
+from .forms import FORMS, Form, number_text
 from .introspect import Graph, NotInspectable, RuleRaised, WalkProblem, collect, record_walk, run_rules, walk_problem
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "Program",
     "Case",
     "reference",
+    "table_forward",
+    "table_backward",
     "central_difference",
     "build_learner",
     "run_learner",
@@ -137,6 +139,24 @@ def close(yours: float | None, right: float, rtol: float = 1e-6, atol: float = 1
     return abs(yours - right) <= atol + rtol * abs(right)
 
 
+def table_forward(form: Form, arguments: list[float]) -> float:
+    """The right output of ``form`` at ``arguments`` (its op's operands in order), by the op table's forward rule."""
+    rule = OPS[form.op].forward
+    if rule is None:  # every op of the table has both rules; a form names a table op
+        raise ValueError(f"form {form.name!r}: op {form.op!r} of the op table has no forward rule")
+    out: float = rule(FLOAT_MATH, *arguments)
+    return out
+
+
+def table_backward(form: Form, g: float, out: float, arguments: list[float]) -> tuple[float, ...]:
+    """What ``form``'s op passes back to each of its operands (in op order) for an incoming grad ``g``, by the op
+    table's backward rule."""
+    rule = OPS[form.op].backward
+    if rule is None:
+        raise ValueError(f"form {form.name!r}: op {form.op!r} of the op table has no backward rule")
+    return rule(FLOAT_MATH, g, out, *arguments)
+
+
 def _forward(program: Program, override: dict[int, float] | None = None) -> list[float]:
     values = list(program.leaves)
     override = override or {}
@@ -145,7 +165,7 @@ def _forward(program: Program, override: dict[int, float] | None = None) -> list
             values[i] = override[i]
     for step in program.steps:
         form = FORMS[step.form]
-        out = OPS[form.op].forward(FLOAT_MATH, *form.arguments([values[i] for i in step.operands], step.constant))
+        out = table_forward(form, form.arguments([values[i] for i in step.operands], step.constant))
         if len(values) in override:
             out = override[len(values)]
         values.append(out)
@@ -173,7 +193,7 @@ def local_derivatives(program: Program, j: int, data: list[float], g: float = 1.
     form = FORMS[step.form]
     out = data[len(program.leaves) + j]
     arguments = form.arguments([data[i] for i in step.operands], step.constant)
-    contributions = OPS[form.op].backward(FLOAT_MATH, g, out, *arguments)
+    contributions = table_backward(form, g, out, arguments)
     return [c for slot, c in zip(form.layout, contributions, strict=True) if slot == "v"]
 
 

@@ -23,6 +23,7 @@ import io
 import multiprocessing
 import signal
 import sys
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -187,7 +188,7 @@ def _exit_text(code: int | None) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_fork_warning():
+def _quiet_fork_warning() -> Iterator[None]:
     """Python 3.12+ warns when forking a process that has threads (a Jupyter kernel has some). The worker only
     runs the learner's pure-Python class and never touches those threads' locks."""
     import warnings

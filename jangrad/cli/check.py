@@ -7,6 +7,7 @@ crashes, 2 when the engine cannot be checked at all (no such file, no such class
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["run", "HELP", "EXAMPLE"]
@@ -29,7 +30,9 @@ EXAMPLE = (
 )
 
 
-def add_arguments(parser: argparse.ArgumentParser, positive_float, positive_int) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, positive_float: Callable[[str], float], positive_int: Callable[[str], int]
+) -> None:
     parser.add_argument("engine", metavar="FILE.py[:CLASS]", help="the file defining your class (default name Value)")
     parser.add_argument(
         "--out",

@@ -88,10 +88,12 @@ def _check_size(recipe: Recipe, nin: int | None = None, samples: int | None = No
 _DEFAULT_OPTIMIZER = {"seed4": ("adam", 0.01)}
 
 
-def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe:
-    """The run ``jangrad train`` (or one run of ``sweep``) describes, from its parsed arguments."""
-    optimizer, lr = _DEFAULT_OPTIMIZER.get(args.data, ("sgd", 0.1))
-    lr = changes.get("lr", args.lr if args.lr is not None else lr)
+def recipe_from_arguments(args: argparse.Namespace, *, lr: float | None = None, steps: int | None = None) -> Recipe:
+    """The run ``jangrad train`` (or one run of ``sweep``) describes, from its parsed arguments; ``lr`` and
+    ``steps``, when given, replace the flags' (``sweep`` gives one of its learning rates and step counts)."""
+    optimizer, default_lr = _DEFAULT_OPTIMIZER.get(args.data, ("sgd", 0.1))
+    if lr is None:
+        lr = args.lr if args.lr is not None else default_lr
     return Recipe(
         data=args.data,
         target=args.target,
@@ -105,17 +107,17 @@ def recipe_from_arguments(args: argparse.Namespace, **changes: object) -> Recipe
         optimizer=args.optimizer or optimizer,
         lr=lr,
         schedule=args.schedule,
-        steps=changes.get("steps", args.steps),
+        steps=args.steps if steps is None else steps,
         batch_size=args.batch_size,
         seed=args.seed,
     )
 
 
-def _recipe(args: argparse.Namespace, **changes: object) -> Recipe:
+def _recipe(args: argparse.Namespace, *, lr: float | None = None, steps: int | None = None) -> Recipe:
     """The run the flags describe, refused naming the flag when one does not fit."""
     check_applicable(args)
     try:
-        return recipe_from_arguments(args, **changes)
+        return recipe_from_arguments(args, lr=lr, steps=steps)
     except ValueError as error:
         raise reworded(error, args) from None
 
@@ -305,7 +307,9 @@ def _demo_training(out: Path, progress: bool) -> None:
     print("3. Predictions next to the targets:")
     print("   target  prediction")
     for target, x in zip(y, X, strict=True):
-        print(f"   {target:6.1f}  {model(x).data:10.4f}")
+        prediction = model(x)
+        assert isinstance(prediction, Value)  # one output unit: the model gives one Value, not a list
+        print(f"   {target:6.1f}  {prediction.data:10.4f}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 from ..engine import Value
@@ -191,8 +191,8 @@ def _parse(source: str) -> ast.Module:
     return tree
 
 
-def _check_variables(variables: dict[str, float | Value]) -> dict[str, Value]:
-    if not isinstance(variables, dict):
+def _check_variables(variables: Mapping[str, float | Value]) -> dict[str, Value]:
+    if not isinstance(variables, Mapping):
         raise TypeError(f"variables must be a dict of name -> number, got {type(variables).__name__}")
     names: dict[str, Value] = {}
     for name, number in variables.items():
@@ -211,7 +211,7 @@ def _check_variables(variables: dict[str, float | Value]) -> dict[str, Value]:
     return names
 
 
-def evaluate(source: str, variables: dict[str, float | Value] | None = None) -> tuple[Value, dict[str, Value]]:
+def evaluate(source: str, variables: Mapping[str, float | Value] | None = None) -> tuple[Value, dict[str, Value]]:
     """Build the graph for ``source`` and return ``(result, names)``.
 
     ``source`` is one expression, or several lines (or ``;``-separated statements) of ``name = expression`` with
@@ -246,6 +246,8 @@ def evaluate(source: str, variables: dict[str, float | Value] | None = None) -> 
             names[name] = result
         else:
             raise _refuse(statement, _REFUSED_NAMES.get(type(statement), f"the statement '{type(statement).__name__}'"))
+    if result is None:  # _parse refuses an empty program, and every statement above sets result or raises
+        raise ExpressionError("expression is empty")
     if not isinstance(result, Value):
         result = Value(result)
     return result, names

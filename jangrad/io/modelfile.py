@@ -24,7 +24,8 @@ import math
 import os
 import stat
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol, TypeVar
 
 from .files import write_text
 
@@ -44,6 +45,34 @@ _ARCHITECTURE_KEYS = ("type", "nin", "nouts", "activation", "output_activation",
 _LAYER_KEYS = ("weight", "bias")
 
 
+_Kind = TypeVar("_Kind")
+
+
+class _Number(Protocol):
+    @property
+    def data(self) -> float: ...
+
+
+class _SavedLayer(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def named_parameters(self) -> Sequence[tuple[str, _Number]]: ...
+
+    def weight_rows(self) -> list[list[float]]: ...
+
+    def biases(self) -> list[float]: ...
+
+
+class SavedModel(Protocol):
+    """What saving reads of an ``nn.MLP`` (this module sits below ``nn`` and cannot name it)."""
+
+    @property
+    def layers(self) -> Sequence[_SavedLayer]: ...
+
+    def config(self) -> dict[str, Any]: ...
+
+
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: truncated, not JSON, another format, or weights of the wrong shape."""
 
@@ -60,7 +89,7 @@ def _checksum(architecture: object, layers: object) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _document(model) -> dict:
+def _document(model: SavedModel) -> dict[str, object]:
     from .._version import __version__
 
     layers = []
@@ -80,7 +109,7 @@ def _document(model) -> dict:
     }
 
 
-def save_model(model, path: str) -> None:
+def save_model(model: SavedModel, path: str) -> None:
     """Write ``model`` (an ``nn.MLP``, read through ``config()``, ``layers``, ``weight_rows()`` and ``biases()``)
     to ``path`` as JSON, atomically."""
     text = json.dumps(_document(model), indent=1, allow_nan=False)
@@ -96,7 +125,7 @@ class _Reader:
     def fail(self, what: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: {what}")
 
-    def field(self, mapping: dict, key: str, kind: type | tuple, where: str) -> object:
+    def field(self, mapping: dict[str, Any], key: str, kind: type[_Kind], where: str) -> _Kind:
         if key not in mapping:
             raise self.fail(f"{where} is missing the key {key!r}")
         value = mapping[key]
@@ -104,7 +133,7 @@ class _Reader:
             raise self.fail(f"{where}[{key!r}] has the wrong type ({type(value).__name__}: {value!r:.60})")
         return value
 
-    def known_keys(self, mapping: dict, allowed: tuple[str, ...], where: str) -> None:
+    def known_keys(self, mapping: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
         unknown = [key for key in mapping if key not in allowed]
         if unknown:
             raise self.fail(f"{where} has the unknown key {unknown[0][:60]!r} (expected only {', '.join(allowed)})")

@@ -11,7 +11,9 @@ classes call this module, not the other way round: it reads a model through its 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, Protocol
 
 from ..extras import MissingExtraError
 from ..ops import LEAKY_SLOPE
@@ -19,7 +21,31 @@ from ..ops import LEAKY_SLOPE
 __all__ = ["layer_to_torch", "mlp_to_torch", "mlp_from_torch"]
 
 
-def _torch():
+class LayerWeights(Protocol):
+    """What the bridge reads of an ``nn.Layer`` (this module sits below ``nn`` and cannot name it)."""
+
+    @property
+    def nin(self) -> int: ...
+
+    @property
+    def nout(self) -> int: ...
+
+    @property
+    def activation(self) -> str: ...
+
+    def weight_rows(self) -> list[list[float]]: ...
+
+    def biases(self) -> list[float]: ...
+
+
+class MLPWeights(Protocol):
+    """What the bridge reads of an ``nn.MLP``: its layers."""
+
+    @property
+    def layers(self) -> Sequence[LayerWeights]: ...
+
+
+def _torch() -> ModuleType:
     try:
         import torch
     except ImportError:
@@ -27,7 +53,7 @@ def _torch():
     return torch
 
 
-def _activation_module(torch, name: str):
+def _activation_module(torch: ModuleType, name: str) -> Any:  # a torch.nn.Module, or None for "linear"
     """The torch module for one of our activations, or None for "linear"."""
     nn = torch.nn
     return {
@@ -40,7 +66,7 @@ def _activation_module(torch, name: str):
     }[name]()
 
 
-def _torch_modules(torch, layer) -> list:
+def _torch_modules(torch: ModuleType, layer: LayerWeights) -> list[Any]:  # torch.nn.Modules
     linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
     with torch.no_grad():
         linear.weight.copy_(torch.tensor(layer.weight_rows(), dtype=torch.float64))
@@ -49,20 +75,20 @@ def _torch_modules(torch, layer) -> list:
     return [linear] if activation is None else [linear, activation]
 
 
-def layer_to_torch(layer: Any) -> Any:  # an nn.Layer in, a torch.nn.Sequential out (torch is optional)
+def layer_to_torch(layer: LayerWeights) -> Any:  # a torch.nn.Sequential out (Any: torch is optional)
     torch = _torch()
     return torch.nn.Sequential(*_torch_modules(torch, layer))
 
 
-def mlp_to_torch(model: Any) -> Any:
+def mlp_to_torch(model: MLPWeights) -> Any:  # a torch.nn.Sequential
     torch = _torch()
-    modules = []
+    modules: list[Any] = []
     for layer in model.layers:
         modules.extend(_torch_modules(torch, layer))
     return torch.nn.Sequential(*modules)
 
 
-def _activation_name(torch, module) -> str | None:
+def _activation_name(torch: ModuleType, module: Any) -> str | None:
     """Our name for a torch activation module, or None if it is not one we have."""
     nn = torch.nn
     if isinstance(module, nn.Tanh):
@@ -95,7 +121,7 @@ def mlp_from_torch(module: Any) -> tuple[dict[str, Any], list[tuple[list[list[fl
         raise TypeError(
             f"from_torch expects a torch.nn.Sequential of Linear layers and activations, got {type(module).__name__}"
         )
-    linears: list = []
+    linears: list[Any] = []  # torch.nn.Linear modules
     activations: list[str] = []
     for index, child in enumerate(module):
         if isinstance(child, torch.nn.Linear):

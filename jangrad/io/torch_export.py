@@ -11,7 +11,7 @@ gradient, so the losses match the single-process run.
 from __future__ import annotations
 
 from ..engine import Value
-from ..optim import make_optimizer
+from ..optim import SGD, Adam, make_optimizer
 from ..recipe import Recipe
 
 __all__ = ["torch_script"]
@@ -36,17 +36,19 @@ _SCHEDULES = {
 
 def _optimizer_line(recipe: Recipe) -> str:
     """The torch optimizer with jangrad's own defaults for the named one, read from the optimizer itself."""
-    settings = make_optimizer(recipe.optimizer, [Value(0.0)], recipe.lr)._hyperparameters()
-    if recipe.optimizer == "sgd":
+    optimizer = make_optimizer(recipe.optimizer, [Value(0.0)], recipe.lr)
+    if isinstance(optimizer, SGD):
         return (
-            f"torch.optim.SGD(model.parameters(), lr=LR, momentum={settings['momentum']!r}, "
-            f"nesterov={settings['nesterov']!r}, weight_decay={settings['weight_decay']!r})"
+            f"torch.optim.SGD(model.parameters(), lr=LR, momentum={optimizer.momentum!r}, "
+            f"nesterov={optimizer.nesterov!r}, weight_decay={optimizer.weight_decay!r})"
         )
-    name = {"adam": "Adam", "adamw": "AdamW"}[recipe.optimizer]
-    return (
-        f"torch.optim.{name}(model.parameters(), lr=LR, betas={tuple(settings['betas'])!r}, "
-        f"eps={settings['eps']!r}, weight_decay={settings['weight_decay']!r})"
-    )
+    if isinstance(optimizer, Adam):  # AdamW is an Adam with decoupled weight decay, as in torch.optim
+        name = {"adam": "Adam", "adamw": "AdamW"}[recipe.optimizer]
+        return (
+            f"torch.optim.{name}(model.parameters(), lr=LR, betas={tuple(optimizer.betas)!r}, "
+            f"eps={optimizer.eps!r}, weight_decay={optimizer.weight_decay!r})"
+        )
+    raise ValueError(f"no PyTorch optimizer is known for jangrad's {recipe.optimizer!r}")
 
 
 def torch_script(recipe: Recipe, loss: str) -> str:

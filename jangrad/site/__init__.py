@@ -13,10 +13,15 @@ builder's modules (subprocess, tarfile, ...) would only cost start-up time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # loaded on first use by __getattr__
+    from .build import SiteError, SiteSummary, build_site
+
 __all__ = ["build_site", "SiteError", "SiteSummary"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in __all__:
         from . import build
 

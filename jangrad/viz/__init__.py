@@ -10,12 +10,17 @@ Importing this package loads neither graphviz nor matplotlib: each is imported i
 and ``jangrad.viz.plots`` is imported only when first touched.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .ascii import ascii, print_tree
 from .check import draw_gradcheck, first_disagreeing_node
 from .explain import explain
 from .graph import Drawing, GraphvizNotFound, draw
 from .lecture import draw_dot
 from .stepper import Stepper, stepper
+
+if TYPE_CHECKING:  # loaded on first use by __getattr__
+    from . import plots
 
 __all__ = [
     "draw",
@@ -33,7 +38,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "plots":
         import importlib
 

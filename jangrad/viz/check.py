@@ -11,7 +11,7 @@ from ..autodiff import first_disagreeing_node, input_names
 from ..engine import Value
 
 if TYPE_CHECKING:
-    from .graph import Drawing
+    from .graph import Drawing, GroupRule
 
 __all__ = ["first_disagreeing_node", "draw_gradcheck"]
 
@@ -23,11 +23,15 @@ def draw_gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     names: Sequence[str] | None = None,
-    **draw_options: object,
+    rankdir: str = "LR",
+    group: GroupRule = None,
+    max_nodes: int = 150,
+    renderer: str = "auto",
 ) -> tuple[Drawing, Value | None]:
     """Build f's graph at ``args`` (inputs labelled as gradcheck names them: ``names``, else f's parameter names,
     else x0, x1, ...), run backward, and draw it with the first node whose local rule is wrong highlighted.
-    Returns ``(drawing, node)``; node is None when every rule agrees.
+    Returns ``(drawing, node)``; node is None when every rule agrees. ``rankdir``, ``group``, ``max_nodes`` and
+    ``renderer`` are ``draw``'s.
 
     Use it after ``jangrad.gradcheck(f, *args)`` raised ``GradcheckError``, to see where the error comes from.
     """
@@ -40,4 +44,5 @@ def draw_gradcheck(
         raise TypeError(f"the function must return a Value, got {out!r} of type {type(out).__name__}")
     out.backward()
     culprit = first_disagreeing_node(out, eps, atol, rtol)
-    return draw(out, highlight=culprit, **draw_options), culprit
+    drawing = draw(out, rankdir, highlight=culprit, group=group, max_nodes=max_nodes, renderer=renderer)
+    return drawing, culprit

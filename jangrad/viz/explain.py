@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH, OPS
 from .names import NodeNames, is_constant, number_text
-from .sidepass import SidePass, rule_of, side_pass
+from .sidepass import SidePass, backward_rule_of, rule_of, side_pass
 
 __all__ = ["explain", "Explanation", "Step", "Contribution", "LOCAL_DERIVATIVES"]
 
@@ -241,7 +241,7 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Ex
             step.note = _shared_note(step.name, received[id(node)], leaf=False)
         operands = [p.data for p in node.parents]
         rule = rule_of(node)
-        local = rule.backward(FLOAT_MATH, 1.0, node.data, *operands)
+        local = backward_rule_of(node)(FLOAT_MATH, 1.0, node.data, *operands)
         amounts = passed.amounts[id(node)]
         step.lines.append(f"{step.formula}  ({step.op}; {step.name}.grad = {number_text(g)})")
         if step.note:

@@ -26,13 +26,16 @@ import os
 import shutil
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine import Value, topological_order
 from ..extras import MissingExtraError
 from ..ops import OPS
 from .names import node_names
 from .scene import OP, RECORD, Box, Scene
+
+if TYPE_CHECKING:
+    import graphviz
 
 __all__ = ["draw_dot", "lecture_symbol", "BUILTIN_FORMATS"]
 
@@ -67,7 +70,7 @@ def _escape_record(text: str) -> str:
     return "".join("\\" + c if c in '\\{}|<>"' else c for c in text)
 
 
-def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph``, drawn as in the lecture.
 
     ``format`` is what ``.render()`` and ``.pipe()`` write ('svg', 'png', ...); ``rankdir`` is 'LR' (inputs on
@@ -123,9 +126,9 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR"):
     return dot
 
 
-def _grad_number(grad: object) -> float:
+def _grad_number(grad: float | Value) -> float:
     """A gradient as a float: after ``backward(create_graph=True)`` it is a Value, whose data is drawn."""
-    return grad.data if isinstance(grad, Value) else grad  # type: ignore[return-value]
+    return grad.data if isinstance(grad, Value) else grad
 
 
 def _without_dot() -> bool:

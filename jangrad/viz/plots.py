@@ -23,14 +23,21 @@ import math
 import numbers
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..engine import Value
 from ..extras import MissingExtraError, require
 from ..io.files import replace_atomically
 from ..switches import no_grad
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..nn import MLP
 
 __all__ = ["loss_curves", "decision_boundary", "torch_comparison", "save_figure", "LOG_SCALE_SPAN"]
 
@@ -38,9 +45,11 @@ LOG_SCALE_SPAN = 100.0
 """``scale="auto"`` plots losses on a log axis when the largest is at least this many times the smallest."""
 
 Curve: TypeAlias = Sequence[float] | object  # a History (anything with a .loss list) or a list of losses
+Predictor: TypeAlias = Callable[[list[float]], Value | list[Value] | float]  # an MLP, or any function of one sample
+_Colour: TypeAlias = str | tuple[float, float, float, float]  # a colour's name or its RGBA, as matplotlib takes
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     require("matplotlib", "plotting")
     import matplotlib
 
@@ -51,7 +60,7 @@ def _pyplot():
     return plt
 
 
-def _new_figure(figsize: tuple[float, float], panels: int = 1):
+def _new_figure(figsize: tuple[float, float], panels: int = 1) -> tuple[Figure, Any]:
     """A figure of ``panels`` side-by-side axes, closed in pyplot as soon as it is made (see the module docstring):
     made through pyplot so that it gets the backend's canvas (in a notebook, the inline one that displays it)."""
     plt = _pyplot()
@@ -60,7 +69,16 @@ def _new_figure(figsize: tuple[float, float], panels: int = 1):
     return figure, axes
 
 
-def save_figure(figure, path: str | os.PathLike) -> Path:
+def _figure_of(ax: Axes) -> Figure:
+    """The Figure that ``ax`` is drawn on: for an Axes in a subfigure, the figure that holds the subfigure (a
+    SubFigure cannot be saved, and the functions here return a Figure)."""
+    from matplotlib.figure import SubFigure
+
+    figure = ax.figure
+    return figure.figure if isinstance(figure, SubFigure) else figure
+
+
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> Path:
     """Write ``figure`` as a PNG to ``path`` (temporary file in the same folder, then renamed)."""
     path = Path(path)
     with replace_atomically(path) as temporary:
@@ -78,13 +96,20 @@ def _losses(curve: Curve, name: str) -> list[float]:
     return [float(v) for v in losses]
 
 
+def _pairs(runs: object) -> list[tuple[object, Curve]] | None:
+    """``runs`` as (name, run) pairs when it is a non-empty sequence of 2-tuples, else None."""
+    if not isinstance(runs, Sequence) or not runs:
+        return None
+    pairs: list[tuple[object, Curve]] = []
+    for run in runs:
+        if not (isinstance(run, tuple) and len(run) == 2):
+            return None
+        pairs.append((run[0], run[1]))
+    return pairs
+
+
 def _named_runs(runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]]) -> list[tuple[str, list[float]]]:
-    if isinstance(runs, Mapping):
-        pairs = list(runs.items())
-    elif isinstance(runs, Sequence) and runs and all(isinstance(r, tuple) and len(r) == 2 for r in runs):
-        pairs = list(runs)
-    else:
-        pairs = [("loss", runs)]
+    pairs = list(runs.items()) if isinstance(runs, Mapping) else _pairs(runs) or [("loss", runs)]
     named = [(str(name), _losses(curve, str(name))) for name, curve in pairs]
     if not named or all(not losses for _, losses in named):
         raise ValueError("nothing to plot: every run is empty")
@@ -102,10 +127,10 @@ def _auto_scale(named: list[tuple[str, list[float]]]) -> str:
 def loss_curves(
     runs: Curve | Mapping[str, Curve] | Sequence[tuple[str, Curve]],
     scale: str = "auto",
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     title: str = "training loss",
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Figure:
     """Plot loss against step for one run (a History or a list) or several (a dict label -> run); return the Figure.
 
     ``scale="log"`` uses a logarithmic loss axis (losses <= 0 are left out, as a log axis cannot show them);
@@ -126,14 +151,14 @@ def loss_curves(
     else:
         if scale == "auto":
             scale = _auto_scale(named)
-        figure, ax = _new_figure((6.4, 4.0)) if ax is None else (ax.figure, ax)
+        figure, ax = _new_figure((6.4, 4.0)) if ax is None else (_figure_of(ax), ax)
         _draw_curves(ax, named, scale, title)
     if path is not None:
         save_figure(figure, path)
     return figure
 
 
-def _draw_curves(ax, named: list[tuple[str, list[float]]], scale: str, title: str) -> None:
+def _draw_curves(ax: Axes, named: list[tuple[str, list[float]]], scale: str, title: str) -> None:
     for name, losses in named:
         ax.plot(range(len(losses)), losses, label=name, linewidth=1.2)
     ax.set_yscale(scale)
@@ -145,7 +170,7 @@ def _draw_curves(ax, named: list[tuple[str, list[float]]], scale: str, title: st
         ax.legend()
 
 
-def _scores(model, X: Sequence[Sequence[float]]) -> list:
+def _scores(model: Predictor, X: Sequence[Sequence[float]]) -> list[float | list[float]]:
     """The model's outputs as floats (or lists of floats), without recording any graph."""
     with no_grad():
         outputs = [model(list(x)) for x in X]
@@ -156,15 +181,15 @@ def _scores(model, X: Sequence[Sequence[float]]) -> list:
 
 
 def decision_boundary(
-    model,
+    model: Predictor,
     X: Sequence[Sequence[float]],
-    y: Sequence,
-    path: str | os.PathLike | None = None,
+    y: Sequence[float],
+    path: str | os.PathLike[str] | None = None,
     resolution: int = 60,
     threshold: float | None = None,
     title: str = "decision boundary",
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Figure:
     """Colour the plane of 2-D data by the model's prediction and draw the points coloured by label.
 
     One output: the boundary is where it crosses ``threshold`` (default 0 when any label is negative, as for
@@ -190,7 +215,9 @@ def decision_boundary(
     from matplotlib import colormaps
     from matplotlib.lines import Line2D
 
-    figure, ax = _new_figure((5.2, 4.6)) if ax is None else (ax.figure, ax)
+    figure, ax = _new_figure((5.2, 4.6)) if ax is None else (_figure_of(ax), ax)
+    point_colours: list[_Colour]
+    legend: list[tuple[_Colour, str]]
     if isinstance(scores[0], list):
         count = len(scores[0])
         palette = [colormaps["tab10"](k % 10) for k in range(count)]  # region k and class-k points share a colour
@@ -228,7 +255,7 @@ def decision_boundary(
     return figure
 
 
-def _side_name(labels, threshold: float, above: bool) -> str:
+def _side_name(labels: Iterable[float], threshold: float, above: bool) -> str:
     """A legend entry for one side of the threshold: the class when its points share one label, else the rule."""
     values = sorted({float(v) for v in labels})
     if len(values) == 1:
@@ -236,7 +263,7 @@ def _side_name(labels, threshold: float, above: bool) -> str:
     return f"y > {threshold:g}" if above else f"y <= {threshold:g}"
 
 
-def _torch_loss(torch, name: str, out, target):
+def _torch_loss(torch: Any, name: str, out: Any, target: Any) -> Any:  # torch and its tensors (torch is optional)
     if name == "sse":
         return ((out.squeeze(-1) - target) ** 2).sum() if out.shape[-1] == 1 else ((out - target) ** 2).sum()
     if name == "mse":
@@ -251,15 +278,15 @@ def _torch_loss(torch, name: str, out, target):
 
 
 def torch_comparison(
-    model,
+    model: MLP,
     X: Sequence[Sequence[float]],
-    y: Sequence,
+    y: Sequence[float],
     loss: str = "sse",
     lr: float = 0.05,
     steps: int = 100,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     scale: str = "linear",
-):
+) -> tuple[Figure, list[float], list[float]]:
     """Train ``model`` with jangrad and a PyTorch copy of it (same weights, same loss, plain full-batch SGD).
 
     Returns ``(figure, jangrad_losses, torch_losses)``. Needs torch (``pip install torch``). ``model`` is trained

@@ -14,24 +14,36 @@ leaf holds at least its share. A view then shows those gradients and says so, in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any
 
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH, Op
 from .names import is_constant
 
-__all__ = ["SidePass", "side_pass", "as_number", "rule_of"]
+__all__ = ["SidePass", "side_pass", "as_number", "rule_of", "backward_rule_of"]
 
 
 def rule_of(node: Value) -> Op:
     """The rule of a node made by an op (every node with operands has one: the table's, or a hand-built op's)."""
-    return cast(Op, node._rule)
+    rule = node._rule
+    if rule is None:
+        raise ValueError(f"{node!r} was not made by an op: a leaf has no rule")
+    return rule
 
 
-def as_number(grad: object) -> float:
+def backward_rule_of(node: Value) -> Callable[..., tuple[Any, ...]]:
+    """The local backward rule of a node made by an op (the table's rule, or a hand-built op's ``_backward``)."""
+    rule = rule_of(node)
+    if rule.backward is None:  # only the markers (a constant, a no_grad result) have none, and they are leaves
+        raise ValueError(f"{node!r} was made by {rule.name or 'an op'!r}, which has no backward rule")
+    return rule.backward
+
+
+def as_number(grad: float | Value) -> float:
     """A gradient as a float (after ``backward(create_graph=True)`` it is a Value, whose data is the number)."""
-    return grad.data if isinstance(grad, Value) else float(grad)  # type: ignore[arg-type]
+    return grad.data if isinstance(grad, Value) else float(grad)
 
 
 def _same(a: float, b: float) -> bool:
@@ -83,11 +95,11 @@ def side_pass(root: Value, order: list[Value] | None = None) -> SidePass:
             continue
         g = grads.get(id(node), 0.0)
         y = node._y
-        rule = rule_of(node)
+        backward = backward_rule_of(node)
         if y is None:
-            sent = tuple(rule.backward(FLOAT_MATH, g, node.data, x.data)[:1])
+            sent = tuple(backward(FLOAT_MATH, g, node.data, x.data)[:1])
         else:
-            sent = tuple(rule.backward(FLOAT_MATH, g, node.data, x.data, y.data))
+            sent = tuple(backward(FLOAT_MATH, g, node.data, x.data, y.data))
         amounts[id(node)] = sent
         for parent, amount in zip(node.parents, sent, strict=True):
             grads[id(parent)] = grads.get(id(parent), 0.0) + amount
