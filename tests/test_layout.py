@@ -29,6 +29,8 @@ FLOORS = [
             "jangrad.anomaly",
             "jangrad._version",
             "jangrad.extras",
+            "jangrad.legacy_random",
+            "jangrad.sklearn_twins",
             "jangrad.node",
             "jangrad.io.files",
             "jangrad.io.modelfile",
