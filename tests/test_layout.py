@@ -24,6 +24,7 @@ FLOORS = [
         "leaves",
         [
             "jangrad.ops",
+            "jangrad.portable_math",
             "jangrad.checks",
             "jangrad.switches",
             "jangrad.anomaly",
