@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "BACKENDS",
+    "FINE_GRID",
     "default_backend",
     "grid_size",
     "heat_size",
@@ -38,7 +39,8 @@ __all__ = [
 ]
 
 BACKENDS = ("numpy", "python")
-GRID = {"numpy": 48, "python": 24}  # the boundary image is GRID x GRID predictions
+FINE_GRID = 48  # the boundary image is GRID x GRID predictions: this fine where the maths is fast,
+GRID = {"numpy": FINE_GRID, "python": 24}  # coarser in plain Python
 HEAT_SIZES = (16, 12, 8, 6)  # a neuron's heatmap is the largest of these that keeps the frame's heatmaps small
 MAX_HEAT_VALUES = 16_384  # neurons x heat_size**2
 
