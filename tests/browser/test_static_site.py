@@ -421,6 +421,21 @@ def test_a_hundred_steps_of_the_network_lab_equal_cpythons_losses(browser, stati
     assert len(here) == len(there) == 100 and worst <= 1e-12
 
 
+def test_screenshot_of_the_network_lab_in_the_page(browser, static_server, tmp_path):
+    """docs/site-network.png, for the README: moons learnt by MLP(2, [16, 16, 1]) in the page."""
+    query = "?tab=network&data=moons&layers=16,16&batch=20&steps=300&pace=max"
+    with opened_site(browser, static_server, query) as opened:
+        page = opened.page
+        expect(page.locator("#train-state")).to_have_text("ready", timeout=60_000)
+        page.click("#train-play")
+        finished(page)
+        expect(page.locator("#train-state")).to_have_text("done")
+        shot = tmp_path / "site-network.png"
+        page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    shutil.copyfile(shot, ROOT / "docs" / "site-network.png")
+
+
 # ---- the check tab ------------------------------------------------------------------------------------------------
 def correct_engine() -> str:
     return (FIXTURES / "correct.py").read_text()
