@@ -327,6 +327,25 @@ def test_the_network_lab_trains_in_the_worker_without_numpy_as_jangrad_train_doe
     assert f"the playground in a browser allows {BROWSER_STEP_WORK:,}" in out["too_big"]["error"]
 
 
+def _transport_methods(package: str) -> set[str]:
+    import re
+
+    text = resources.files(package).joinpath("static", "transport.js").read_text(encoding="utf-8")
+    block = text[text.index("export const transport = {") :]
+    block = block[: block.index("\n};")]
+    return set(re.findall(r"^  (?:async )?(\w+)(?::|\()", block, flags=re.M))
+
+
+def test_the_sites_transport_answers_every_method_of_the_servers():
+    """The page must not need changing for the static site: every method it may call is there."""
+    served, site = _transport_methods("jangrad.playground"), _transport_methods("jangrad.site")
+    assert {"startTraining", "edit", "sampleSteps", "download", "subscribe"} <= served
+    assert served <= site, f"the site's transport lacks {served - site}"
+    from jangrad.site.worker import LAB_METHODS
+
+    assert set(LAB_METHODS) == served - {"expression", "check", "subscribe"}, "the worker answers each lab request"
+
+
 def test_the_pages_note_names_the_workers_step_limit():
     from jangrad.site.lab import BROWSER_STEP_WORK
 
