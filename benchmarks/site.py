@@ -1,5 +1,5 @@
-"""The static site in headless Chromium: its size, the start to ``jangrad.ready`` (cold and warm) and W2's moons
-step on the eager engine in the page against CPython on the same machine.
+"""The static site in headless Chromium: its size, the start to ``jangrad.ready`` (cold and warm), W2's moons
+step on the eager engine in the page against CPython on the same machine, and the network lab in the page.
 
     python benchmarks/site.py                 # builds the site into a temporary folder (inputs from the cache)
     python benchmarks/site.py --site DIR      # measures a folder that `jangrad site DIR` wrote
@@ -12,7 +12,12 @@ has been optimised (which a first visit may or may not reach, so both warm loads
 as a learner's browser has: incognito-like contexts keep no compiled-code cache.
 The moons step is micrograd's demo step (``models.py``: 100 samples, MLP(2, [16, 16, 1]), hinge + 1e-4 L2), run in
 the page through ``jangrad.run`` and in a fresh CPython process with the same source; medians of ``--steps`` steps
-after two warm-up steps. These are benchmarks, not tests: times vary with the machine's load (printed).
+after two warm-up steps.
+The network lab: MLP(2, [16, 16, 1]) on 100 moons in batches of 20, played as fast as it goes and at the page's
+default pace: steps per second with the page's frames, the longest frame handler on the page's main thread, every
+main-thread task over 50 ms (the Long Tasks API) and the worker's time per frame; and the slowest step the
+worker allows (16,16 on 118 moons, full batch: 39,766 samples x parameters, the browser's limit being 40,000).
+These are benchmarks, not tests: times vary with the machine's load (printed).
 """
 
 from __future__ import annotations
@@ -36,10 +41,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--n
 
 def moons_source(steps: int) -> str:
     """W2's step as a program: the moons data inline, micrograd's model code, and the timed loop."""
-    from sklearn.datasets import make_moons
+    from jangrad import data
 
-    X, y = make_moons(n_samples=100, noise=0.1, random_state=1)
-    X, y = X.tolist(), (y * 2 - 1).astype(float).tolist()
+    X, y = data.moons(n=100, noise=0.1, seed=1, signed=True)
     return "\n".join(
         [
             (HERE / "models.py").read_text(),
@@ -95,6 +99,61 @@ def seconds_to_ready(context, url: str) -> tuple[float, object, dict]:
     return ready_at / 1000, page, startup
 
 
+LONG_TASKS = """window.siteLongTasks = [];
+new PerformanceObserver((list) => { for (const task of list.getEntries()) window.siteLongTasks.push(task.duration); })
+  .observe({type: 'longtask', buffered: true});"""
+
+
+def _step(page) -> int:
+    return int(page.inner_text("#train-step-counter"))
+
+
+def lab_rate(browser, url: str, query: str, seconds: float) -> dict:
+    """Play the network lab configured by ``query`` and measure ``seconds`` of it after 10 steps."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(180_000)
+    page.add_init_script(LONG_TASKS)
+    page.goto(url + "?tab=network&" + query)
+    page.wait_for_selector("body[data-lab='ready']", state="attached")
+    page.wait_for_function("() => window.jangradLab.diagram.frame !== null")
+    page.click("#train-play")
+    page.wait_for_function("() => Number(document.getElementById('train-step-counter').textContent) >= 10")
+    begun, first = page.evaluate("performance.now()"), _step(page)
+    page.evaluate("window.siteLongTasks = []; window.jangradLab.frameTimes.length = 0")
+    page.wait_for_timeout(seconds * 1000)
+    ended, last = page.evaluate("performance.now()"), _step(page)
+    frames = page.evaluate("[...window.jangradLab.frameTimes]")
+    worker = page.evaluate("window.jangradLab.serverTimes.slice(-Math.max(1, window.jangradLab.frameTimes.length))")
+    long_tasks = page.evaluate("window.siteLongTasks")
+    page.close()
+    return {
+        "steps_per_second": (last - first) / ((ended - begun) / 1000),
+        "frames": len(frames),
+        "frame_ms_max": max(frames, default=0.0),
+        "frame_ms_median": statistics.median(frames) if frames else 0.0,
+        "worker_ms_median": statistics.median(worker) if worker else 0.0,
+        "long_tasks": long_tasks,
+    }
+
+
+def network_lab(browser, url: str) -> None:
+    lab = "data=moons&samples=100&layers=16,16&batch=20&steps=5000"
+    for pace in ("max", "50"):
+        m = lab_rate(browser, url, f"{lab}&pace={pace}", 8.0)
+        print(
+            f"network lab, MLP(2, [16, 16, 1]) on 100 moons, batches of 20, pace {pace}: "
+            f"{m['steps_per_second']:.1f} steps/s; {m['frames']} frames, page's frame handler median "
+            f"{m['frame_ms_median']:.1f} ms, longest {m['frame_ms_max']:.1f} ms; worker per frame median "
+            f"{m['worker_ms_median']:.1f} ms; main-thread tasks over 50 ms: {len(m['long_tasks'])} "
+            f"{[round(t) for t in m['long_tasks']]}  (load {_load()})"
+        )
+    bound = lab_rate(browser, url, "data=moons&samples=118&layers=16,16&batch=0&steps=5000&pace=max", 8.0)
+    print(
+        f"network lab at the browser's step limit (16,16 on 118 moons, full batch): "
+        f"{1000 / bound['steps_per_second']:.0f} ms per step; main-thread tasks over 50 ms: {len(bound['long_tasks'])}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site", type=Path, help="a folder written by `jangrad site` (default: build one)")
@@ -133,6 +192,9 @@ def main() -> None:
                     warm.extend(seconds for seconds, _ in again)
                     shown = ", ".join(f"{seconds:.2f} s {parts}" for seconds, parts in again)
                     print(f"  start to jangrad.ready: cold {first:.2f} s {cold_parts}; warm {shown}  (load {_load()})")
+                chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+                network_lab(chromium, server.url)
+                chromium.close()
         finally:
             server.stop()
         here = cpython_moons(source)

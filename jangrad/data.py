@@ -8,6 +8,10 @@
 * ``load_csv(path, target=...)``: numbers from a CSV file, with errors naming the file, line and column.
 * ``train_test_split`` and ``standardize``: scikit-learn's, returning lists.
 
+Without scikit-learn (a light install, or a browser page running jangrad in Pyodide), ``moons``, ``circles``,
+``train_test_split`` and ``standardize`` run their plain-Python twins (``sklearn_twins``), which give scikit-learn's
+numbers for the same seed; ``blobs``, ``digits``, ``iris`` and a stratified split need the ``[data]`` extra.
+
 Binary sets take ``signed=True`` for labels -1/+1 (what ``losses.hinge`` and the lecture's tanh network want)
 instead of 0/1. Multi-class sets give class indices 0..k-1.
 """
@@ -21,8 +25,10 @@ import random
 from collections.abc import Sequence
 from typing import Any, overload
 
+from . import sklearn_twins
 from .checks import whole_number
 from .extras import require
+from .legacy_random import MAX_SEED
 
 __all__ = [
     "seed4",
@@ -130,30 +136,43 @@ def spiral(n: int = 100, classes: int = 3, seed: int = 0, noise: float = 0.2) ->
 
 
 # ---- scikit-learn's -------------------------------------------------------------------------------------------------
+def _has_sklearn() -> bool:
+    """Whether scikit-learn can be imported (else the plain-Python twins give its numbers)."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _random_state(seed: object) -> int:
+    seed = whole_number(seed, "seed", 0)
+    if seed > MAX_SEED:
+        raise ValueError(f"seed must be at most {MAX_SEED} (NumPy's limit), got {seed!r}")
+    return seed
+
+
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0, signed: bool = False) -> Dataset:
     """Two interleaving half circles (``sklearn.datasets.make_moons``); micrograd's demo uses n=100, noise=0.1."""
-    require("sklearn", "the moons data set")
+    n, noise, seed = whole_number(n, "n", 2), _check_noise(noise), _random_state(seed)
+    if not _has_sklearn():
+        return _as_lists(*sklearn_twins.make_moons(n, noise, seed), signed)
     from sklearn.datasets import make_moons
 
-    X, y = make_moons(
-        n_samples=whole_number(n, "n", 2), noise=_check_noise(noise), random_state=whole_number(seed, "seed", 0)
-    )
+    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
     return _as_lists(X, y, signed)
 
 
 def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0, signed: bool = False) -> Dataset:
     """A small circle inside a large one (``sklearn.datasets.make_circles``)."""
-    require("sklearn", "the circles data set")
-    from sklearn.datasets import make_circles
-
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be a number between 0 and 1, got {factor!r}")
-    X, y = make_circles(
-        n_samples=whole_number(n, "n", 2),
-        noise=_check_noise(noise),
-        factor=float(factor),
-        random_state=whole_number(seed, "seed", 0),
-    )
+    n, noise, seed = whole_number(n, "n", 2), _check_noise(noise), _random_state(seed)
+    if not _has_sklearn():
+        return _as_lists(*sklearn_twins.make_circles(n, noise, float(factor), seed), signed)
+    from sklearn.datasets import make_circles
+
+    X, y = make_circles(n_samples=n, noise=noise, factor=float(factor), random_state=seed)
     return _as_lists(X, y, signed)
 
 
@@ -294,12 +313,15 @@ def train_test_split(
     X: Sequence[Any], y: Sequence[Any], test_size: float = 0.25, seed: int = 0, stratify: bool = False
 ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     """``X_train, X_test, y_train, y_test`` (scikit-learn's split, shuffled by ``seed``)."""
-    require("sklearn", "train_test_split")
-    from sklearn.model_selection import train_test_split as split
-
     check_dataset(X, y)
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
+    if not stratify and not _has_sklearn():
+        train, test = sklearn_twins.split_indices(len(X), float(test_size), _random_state(seed))
+        return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
+    require("sklearn", "a stratified train_test_split")
+    from sklearn.model_selection import train_test_split as split
+
     X_train, X_test, y_train, y_test = split(
         list(X),
         list(y),
@@ -328,10 +350,16 @@ def standardize(
     Returns the scaled ``X_train``, or ``(X_train, X_test)`` when ``X_test`` is given (scaled with the training
     set's mean and deviation, so nothing about the test set leaks into training).
     """
-    require("sklearn", "standardize")
+    check_dataset(X_train)
+    if not _has_sklearn():
+        means, scales = sklearn_twins.standard_scaler(X_train)
+        scaled = [[(v - m) / s for v, m, s in zip(row, means, scales, strict=True)] for row in X_train]
+        if X_test is None:
+            return scaled
+        check_dataset(X_test, nin=len(X_train[0]))
+        return scaled, [[(v - m) / s for v, m, s in zip(row, means, scales, strict=True)] for row in X_test]
     from sklearn.preprocessing import StandardScaler
 
-    check_dataset(X_train)
     scaler = StandardScaler().fit(X_train)
     train: list[list[float]] = scaler.transform(X_train).tolist()
     if X_test is None:

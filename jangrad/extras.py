@@ -6,10 +6,10 @@ at most). Everything else is an extra: ``jangrad[viz]`` (drawings, plots, the pr
 (scikit-learn's data sets), ``jangrad[check]`` (hypothesis, for ``jangrad check``'s random graphs) and
 ``jangrad[all]``. A function that needs one calls ``require`` on the line before its import::
 
-    require("sklearn", "the moons data set")
-    from sklearn.datasets import make_moons
+    require("sklearn", "the blobs data set")
+    from sklearn.datasets import make_blobs
 
-and a learner without scikit-learn reads ``the moons data set needs scikit-learn, which jangrad's [data] extra
+and a learner without scikit-learn reads ``the blobs data set needs scikit-learn, which jangrad's [data] extra
 installs: pip install "jangrad[data]"``. The command line prints that same line and exits with status 2.
 """
 
@@ -55,8 +55,8 @@ def require(module: str, feature: str) -> ModuleType:
 
     >>> require("math", "arithmetic").sqrt(4.0)
     2.0
-    >>> print(MissingExtraError("sklearn.datasets", "the moons data set"))
-    the moons data set needs scikit-learn, which jangrad's [data] extra installs: pip install "jangrad[data]"
+    >>> print(MissingExtraError("sklearn.datasets", "the blobs data set"))
+    the blobs data set needs scikit-learn, which jangrad's [data] extra installs: pip install "jangrad[data]"
     """
     try:
         return importlib.import_module(module)

@@ -1,7 +1,8 @@
 """The op table: every primitive operation jangrad knows, with its forward and its local derivative side by side.
 
 This module is the single source of truth that the engine, the compiled tape, gradcheck, the graph drawings and
-the docs all enumerate. It imports nothing of jangrad's.
+the docs all enumerate. It imports nothing of jangrad's but ``portable_math``, the tanh that gives the same bits on
+every platform.
 
 Each rule is written once, as ordinary arithmetic, and run by three interpreters:
 
@@ -29,6 +30,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from . import portable_math
 
 __all__ = ["Op", "OPS", "CONSTANT", "FLOAT_MATH", "FloatMath", "LEAKY_SLOPE"]
 
@@ -123,7 +126,9 @@ class FloatMath:
 
     @staticmethod
     def tanh(a: float) -> float:
-        return math.tanh(a)
+        # Not math.tanh: C libraries round its last bit differently, and a learner's numbers must not depend on
+        # which one the machine (or the browser) has.
+        return portable_math.tanh(a)
 
     @staticmethod
     def erf(a: float) -> float:

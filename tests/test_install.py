@@ -41,9 +41,9 @@ def test_a_missing_package_names_the_extra_that_installs_it(monkeypatch):
 def test_the_data_sets_say_so_from_the_library_and_the_command_line(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(MissingExtraError, match=r"moons .*\[data\]"):
-        jangrad.data.moons()
-    assert jangrad.cli.main(["train", "--data", "moons", "--steps", "1", "--no-progress"]) == 2
+    with pytest.raises(MissingExtraError, match=r"blobs .*\[data\]"):
+        jangrad.data.blobs()
+    assert jangrad.cli.main(["train", "--data", "blobs", "--steps", "1", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install "jangrad[data]"' in err and err.startswith("jangrad train: error:")
 
@@ -182,7 +182,7 @@ def test_a_feature_needing_an_extra_says_which_from_the_library(core_env):
         core_env,
         code="""
         import jangrad
-        for attempt in (lambda: jangrad.data.moons(), lambda: jangrad.draw(jangrad.Value(1.0)).pipe("svg")):
+        for attempt in (lambda: jangrad.data.blobs(), lambda: jangrad.draw(jangrad.Value(1.0)).pipe("svg")):
             try:
                 attempt()
             except ImportError as error:
@@ -191,7 +191,7 @@ def test_a_feature_needing_an_extra_says_which_from_the_library(core_env):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "MissingExtraError the moons data set needs scikit-learn, which jangrad's [data] extra installs: "
+        "MissingExtraError the blobs data set needs scikit-learn, which jangrad's [data] extra installs: "
         'pip install "jangrad[data]"',
         "MissingExtraError drawing with Graphviz needs the graphviz Python package, which jangrad's [viz] extra "
         'installs: pip install "jangrad[viz]"',
@@ -201,11 +201,11 @@ def test_a_feature_needing_an_extra_says_which_from_the_library(core_env):
 @pytest.mark.parametrize(
     "command, extra",
     [
-        (["train", "--data", "moons", "--steps", "5", "--no-progress"], "data"),
+        (["train", "--data", "blobs", "--steps", "5", "--no-progress"], "data"),
         (["graph", "a*b", "--set", "a=1", "b=2", "--out", "g.svg"], "viz"),
         (["demo", "--no-progress", "--out", "demo-out"], "viz"),
     ],
-    ids=["train-moons", "graph", "demo"],
+    ids=["train-blobs", "graph", "demo"],
 )
 def test_a_feature_needing_an_extra_says_which_from_the_command_line(core_env, command, extra):
     done = _run(core_env.parent / "jangrad", *command)

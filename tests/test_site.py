@@ -243,6 +243,174 @@ def test_use_graphviz_sends_every_drawing_through_the_given_renderer():
     assert svg.startswith("<svg>") and got_dot
 
 
+# ---- the network lab in the engine worker -------------------------------------------------------------------------
+LAB_WITHOUT_NUMPY = """
+import json, sys
+
+class NoNumpy:  # what Pyodide has: none of these
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("numpy", "sklearn", "scipy", "igraph", "matplotlib"):
+            raise ImportError(f"no {name} here")
+
+sys.meta_path.insert(0, NoNumpy())
+from jangrad.site import worker
+
+def ask(method, params):
+    return json.loads(worker.handle(method, json.dumps(params)))
+
+config = {"data": "moons", "samples": 60, "layers": "4", "steps": 40, "test": 0.25, "seed": 2, "batch": 9}
+summary = ask("startTraining", {"config": config, "paused": False, "pace": "max"})["result"]
+frames, turns = [], 0
+while True:
+    turn = json.loads(worker.drive())
+    turns += 1
+    if turn["frame"]:
+        frames.append(turn)
+    if turn["wake"] is None or turns > 10_000:
+        break
+out = {
+    "summary": summary, "frames": frames, "turns": turns,
+    "sample": ask("sampleGraph", {"index": 2}), "steps": ask("sampleSteps", {}),
+    "parameter": ask("selectParameter", {"index": 3}),
+    "history": ask("download", {"name": "history.csv"}), "model": ask("download", {"name": "model.json"}),
+    "nonsense": ask("download", {"name": "../etc/passwd"}),
+    "command": ask("command", {"config": config}),
+    "too_big": ask("startTraining", {"config": {**config, "samples": 2000, "test": 0, "batch": 0, "layers": "32"}}),
+    "numpy": "numpy" in sys.modules,
+}
+print(json.dumps(out))
+"""
+
+
+def test_the_network_lab_trains_in_the_worker_without_numpy_as_jangrad_train_does(tmp_path):
+    """The worker's path (no NumPy, no scikit-learn: the moons from jangrad's twin of make_moons), driven turn by
+    turn as engine-worker.js drives it: every loss equals the eager fit's on scikit-learn's data."""
+    from jangrad import nn, train
+    from jangrad.playground.config import parse_config
+    from jangrad.recipe import build
+    from jangrad.site.lab import BROWSER_STEP_WORK
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH="")
+    done = subprocess.run([sys.executable, "-c", LAB_WITHOUT_NUMPY], capture_output=True, text=True, env=env,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["numpy"] is False
+    summary = out["summary"]
+    assert (summary["backend"], summary["compiled"], summary["grid"], summary["samples"]) == ("python", False, 48, 45)
+    last = out["frames"][-1]["frame"]
+    assert last["state"] == "done" and last["step"] == 40
+    assert all("boundary" not in turn["frame"] for turn in out["frames"]), "the worker's JavaScript draws them"
+    inputs = last and out["frames"][-1]["pictures"]
+    assert inputs["grid"] == 48 and [layer["activation"] for layer in inputs["layers"]] == ["tanh", "linear"]
+
+    losses = [loss for turn in out["frames"] for loss in turn["frame"]["losses"]]
+    problem = build(parse_config(out["summary"]["config"]).recipe)
+    history = train.fit(problem.model, problem.X, problem.y, loss=problem.loss, progress=False, compiled=False,
+                        **parse_config(out["summary"]["config"]).recipe.fit_options())  # fmt: skip
+    assert len(losses) == 40 and max(abs(a - b) for a, b in zip(losses, history.loss, strict=True)) <= 1e-12
+    weights = [w for layer in problem.model.layers for row in layer.weight_rows() + [layer.biases()] for w in row]
+    sent = [w for layer in inputs["layers"] for row in layer["weights"] + [layer["biases"]] for w in row]
+    assert max(abs(a - b) for a, b in zip(weights, sent, strict=True)) <= 1e-12, "the pictures' weights are the run's"
+
+    assert out["sample"]["result"]["index"] == 2 and len(out["steps"]["result"]["steps"]) > 10
+    assert out["parameter"]["result"] == {"parameter": 3}
+    history_rows = out["history"]["result"]["text"].splitlines()
+    assert history_rows[0] == "step,loss,lr,accuracy,test_loss" and len(history_rows) == 41
+    assert out["history"]["result"]["type"] == "text/csv"
+    (tmp_path / "model.json").write_text(out["model"]["result"]["text"], encoding="utf-8")
+    downloaded = [p.data for p in nn.load(str(tmp_path / "model.json")).parameters()]
+    assert max(abs(a - b.data) for a, b in zip(downloaded, problem.model.parameters(), strict=True)) <= 1e-12
+    assert out["nonsense"]["error"].startswith("no such download: '../etc/passwd'")
+    command = out["command"]["result"]["command"]
+    assert command.startswith("jangrad train --data moons ") and "--samples 60 --test-split 0.25" in command
+    assert f"the playground in a browser allows {BROWSER_STEP_WORK:,}" in out["too_big"]["error"]
+
+
+def _transport_methods(package: str) -> set[str]:
+    import re
+
+    text = resources.files(package).joinpath("static", "transport.js").read_text(encoding="utf-8")
+    block = text[text.index("export const transport = {") :]
+    block = block[: block.index("\n};")]
+    return set(re.findall(r"^  (?:async )?(\w+)(?::|\()", block, flags=re.M))
+
+
+def test_the_sites_transport_answers_every_method_of_the_servers():
+    """The page must not need changing for the static site: every method it may call is there."""
+    served, site = _transport_methods("jangrad.playground"), _transport_methods("jangrad.site")
+    assert {"startTraining", "edit", "sampleSteps", "download", "subscribe"} <= served
+    assert served <= site, f"the site's transport lacks {served - site}"
+    from jangrad.site.worker import LAB_METHODS
+
+    assert set(LAB_METHODS) == served - {"expression", "check", "subscribe"}, "the worker answers each lab request"
+
+
+def test_the_pages_note_names_the_workers_step_limit():
+    from jangrad.site.lab import BROWSER_STEP_WORK
+
+    transport = resources.files("jangrad.site").joinpath("static", "transport.js").read_text(encoding="utf-8")
+    assert f"at most {BROWSER_STEP_WORK:,} samples" in transport
+
+
+def _node() -> str:
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("JANGRAD_REQUIRE_SITE"):
+            pytest.fail("node is not installed: the static site's worker code cannot be tested")
+        pytest.skip("node is not installed (the static site's build needs npm and Node.js)")
+    return node
+
+
+def test_the_workers_pictures_are_the_python_ones_byte_for_byte(tmp_path):
+    """static/pictures.js (the worker draws each frame's boundary and heatmaps with it) against
+    playground/pictures.py's plain-Python path, run in Node: every activation, every kind of output, a standardised
+    plane, and weights that are not finite."""
+    from jangrad.nn import MLP
+    from jangrad.playground import pictures
+
+    cases = []
+    for activation, loss, sizes, standardize in [
+        ("tanh", "hinge", [16, 16, 1], None),
+        ("relu", "bce", [6, 1], None),
+        ("gelu", "ce", [4, 3], None),
+        ("sigmoid", "mse", [5, 5, 1], pictures.Standardize([1.0, -2.0], [2.0, 0.5])),
+        ("leaky_relu", "hinge", [7, 1], None),
+        ("linear", "hinge", [3, 1], None),
+    ]:
+        model = MLP(2, sizes, activation=activation, seed=3)
+        if activation == "linear":
+            model.layers[0].neurons[1].w[0].data = float("inf")  # a run that blew up still gets its pictures
+        box = [-1.5, 2.5, -1.2, 1.4]
+        expected = pictures.pictures(model, standardize, box, 48, 12, loss, "python")
+        layers = [
+            {"weights": [[w if w != float("inf") else "inf" for w in row] for row in layer.weight_rows()],
+             "biases": layer.biases(), "activation": layer.activation}
+            for layer in model.layers
+        ]  # fmt: skip
+        std = None if standardize is None else {"mean": standardize.mean, "scale": standardize.scale}
+        cases.append(
+            ({"box": box, "grid": 48, "heat": 12, "loss": loss, "standardize": std, "leaky_slope": 0.01,
+              "layers": layers}, expected)
+        )  # fmt: skip
+    script = tmp_path / "draw.mjs"
+    module = resources.files("jangrad.site").joinpath("static", "pictures.js")
+    script.write_text(
+        f"import fs from 'fs';\nimport {{drawPictures}} from {json.dumps(str(module))};\n"
+        "const cases = JSON.parse(fs.readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(cases.map((inputs) => drawPictures(inputs))));\n"
+    )
+    done = subprocess.run([_node(), str(script)], input=json.dumps([c[0] for c in cases]), capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for (given, expected), drawn in zip(cases, json.loads(done.stdout), strict=True):
+        name = given["layers"][0]["activation"]
+        assert drawn == expected, name
+        assert len(base64.b64decode(drawn["boundary"])) == 48 * 48, name
+
+
 # ---- what the check worker runs -----------------------------------------------------------------------------------
 def checked(source: str, announced: list | None = None, **params) -> dict:
     def announce(index: int, name: str, detail: str) -> None:

@@ -104,9 +104,18 @@ def parse_pace(value: object) -> float | None:
 class Lab:
     """The network lab: one session at a time, and whether and how fast it plays."""
 
-    def __init__(self, *, backend: str | None = None, compiled: bool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        backend: str | None = None,
+        compiled: bool | None = None,
+        outside_pictures: bool = False,
+        max_step_work: int = limits.MAX_STEP_WORK,
+    ) -> None:
         self.backend = backend
         self.compiled = compiled
+        self.outside_pictures = outside_pictures  # see Session: the static site's worker draws the pictures
+        self.max_step_work = max_step_work
         self.session: Session | None = None
         self.runs_started = 0
         self.playing = False
@@ -124,7 +133,14 @@ class Lab:
         summary. The pictures of the untrained network are in the first frame."""
         config = parse_config(body.get("config"))
         pace = parse_pace(body["pace"]) if "pace" in body else self.pace
-        session = Session(config, self.runs_started + 1, backend=self.backend, compiled=self.compiled)
+        session = Session(
+            config,
+            self.runs_started + 1,
+            backend=self.backend,
+            compiled=self.compiled,
+            outside_pictures=self.outside_pictures,
+            max_step_work=self.max_step_work,
+        )
         self.runs_started += 1
         self._carry_selection(self.session, session)
         self.session = session

@@ -22,6 +22,8 @@ MAX_SAMPLES = 2000  # data points of a generated or uploaded data set
 # about a third of a millisecond (the tape is traced from one sample's graph, in tens of milliseconds, when a run
 # starts); the eager engine, which a page without NumPy uses, takes about half a second. The largest network (6
 # layers of 32: 5,409 parameters) takes batches of up to 18 samples, the default one (6,6: 67 parameters) up to 1,492.
+# The static site's worker, where every step is eager and in WebAssembly, allows less (jangrad/site/lab.py's
+# BROWSER_STEP_WORK: 40,000, about 0.1 s a step).
 MAX_STEP_WORK = 100_000
 MAX_CSV_BYTES = 200 * 1024
 MAX_FEATURES = 64

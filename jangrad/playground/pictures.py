@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "BACKENDS",
+    "FINE_GRID",
     "default_backend",
     "grid_size",
     "heat_size",
@@ -38,7 +39,10 @@ __all__ = [
 ]
 
 BACKENDS = ("numpy", "python")
-GRID = {"numpy": 48, "python": 24}  # the boundary image is GRID x GRID predictions
+# The boundary image is GRID x GRID predictions: FINE_GRID where the maths is fast (NumPy, or JavaScript in the static
+# site's worker, which draws from Session.picture_inputs), coarser in plain Python.
+FINE_GRID = 48
+GRID = {"numpy": FINE_GRID, "python": 24}
 HEAT_SIZES = (16, 12, 8, 6)  # a neuron's heatmap is the largest of these that keeps the frame's heatmaps small
 MAX_HEAT_VALUES = 16_384  # neurons x heat_size**2
 

@@ -49,15 +49,17 @@ TEST_POINTS = 400  # the test curve gets about this many points, whatever the ru
 FINISHED = ("done", "diverged", "error")
 
 
-def check_work(samples: int, batch_size: int | None, parameters: int) -> None:
-    """Refuse a run whose steps would each do more than ``limits.MAX_STEP_WORK`` (samples per step times
-    parameters), so that no step holds the machine for long."""
+def check_work(samples: int, batch_size: int | None, parameters: int, limit: int = limits.MAX_STEP_WORK) -> None:
+    """Refuse a run whose steps would each do more than ``limit`` (samples per step times parameters), so that no
+    step holds the machine for long. A page running jangrad in the browser passes a lower limit than the server's
+    ``limits.MAX_STEP_WORK``: its steps all run on the eager engine, in WebAssembly."""
     per_step = min(batch_size or samples, samples)
-    if per_step * parameters > limits.MAX_STEP_WORK:
-        largest = max(limits.MAX_STEP_WORK // parameters, 1)
+    if per_step * parameters > limit:
+        largest = max(limit // parameters, 1)
+        where = "the playground allows" if limit >= limits.MAX_STEP_WORK else "the playground in a browser allows"
         raise ValueError(
             f"each step would run {per_step} samples through {parameters} parameters "
-            f"({per_step * parameters:,} per step; the playground allows {limits.MAX_STEP_WORK:,}): "
+            f"({per_step * parameters:,} per step; {where} {limit:,}): "
             f"set a batch size of at most {largest}, or use a smaller network"
         )
 
@@ -67,11 +69,20 @@ class Session:
 
     ``state`` is "ready" (no step yet), "training", or one of ``FINISHED``; ``message`` says why a run ended.
     ``backend`` is how pictures are computed ("numpy" or "python", see ``pictures``); ``compiled`` whether steps
-    replay the compiled tape (it needs NumPy).
+    replay the compiled tape (it needs NumPy). ``outside_pictures`` leaves a frame's boundary and heatmaps to the
+    caller, which draws them from ``picture_inputs()`` (the static site's worker does, in JavaScript, on the fine
+    grid); ``max_step_work`` is the limit ``check_work`` holds each step to.
     """
 
     def __init__(
-        self, config: RunConfig, number: int, *, backend: str | None = None, compiled: bool | None = None
+        self,
+        config: RunConfig,
+        number: int,
+        *,
+        backend: str | None = None,
+        compiled: bool | None = None,
+        outside_pictures: bool = False,
+        max_step_work: int = limits.MAX_STEP_WORK,
     ) -> None:
         self.config = config
         self.recipe = config.recipe
@@ -85,7 +96,8 @@ class Session:
         self.problem = problem
         self.model = problem.model
         self.params = self.model.parameters()
-        check_work(len(problem.X), self.recipe.batch_size, len(self.params))
+        self.max_step_work = max_step_work
+        check_work(len(problem.X), self.recipe.batch_size, len(self.params), max_step_work)
         self.param_names = [name for name, _ in self.model.named_parameters()]
         self.base_loss = losses.get(problem.loss)
         self.optimizer = make_optimizer(self.recipe.optimizer, self.params, self.recipe.lr)
@@ -94,7 +106,8 @@ class Session:
         self.total = self.recipe.steps
         self.two_d = len(problem.X[0]) == 2
         self.box = pictures.extent(self.lab_data.shown + self.lab_data.shown_test) if self.two_d else None
-        self.grid = pictures.grid_size(self.backend)
+        self.outside_pictures = outside_pictures
+        self.grid = pictures.FINE_GRID if outside_pictures else pictures.grid_size(self.backend)
         self.heat = pictures.heat_size(self.model.nin + sum(self.model.nouts))
         self.test_every = max(1, math.ceil(self.total / TEST_POINTS))
 
@@ -303,7 +316,7 @@ class Session:
             "data_version": self.data_version,
             **self._weights(),
         }
-        if self.box is not None:
+        if self.box is not None and not self.outside_pictures:
             frame.update(
                 pictures.pictures(
                     self.model,
@@ -320,6 +333,35 @@ class Session:
         if self.parameter is not None:
             frame["parameter"] = self.parameter_state()
         return frame
+
+    def picture_inputs(self) -> dict | None:
+        """What a frame's pictures are drawn from, for a caller that draws them itself (``outside_pictures``): the
+        plane (``box``), the sizes (``grid``, ``heat``), the loss, the map to the model's inputs (``standardize``:
+        ``{"mean", "scale"}`` or None) and every layer's weights, biases and activation at full precision (a number
+        that is not finite as its ``repr`` text, JSON having none). None when the data has no plane."""
+        from ..ops import LEAKY_SLOPE
+
+        if self.box is None:
+            return None
+        self.sync()
+        standardize = self.lab_data.standardize
+        layers = [
+            {
+                "weights": [[_json(w) for w in row] for row in layer.weight_rows()],
+                "biases": [_json(b) for b in layer.biases()],
+                "activation": layer.activation,
+            }
+            for layer in self.model.layers
+        ]
+        return {
+            "box": self.box,
+            "grid": self.grid,
+            "heat": self.heat,
+            "loss": self.problem.loss,
+            "standardize": None if standardize is None else {"mean": standardize.mean, "scale": standardize.scale},
+            "leaky_slope": LEAKY_SLOPE,
+            "layers": layers,
+        }
 
     def _weights(self) -> dict:
         """Per layer: each neuron's weights and bias, and their gradients from the last step (for the diagram)."""
@@ -400,7 +442,7 @@ class Session:
             raise ValueError(f"class must be a number from 0 to {self.problem.classes - 1}, got {cls}")
         if len(self.problem.X) + len(self.problem.X_test) >= limits.MAX_SAMPLES:
             raise ValueError(f"the playground holds at most {limits.MAX_SAMPLES} samples")
-        check_work(len(self.problem.X) + 1, self.recipe.batch_size, len(self.params))
+        check_work(len(self.problem.X) + 1, self.recipe.batch_size, len(self.params), self.max_step_work)
         standardize = self.lab_data.standardize
         self.sync()
         self.problem.X.append(standardize([x, y]) if standardize else [x, y])

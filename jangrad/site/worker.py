@@ -1,8 +1,10 @@
 """What the page's engine worker runs inside Pyodide: each request of the page as a plain function, JSON in and
-JSON out, as the playground server answers it; and ``jangrad.run`` for teachers' pages and tests.
+JSON out, as the playground server answers it; the network lab's loop (``drive``); and ``jangrad.run`` for
+teachers' pages and tests.
 
 The expression lab's requests go to the very functions ``jangrad serve`` routes them to
-(``jangrad.playground.expression``), so the page shows the same numbers, steps and drawings. Drawings need the
+(``jangrad.playground.expression``), and the network lab's to the same ``api.Lab`` (``lab.py``), so the page shows
+the same numbers, steps and drawings. Drawings need the
 Graphviz ``dot`` program, which a browser cannot run; ``use_graphviz`` hands jangrad's drawings to Graphviz
 compiled to WebAssembly (viz.js, loaded in the same worker) instead, so they are laid out by the same Graphviz
 ``jangrad serve`` uses, with the same SVG structure the page finds its nodes by.
@@ -17,8 +19,12 @@ import json
 import traceback
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
+from typing import TYPE_CHECKING
 
-__all__ = ["handle", "run", "use_graphviz", "warm_up", "MAX_REQUEST_CHARS"]
+if TYPE_CHECKING:
+    from .lab import WorkerLab
+
+__all__ = ["handle", "drive", "run", "use_graphviz", "warm_up", "MAX_REQUEST_CHARS", "LAB_METHODS"]
 
 MAX_REQUEST_CHARS = 1024 * 1024  # as the server's MAX_BODY_BYTES: one request of the page is never bigger
 
@@ -55,7 +61,43 @@ def _lab(method: str, params: dict) -> object:
     return expression.check_lab(source, inputs)
 
 
-_METHODS = {"expression": _lab, "check": _lab}
+_METHODS: dict[str, Callable[[str, dict], object]] = {"expression": _lab, "check": _lab}
+# The network lab's requests, by the names transport.js gives them (lab.py answers them).
+LAB_METHODS = (
+    "startTraining",
+    "control",
+    "edit",
+    "sampleGraph",
+    "selectParameter",
+    "sampleSteps",
+    "download",
+    "command",
+)
+_network_lab: WorkerLab | None = None  # made at the first request: a page that never opens the lab never imports it
+
+
+def _worker_lab() -> WorkerLab:
+    from .lab import WorkerLab
+
+    global _network_lab
+    if _network_lab is None:
+        _network_lab = WorkerLab()
+    return _network_lab
+
+
+def _network(method: str, params: dict) -> object:
+    return _worker_lab().request(method, params)
+
+
+_METHODS.update(dict.fromkeys(LAB_METHODS, _network))
+
+
+def drive() -> str:
+    """One turn of the network lab's loop (``WorkerLab.drive``) as JSON text: the frame and its pictures' inputs,
+    if one is due, and the seconds until the next turn (null: until the next request)."""
+    if _network_lab is None:
+        return json.dumps({"frame": None, "pictures": None, "wake": None})
+    return json.dumps(_network_lab.drive(), allow_nan=False)
 
 
 def handle(method: str, params_json: str) -> str:
@@ -73,7 +115,8 @@ def handle(method: str, params_json: str) -> str:
         if method not in _METHODS:
             raise ValueError(f"no such request: {method[:40]!r}")
         answer: dict = {"result": _METHODS[method](method, params)}
-    except (ValueError, TypeError) as error:  # LabError and ExpressionError are ValueErrors
+    except (ValueError, TypeError, ImportError) as error:  # LabError and ExpressionError are ValueErrors
+        # ImportError: a feature whose optional package is missing names it in one line, as the server says it
         answer = {"error": _one_line(error)}
     except Exception as error:
         traceback.print_exc()

@@ -114,8 +114,8 @@ export class NetworkLab {
     this.bindToolbar();
     this.buildPresets();
     this.buildPanelsMenu();
-    transport.subscribe((frame) => this.onFrame(frame),
-                        () => this.message("no live updates: the server refused them (too many open tabs?)"));
+    transport.subscribe((frame) => this.onFrame(frame), (reason) => this.message(
+      reason || "no live updates: the server refused them (too many open tabs?)"));
   }
 
   // ---- the form and the page state ----------------------------------------------------------------------------------

@@ -22,8 +22,9 @@
 //   sampleSteps()                     -> {index, steps, boxes}  its backward pass, a step at a time
 //                                                                                       Lab.sample_steps
 //   download(name)                    -> {text, type}       "model.json" or "history.csv"  Lab.model_json/history_csv
-//   subscribe(onFrame, onTrouble)     -> unsubscribe()      onFrame(frame) for every training frame
-//                                        (a worker drives Lab.tick/frame_due/frame and api.FrameCursor.fill)
+//   subscribe(onFrame, onTrouble)     -> unsubscribe()      onFrame(frame) for every training frame; onTrouble
+//                                        (reason?) when they stop coming (a worker drives Lab.tick/frame_due/
+//                                        frame and api.FrameCursor.fill: jangrad/site/lab.py)
 //
 // A summary is {run, config, points, data_version, extent, classes, classification, loss, sizes, activations,
 // inputs, parameters, grid, heat, samples, steps, state, pace, backend, compiled, editable, sample, parameter}; a

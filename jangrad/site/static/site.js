@@ -1,6 +1,6 @@
 // The static site's additions to the playground's page (the builder links this module after app.js): the
-// programmatic face window.jangrad, the engine's state in the header, the check tab, and a note in place of the
-// network lab, which does not run in the browser yet.
+// programmatic face window.jangrad, the engine's state in the header, the check tab, and a note in the network lab
+// on what differs from `jangrad serve` there.
 
 import {transport, NETWORK_LAB_NOTE} from "./transport.js";
 import {CheckTab} from "./check-tab.js";
@@ -32,6 +32,7 @@ function showState() {
   );
 }
 
+// In place, at the top of the lab: training runs in this tab, on the eager engine, one run per tab.
 function noteTheNetworkLab() {
   const panel = document.getElementById("panel-network");
   if (!panel) return;

@@ -1,9 +1,11 @@
-// The page's end of the engine worker: numbered requests, each answered by a promise, and the worker's start as
-// one more promise (`ready`). A worker that fails to start rejects every request with the reason, in one line.
+// The page's end of the engine worker: numbered requests, each answered by a promise, the worker's start as one
+// more promise (`ready`), and the training frames it sends unasked, to every listener (`listen`). A worker that
+// fails to start rejects every request with the reason, in one line.
 
 export class WorkerClient {
   constructor(url) {
     this.pending = new Map();
+    this.listeners = new Set();  // {onFrame, onTrouble}
     this.next = 1;
     this.failure = null;
     this.ready = new Promise((resolve, reject) => { this.settle = {resolve, reject}; });
@@ -27,6 +29,14 @@ export class WorkerClient {
   receive(message) {
     if (message.type === "ready") { this.settle.resolve(message.versions); return; }
     if (message.type === "failed") { this.fail(message.error); return; }
+    if (message.type === "frame") {
+      for (const listener of this.listeners) listener.onFrame(message.frame);
+      return;
+    }
+    if (message.type === "trouble") {
+      for (const listener of this.listeners) listener.onTrouble?.(message.error);
+      return;
+    }
     const waiting = this.pending.get(message.id);
     if (!waiting) return;
     this.pending.delete(message.id);
@@ -45,6 +55,12 @@ export class WorkerClient {
     this.settle.reject(new Error(reason));
     for (const waiting of this.pending.values()) waiting.reject(new Error(reason));
     this.pending.clear();
+  }
+
+  listen(onFrame, onTrouble) {
+    const listener = {onFrame, onTrouble};
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   request(method, params) {
