@@ -6,6 +6,7 @@ Kept out of conftest.py so that test files import them by a name no other confte
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,15 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def keep_screenshot(shot: Path, name: str) -> None:
+    """Copy a test's screenshot to ``docs/<name>`` for the README, only when ``JANGRAD_SCREENSHOTS=1`` asks for it:
+    a plain test run never changes the checkout (run ``JANGRAD_SCREENSHOTS=1 python3 -m pytest tests/browser`` to
+    renew the README's pictures)."""
+    if os.environ.get("JANGRAD_SCREENSHOTS") == "1":
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, ROOT / "docs" / name)
 
 
 def expect(locator):

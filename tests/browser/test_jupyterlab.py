@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from harness import keep_screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # views_notebook: runs a notebook with no Graphviz program
@@ -208,8 +208,7 @@ def test_a_trusted_notebooks_stepper_steps_beside_an_untrusted_one_and_the_page_
     shot = tmp_path / "jupyter-stepper.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
-    (ROOT / "docs").mkdir(exist_ok=True)
-    shutil.copyfile(shot, ROOT / "docs" / "jupyter-stepper.png")
+    keep_screenshot(shot, "jupyter-stepper.png")
 
     # What the line says works: trusting the notebook (the command palette's Trust Notebook) starts its stepper,
     # and the other one keeps its place.

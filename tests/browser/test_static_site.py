@@ -20,12 +20,11 @@ import io
 import json
 import random
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from harness import ROOT, expect
+from harness import ROOT, expect, keep_screenshot
 from site_harness import OpenSite, StaticServer, build_or_skip
 from test_network_lab import (
     box_numbers,
@@ -433,7 +432,7 @@ def test_screenshot_of_the_network_lab_in_the_page(browser, static_server, tmp_p
         shot = tmp_path / "site-network.png"
         page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
-    shutil.copyfile(shot, ROOT / "docs" / "site-network.png")
+    keep_screenshot(shot, "site-network.png")
 
 
 # ---- the check tab ------------------------------------------------------------------------------------------------
@@ -496,8 +495,7 @@ def test_screenshot_of_the_check_tab(checker, tmp_path):
     shot = tmp_path / "site-check.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
-    (ROOT / "docs").mkdir(exist_ok=True)
-    shutil.copyfile(shot, ROOT / "docs" / "site-check.png")
+    keep_screenshot(shot, "site-check.png")
 
 
 def test_a_backward_that_never_returns_is_stopped_at_the_time_limit(checker):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
-from harness import ROOT, ServerProcess, expect, open_page
+from harness import ROOT, ServerProcess, expect, keep_screenshot, open_page
 
 NETWORK = "?tab=network&data=moons&test=0.2&layers=8,8&optimizer=adam&lr=0.02&steps=400&pace=100"
 
@@ -44,8 +43,6 @@ def test_the_page_loads_from_an_installed_wheel(browser, tmp_path):
 def test_screenshots_of_both_labs(browser, server, tmp_path):
     """The README's pictures, at 1280 pixels wide: the expression lab mid-way through backward, and the network lab
     paused mid-run with a sample's graph and a parameter's optimizer state on screen."""
-    docs = ROOT / "docs"
-    docs.mkdir(exist_ok=True)
     context, page, guard = open_page(browser, server.url)
     try:
         page.set_viewport_size({"width": 1280, "height": 800})
@@ -54,7 +51,7 @@ def test_screenshots_of_both_labs(browser, server, tmp_path):
         shot = tmp_path / "playground-expression.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
-        shutil.copyfile(shot, docs / "playground-expression.png")
+        keep_screenshot(shot, "playground-expression.png")
 
         page.goto(server.url + NETWORK)
         page.wait_for_selector("body[data-ready='1']")
@@ -83,7 +80,7 @@ def test_screenshots_of_both_labs(browser, server, tmp_path):
         shot = tmp_path / "playground-network.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
-        shutil.copyfile(shot, docs / "playground-network.png")
+        keep_screenshot(shot, "playground-network.png")
     finally:
         context.close()
     assert guard.foreign == []
