@@ -19,7 +19,7 @@ __all__ = ["serve", "make_server", "PlaygroundServer", "add_serve_command"]
 _LAZY = {"serve": ".cli", "add_serve_command": ".cli", "make_server": ".server", "PlaygroundServer": ".server"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'jangrad.playground' has no attribute {name!r}")

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 import shutil
+from typing import TYPE_CHECKING
 
 from ..engine import Value
+
+if TYPE_CHECKING:
+    from ..viz.graph import Drawing
 
 __all__ = ["render", "svg_text", "with_node_ids", "graphviz_available"]
 
@@ -42,7 +46,7 @@ def _with_ids(svg: str) -> str:
     return _GRAD_TEXT.sub(lambda m: f"{m.group(1)}grad —{m.group(2)}", with_node_ids(svg))
 
 
-def svg_text(drawing) -> str | None:
+def svg_text(drawing: Drawing) -> str | None:
     """A drawing as inline SVG (the XML prologue cut off), or None when Graphviz was forced and is missing."""
     from ..viz import GraphvizNotFound
 

@@ -20,7 +20,10 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..nn import MLP
 
 __all__ = [
     "BACKENDS",
@@ -85,7 +88,7 @@ def grid_points(box: Sequence[float], size: int) -> list[list[float]]:
     return [[x, y] for y in ys for x in xs]
 
 
-def _layers(model) -> list[tuple[list[list[float]], list[float], str]]:
+def _layers(model: MLP) -> list[tuple[list[list[float]], list[float], str]]:
     return [(layer.weight_rows(), layer.biases(), layer.activation) for layer in model.layers]
 
 
@@ -100,7 +103,7 @@ def _forward_rule(name: str) -> Callable[..., Any]:
     return rule
 
 
-def _numpy_activation(name: str, z):
+def _numpy_activation(name: str, z: Any) -> Any:
     from ..compiled.kernels import NUMPY_MATH
     from ..ops import LEAKY_SLOPE
 
@@ -111,7 +114,7 @@ def _numpy_activation(name: str, z):
     return _forward_rule(name)(NUMPY_MATH, z)
 
 
-def _numpy_layers(model, points) -> list:
+def _numpy_layers(model: MLP, points: Any) -> list[Any]:
     import numpy as np
 
     outputs = []
@@ -135,7 +138,7 @@ def _python_activation(name: str) -> Callable[[float], float]:
     return lambda z: rule(FLOAT_MATH, z)
 
 
-def _python_layers(model, points) -> list[list[list[float]]]:
+def _python_layers(model: MLP, points: Sequence[Sequence[float]]) -> list[list[list[float]]]:
     outputs = []
     rows = [[float(v) for v in p] for p in points]
     for weights, biases, activation in _layers(model):
@@ -150,14 +153,14 @@ def _dot(w: list[float], x: list[float]) -> float:
     return sum(wi * xi for wi, xi in zip(w, x, strict=True))
 
 
-def layer_outputs(model, points: Sequence[Sequence[float]], backend: str) -> list:
+def layer_outputs(model: MLP, points: Sequence[Sequence[float]], backend: str) -> list[Any]:
     """Every layer's outputs at each point: per layer, an n x width array (NumPy) or list of rows (Python)."""
     if backend == "numpy":
         return _numpy_layers(model, points)
     return _python_layers(model, points)
 
 
-def forward(model, points: Sequence[Sequence[float]], backend: str) -> list[list[float]]:
+def forward(model: MLP, points: Sequence[Sequence[float]], backend: str) -> list[list[float]]:
     """The model's outputs at each point, as lists of floats (one list per point)."""
     if not points:
         return []
@@ -201,7 +204,9 @@ def _heat(column: list[float]) -> tuple[list[float], float]:
     return [v / scale if math.isfinite(v) else math.copysign(1.0, v) if v == v else 0.0 for v in column], scale
 
 
-def _python_pictures(model, inputs_grid, inputs_heat, loss: str) -> tuple[str, str, list[float]]:
+def _python_pictures(
+    model: MLP, inputs_grid: list[list[float]], inputs_heat: list[list[float]], loss: str
+) -> tuple[str, str, list[float]]:
     outputs = _python_layers(model, inputs_grid)[-1]
     scores = boundary_scores(outputs, loss)
     classes = len(outputs[0]) > 1
@@ -216,14 +221,16 @@ def _python_pictures(model, inputs_grid, inputs_heat, loss: str) -> tuple[str, s
     return encode(scores, 1.0 if classes else 127.0), encode(units), scales
 
 
-def _numpy_bytes(values) -> str:
+def _numpy_bytes(values: Any) -> str:
     import numpy as np
 
     clipped = np.clip(np.round(np.nan_to_num(values, nan=0.0, posinf=127.0, neginf=-127.0)), -127, 127)
     return base64.b64encode(clipped.astype(np.int8).tobytes()).decode("ascii")
 
 
-def _numpy_pictures(model, inputs_grid, inputs_heat, loss: str) -> tuple[str, str, list[float]]:
+def _numpy_pictures(
+    model: MLP, inputs_grid: list[list[float]], inputs_heat: list[list[float]], loss: str
+) -> tuple[str, str, list[float]]:
     import numpy as np
 
     outputs = _numpy_layers(model, inputs_grid)[-1]
@@ -241,7 +248,15 @@ def _numpy_pictures(model, inputs_grid, inputs_heat, loss: str) -> tuple[str, st
     return boundary, _numpy_bytes(127.0 * scaled.T.ravel()), scales.tolist()
 
 
-def pictures(model, standardize, box: Sequence[float], grid: int, heat: int, loss: str, backend: str) -> dict:
+def pictures(
+    model: MLP,
+    standardize: Callable[[list[float]], list[float]] | None,
+    box: Sequence[float],
+    grid: int,
+    heat: int,
+    loss: str,
+    backend: str,
+) -> dict[str, Any]:
     """The frame's pictures of a 2-D model: ``boundary`` (grid x grid scores), ``heat`` (every unit's heat x heat
     picture, the inputs first, then each layer's neurons in order) and ``heat_scale`` (each unit's scale).
 

@@ -17,7 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from ..recipe import Problem, build
+from ..recipe import Problem, Recipe, build
 from .config import CSV_NAME, RunConfig
 from .limits import MAX_FEATURES, MAX_SAMPLES
 from .pictures import Standardize
@@ -96,7 +96,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _shown_csv(problem: Problem, raw: list[list[float]], recipe, columns: list[str]) -> LabData:
+def _shown_csv(problem: Problem, raw: list[list[float]], recipe: Recipe, columns: list[str]) -> LabData:
     """A CSV run's points where the file puts them: the split is scikit-learn's shuffle of the row numbers by the
     seed (it does not look at the values), so splitting the file's rows the same way gives each sample's row."""
     from .. import data

@@ -17,11 +17,15 @@ one line.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ..engine import Value, topological_order
 from ..viz.names import is_constant, number_text
 from .graph_svg import svg_text, with_node_ids
 from .limits import MAX_SAMPLE_GRAPH_NODES
+
+if TYPE_CHECKING:
+    from .session import Session
 
 __all__ = ["LiveSample", "WIDEST_NUMBER"]
 
@@ -41,7 +45,7 @@ class LiveSample:
     """Sample ``index`` of a session: its drawing (``drawing()``), its numbers now (``values()``), its steps
     (``steps()``)."""
 
-    def __init__(self, session, index: int) -> None:
+    def __init__(self, session: Session, index: int) -> None:
         from ..nn import MLP
 
         self.session = session

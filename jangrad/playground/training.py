@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from .api import FrameCursor, Lab
 
@@ -36,7 +37,7 @@ class TrainingManager:
         self.thread = threading.Thread(target=self._drive, name="jangrad-train", daemon=True)
         self.thread.start()
 
-    def call(self, name: str, body: dict | None = None):
+    def call(self, name: str, body: dict[str, Any] | None = None) -> Any:
         """Run one of the lab's requests (``start``, ``control``, ``edit``, ``select``, ...) and wake the driver."""
         method = getattr(self.lab, name)
         with self.lock:
