@@ -17,19 +17,35 @@ one line.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from ..engine import Value, topological_order
+from ..nn import MLP
+from ..recipe import Problem
 from ..viz.names import is_constant, number_text
 from .graph_svg import svg_text, with_node_ids
 from .limits import MAX_SAMPLE_GRAPH_NODES
 
-if TYPE_CHECKING:
-    from .session import Session
-
 __all__ = ["LiveSample", "WIDEST_NUMBER"]
 
 WIDEST_NUMBER = -8.888e-88  # as wide as any number a box shows (number_text: 4 significant digits)
+
+
+class SampleSource(Protocol):
+    """What a sample's view reads from a lab session (``session.Session`` is one); named here rather than imported,
+    so that the session, which makes these views, is not also a dependency of them."""
+
+    @property
+    def model(self) -> MLP: ...
+    @property
+    def params(self) -> Sequence[Value]: ...
+    @property
+    def problem(self) -> Problem: ...
+    @property
+    def base_loss(self) -> Callable[..., Value]: ...
+
+    def sample_input(self, index: int) -> tuple[list[float], object]: ...
 
 
 def _text(x: float) -> str:
@@ -45,9 +61,7 @@ class LiveSample:
     """Sample ``index`` of a session: its drawing (``drawing()``), its numbers now (``values()``), its steps
     (``steps()``)."""
 
-    def __init__(self, session: Session, index: int) -> None:
-        from ..nn import MLP
-
+    def __init__(self, session: SampleSource, index: int) -> None:
         self.session = session
         self.index = index
         self.copy = MLP(**session.model.config())  # backward runs here, never on the training model
