@@ -411,3 +411,29 @@ def test_tracing_cost_depends_on_the_model_not_the_batch():
         with jangrad.no_grad():
             assert Z[-1].tolist() == pytest.approx([v.data for v in model(X[-1].tolist())], rel=1e-12)
     assert tape.nodes < 4 * model.num_parameters()  # one sample's graph, whatever the batch
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_fit_pauses_the_garbage_collector_only_while_it_traces(collector_on, monkeypatch):
+    """The trace's graph has no cycles, so fit builds it with the collector off; it leaves the collector as it was."""
+    import gc
+
+    from jangrad.compiled import batch_tape
+
+    seen = []
+    real = batch_tape.BatchTape.__init__
+
+    def spy(self, *args):
+        seen.append(gc.isenabled())
+        real(self, *args)
+
+    monkeypatch.setattr(batch_tape.BatchTape, "__init__", spy)
+    model = nn.MLP(2, [3, 1], seed=0)
+    was = gc.isenabled()
+    try:
+        (gc.enable if collector_on else gc.disable)()
+        jangrad.fit(model, X5, TARGETS["sse"][0], steps=2, progress=False)
+        assert gc.isenabled() is collector_on
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False]

@@ -21,8 +21,11 @@ come from the same place.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import operator
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 from ..engine import Value
 
@@ -38,13 +41,54 @@ def compiled_training(
     from ..nn import Module
 
     try:
-        import numpy as np
+        import numpy  # noqa: F401
     except ImportError:  # the tape needs NumPy; without it fit stays eager
         return None
     from . import batch_losses
 
     if not isinstance(model, Module) or loss_fn not in batch_losses.LOSSES or not len(X):
         return None
+    with _collector_paused():
+        # The trace's graph is dropped when _traced_run returns, before the collector is back: it never sees it.
+        return _traced_run(model, X, y, loss_fn, l2, optimizer, params)
+
+
+_pauses = 0  # how many threads are inside _collector_paused
+_collector_was_on = False
+_pausing = threading.Lock()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector off while fit traces one sample and builds its tape, then as it was.
+
+    The trace makes some 50,000 Values for a wide model, which the collector would otherwise scan again and again as
+    they pile up (a sixth of fit's first step) and never free: a jangrad graph has no reference cycles. Threads that
+    pause it together leave it as it was before the first of them.
+    """
+    global _pauses, _collector_was_on
+    with _pausing:
+        if _pauses == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pausing:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_on:
+                gc.enable()
+
+
+def _traced_run(
+    model, X: Sequence, y: Sequence, loss_fn: Callable, l2: float, optimizer, params: list[Value]
+) -> CompiledTraining | None:
+    """compiled_training's work once it has settled that the model and the loss qualify."""
+    import numpy as np
+
+    from . import batch_losses
+
     inputs = [Value(0.0) for _ in X[0]]
     outputs = model(inputs)  # one sample's graph: the trace
     single = not isinstance(outputs, list)
