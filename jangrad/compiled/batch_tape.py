@@ -41,14 +41,12 @@ class BatchTape:
         root = outputs[0]
         for extra in outputs[1:]:
             root = root + extra  # one node that reaches every output; its own kernel is dropped below
-        traced = _Traced(root)
-        position = traced.position
-        # Node indices found for all the inputs and outputs at once (-1: an input no output depends on).
-        output_node = position.lookup(np.fromiter(map(id, outputs), dtype=np.uint64, count=len(outputs)))
-        input_node = position.lookup(np.fromiter(map(id, inputs), dtype=np.uint64, count=len(inputs)))
+        # Node indices found for all the outputs, inputs and parameters at once (-1: a Value the outputs do not
+        # depend on, such as an input no output reads).
+        traced = _Traced(root, find=[*outputs, *inputs, *params])
+        output_node, input_node, param_node = np.split(traced.found, [len(outputs), len(outputs) + len(inputs)])
         kept = set(output_node.tolist())
         batched = set(input_node[input_node >= 0].tolist())
-        param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
         leaves, kernels, slot, size = _schedule(traced, kept, batched, set(param_node[param_node >= 0].tolist()))
         self.n_shared = n_shared = len(leaves) - len(batched)
         if len(outputs) > 1:

@@ -40,11 +40,11 @@ import contextlib
 import numbers
 import operator
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 
 from ..checks import as_float
-from ..engine import Value, topological_order
+from ..engine import Value, _sorting  # _sorting: the lock of the engine's sorts (_list_graph writes the same marks)
 from ..ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -53,8 +53,6 @@ _SUMS = ("add", "sub")
 _read_data = operator.attrgetter("data")
 _PLAIN_NUMBERS = frozenset((float, int))
 _read_op = operator.attrgetter("_rule")
-_read_first = operator.attrgetter("_x")
-_read_second = operator.attrgetter("_y")
 
 
 def _rule_name(rule) -> str:
@@ -84,7 +82,8 @@ class _Positions:
     """Where each node stands in the topological order, looked up by ``id(node)`` like a dict (``get``, ``in``,
     ``[]``). Kept as a sorted array of ids: building a dict of a million entries was a good part of compile()."""
 
-    def __init__(self, np, ids) -> None:
+    def __init__(self, np, nodes: list[Value]) -> None:
+        ids = np.fromiter(map(id, nodes), dtype=np.uint64, count=len(nodes))
         self._np = np
         self._order = np.argsort(ids, kind="stable")
         self._sorted = ids[self._order]
@@ -111,36 +110,101 @@ class _Positions:
         return found
 
 
+# The marks of the last listing were base .. base + n - 1: a listing's marks are all above any earlier one's.
+_next_base = 0
+
+
+def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list[int], list[int], list[int], int]:
+    """The nodes in ``engine.topological_order``, with each node's operands as marks (see below), and the marks of
+    the Values in ``find``.
+
+    It is the engine's walk (an iterative post-order that follows operands in order, so the very same order),
+    except for what it leaves on a node: a placed node's ``_mark`` is its position plus ``base``, an int above every
+    mark an earlier listing left. So when a node is placed, its operands' positions are read off the operands
+    themselves: looking them up afterwards (by id, in a dict or a sorted array) cost twice the walk. Returns the
+    nodes, their first and second operands' marks (``base - 1`` for none), the marks of ``find`` (below ``base``
+    for a Value that is not in the graph) and ``base``: a position is a mark minus ``base``.
+    """
+    global _next_base
+    opened = object()  # the node's operands have been pushed
+    nodes: list[Value] = []
+    first: list[int] = []
+    second: list[int] = []
+    add_node, add_first, add_second = nodes.append, first.append, second.append
+    stack = [root]
+    push, pop = stack.append, stack.pop
+    with _sorting:  # the engine's lock: a sort in another thread reads and writes the same marks
+        base = position = _next_base
+        none = base - 1
+        try:
+            while stack:  # (each branch ends in continue: CPython 3.11 specializes a loop only at a plain jump back)
+                node = pop()
+                mark = node._mark
+                if mark is opened:  # second visit: its operands are placed
+                    node._mark = position
+                    position += 1
+                    add_node(node)
+                    add_first(node._x._mark)  # type: ignore[union-attr]  # an opened node has an operand
+                    y = node._y
+                    add_second(none if y is None else y._mark)  # type: ignore[arg-type]  # placed: an int
+                    continue
+                if type(mark) is int and mark >= base:
+                    continue  # placed already, reached through another consumer
+                x = node._x
+                if x is None:  # a leaf
+                    node._mark = position
+                    position += 1
+                    add_node(node)
+                    add_first(none)
+                    add_second(none)
+                    continue
+                node._mark = opened
+                push(node)  # come back to it after its operands
+                y = node._y
+                if y is not None:  # the second operand first, so that the first one is placed first
+                    push(y)
+                push(x)
+                continue
+        finally:  # even after an interruption, no later listing may take a mark left here for one of its own
+            _next_base = position
+        found = [m if type(m := value._mark) is int and m >= base else none for value in find]
+        for node in nodes:
+            node._mark = None  # an int per node would otherwise stay on a graph the user keeps (32 bytes a node)
+    return nodes, first, second, found, base
+
+
 class _Traced:
     """The graph as arrays: nodes in topological order (``engine.topological_order``), each node's op as a code
-    (``op_codes``, into ``op_names``), and each node's first and second operand as a node index (-1 for none)."""
+    (``op_codes``, into ``op_names``), and each node's first and second operand as a node index (-1 for none).
+    ``found`` gives the node indices of the Values in ``find`` (-1 for a Value not in the graph)."""
 
-    def __init__(self, output: Value) -> None:
+    def __init__(self, output: Value, find: Sequence[Value] = ()) -> None:
         import numpy as np
 
-        nodes = self.nodes = topological_order(output)
+        nodes, first, second, found, base = _list_graph(output, find)
+        self.nodes = nodes
         n = len(nodes)
-        # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
-        # lines were much of compile()'s time.
-        self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
-        self.op_names, self.op_codes = self._op_codes(np, list(map(_read_op, nodes)))
-        none = id(None)
-        self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
-        self.second = self._operand_positions(np, map(_read_second, nodes), n, none)
+        self.first = np.fromiter(first, dtype=np.intp, count=n) - base
+        self.second = np.fromiter(second, dtype=np.intp, count=n) - base
+        self.found = np.fromiter(found, dtype=np.intp, count=len(found)) - base
+        self.op_names, self.op_codes = self._op_codes(np, nodes)
 
     @staticmethod
-    def _op_codes(np, rules: list):
+    def _op_codes(np, nodes: list[Value]):
         """The distinct op names ('' for a leaf) and each node's code into them. The few distinct rules are named
         once each; codes are numbered in order of first appearance, so they follow the graph, not addresses."""
-        rule_ids = list(map(id, rules))
-        ids = np.array(rule_ids, dtype=np.uint64)
-        codes = np.empty(len(rules), dtype=np.intp)
+        ids = np.fromiter(map(id, map(_read_op, nodes)), dtype=np.uint64, count=len(nodes))
+        codes = np.empty(len(nodes), dtype=np.intp)
         names: list[str] = []
-        for rule_id in dict.fromkeys(rule_ids):  # each distinct rule once, in order of first appearance
-            name = _rule_name(rules[rule_ids.index(rule_id)])
+        unnamed = ids
+        while unnamed.size:  # one whole-array pass per distinct rule (a graph has a handful)
+            rule_id = unnamed[0]
+            is_rule = ids == rule_id
+            name = _rule_name(nodes[int(np.argmax(is_rule))]._rule)
             if name not in names:
                 names.append(name)
-            codes[ids == rule_id] = names.index(name)
+            codes[is_rule] = names.index(name)
+            unnamed = unnamed[unnamed != rule_id]
         return names, codes
 
     def has_op(self, *names: str):
@@ -148,10 +212,6 @@ class _Traced:
         import numpy as np
 
         return np.array([name in names for name in self.op_names], dtype=bool)[self.op_codes]
-
-    def _operand_positions(self, np, operands, n: int, none: int):
-        ids = np.fromiter(map(id, operands), dtype=np.uint64, count=n)
-        return np.where(ids == none, -1, self.position.lookup(ids))
 
     def signature(self) -> tuple[int, int]:
         """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
@@ -473,14 +533,18 @@ class Tape:
         self._math = NUMPY_MATH
         self.output = output
         self._root_links = (output.parents, output._rule)
-        traced = _Traced(output)
-        self._signature = traced.signature()
-        self._index = traced.position
-        kept = set()
-        for node in _listed(keep, "keep"):
-            if not isinstance(node, Value) or id(node) not in self._index:
+        keep = _listed(keep, "keep")
+        for node in keep:
+            if not isinstance(node, Value):
                 raise ValueError(f"keep must list Values of this graph, got {node!r}")
-            kept.add(self._index[id(node)])
+        traced = _Traced(output, keep)
+        for node, i in zip(keep, traced.found.tolist(), strict=True):
+            if i < 0:
+                raise ValueError(f"keep must list Values of this graph, got {node!r}")
+        kept = set(traced.found.tolist())
+        self._signature = traced.signature()
+        self._nodes = traced.nodes  # for read(), which finds a node's position in them on its first call
+        self._index: _Positions | None = None
         self.leaves, self._kernels, self._slot, size = _schedule(traced, kept)
         self._out_slot = int(self._slot[-1])
         self.size = len(traced.nodes)
@@ -639,6 +703,8 @@ class Tape:
     def read(self, nodes: Iterable[Value]) -> list[float]:
         """The values from the last ``forward()`` of nodes of this graph that have a slot: leaves, the output, the
         nodes given as ``keep`` to ``compile``, and any node not merged into a fused sum or product."""
+        if self._index is None:
+            self._index = _Positions(self._np, self._nodes)
         slots = []
         for node in _listed(nodes, "nodes"):
             i = self._index.get(id(node))
