@@ -437,3 +437,12 @@ def test_fit_pauses_the_garbage_collector_only_while_it_traces(collector_on, mon
     finally:
         (gc.enable if was else gc.disable)()
     assert seen == [False]
+
+
+def test_class_labels_are_checked_on_the_fast_path_as_on_the_slow_one():
+    from jangrad.compiled.batch_losses import _classes
+
+    assert _classes([0, 2, 1, 2], 3, False).tolist() == [0, 2, 1, 2]  # all ints: converted at C speed
+    assert _classes([0, 2.0, 1], 3, False).tolist() == [0, 2, 1]  # mixed types: one by one
+    for bad in ([0, 3], [-1, 0], [0, 10**30], [0, True], [0, 1.5]):
+        assert _classes(bad, 3, False) is None, bad

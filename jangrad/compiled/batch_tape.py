@@ -46,9 +46,9 @@ class BatchTape:
         traced = _Traced(root, find=[*outputs, *inputs, *params])
         output_node, input_node, param_node = np.split(traced.found, [len(outputs), len(outputs) + len(inputs)])
         kept = set(output_node.tolist())
-        batched = set(input_node[input_node >= 0].tolist())
-        leaves, kernels, slot, size = _schedule(traced, kept, batched, set(param_node[param_node >= 0].tolist()))
-        self.n_shared = n_shared = len(leaves) - len(batched)
+        batched = input_node[input_node >= 0]
+        leaves, kernels, slot, size = _schedule(traced, kept, batched, param_node[param_node >= 0])
+        self.n_shared = n_shared = len(leaves) - len(set(batched.tolist()))  # (an input listed twice is one leaf)
         if len(outputs) > 1:
             root_slot = int(slot[-1])
             if kernels and kernels[-1].out == slice(root_slot, root_slot + 1):

@@ -41,7 +41,6 @@ import numbers
 import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
 
 from ..checks import as_float
 from ..engine import Value, _sorting  # _sorting: the lock of the engine's sorts (_list_graph writes the same marks)
@@ -52,7 +51,6 @@ __all__ = ["compile", "Tape", "GraphChangedError"]
 _SUMS = ("add", "sub")
 _read_data = operator.attrgetter("data")
 _PLAIN_NUMBERS = frozenset((float, int))
-_read_op = operator.attrgetter("_rule")
 
 
 def _rule_name(rule) -> str:
@@ -114,23 +112,25 @@ class _Positions:
 _next_base = 0
 
 
-def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list[int], list[int], list[int], int]:
-    """The nodes in ``engine.topological_order``, with each node's operands as marks (see below), and the marks of
-    the Values in ``find``.
+def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list, list[int], list[int], list[int], int]:
+    """The nodes in ``engine.topological_order``, the rules of those that are not leaves, each node's operands as
+    marks (see below), and the marks of the Values in ``find``.
 
     It is the engine's walk (an iterative post-order that follows operands in order, so the very same order),
     except for what it leaves on a node: a placed node's ``_mark`` is its position plus ``base``, an int above every
     mark an earlier listing left. So when a node is placed, its operands' positions are read off the operands
     themselves: looking them up afterwards (by id, in a dict or a sorted array) cost twice the walk. Returns the
-    nodes, their first and second operands' marks (``base - 1`` for none), the marks of ``find`` (below ``base``
-    for a Value that is not in the graph) and ``base``: a position is a mark minus ``base``.
+    nodes, the rules of the nodes with operands (in order), the nodes' first and second operands' marks (``base -
+    1`` for none), the marks of ``find`` (below ``base`` for a Value that is not in the graph) and ``base``: a
+    position is a mark minus ``base``. The marks are cleared (None) before it returns.
     """
     global _next_base
     opened = object()  # the node's operands have been pushed
     nodes: list[Value] = []
+    rules: list = []
     first: list[int] = []
     second: list[int] = []
-    add_node, add_first, add_second = nodes.append, first.append, second.append
+    add_node, add_rule, add_first, add_second = nodes.append, rules.append, first.append, second.append
     stack = [root]
     push, pop = stack.append, stack.pop
     with _sorting:  # the engine's lock: a sort in another thread reads and writes the same marks
@@ -144,6 +144,7 @@ def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list[i
                     node._mark = position
                     position += 1
                     add_node(node)
+                    add_rule(node._rule)
                     add_first(node._x._mark)  # type: ignore[union-attr]  # an opened node has an operand
                     y = node._y
                     add_second(none if y is None else y._mark)  # type: ignore[arg-type]  # placed: an int
@@ -170,7 +171,7 @@ def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list[i
         found = [m if type(m := value._mark) is int and m >= base else none for value in find]
         for node in nodes:
             node._mark = None  # an int per node would otherwise stay on a graph the user keeps (32 bytes a node)
-    return nodes, first, second, found, base
+    return nodes, rules, first, second, found, base
 
 
 class _Traced:
@@ -181,30 +182,36 @@ class _Traced:
     def __init__(self, output: Value, find: Sequence[Value] = ()) -> None:
         import numpy as np
 
-        nodes, first, second, found, base = _list_graph(output, find)
+        nodes, rules, first, second, found, base = _list_graph(output, find)
         self.nodes = nodes
         n = len(nodes)
-        self.first = np.fromiter(first, dtype=np.intp, count=n) - base
-        self.second = np.fromiter(second, dtype=np.intp, count=n) - base
-        self.found = np.fromiter(found, dtype=np.intp, count=len(found)) - base
-        self.op_names, self.op_codes = self._op_codes(np, nodes)
+        self.first = np.fromiter(first, dtype=np.intp, count=n)
+        self.first -= base
+        self.second = np.fromiter(second, dtype=np.intp, count=n)
+        self.second -= base
+        self.found = np.fromiter(found, dtype=np.intp, count=len(found))
+        self.found -= base
+        self.op_names, self.op_codes = self._op_codes(np, rules, self.first >= 0)
 
     @staticmethod
-    def _op_codes(np, nodes: list[Value]):
-        """The distinct op names ('' for a leaf) and each node's code into them. The few distinct rules are named
-        once each; codes are numbered in order of first appearance, so they follow the graph, not addresses."""
-        ids = np.fromiter(map(id, map(_read_op, nodes)), dtype=np.uint64, count=len(nodes))
-        codes = np.empty(len(nodes), dtype=np.intp)
-        names: list[str] = []
+    def _op_codes(np, rules: list, computed):
+        """The distinct op names ('' for a leaf) and each node's code into them, from the rules of the ``computed``
+        nodes (a boolean array). The few distinct rules are named once each; codes are numbered in order of first
+        appearance, so they follow the graph, not addresses (the first node is always a leaf: '' is code 0)."""
+        ids = np.fromiter(map(id, rules), dtype=np.uint64, count=len(rules))
+        rule_codes = np.empty(len(rules), dtype=np.intp)
+        names = [""]
         unnamed = ids
         while unnamed.size:  # one whole-array pass per distinct rule (a graph has a handful)
             rule_id = unnamed[0]
             is_rule = ids == rule_id
-            name = _rule_name(nodes[int(np.argmax(is_rule))]._rule)
+            name = _rule_name(rules[int(np.argmax(is_rule))])
             if name not in names:
                 names.append(name)
-            codes[is_rule] = names.index(name)
+            rule_codes[is_rule] = names.index(name)
             unnamed = unnamed[unnamed != rule_id]
+        codes = np.zeros(computed.size, dtype=np.intp)
+        codes[computed] = rule_codes
         return names, codes
 
     def has_op(self, *names: str):
@@ -226,10 +233,11 @@ class _Traced:
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
-def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
+def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, object, list[int]]:
     """Turn the traced nodes into kernel nodes: ``("op", name, operands)``, ``("sum", plain, plain_sign, left,
     right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are None.
-    Returns them with the indices of the leaves and of the computed nodes that remain (each in graph order).
+    Returns them with the indices of the leaves (an array) and of the computed nodes that remain (a list), each in
+    graph order.
 
     A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
     a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
@@ -240,8 +248,7 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
     n = len(traced.nodes)
     # Which nodes are absorbed, decided with whole-array operations (one Python step per node is what made
     # compiling a million-node graph slow).
-    first = np.array(traced.first, dtype=np.intp)
-    second = np.array(traced.second, dtype=np.intp)
+    first, second = traced.first, traced.second
     index = np.arange(n)
     uses = np.bincount(first[first >= 0], minlength=n) + np.bincount(second[second >= 0], minlength=n)
     consumer = np.full(n, -1, dtype=np.intp)
@@ -257,8 +264,8 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
     into_sum = single_use & is_sum[consumer] & (is_sum | is_mul & ~product_of_products)
 
     sums = _flatten_sums(np, first, second, consumer, is_sum, traced.has_op("sub"), into_sum, into_prod)
-    into_prod_list = into_prod.tolist()
-    first_list, second_list = traced.first.tolist(), traced.second.tolist()
+    if product_of_products.any():  # (as lists for _flatten_prod's Python walk; most graphs have no such chain)
+        into_prod_list, first_list, second_list = into_prod.tolist(), first.tolist(), second.tolist()
     names, codes = traced.op_names, traced.op_codes.tolist()
     kernel_nodes: list = [None] * n
     computed = np.flatnonzero(~(into_sum | into_prod) & (first >= 0)).tolist()
@@ -270,7 +277,7 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
             kernel_nodes[i] = ("prod", _flatten_prod(i, first_list, second_list, into_prod_list))
         else:
             kernel_nodes[i] = ("op", name, traced.parents_of(i))
-    return kernel_nodes, np.flatnonzero(first < 0).tolist(), computed
+    return kernel_nodes, np.flatnonzero(first < 0), computed
 
 
 def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_prod) -> dict:
@@ -348,10 +355,9 @@ def _flatten_prod(i: int, first: list, second: list, into_prod: list) -> list[in
         j = stack.pop()
         if j != i and not into_prod[j]:
             factors.append(j)
-        else:
-            a, b = first[j], second[j]
-            stack.append(b)
-            stack.append(a)
+            continue  # (a plain jump back: see _list_graph)
+        stack.append(second[j])
+        stack.append(first[j])
     return factors
 
 
@@ -373,15 +379,13 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(
-    traced: _Traced, keep: set[int], batched: AbstractSet[int] = frozenset(), params: AbstractSet[int] = frozenset()
-):
+def _schedule(traced: _Traced, keep: set[int], batched=(), params=()):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
     their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
-    For a batch tape, ``params`` (node indices of leaves) come first and ``batched`` ones last, each part in
-    that read order: the parameters then fill the first slots, where the optimizer can move them in place.
+    For a batch tape, ``params`` (node indices of leaves, an array) come first and ``batched`` ones last, each part
+    in that read order: the parameters then fill the first slots, where the optimizer can move them in place.
     """
     import numpy as np
 
@@ -405,21 +409,21 @@ def _schedule(
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
-    if batched or params:
+    if len(batched) or len(params):
         rank = np.ones(len(kernel_nodes), dtype=np.intp)  # parameters 0, other leaves 1, batched leaves 2
-        rank[list(params)] = 0
-        rank[list(batched)] = 2
-        new_order = new_order[np.argsort(rank[np.array(leaves, dtype=np.intp)[new_order]], kind="stable")]
+        rank[params] = 0
+        rank[batched] = 2
+        new_order = new_order[np.argsort(rank[leaves[new_order]], kind="stable")]
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
     else:
-        leaves = [leaves[k] for k in new_order]
+        leaves = leaves[new_order]
         kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
     size = len(leaves) + sum(len(members) for members in groups.values())
-    return [traced.nodes[i] for i in leaves], kernels, slot, size
+    return list(map(traced.nodes.__getitem__, leaves.tolist())), kernels, slot, size
 
 
-def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves: list[int]):
+def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves):
     """Assign slots (leaves first, in the order given, then group by group) and build one kernel per group."""
     slot = np.full(len(kernel_nodes), -1, dtype=np.intp)
     slot[leaves] = np.arange(len(leaves))
