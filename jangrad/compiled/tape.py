@@ -292,18 +292,17 @@ def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_pr
     """
     n = first.size
     index = np.arange(n)
-    edge_sign = np.ones(n)
     safe = np.where(into_sum, consumer, 0)
-    flips = into_sum & is_sub[safe] & (second[safe] == index)
-    edge_sign[flips] = -1.0
+    flip = into_sum & is_sub[safe] & (second[safe] == index)  # the link to the consumer negates (x - this)
     root = np.where(into_sum, consumer, index)
-    sign = edge_sign
-    while True:
-        after = root[root]
+    after = np.empty_like(root)
+    while True:  # (the sign kept as a parity of flips, and written in place: no new arrays per pass)
+        np.take(root, root, out=after)
         if np.array_equal(after, root):
             break
-        sign = sign * sign[root]
-        root = after
+        flip ^= flip[root]
+        root, after = after, root
+    sign = np.where(flip, -1.0, 1.0)
     holders = np.flatnonzero(is_sum)  # every sum node, absorbed or kept, holds terms
     columns = []  # (root, holder, position, plain operand or -1, product's left, right, sign)
     for position, operand in ((0, first), (1, second)):
