@@ -41,6 +41,7 @@ import numbers
 import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from ..checks import as_float
 from ..engine import Value, _sorting  # _sorting: the lock of the engine's sorts (_list_graph writes the same marks)
@@ -145,7 +146,7 @@ def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list, 
                     position += 1
                     add_node(node)
                     add_rule(node._rule)
-                    add_first(node._x._mark)  # type: ignore[union-attr]  # an opened node has an operand
+                    add_first(node._x._mark)  # type: ignore[union-attr, arg-type]  # an opened node has an operand
                     y = node._y
                     add_second(none if y is None else y._mark)  # type: ignore[arg-type]  # placed: an int
                     continue
@@ -193,6 +194,15 @@ class _Traced:
         self.found -= base
         self.op_names, self.op_codes = self._op_codes(np, rules, self.first >= 0)
 
+    @classmethod
+    def of(cls, nodes: list, first, second, op_names: list[str], op_codes, found) -> _Traced:
+        """A listing written elsewhere (``mlp_listing``): the arrays ``__init__`` would make, and ``nodes`` with the
+        leaves' Values (the other entries are never read)."""
+        traced = cls.__new__(cls)
+        traced.nodes, traced.first, traced.second, traced.found = nodes, first, second, found
+        traced.op_names, traced.op_codes = op_names, op_codes
+        return traced
+
     @staticmethod
     def _op_codes(np, rules: list, computed):
         """The distinct op names ('' for a leaf) and each node's code into them, from the rules of the ``computed``
@@ -233,7 +243,7 @@ class _Traced:
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
-def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, object, list[int]]:
+def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, Any, list[int]]:
     """Turn the traced nodes into kernel nodes: ``("op", name, operands)``, ``("sum", plain, plain_sign, left,
     right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are None.
     Returns them with the indices of the leaves (an array) and of the computed nodes that remain (a list), each in
