@@ -130,3 +130,10 @@ def test_anything_that_builds_another_graph_is_traced_instead(monkeypatch):
         nn.Neuron, "_forward", lambda self, xs: sum((w * x for w, x in zip(self.w, xs, strict=True)), self.b)
     )
     assert list_mlp(model, model.parameters()) is None
+
+
+def test_every_activation_of_nn_is_one_the_listing_knows():
+    """An activation added to nn.ACTIVATIONS is traced until mlp_listing says which op it puts after ``+ b``."""
+    from jangrad.compiled.mlp_listing import _ACTIVATION_OPS
+
+    assert set(_ACTIVATION_OPS) == set(nn.ACTIVATIONS)

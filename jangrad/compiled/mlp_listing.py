@@ -6,7 +6,7 @@ the graph it built. For the built-in ``nn.MLP`` that graph is known in advance, 
 ``w0 x0``, then ``+ wi xi`` for each further input, then ``+ b``, then its activation, and a layer's neurons are
 built one after the other. So ``list_mlp`` writes the very arrays the trace and its walk would give (the same
 nodes in the same order, the same ops and operands), from the layer widths, with a few whole-array operations per
-neuron: tracing W6's model made 52,000 Values and walking them took most of fit's first step.
+layer: tracing W6's model made 52,000 Values, and making and walking them took most of fit's first step.
 
 The order is the engine's post-order from the root (``engine.topological_order``). Walking a neuron's chain
 places ``w0``, then whatever ``x0`` needs that is not placed yet, then ``w0 x0``, then ``w1``, ``x1``'s part,
@@ -15,9 +15,10 @@ first neuron of a layer is the first to read each of the layer's inputs, so the 
 the input leaves) is placed inside its chain, each block right after the weight it is multiplied by; the other
 neurons find their inputs placed. With several outputs, the root is ``o0 + o1 + ...``, placed output by output.
 
-``tests/test_compiled_training.py`` holds these arrays to the traced ones, array for array, for many shapes and
-activations. A model that is not exactly the built-in ``MLP`` (a subclass, a patched method or activation, a
-weight shared or computed from other Values, a neuron with its own activation) returns None and is traced.
+``tests/test_mlp_listing.py`` holds these arrays to the traced ones, array for array, for many shapes and every
+activation. A model that is not exactly the built-in ``MLP`` (a subclass, a method or an activation patched since
+this module was imported, a weight shared or computed from other Values, a neuron with an activation of its own)
+gets None and is traced, and so does every model under ``no_grad`` or ``detect_anomaly``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,16 @@ from .tape import _Traced
 
 __all__ = ["list_mlp"]
 
-# What each activation adds after a neuron's ``+ b`` node: the op, and whether a constant leaf comes first.
-_ACTIVATION_OPS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "gelu": "gelu", "leaky_relu": "leaky_relu"}
+# The op each activation puts after a neuron's ``+ b`` node (None: none). An activation added to nn.ACTIVATIONS
+# and not here is traced.
+_ACTIVATION_OPS = {
+    "tanh": "tanh",
+    "relu": "relu",
+    "sigmoid": "sigmoid",
+    "gelu": "gelu",
+    "leaky_relu": "leaky_relu",
+    "linear": None,
+}
 _BUILT_IN = (nn.MLP.__call__, nn.Layer._forward, nn.Neuron._forward, dict(nn.ACTIVATIONS))
 _operand = operator.attrgetter("_x")
 
@@ -56,7 +65,7 @@ def _plain_mlp(model: object) -> bool:
         for neuron in layer.neurons:
             if type(neuron) is not nn.Neuron or "_forward" in neuron.__dict__ or len(neuron.w) != width:
                 return False
-            if neuron.activation != activation or activation not in activations:
+            if neuron.activation != activation or activation not in activations or activation not in _ACTIVATION_OPS:
                 return False
         width = len(layer.neurons)
     return True
@@ -82,7 +91,7 @@ class _Listing:
 
     def __init__(self, layers: list[nn.Layer], widths: list[int]) -> None:
         self.widths = widths
-        self.ops = [_ACTIVATION_OPS.get(layer.neurons[0].activation) for layer in layers]  # None: linear
+        self.ops = [_ACTIVATION_OPS[layer.neurons[0].activation] for layer in layers]  # None: linear
         # A neuron's block: 3 nodes per input (w, w x, +; the first input has no +), b, + b, its activation.
         self.plain = [3 * widths[k] + 1 + _extra(op) for k, op in enumerate(self.ops)]
         # A layer's first neuron holds the blocks of the whole previous layer (the first layer's: the inputs).
