@@ -154,8 +154,8 @@ def w6(pool: Pool, quick: bool) -> dict:
 
     The first step is taken at each worker's setup, in ``W6_FIRST_STEPS`` fresh workers per engine (a first step
     happens once per process, so each sample needs a process of its own); its figures are the medians, and the
-    samples are kept. Then rounds of ``W6_STEPS`` steps (for jangrad one fit call, whose clock leaves out its
-    tracing) in the first of those workers, jangrad's and PyTorch's in turn as W1/W2 take theirs, so both see the
+    samples are kept. Then rounds of ``W6_STEPS`` steps (for jangrad one fit call, whose clock leaves out building
+    its tape) in the first of those workers, jangrad's and PyTorch's in turn as W1/W2 take theirs, so both see the
     same load on a shared machine; the step time is the median over the rounds.
     """
     X_train, _, y_train, _ = _digits_data()
