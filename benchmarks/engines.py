@@ -373,9 +373,10 @@ def _peak_rss_bytes() -> int:
 
 
 def _wide_jangrad(block: int, X_train, y_train) -> tuple[Job, dict]:
-    """fit compiled: the first step (tracing one sample's graph and building the batch tape, then one step) timed
-    as a user sees it, here at setup; the job is a block of ``block`` more steps (one fit call, timed by fit's own
-    clock, which starts after the tracing; the optimizer carries on from block to block, as PyTorch's does)."""
+    """fit compiled: the first step (one sample's graph, listed from the MLP's shape, the batch tape built from it,
+    then one step) timed as a user sees it, here at setup; the job is a block of ``block`` more steps (one fit call,
+    timed by fit's own clock, which starts after the tape is built; the optimizer carries on from block to block, as
+    PyTorch's does)."""
     import jangrad
     from jangrad import nn, optim
 

@@ -586,3 +586,47 @@ def test_nested_differences_keep_their_signs_when_flattened():
         assert taped == pytest.approx([f.grad for f in fresh], rel=1e-12)
         for leaf, old in zip(xs, (1.5, -2.0, 0.25, 3.0, -0.5), strict=True):
             leaf.data = old
+
+
+# ---- the listing a tape is built from ------------------------------------------------------------------------------
+@settings(max_examples=100, deadline=None)
+@given(recipes())
+def test_the_listing_is_the_engines_order_with_each_operands_position(recipe):
+    """compile lists the graph in one walk that reads operand positions off the nodes (tape._list_graph): the nodes
+    must come in topological_order's order, each operand at its own position, and no mark left behind."""
+    from jangrad.compiled.tape import _Traced
+
+    values, steps, outputs = recipe[:3]
+    leaves, out = build(values, steps, outputs)
+    stranger = Value(1.0)
+    traced = _Traced(out, find=[leaves[0], out, stranger, leaves[0]])
+    assert all(node._mark is None for node in traced.nodes)
+    order = topological_order(out)
+    assert traced.nodes == order
+    position = {id(node): i for i, node in enumerate(order)}
+    for i, node in enumerate(order):
+        expected = [position[id(p)] for p in node.parents] + [-1] * (2 - len(node.parents))
+        assert [traced.first[i], traced.second[i]] == expected
+    first_leaf = position.get(id(leaves[0]), -1)  # -1: the output does not depend on it
+    assert traced.found.tolist() == [first_leaf, len(order) - 1, -1, first_leaf]
+    # A second listing, after the engine's own sort and the first listing marked the same nodes, is the same.
+    out.backward()
+    again = _Traced(out)
+    assert again.nodes == order and again.signature() == traced.signature()
+
+
+def test_a_listing_interrupted_midway_leaves_no_mark_a_later_one_would_misread():
+    """A listing marks each node it places with an int; one that stops midway leaves them, and the next listing
+    must not take them for its own."""
+    from jangrad.compiled.tape import _Traced
+
+    a = Value(2.0)
+    b = a * a
+    broken = b + 1.0
+    broken._y = object()  # not a node: the walk fails on it, after placing a and b
+    with pytest.raises(AttributeError):
+        _Traced(broken)
+    assert isinstance(a._mark, int) and isinstance(b._mark, int)
+    out = b * a
+    assert _Traced(out).nodes == [a, b, out] == topological_order(out)
+    assert jangrad.compile(out).forward() == 8.0

@@ -411,3 +411,80 @@ def test_tracing_cost_depends_on_the_model_not_the_batch():
         with jangrad.no_grad():
             assert Z[-1].tolist() == pytest.approx([v.data for v in model(X[-1].tolist())], rel=1e-12)
     assert tape.nodes < 4 * model.num_parameters()  # one sample's graph, whatever the batch
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_fit_pauses_the_garbage_collector_only_while_it_traces(collector_on, monkeypatch):
+    """The trace's graph has no cycles, so fit builds it with the collector off; it leaves the collector as it was."""
+    import gc
+
+    from jangrad.compiled import batch_tape
+
+    seen = []
+    real = batch_tape.BatchTape._build  # what both ways of making the tape (listed or traced) go through
+
+    def spy(self, *args):
+        seen.append(gc.isenabled())
+        real(self, *args)
+
+    monkeypatch.setattr(batch_tape.BatchTape, "_build", spy)
+    model = nn.MLP(2, [3, 1], seed=0)
+    was = gc.isenabled()
+    try:
+        (gc.enable if collector_on else gc.disable)()
+        jangrad.fit(model, X5, TARGETS["sse"][0], steps=2, progress=False)
+        assert gc.isenabled() is collector_on
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False]
+
+
+def test_class_labels_are_checked_on_the_fast_path_as_on_the_slow_one():
+    from jangrad.compiled.batch_losses import _classes
+
+    assert _classes([0, 2, 1, 2], 3, False).tolist() == [0, 2, 1, 2]  # all ints: converted at C speed
+    assert _classes([0, 2.0, 1], 3, False).tolist() == [0, 2, 1]  # mixed types: one by one
+    for bad in ([0, 3], [-1, 0], [0, 10**30], [0, True], [0, 1.5]):
+        assert _classes(bad, 3, False) is None, bad
+
+
+def test_relu_written_into_place_is_the_rule_bit_for_bit():
+    """kernels.IN_PLACE's relu forms choose between a value and +0.0 on the bits: the op table's rules on
+    NUMPY_MATH give the very same bits, nan, infinities, signed zeros and subnormals included."""
+    from jangrad.compiled.kernels import IN_PLACE, NUMPY_MATH
+    from jangrad.ops import OPS
+
+    specials = [0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, -math.nan, 5e-324, -5e-324, 1e308, -2.5]
+    x, g = (a.ravel().copy() for a in np.meshgrid(specials, specials))
+    forward, backward = IN_PLACE["relu"]
+    out, grad = np.empty_like(x), np.empty_like(x)
+    forward(x, out)
+    backward(x, g, grad)
+    with np.errstate(all="ignore"):
+        expected = OPS["relu"].forward(NUMPY_MATH, x)
+        (expected_grad,) = OPS["relu"].backward(NUMPY_MATH, g, expected, x)
+    assert out.view(np.uint64).tolist() == expected.view(np.uint64).tolist()
+    assert grad.view(np.uint64).tolist() == expected_grad.view(np.uint64).tolist()
+
+
+def test_a_relu_network_takes_the_in_place_path_and_gets_the_rules_numbers():
+    from jangrad.compiled.batch_kernels import BatchOpKernel
+    from jangrad.compiled.batch_tape import BatchTape
+
+    model = nn.MLP(5, [7, 6, 3], activation="relu", output_activation="linear", seed=3)
+    inputs = [Value(0.0) for _ in range(5)]
+    tape = BatchTape(inputs, model(inputs), model.parameters())
+    relus = [k for k in tape.kernels if isinstance(k, BatchOpKernel)]
+    assert len(relus) == 2 and all(k.in_place is not None for k in relus)
+    rng = np.random.default_rng(0)
+    X, dZ = rng.normal(size=(9, 5)), rng.normal(size=(9, 3))
+    X[0, :] = 0.0  # relu at exactly 0 for the biases' 0 start
+    theta = np.array([p.data for p in model.parameters()])
+    results = []
+    for in_place in (True, False):
+        if not in_place:
+            for k in relus:
+                k.in_place = None  # the op's own rules, as any other op
+        Z = tape.forward(X, theta).copy()
+        results.append((Z.view(np.uint64).tolist(), tape.backward(dZ).view(np.uint64).tolist()))
+    assert results[0] == results[1]

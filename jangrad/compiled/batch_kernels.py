@@ -148,6 +148,14 @@ class BatchScatter:
             self.shared.add(stores.shared_grad, c[self.is_shared].sum(axis=1))
             self.batch.add(stores.batch_grad, c[~self.is_shared])
 
+    def rows_to_write(self, stores: Stores) -> np.ndarray | None:
+        """The batch gradient rows this scatter writes, as one view, when its contribution is their first of the pass
+        and lands on consecutive rows, once each (then it may be written there directly); else None."""
+        rows = self.batch
+        if self.all_batch and rows.assign and rows.window is not None and rows.order is None:
+            return stores.batch_grad[rows.window]
+        return None
+
     def add_summed(self, stores: Stores, contribution: np.ndarray) -> None:
         """For an all-shared index: contributions already summed over the batch (one number per entry)."""
         self.shared.add(stores.shared_grad, contribution)
@@ -193,17 +201,30 @@ class BatchOpKernel:
         if self.op.constant_operand:
             self._scatters[1] = None
         self.inputs: list[np.ndarray] = []
+        # The op's rules written into place (kernels.IN_PLACE), when its one operand is a window of batch rows.
+        operand = self.gathers[0]
+        self.in_place = scalar.IN_PLACE.get(self.op.name)
+        if len(self.gathers) != 1 or operand.kind != "batch" or operand.batch_window is None:
+            self.in_place = None
 
     def scatters(self) -> list[BatchScatter]:
         return [scatter for scatter in self._scatters if scatter is not None]
 
     def forward(self, stores: Stores, m: NumpyMath) -> None:
         self.inputs = [gather(stores) for gather in self.gathers]
+        if self.in_place is not None:
+            self.in_place[0](self.inputs[0], stores.batch[self.out])
+            return
         stores.batch[self.out] = self.op.forward(m, *self.inputs)
 
     def backward(self, stores: Stores, m: NumpyMath) -> None:
         if not any(self._scatters):
             return
+        if self.in_place is not None:
+            into = self._scatters[0].rows_to_write(stores)  # type: ignore[union-attr]  # one operand, it needs one
+            if into is not None:
+                self.in_place[1](self.inputs[0], stores.batch_grad[self.out], into)
+                return
         contributions = self.op.backward(m, stores.batch_grad[self.out], stores.batch[self.out], *self.inputs)
         for scatter, c in zip(self._scatters, contributions, strict=True):
             if scatter is not None:

@@ -66,6 +66,12 @@ def _labels(allowed: Callable[[float], bool]):
 def _classes(y: Sequence, width: int, single: bool) -> np.ndarray | None:
     if width < 2 or single:
         return None
+    if set(map(type, y)) == {int}:  # the usual labels, checked and converted at C speed
+        try:
+            classes = np.fromiter(y, dtype=np.intp, count=len(y))
+        except OverflowError:  # beyond any class index
+            return None
+        return classes if classes.min() >= 0 and classes.max() < width else None
     for c in y:
         if not _is_number(c) or not float(c).is_integer() or not 0 <= c < width:
             return None

@@ -5,7 +5,8 @@ traces the graph of ONE sample (input leaves in, the model's outputs out), sched
 (``tape._schedule``: fused sums and products, groups of like nodes) and replays it with every node holding a row
 of numbers, one per sample (``batch_kernels``). The parameters are shared by every sample: they live in one
 array, and their gradient is the sum over the batch of the samples' gradients. So tracing and memory depend on
-the model, not on the batch size, and a layer is one matrix product over the batch.
+the model, not on the batch size, and a layer is one matrix product over the batch. (``from_listing`` takes a
+graph listed without tracing it: ``mlp_listing``'s, for the built-in MLP.)
 
 What it assumes, as ``jangrad.compile`` does: the model's graph has the same structure for every sample (no
 Python ``if`` on a Value's ``.data`` inside the model). The built-in modules (``nn.Neuron``, ``Layer``, ``MLP``)
@@ -41,17 +42,25 @@ class BatchTape:
         root = outputs[0]
         for extra in outputs[1:]:
             root = root + extra  # one node that reaches every output; its own kernel is dropped below
-        traced = _Traced(root)
-        position = traced.position
-        # Node indices found for all the inputs and outputs at once (-1: an input no output depends on).
-        output_node = position.lookup(np.fromiter(map(id, outputs), dtype=np.uint64, count=len(outputs)))
-        input_node = position.lookup(np.fromiter(map(id, inputs), dtype=np.uint64, count=len(inputs)))
+        # Node indices found for all the outputs, inputs and parameters at once (-1: a Value the outputs do not
+        # depend on, such as an input no output reads).
+        self._build(_Traced(root, find=[*outputs, *inputs, *params]), len(outputs), len(inputs), len(params))
+
+    @classmethod
+    def from_listing(cls, traced: _Traced, n_outputs: int, n_inputs: int, n_params: int) -> BatchTape:
+        """The tape of a graph listed without tracing it (``mlp_listing``): ``traced`` as ``_Traced(root,
+        find=[*outputs, *inputs, *params])`` gives it, ``root`` the outputs' sum as ``__init__`` makes it."""
+        tape = cls.__new__(cls)
+        tape._build(traced, n_outputs, n_inputs, n_params)
+        return tape
+
+    def _build(self, traced: _Traced, n_outputs: int, n_inputs: int, n_params: int) -> None:
+        output_node, input_node, param_node = np.split(traced.found, [n_outputs, n_outputs + n_inputs])
         kept = set(output_node.tolist())
-        batched = set(input_node[input_node >= 0].tolist())
-        param_node = position.lookup(np.fromiter(map(id, params), dtype=np.uint64, count=len(params)))
-        leaves, kernels, slot, size = _schedule(traced, kept, batched, set(param_node[param_node >= 0].tolist()))
-        self.n_shared = n_shared = len(leaves) - len(batched)
-        if len(outputs) > 1:
+        batched = input_node[input_node >= 0]
+        leaves, kernels, slot, size = _schedule(traced, kept, batched, param_node[param_node >= 0])
+        self.n_shared = n_shared = len(leaves) - len(set(batched.tolist()))  # (an input listed twice is one leaf)
+        if n_outputs > 1:
             root_slot = int(slot[-1])
             if kernels and kernels[-1].out == slice(root_slot, root_slot + 1):
                 kernels = kernels[:-1]
@@ -61,7 +70,7 @@ class BatchTape:
         param_slot = np.where(param_node >= 0, slot[param_node], n_shared)
         self.param_index = np.flatnonzero(param_slot < n_shared)  # one the outputs do not depend on has no slot
         self.param_slots = param_slot[self.param_index]
-        self.n_params = len(params)
+        self.n_params = n_params
         self.every_param = self.param_index.size == self.n_params  # then theta maps to the slots as it is
         # When every parameter is in the graph they fill the first slots (``_schedule``): ``params_view`` is then
         # that part of the store, in slot order, and ``param_order[i]`` the parameter in slot i. A caller that
@@ -98,7 +107,7 @@ class BatchTape:
         self.input_window = None
         if (
             input_rows
-            and input_columns == list(range(len(inputs)))
+            and input_columns == list(range(n_inputs))
             and input_rows == list(range(input_rows[0], input_rows[-1] + 1))
         ):
             self.input_window = slice(input_rows[0], input_rows[-1] + 1)

@@ -40,11 +40,11 @@ import contextlib
 import numbers
 import operator
 import threading
-from collections.abc import Iterable, Iterator
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from ..checks import as_float
-from ..engine import Value, topological_order
+from ..engine import Value, _sorting  # _sorting: the lock of the engine's sorts (_list_graph writes the same marks)
 from ..ops import OPS
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
@@ -52,9 +52,6 @@ __all__ = ["compile", "Tape", "GraphChangedError"]
 _SUMS = ("add", "sub")
 _read_data = operator.attrgetter("data")
 _PLAIN_NUMBERS = frozenset((float, int))
-_read_op = operator.attrgetter("_rule")
-_read_first = operator.attrgetter("_x")
-_read_second = operator.attrgetter("_y")
 
 
 def _rule_name(rule) -> str:
@@ -84,7 +81,8 @@ class _Positions:
     """Where each node stands in the topological order, looked up by ``id(node)`` like a dict (``get``, ``in``,
     ``[]``). Kept as a sorted array of ids: building a dict of a million entries was a good part of compile()."""
 
-    def __init__(self, np, ids) -> None:
+    def __init__(self, np, nodes: list[Value]) -> None:
+        ids = np.fromiter(map(id, nodes), dtype=np.uint64, count=len(nodes))
         self._np = np
         self._order = np.argsort(ids, kind="stable")
         self._sorted = ids[self._order]
@@ -111,36 +109,119 @@ class _Positions:
         return found
 
 
+# The marks of the last listing were base .. base + n - 1: a listing's marks are all above any earlier one's.
+_next_base = 0
+
+
+def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list, list[int], list[int], list[int], int]:
+    """The nodes in ``engine.topological_order``, the rules of those that are not leaves, each node's operands as
+    marks (see below), and the marks of the Values in ``find``.
+
+    It is the engine's walk (an iterative post-order that follows operands in order, so the very same order),
+    except for what it leaves on a node: a placed node's ``_mark`` is its position plus ``base``, an int above every
+    mark an earlier listing left. So when a node is placed, its operands' positions are read off the operands
+    themselves: looking them up afterwards (by id, in a dict or a sorted array) cost twice the walk. Returns the
+    nodes, the rules of the nodes with operands (in order), the nodes' first and second operands' marks (``base -
+    1`` for none), the marks of ``find`` (below ``base`` for a Value that is not in the graph) and ``base``: a
+    position is a mark minus ``base``. The marks are cleared (None) before it returns.
+    """
+    global _next_base
+    opened = object()  # the node's operands have been pushed
+    nodes: list[Value] = []
+    rules: list = []
+    first: list[int] = []
+    second: list[int] = []
+    add_node, add_rule, add_first, add_second = nodes.append, rules.append, first.append, second.append
+    stack = [root]
+    push, pop = stack.append, stack.pop
+    with _sorting:  # the engine's lock: a sort in another thread reads and writes the same marks
+        base = position = _next_base
+        none = base - 1
+        try:
+            while stack:  # (each branch ends in continue: CPython 3.11 specializes a loop only at a plain jump back)
+                node = pop()
+                mark = node._mark
+                if mark is opened:  # second visit: its operands are placed
+                    node._mark = position
+                    position += 1
+                    add_node(node)
+                    add_rule(node._rule)
+                    add_first(node._x._mark)  # type: ignore[union-attr, arg-type]  # an opened node has an operand
+                    y = node._y
+                    add_second(none if y is None else y._mark)  # type: ignore[arg-type]  # placed: an int
+                    continue
+                if type(mark) is int and mark >= base:
+                    continue  # placed already, reached through another consumer
+                x = node._x
+                if x is None:  # a leaf
+                    node._mark = position
+                    position += 1
+                    add_node(node)
+                    add_first(none)
+                    add_second(none)
+                    continue
+                node._mark = opened
+                push(node)  # come back to it after its operands
+                y = node._y
+                if y is not None:  # the second operand first, so that the first one is placed first
+                    push(y)
+                push(x)
+                continue
+        finally:  # even after an interruption, no later listing may take a mark left here for one of its own
+            _next_base = position
+        found = [m if type(m := value._mark) is int and m >= base else none for value in find]
+        for node in nodes:
+            node._mark = None  # an int per node would otherwise stay on a graph the user keeps (32 bytes a node)
+    return nodes, rules, first, second, found, base
+
+
 class _Traced:
     """The graph as arrays: nodes in topological order (``engine.topological_order``), each node's op as a code
-    (``op_codes``, into ``op_names``), and each node's first and second operand as a node index (-1 for none)."""
+    (``op_codes``, into ``op_names``), and each node's first and second operand as a node index (-1 for none).
+    ``found`` gives the node indices of the Values in ``find`` (-1 for a Value not in the graph)."""
 
-    def __init__(self, output: Value) -> None:
+    def __init__(self, output: Value, find: Sequence[Value] = ()) -> None:
         import numpy as np
 
-        nodes = self.nodes = topological_order(output)
+        nodes, rules, first, second, found, base = _list_graph(output, find)
+        self.nodes = nodes
         n = len(nodes)
-        # Whole-array work instead of a dict and a Python step per node: on a graph of a million nodes these few
-        # lines were much of compile()'s time.
-        self.position = _Positions(np, np.fromiter(map(id, nodes), dtype=np.uint64, count=n))
-        self.op_names, self.op_codes = self._op_codes(np, list(map(_read_op, nodes)))
-        none = id(None)
-        self.first = self._operand_positions(np, map(_read_first, nodes), n, none)
-        self.second = self._operand_positions(np, map(_read_second, nodes), n, none)
+        self.first = np.fromiter(first, dtype=np.intp, count=n)
+        self.first -= base
+        self.second = np.fromiter(second, dtype=np.intp, count=n)
+        self.second -= base
+        self.found = np.fromiter(found, dtype=np.intp, count=len(found))
+        self.found -= base
+        self.op_names, self.op_codes = self._op_codes(np, rules, self.first >= 0)
+
+    @classmethod
+    def of(cls, nodes: list, first, second, op_names: list[str], op_codes, found) -> _Traced:
+        """A listing written elsewhere (``mlp_listing``): the arrays ``__init__`` would make, and ``nodes`` with the
+        leaves' Values (the other entries are never read)."""
+        traced = cls.__new__(cls)
+        traced.nodes, traced.first, traced.second, traced.found = nodes, first, second, found
+        traced.op_names, traced.op_codes = op_names, op_codes
+        return traced
 
     @staticmethod
-    def _op_codes(np, rules: list):
-        """The distinct op names ('' for a leaf) and each node's code into them. The few distinct rules are named
-        once each; codes are numbered in order of first appearance, so they follow the graph, not addresses."""
-        rule_ids = list(map(id, rules))
-        ids = np.array(rule_ids, dtype=np.uint64)
-        codes = np.empty(len(rules), dtype=np.intp)
-        names: list[str] = []
-        for rule_id in dict.fromkeys(rule_ids):  # each distinct rule once, in order of first appearance
-            name = _rule_name(rules[rule_ids.index(rule_id)])
+    def _op_codes(np, rules: list, computed):
+        """The distinct op names ('' for a leaf) and each node's code into them, from the rules of the ``computed``
+        nodes (a boolean array). The few distinct rules are named once each; codes are numbered in order of first
+        appearance, so they follow the graph, not addresses (the first node is always a leaf: '' is code 0)."""
+        ids = np.fromiter(map(id, rules), dtype=np.uint64, count=len(rules))
+        rule_codes = np.empty(len(rules), dtype=np.intp)
+        names = [""]
+        unnamed = ids
+        while unnamed.size:  # one whole-array pass per distinct rule (a graph has a handful)
+            rule_id = unnamed[0]
+            is_rule = ids == rule_id
+            name = _rule_name(rules[int(np.argmax(is_rule))])
             if name not in names:
                 names.append(name)
-            codes[ids == rule_id] = names.index(name)
+            rule_codes[is_rule] = names.index(name)
+            unnamed = unnamed[unnamed != rule_id]
+        codes = np.zeros(computed.size, dtype=np.intp)
+        codes[computed] = rule_codes
         return names, codes
 
     def has_op(self, *names: str):
@@ -148,10 +229,6 @@ class _Traced:
         import numpy as np
 
         return np.array([name in names for name in self.op_names], dtype=bool)[self.op_codes]
-
-    def _operand_positions(self, np, operands, n: int, none: int):
-        ids = np.fromiter(map(id, operands), dtype=np.uint64, count=n)
-        return np.where(ids == none, -1, self.position.lookup(ids))
 
     def signature(self) -> tuple[int, int]:
         """Node count and a hash of every op and operand link: equal for graphs of the same structure."""
@@ -166,10 +243,11 @@ class _Traced:
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
-def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
+def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, Any, list[int]]:
     """Turn the traced nodes into kernel nodes: ``("op", name, operands)``, ``("sum", plain, plain_sign, left,
     right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are None.
-    Returns them with the indices of the leaves and of the computed nodes that remain (each in graph order).
+    Returns them with the indices of the leaves (an array) and of the computed nodes that remain (a list), each in
+    graph order.
 
     A node is absorbed when its only consumer is of the same family (a sum into a sum, a product into a product,
     a binary product into a sum as a product term). The output and the nodes in ``keep`` (indices) are never
@@ -180,8 +258,7 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
     n = len(traced.nodes)
     # Which nodes are absorbed, decided with whole-array operations (one Python step per node is what made
     # compiling a million-node graph slow).
-    first = np.array(traced.first, dtype=np.intp)
-    second = np.array(traced.second, dtype=np.intp)
+    first, second = traced.first, traced.second
     index = np.arange(n)
     uses = np.bincount(first[first >= 0], minlength=n) + np.bincount(second[second >= 0], minlength=n)
     consumer = np.full(n, -1, dtype=np.intp)
@@ -197,8 +274,8 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
     into_sum = single_use & is_sum[consumer] & (is_sum | is_mul & ~product_of_products)
 
     sums = _flatten_sums(np, first, second, consumer, is_sum, traced.has_op("sub"), into_sum, into_prod)
-    into_prod_list = into_prod.tolist()
-    first_list, second_list = traced.first.tolist(), traced.second.tolist()
+    if product_of_products.any():  # (as lists for _flatten_prod's Python walk; most graphs have no such chain)
+        into_prod_list, first_list, second_list = into_prod.tolist(), first.tolist(), second.tolist()
     names, codes = traced.op_names, traced.op_codes.tolist()
     kernel_nodes: list = [None] * n
     computed = np.flatnonzero(~(into_sum | into_prod) & (first >= 0)).tolist()
@@ -210,7 +287,7 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, list[int], list[int]]:
             kernel_nodes[i] = ("prod", _flatten_prod(i, first_list, second_list, into_prod_list))
         else:
             kernel_nodes[i] = ("op", name, traced.parents_of(i))
-    return kernel_nodes, np.flatnonzero(first < 0).tolist(), computed
+    return kernel_nodes, np.flatnonzero(first < 0), computed
 
 
 def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_prod) -> dict:
@@ -225,18 +302,17 @@ def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_pr
     """
     n = first.size
     index = np.arange(n)
-    edge_sign = np.ones(n)
     safe = np.where(into_sum, consumer, 0)
-    flips = into_sum & is_sub[safe] & (second[safe] == index)
-    edge_sign[flips] = -1.0
+    flip = into_sum & is_sub[safe] & (second[safe] == index)  # the link to the consumer negates (x - this)
     root = np.where(into_sum, consumer, index)
-    sign = edge_sign
-    while True:
-        after = root[root]
+    after = np.empty_like(root)
+    while True:  # (the sign kept as a parity of flips, and written in place: no new arrays per pass)
+        np.take(root, root, out=after)
         if np.array_equal(after, root):
             break
-        sign = sign * sign[root]
-        root = after
+        flip ^= flip[root]
+        root, after = after, root
+    sign = np.where(flip, -1.0, 1.0)
     holders = np.flatnonzero(is_sum)  # every sum node, absorbed or kept, holds terms
     columns = []  # (root, holder, position, plain operand or -1, product's left, right, sign)
     for position, operand in ((0, first), (1, second)):
@@ -288,10 +364,9 @@ def _flatten_prod(i: int, first: list, second: list, into_prod: list) -> list[in
         j = stack.pop()
         if j != i and not into_prod[j]:
             factors.append(j)
-        else:
-            a, b = first[j], second[j]
-            stack.append(b)
-            stack.append(a)
+            continue  # (a plain jump back: see _list_graph)
+        stack.append(second[j])
+        stack.append(first[j])
     return factors
 
 
@@ -313,15 +388,13 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(
-    traced: _Traced, keep: set[int], batched: AbstractSet[int] = frozenset(), params: AbstractSet[int] = frozenset()
-):
+def _schedule(traced: _Traced, keep: set[int], batched=(), params=()):
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
     their slots in that order, so that reading a layer's weights or a batch of inputs is a slice, not a gather.
-    For a batch tape, ``params`` (node indices of leaves) come first and ``batched`` ones last, each part in
-    that read order: the parameters then fill the first slots, where the optimizer can move them in place.
+    For a batch tape, ``params`` (node indices of leaves, an array) come first and ``batched`` ones last, each part
+    in that read order: the parameters then fill the first slots, where the optimizer can move them in place.
     """
     import numpy as np
 
@@ -345,21 +418,21 @@ def _schedule(
     read_order = read_order[read_order < len(leaves)]
     _, first_read = np.unique(read_order, return_index=True)
     new_order = np.argsort(first_read, kind="stable")
-    if batched or params:
+    if len(batched) or len(params):
         rank = np.ones(len(kernel_nodes), dtype=np.intp)  # parameters 0, other leaves 1, batched leaves 2
-        rank[list(params)] = 0
-        rank[list(batched)] = 2
-        new_order = new_order[np.argsort(rank[np.array(leaves, dtype=np.intp)[new_order]], kind="stable")]
+        rank[params] = 0
+        rank[batched] = 2
+        new_order = new_order[np.argsort(rank[leaves[new_order]], kind="stable")]
     if np.array_equal(new_order, np.arange(len(leaves))):
         kernels, slot = first_kernels, first_slot
     else:
-        leaves = [leaves[k] for k in new_order]
+        leaves = leaves[new_order]
         kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
     size = len(leaves) + sum(len(members) for members in groups.values())
-    return [traced.nodes[i] for i in leaves], kernels, slot, size
+    return list(map(traced.nodes.__getitem__, leaves.tolist())), kernels, slot, size
 
 
-def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves: list[int]):
+def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves):
     """Assign slots (leaves first, in the order given, then group by group) and build one kernel per group."""
     slot = np.full(len(kernel_nodes), -1, dtype=np.intp)
     slot[leaves] = np.arange(len(leaves))
@@ -473,14 +546,18 @@ class Tape:
         self._math = NUMPY_MATH
         self.output = output
         self._root_links = (output.parents, output._rule)
-        traced = _Traced(output)
-        self._signature = traced.signature()
-        self._index = traced.position
-        kept = set()
-        for node in _listed(keep, "keep"):
-            if not isinstance(node, Value) or id(node) not in self._index:
+        keep = _listed(keep, "keep")
+        for node in keep:
+            if not isinstance(node, Value):
                 raise ValueError(f"keep must list Values of this graph, got {node!r}")
-            kept.add(self._index[id(node)])
+        traced = _Traced(output, keep)
+        for node, i in zip(keep, traced.found.tolist(), strict=True):
+            if i < 0:
+                raise ValueError(f"keep must list Values of this graph, got {node!r}")
+        kept = set(traced.found.tolist())
+        self._signature = traced.signature()
+        self._nodes = traced.nodes  # for read(), which finds a node's position in them on its first call
+        self._index: _Positions | None = None
         self.leaves, self._kernels, self._slot, size = _schedule(traced, kept)
         self._out_slot = int(self._slot[-1])
         self.size = len(traced.nodes)
@@ -639,6 +716,8 @@ class Tape:
     def read(self, nodes: Iterable[Value]) -> list[float]:
         """The values from the last ``forward()`` of nodes of this graph that have a slot: leaves, the output, the
         nodes given as ``keep`` to ``compile``, and any node not merged into a fused sum or product."""
+        if self._index is None:
+            self._index = _Positions(self._np, self._nodes)
         slots = []
         for node in _listed(nodes, "nodes"):
             i = self._index.get(id(node))

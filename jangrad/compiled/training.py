@@ -2,7 +2,8 @@
 
 ``fit`` builds the same model graph for every sample: only the numbers change. Here that graph is traced once
 for ONE sample (``batch_tape.BatchTape``) and replayed over each batch with NumPy, a layer as one matrix product.
-Around it, everything a training step does runs on arrays too:
+(The built-in ``nn.MLP``'s graph is listed from the model's shape instead of traced, ``mlp_listing``: the same
+arrays without building 50,000 Values.) Around it, everything a training step does runs on arrays too:
 
 * the parameters live in one array while ``fit`` runs; the model's Values are written back (``sync``) when
   ``fit`` returns or stops, so a user who reads a weight afterwards, saves the model or looks at ``.grad``
@@ -21,8 +22,11 @@ come from the same place.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import operator
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 from ..engine import Value
 
@@ -38,48 +42,88 @@ def compiled_training(
     from ..nn import Module
 
     try:
-        import numpy as np
+        import numpy  # noqa: F401
     except ImportError:  # the tape needs NumPy; without it fit stays eager
         return None
     from . import batch_losses
 
     if not isinstance(model, Module) or loss_fn not in batch_losses.LOSSES or not len(X):
         return None
-    inputs = [Value(0.0) for _ in X[0]]
-    outputs = model(inputs)  # one sample's graph: the trace
-    single = not isinstance(outputs, list)
-    outputs = [outputs] if single else outputs
-    if not all(isinstance(o, Value) for o in outputs):
-        return None
+    with _collector_paused():
+        # The trace's graph is dropped when _traced_run returns, before the collector is back: it never sees it.
+        return _traced_run(model, X, y, loss_fn, l2, optimizer, params)
+
+
+_pauses = 0  # how many threads are inside _collector_paused
+_collector_was_on = False
+_pausing = threading.Lock()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector off while fit traces one sample and builds its tape, then as it was.
+
+    The trace makes some 50,000 Values for a wide model, which the collector would otherwise scan again and again as
+    they pile up (a sixth of fit's first step) and never free: a jangrad graph has no reference cycles. Threads that
+    pause it together leave it as it was before the first of them.
+    """
+    global _pauses, _collector_was_on
+    with _pausing:
+        if _pauses == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pausing:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_on:
+                gc.enable()
+
+
+def _traced_run(
+    model, X: Sequence, y: Sequence, loss_fn: Callable, l2: float, optimizer, params: list[Value]
+) -> CompiledTraining | None:
+    """compiled_training's work once it has settled that the model and the loss qualify."""
+    import numpy as np
+
+    from . import batch_losses
+    from .batch_tape import BatchTape
+    from .mlp_listing import list_mlp
+
+    listed = list_mlp(model, params)  # the built-in MLP's graph, listed without building it
+    if listed is not None:
+        traced, inputs, n_outputs = listed
+        single = n_outputs == 1  # MLP returns its one output as a Value, not a list
+    else:
+        inputs = [Value(0.0) for _ in X[0]]
+        outputs = model(inputs)  # one sample's graph: the trace
+        single = not isinstance(outputs, list)
+        outputs = [outputs] if single else outputs
+        if not all(isinstance(o, Value) for o in outputs):
+            return None
+        n_outputs = len(outputs)
     loss = batch_losses.LOSSES[loss_fn]
-    targets = loss.targets(y, len(outputs), single)
+    targets = loss.targets(y, n_outputs, single)
     if targets is None:  # the eager loss raises its own error, at the step that meets the bad target
         return None
     try:  # fit has checked that every entry is a real number: NumPy converts lists of floats and ints at C speed
         X_array = np.array(X, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):  # other number types (Fraction, Decimal), each as float() does
         X_array = np.array([[float(v) for v in row] for row in X], dtype=np.float64)
-    return CompiledTraining(inputs, outputs, single, X_array, targets, loss, l2, optimizer, params)
+    if listed is not None:
+        tape = BatchTape.from_listing(traced, n_outputs, len(inputs), len(params))
+    else:
+        tape = BatchTape(inputs, outputs, params)
+    return CompiledTraining(tape, single, X_array, targets, loss, l2, optimizer, params)
 
 
 class CompiledTraining:
     """One ``fit`` run on the batch tape: ``loss_and_backward(indices)``, ``step()``, and ``sync()`` at the end."""
 
-    def __init__(
-        self,
-        inputs: list[Value],
-        outputs: list[Value],
-        single: bool,
-        X,
-        targets,
-        loss,
-        l2: float,
-        optimizer,
-        params: list[Value],
-    ) -> None:
+    def __init__(self, tape, single: bool, X, targets, loss, l2: float, optimizer, params: list[Value]) -> None:
         import numpy as np
-
-        from .batch_tape import BatchTape
 
         self._np = np
         self.params = params
@@ -91,7 +135,7 @@ class CompiledTraining:
         self.single = single
         from ..optim import SGD, Adam, AdamW
 
-        self.tape = BatchTape(inputs, outputs, params)
+        self.tape = tape  # a batch_tape.BatchTape
         self.theta = np.fromiter(map(_read_data, params), dtype=np.float64, count=len(params))
         self.opt_index = None
         self.array_step = optimizer.has_array_step()
