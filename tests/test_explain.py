@@ -5,6 +5,7 @@ import io
 import math
 
 import pytest
+from lecture import lecture_neuron
 
 import jangrad
 from jangrad import Value, ops
@@ -274,3 +275,15 @@ def test_it_returns_its_steps_with_a_one_line_repr_for_a_notebook():
     assert "\n" not in repr(told) and "Step(" not in repr(told)
     pretty = pytest.importorskip("IPython.lib.pretty")
     assert pretty.pretty(told) == repr(told)  # what Jupyter prints as Out[...]
+
+
+def test_a_label_that_is_an_expression_is_parenthesised_where_it_stands_in_a_formula():
+    """The lecture labels a node ``x1*w1 + x2*w2``: its gradient must read ``(x1*w1 + x2*w2).grad``, since
+    ``x1*w1 + x2*w2.grad`` reads as the gradient of ``x2*w2`` alone."""
+    told = jangrad.explain(lecture_neuron(), quiet=True)
+    lines = told.text.splitlines()
+    assert "n = (x1*w1 + x2*w2) + b  (add; n.grad = 0.5)" in lines
+    assert "  (x1*w1 + x2*w2).grad += n.grad = 0.5" in lines
+    assert "  x1.grad += w1.data * (x1*w1).grad = -3.0 * 0.5 = -1.5" in lines
+    assert "x1*w1 + x2*w2.grad" not in told.text
+    assert told[1].name == "n" and told[2].name == "x1*w1 + x2*w2"  # the name itself is unchanged

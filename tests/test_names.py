@@ -2,7 +2,7 @@
 
 from jangrad import Value
 from jangrad.engine import constant
-from jangrad.viz.names import NodeNames, is_constant, node_names, number_text
+from jangrad.viz.names import NodeNames, is_constant, node_names, number_text, term_of
 
 
 def test_a_learners_unlabelled_value_is_a_variable_and_only_wrapped_numbers_are_constants():
@@ -37,3 +37,20 @@ def test_a_repeated_label_gets_a_number_so_that_every_name_is_one_node():
 
 def test_numbers_read_as_the_floats_the_engine_holds():
     assert [number_text(x) for x in (3.0, -2.0, 0.5, 1e-7, 123456.0)] == ["3.0", "-2.0", "0.5", "1e-07", "1.235e+05"]
+
+
+def test_a_name_stands_in_a_formula_as_one_term():
+    assert [term_of(n) for n in ("a", "v12", "x0#2", "-2.0", "1e-05", "w.0")] == [
+        "a",
+        "v12",
+        "x0#2",
+        "-2.0",
+        "1e-05",
+        "w.0",
+    ]
+    assert [term_of(n) for n in ("x1*w1", "x1*w1 + x2*w2", "a b", "-a+b")] == [
+        "(x1*w1)",
+        "(x1*w1 + x2*w2)",
+        "(a b)",
+        "(-a+b)",
+    ]

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from ..engine import Value, topological_order
 from ..ops import FLOAT_MATH, OPS
-from .names import NodeNames, is_constant, number_text
+from .names import NodeNames, is_constant, number_text, term_of
 from .sidepass import SidePass, backward_rule_of, rule_of, side_pass
 
 __all__ = ["explain", "Explanation", "Step", "Contribution", "LOCAL_DERIVATIVES"]
@@ -103,7 +103,10 @@ class Explanation(list[Step]):
 
 
 class _Told:
-    """How explain writes a node: its shared name, and its value in a formula (``a.data``, or a constant itself)."""
+    """How explain writes a node: its shared name; the same name as a term of a formula (``term``), parenthesised
+    when it is not one token, since a label may be an expression (the lecture's ``x1*w1 + x2*w2``, whose gradient
+    is ``(x1*w1 + x2*w2).grad``, not ``x1*w1 + x2*w2.grad``); and its value in a formula (``a.data``, or a constant
+    itself)."""
 
     def __init__(self, names: NodeNames) -> None:
         self.names = names
@@ -111,13 +114,16 @@ class _Told:
     def name(self, node: Value) -> str:
         return self.names[node]
 
+    def term(self, node: Value) -> str:
+        return term_of(self.names[node])
+
     def data(self, node: Value) -> str:
-        return self.name(node) if is_constant(node) else f"{self.name(node)}.data"
+        return self.term(node) if is_constant(node) else f"{self.term(node)}.data"
 
 
 def _formula(node: Value, told: _Told) -> str:
     op = rule_of(node)
-    operands = [told.name(p) for p in node.parents]
+    operands = [told.term(p) for p in node.parents]
     if node.op in _INFIX:
         expression = f"{operands[0]} {op.symbol} {operands[1]}"
     elif node.op == "neg":
@@ -132,7 +138,7 @@ def _local_text(node: Value, j: int, told: _Told) -> str:
     # not its rule: it gets no formula, only its numbers.
     templates = LOCAL_DERIVATIVES.get(node.op) if node._rule is OPS.get(node.op) else None
     if templates is None or j >= len(templates):
-        return f"d{told.name(node)}/d{told.name(node.parents[j])}"
+        return f"d{told.term(node)}/d{told.term(node.parents[j])}"
     fill = {"out": told.data(node), "x": told.data(node.parents[0])}
     if len(node.parents) > 1:
         fill["y"] = told.data(node.parents[1])
@@ -153,7 +159,7 @@ def _times(count: int) -> str:
     return "twice" if count == 2 else f"{count} times"
 
 
-def _shared_note(name: str, received: list[tuple[str, float]], leaf: bool, before: float = 0.0) -> str:
+def _shared_note(term: str, received: list[tuple[str, float]], leaf: bool, before: float = 0.0) -> str:
     consumers = ", ".join(who for who, _ in received)
     total = before + sum(amount for _, amount in received)
     parts = " + ".join(number_text(amount) for _, amount in received)
@@ -166,27 +172,28 @@ def _shared_note(name: str, received: list[tuple[str, float]], leaf: bool, befor
         "puts every consumer first), so that its gradient is complete before it is passed on"
     )
     return (
-        f"{name} is used {_times(len(received))} (by {consumers}), {why}: {name}.grad = {parts} = {number_text(total)}"
+        f"{term} is used {_times(len(received))} (by {consumers}), {why}: {term}.grad = {parts} = {number_text(total)}"
     )
 
 
 def _opening(root_name: str, data: float, passed: SidePass, told: _Told) -> list[str]:
-    lines = [f"backward from {root_name} = {number_text(data)}: {root_name}.grad = 1.0 (d{root_name}/d{root_name} = 1)"]
+    root = term_of(root_name)
+    lines = [f"backward from {root_name} = {number_text(data)}: {root}.grad = 1.0 (d{root}/d{root} = 1)"]
     if passed.ran:
         lines.append(
-            f"{root_name}.backward() has run: these are its steps, and the gradients at the end are the ones "
+            f"{root}.backward() has run: these are its steps, and the gradients at the end are the ones "
             f"your Values hold"
         )
     else:
         lines.append(
-            f"worked out on the side, as {root_name}.backward() would run it: no .grad is changed until you call it"
+            f"worked out on the side, as {root}.backward() would run it: no .grad is changed until you call it"
         )
     leaves = [n for n in passed.order if passed.is_variable_leaf(n) and n is not passed.root and passed.before(n)]
     if leaves:
-        held = ", ".join(f"{told.name(n)}.grad = {number_text(passed.before(n))}" for n in leaves)
+        held = ", ".join(f"{told.term(n)}.grad = {number_text(passed.before(n))}" for n in leaves)
         lines.append(
             f"leaves keep what earlier backward() calls left, and each pass adds to it: {held} before this pass "
-            f"(call {root_name}.zero_grad() before backward() to start from 0)"
+            f"(call {root}.zero_grad() before backward() to start from 0)"
         )
     return lines
 
@@ -196,13 +203,14 @@ def _closing(root_name: str, passed: SidePass, told: _Told) -> str:
     for leaf in passed.order:
         if not passed.is_variable_leaf(leaf) or leaf is passed.root:
             continue
-        text = f"{told.name(leaf)}.grad = {number_text(passed.after(leaf))}"
+        text = f"{told.term(leaf)}.grad = {number_text(passed.after(leaf))}"
         if passed.before(leaf):
             gained = passed.grads.get(id(leaf), 0.0)
             text += f" ({number_text(passed.before(leaf))} held before + {number_text(gained)} from this pass)"
         parts.append(text)
+    root = term_of(root_name)
     where = "the gradients your Values hold" if passed.ran else "worked out on the side; your Values are unchanged"
-    return f"after {root_name}.backward() ({where}): {', '.join(parts)}" if parts else ""
+    return f"after {root}.backward() ({where}): {', '.join(parts)}" if parts else ""
 
 
 def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Explanation:
@@ -238,12 +246,12 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Ex
         g = running[id(node)]
         step = Step(node, told.name(node), node.op, _formula(node, told), g)
         if len(received[id(node)]) > 1:
-            step.note = _shared_note(step.name, received[id(node)], leaf=False)
+            step.note = _shared_note(told.term(node), received[id(node)], leaf=False)
         operands = [p.data for p in node.parents]
         rule = rule_of(node)
         local = backward_rule_of(node)(FLOAT_MATH, 1.0, node.data, *operands)
         amounts = passed.amounts[id(node)]
-        step.lines.append(f"{step.formula}  ({step.op}; {step.name}.grad = {number_text(g)})")
+        step.lines.append(f"{step.formula}  ({step.op}; {told.term(node)}.grad = {number_text(g)})")
         if step.note:
             step.lines.insert(0, "  note: " + step.note)
         for j, parent in enumerate(node.parents):
@@ -252,7 +260,7 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Ex
             if is_constant(parent) or (j == 1 and rule.constant_operand):
                 continue  # a constant has no gradient worth telling
             text = _local_text(node, j, told)
-            line = _contribution_line(told.name(parent), text, local[j], step.name, g, amounts[j])
+            line = _contribution_line(told.term(parent), text, local[j], told.term(node), g, amounts[j])
             before = passed.before(parent) if passed.is_variable_leaf(parent) else 0.0
             total = before + running[id(parent)]
             step.contributions.append(
@@ -266,7 +274,7 @@ def explain(value: Value, file: TextIO | None = None, quiet: bool = False) -> Ex
             continue
         uses = received.get(id(node), [])
         if len(uses) > 1:
-            note = _shared_note(told.name(node), uses, leaf=True, before=passed.before(node))
+            note = _shared_note(told.term(node), uses, leaf=True, before=passed.before(node))
             lines_out.append("note: " + note)
     closing = _closing(root_name, passed, told)
     if closing:

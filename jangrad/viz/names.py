@@ -15,15 +15,26 @@ addresses), so the same program gives the same names in every run and every view
 
 from __future__ import annotations
 
+import re
+
 from ..engine import Value, topological_order
 from ..ops import CONSTANT
 
-__all__ = ["is_constant", "number_text", "node_names", "NodeNames"]
+__all__ = ["is_constant", "number_text", "term_of", "node_names", "NodeNames"]
+
+_ONE_TOKEN = re.compile(r"-?[\w.#]+|-?[\d.]+e[+-]\d+")  # a name, or a number as number_text writes it
 
 
 def is_constant(node: Value) -> bool:
     """Whether ``node`` is a number jangrad wrapped in an op (``a + 2``, ``2 * a``), not a Value the learner made."""
     return node._rule is CONSTANT
+
+
+def term_of(name: str) -> str:
+    """A node's name as it stands in a formula (``name.grad``, ``a * name``): as it is when it is one token, in
+    parentheses when it is not, since a label may be an expression (the lecture's ``x1*w1 + x2*w2``, whose gradient
+    is ``(x1*w1 + x2*w2).grad``: ``x1*w1 + x2*w2.grad`` would read as ``x2*w2``'s)."""
+    return name if _ONE_TOKEN.fullmatch(name) else f"({name})"
 
 
 def number_text(x: float) -> str:

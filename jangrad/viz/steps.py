@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Value, topological_order
-from .names import NodeNames, is_constant
+from .names import NodeNames, is_constant, term_of
 
 if TYPE_CHECKING:
     from .graph import Drawing
@@ -98,7 +98,8 @@ def backward_steps(root: Value, *, drawing: Drawing | None = None, order: list[V
         }
 
     root_name = names[root]
-    seed_lines = [f"{root_name}.grad = 1.0  (d{root_name}/d{root_name} = 1: backward starts at the output)"]
+    root_term = term_of(root_name)
+    seed_lines = [f"{root_term}.grad = 1.0  (d{root_term}/d{root_term} = 1: backward starts at the output)"]
     if where(root):
         seed_lines.insert(0, f"{root_name}, in {where(root)}:")
     seed_total = passed.before(root) + 1.0 if root.is_leaf else 1.0
@@ -117,7 +118,7 @@ def backward_steps(root: Value, *, drawing: Drawing | None = None, order: list[V
             if uses[key] > 1 or held:
                 count = f"its {uses[key]} contributions so far" if uses[key] > 1 else "this contribution"
                 extra = f", plus the {held:.6g} it held before this pass" if held else ""
-                lines.append(f"{part.name}.grad is now {part.total:.6g}: the running sum of {count}{extra}")
+                lines.append(f"{term_of(part.name)}.grad is now {part.total:.6g}: the running sum of {count}{extra}")
         steps.append(_step(told.node, ids, names, box(told.node), where(told.node), told.op, lines, updates))
     nodes = [
         {
