@@ -2,11 +2,13 @@
 to install and exits with status 2, instead of ending in a ``ModuleNotFoundError`` traceback.
 
 It runs whether or not torch is installed here: the script is run with the package blocked (``sys.modules[name] =
-None`` makes its import fail as a missing package's does).
+None`` makes its import fail as a missing package's does). Only "jangrad missing" needs torch present, since the
+script names the first package it misses.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -37,6 +39,8 @@ def _run_without(package: str, script: Path) -> subprocess.CompletedProcess:
     ],
 )
 def test_the_script_says_what_it_needs_in_one_line(package, words, tmp_path, capsys):
+    if package == "jangrad" and importlib.util.find_spec("torch") is None:
+        pytest.skip("without torch here, the script's first missing package is torch (the case above)")
     script = tmp_path / "run.py"
     assert main(["train", "--data", "xor", "--hidden", "2", "--steps", "2", "--export-torch", str(script)]) == 0
     result = _run_without(package, script)
