@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # NumPy is imported where an array step runs, never at import
     from numpy.typing import NDArray
 
 Array: TypeAlias = "NDArray[np.float64]"
+Permutation: TypeAlias = "NDArray[np.intp]"
 
 __all__ = [
     "Optimizer",
@@ -70,7 +71,7 @@ class Optimizer:
         self.lr: float = real_number(lr, "lr")
         self.steps: int = 0
         self._arrays: dict[str, Array] | None = None  # the buffers as NumPy arrays while step_arrays() runs them
-        self._array_order: Array | None = None  # the order step_arrays() keeps them in (None: the parameters' own)
+        self._array_order: Permutation | None = None  # the order step_arrays() keeps them in (None: their own)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0 before the next ``backward()`` (gradients add up otherwise)."""
@@ -98,7 +99,7 @@ class Optimizer:
                 return "_update" in defines and "_update_arrays" in defines
         return False
 
-    def step_arrays(self, data: Array, grad: Array, order: Array | None = None) -> None:
+    def step_arrays(self, data: Array, grad: Array, order: Permutation | None = None) -> None:
         """``step()`` on NumPy arrays: ``data[i]`` and ``grad[i]`` are ``self.params[i]``'s value and gradient;
         ``data`` moves in place, by the same rule and the same floating-point operations as ``step()``.
 

@@ -16,10 +16,20 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from .. import losses
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .kernels import FloatArray, IndexArray
+
+Targets: TypeAlias = "FloatArray | IndexArray"
+"""A batch's targets laid out for its loss: float rows (``(B, outputs)``), or class indices for cross-entropy."""
+TargetsOf: TypeAlias = "Callable[[Sequence[Any], int, bool], Targets | None]"
 
 __all__ = ["LOSSES", "BatchLoss"]
 
@@ -29,8 +39,8 @@ class BatchLoss:
     """A loss on arrays: ``targets(y, width, single)`` -> array or None; ``value_and_grad(Z, T)`` -> (loss,
     dloss/dZ)."""
 
-    targets: Callable[[Sequence, int, bool], np.ndarray | None]
-    value_and_grad: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+    targets: TargetsOf
+    value_and_grad: Callable[[FloatArray, NDArray[Any]], tuple[float, FloatArray]]
 
 
 def _is_number(t: object) -> bool:
@@ -39,7 +49,7 @@ def _is_number(t: object) -> bool:
 
 # ---- targets ---------------------------------------------------------------------------------------------------------
 # Each gets the targets, the model's number of outputs, and whether it returns one Value (not a list).
-def _vector_targets(y: Sequence, width: int, single: bool) -> np.ndarray | None:
+def _vector_targets(y: Sequence[Any], width: int, single: bool) -> FloatArray | None:
     rows = []
     for t in y:
         if single:
@@ -54,8 +64,8 @@ def _vector_targets(y: Sequence, width: int, single: bool) -> np.ndarray | None:
     return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
 
-def _labels(allowed: Callable[[float], bool]):
-    def targets(y: Sequence, width: int, single: bool) -> np.ndarray | None:
+def _labels(allowed: Callable[[float], bool]) -> TargetsOf:
+    def targets(y: Sequence[Any], width: int, single: bool) -> FloatArray | None:
         if width != 1 or not all(_is_number(t) and allowed(float(t)) for t in y):
             return None
         return np.array([[float(t)] for t in y], dtype=np.float64)
@@ -63,7 +73,7 @@ def _labels(allowed: Callable[[float], bool]):
     return targets
 
 
-def _classes(y: Sequence, width: int, single: bool) -> np.ndarray | None:
+def _classes(y: Sequence[Any], width: int, single: bool) -> IndexArray | None:
     if width < 2 or single:
         return None
     if set(map(type, y)) == {int}:  # the usual labels, checked and converted at C speed
@@ -79,25 +89,25 @@ def _classes(y: Sequence, width: int, single: bool) -> np.ndarray | None:
 
 
 # ---- values and gradients -------------------------------------------------------------------------------------------
-def _sse(Z: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+def _sse(Z: FloatArray, T: FloatArray) -> tuple[float, FloatArray]:
     error = Z - T
     return float(np.sum(error * error)), 2.0 * error
 
 
-def _mse(Z: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+def _mse(Z: FloatArray, T: FloatArray) -> tuple[float, FloatArray]:
     error = Z - T
     scale = 1.0 / error.size
     return float(np.sum(error * error)) * scale, scale * (2.0 * error)
 
 
-def _hinge(Z: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+def _hinge(Z: FloatArray, T: FloatArray) -> tuple[float, FloatArray]:
     margin = 1.0 - T * Z
     scale = 1.0 / Z.shape[0]
     loss = float(np.sum(np.where(margin <= 0.0, 0.0, margin))) * scale
     return loss, scale * np.where(margin > 0.0, 1.0, 0.0) * -T
 
 
-def _bce(Z: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+def _bce(Z: FloatArray, T: FloatArray) -> tuple[float, FloatArray]:
     # (1/2 - t) z + |z|/2 + log(1 + exp(-|z|)), as losses.bce_with_logits writes it.
     size = np.abs(Z)
     e = np.exp(-size)
@@ -108,7 +118,7 @@ def _bce(Z: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
     return float(np.sum(terms)) * scale, scale * ((0.5 - T) + sign * d_size)
 
 
-def _cross_entropy(Z: np.ndarray, classes: np.ndarray) -> tuple[float, np.ndarray]:
+def _cross_entropy(Z: FloatArray, classes: IndexArray) -> tuple[float, FloatArray]:
     # log(sum_k exp(z_k - m)) + m - z_c, m the sample's largest logit at this step.
     top = Z.max(axis=1, keepdims=True)
     e = np.exp(Z - top)

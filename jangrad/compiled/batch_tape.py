@@ -22,7 +22,7 @@ import numpy as np
 
 from ..engine import Value
 from .batch_kernels import BatchGather, BatchScatter, Stores, lower
-from .kernels import NUMPY_MATH, plan_gradients
+from .kernels import NUMPY_MATH, FloatArray, IndexArray, plan_gradients
 from .tape import _schedule, _Traced
 
 __all__ = ["BatchTape"]
@@ -75,7 +75,8 @@ class BatchTape:
         # When every parameter is in the graph they fill the first slots (``_schedule``): ``params_view`` is then
         # that part of the store, in slot order, and ``param_order[i]`` the parameter in slot i. A caller that
         # moves ``params_view`` in place (``forward(X)`` without theta) copies no parameter in or out.
-        self.params_view = self.param_order = None
+        self.params_view: FloatArray | None = None
+        self.param_order: IndexArray | None = None
         if self.every_param and np.array_equal(np.sort(self.param_slots), np.arange(self.n_params)):
             self.param_order = np.argsort(self.param_slots)
 
@@ -104,7 +105,7 @@ class BatchTape:
         self.input_rows = np.array(input_rows, dtype=np.intp)
         self.input_columns = np.array(input_columns, dtype=np.intp)
         # The usual layout, every input read and in consecutive rows: the batch goes in as one transposed copy.
-        self.input_window = None
+        self.input_window: slice | None = None
         if (
             input_rows
             and input_columns == list(range(n_inputs))
@@ -121,7 +122,7 @@ class BatchTape:
         self.zero_shared = zero_first[zero_first < n_shared]
         self.zero_rows = zero_first[zero_first >= n_shared] - n_shared
         self._stores: dict[int, Stores] = {}
-        self._current: Stores | None = None
+        self._current: Stores  # the stores of the last forward (its batch size), which backward continues
 
     def _stores_for(self, batch_size: int) -> Stores:
         stores = self._stores.get(batch_size)
@@ -130,7 +131,7 @@ class BatchTape:
             self._stores[batch_size] = stores
         return stores
 
-    def forward(self, X: np.ndarray, theta: np.ndarray | None) -> np.ndarray:
+    def forward(self, X: FloatArray, theta: FloatArray | None) -> FloatArray:
         """The outputs for every sample of ``X`` (rows) with the parameters ``theta`` (in ``params`` order; None:
         as they stand in ``params_view``): a ``(B, outputs)`` array."""
         stores = self._current = self._stores_for(X.shape[0])
@@ -146,7 +147,7 @@ class BatchTape:
         out = self.out_read(stores)
         return np.broadcast_to(out, out.shape[:1] + (stores.batch_size,)).T
 
-    def backward(self, d_outputs: np.ndarray, in_slot_order: bool = False) -> np.ndarray:
+    def backward(self, d_outputs: FloatArray, in_slot_order: bool = False) -> FloatArray:
         """The gradient of the parameters (summed over the batch), given d loss / d outputs from the last
         ``forward``: in ``params`` order, or with ``in_slot_order`` in the order of ``params_view`` (a view of the
         tape's own gradient store, rewritten by the next pass)."""
@@ -169,8 +170,8 @@ class BatchTape:
 class _Writes:
     """The output's gradient, written before any kernel runs backward, seen by ``plan_gradients`` as a kernel."""
 
-    def __init__(self, scatters: list) -> None:
+    def __init__(self, scatters: list[BatchScatter]) -> None:
         self._scatters = scatters
 
-    def scatters(self) -> list:
+    def scatters(self) -> list[BatchScatter]:
         return self._scatters

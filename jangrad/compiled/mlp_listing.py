@@ -24,6 +24,7 @@ gets None and is traced, and so does every model under ``no_grad`` or ``detect_a
 from __future__ import annotations
 
 import operator
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from .. import nn, switches
 from ..engine import Value
 from ..ops import LEAKY_SLOPE
 from .tape import _Traced
+
+if TYPE_CHECKING:
+    from .kernels import IndexArray
 
 __all__ = ["list_mlp"]
 
@@ -48,7 +52,7 @@ _BUILT_IN = (nn.MLP.__call__, nn.Layer._forward, nn.Neuron._forward, dict(nn.ACT
 _operand = operator.attrgetter("_x")
 
 
-def _plain_mlp(model: object) -> bool:
+def _plain_mlp(model: object) -> TypeGuard[nn.MLP]:
     """Whether ``model`` builds exactly the graph this module lists: the built-in classes and code throughout."""
     call, layer_forward, neuron_forward, activations = _BUILT_IN
     if type(model) is not nn.MLP or switches.state.unusual:  # (no_grad or detect_anomaly change what ops record)
@@ -80,8 +84,8 @@ def list_mlp(model: object, params: list[Value]) -> tuple[_Traced, list[Value], 
         return None
     if set(map(type, params)) != {Value} or set(map(_operand, params)) != {None} or _repeats(params):
         return None  # a weight that is an expression, or one Value in two places, changes the graph
-    layers: list[nn.Layer] = model.layers  # type: ignore[attr-defined]  # _plain_mlp checked it is an MLP
-    widths = [model.nin] + [len(layer.neurons) for layer in layers]  # type: ignore[attr-defined]
+    layers = model.layers
+    widths = [model.nin] + [len(layer.neurons) for layer in layers]
     return _Listing(layers, widths).result(params)
 
 
@@ -110,9 +114,9 @@ class _Listing:
         widths, last = self.widths, len(self.ops) - 1
         # Where each neuron's block starts: the last layer's one after the other (each but the first followed by
         # the root's +), every other layer's inside its next layer's first neuron, each right after a weight.
-        starts: list[np.ndarray] = [np.zeros(0, dtype=np.intp)] * len(self.ops)
+        starts: list[IndexArray] = [np.zeros(0, dtype=np.intp)] * len(self.ops)
         starts[last] = np.r_[0, self.first_block[last] + (self.plain[last] + 1) * np.arange(widths[-1] - 1)]
-        weights: list[np.ndarray] = [np.zeros(0, dtype=np.intp)] * len(self.ops)
+        weights: list[IndexArray] = [np.zeros(0, dtype=np.intp)] * len(self.ops)
         for k in range(last, -1, -1):
             weights[k] = self._weights(k, starts[k])
             if k:
@@ -136,7 +140,7 @@ class _Listing:
         found = np.concatenate([outputs[last], inputs_at, *params_at])
         return _Traced.of(nodes.tolist(), self.first, self.second, self.names, self.op, found), inputs, widths[-1]
 
-    def _weights(self, k: int, starts: np.ndarray) -> np.ndarray:
+    def _weights(self, k: int, starts: IndexArray) -> IndexArray:
         """The positions of layer ``k``'s weights, a row per neuron, its blocks starting at ``starts``."""
         step = 3 * np.arange(self.widths[k]) - 1  # w_i follows w_0 and w_0 x_0, then 3 nodes a term (w, w x, +)
         step[0] = 0
@@ -145,7 +149,7 @@ class _Listing:
         w[0] += np.cumsum(inside) - inside
         return w
 
-    def _layer(self, k: int, w: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _layer(self, k: int, w: IndexArray, x: IndexArray) -> tuple[IndexArray, IndexArray, IndexArray]:
         """Write layer ``k``'s nodes, given its weights' positions (a row per neuron) and its inputs' positions;
         return the positions of its outputs, of its parameters (each neuron's weights and bias, in parameters()
         order) and of its constants (leaky_relu's)."""
@@ -173,14 +177,14 @@ class _Listing:
             out = out + 1
         return out, params_at, constants_at
 
-    def _inside_first(self, k: int) -> np.ndarray:
+    def _inside_first(self, k: int) -> IndexArray:
         """The nodes placed between each weight of layer ``k``'s first neuron and its product."""
         inside = np.full(self.widths[k], 1 if k == 0 else self.plain[k - 1], dtype=np.intp)
         if k:
             inside[0] = self.first_block[k - 1]
         return inside
 
-    def _node(self, at, op: str, first, second=-1) -> None:
+    def _node(self, at: IndexArray, op: str, first: IndexArray, second: IndexArray | int = -1) -> None:
         self.op[at] = self.names.index(op)
         self.first[at] = first
         self.second[at] = second

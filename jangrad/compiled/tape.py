@@ -41,11 +41,22 @@ import numbers
 import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from ..checks import as_float
 from ..engine import Value, _sorting  # _sorting: the lock of the engine's sorts (_list_graph writes the same marks)
-from ..ops import OPS
+from ..ops import OPS, Op
+
+if TYPE_CHECKING:  # NumPy is imported when a tape is made, never at import (the same for the kernels, which need it)
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    from .kernels import FloatArray, IndexArray, Kernel, SumKernel
+
+KernelNode: TypeAlias = "tuple[Any, ...]"
+"""A node of ``_fuse``'s listing: ``("op", name, operands)``, ``("sum", plain, plain_sign, left, right,
+prod_sign)`` or ``("prod", factors)``; its first item says which."""
 
 __all__ = ["compile", "Tape", "GraphChangedError"]
 
@@ -54,7 +65,7 @@ _read_data = operator.attrgetter("data")
 _PLAIN_NUMBERS = frozenset((float, int))
 
 
-def _rule_name(rule) -> str:
+def _rule_name(rule: Op | None) -> str:
     """The op-table name a node's rule replays as ('' for a leaf); an op built by hand has no table rule."""
     if rule is None or rule.arity == 0:
         return ""
@@ -70,7 +81,7 @@ class GraphChangedError(ValueError):
     """A graph handed to a tape does not have the structure the tape was traced from."""
 
 
-def _listed(values: Iterable[Value], what: str) -> list:
+def _listed(values: Iterable[Value], what: str) -> list[Value]:
     """``values`` as a list, refusing a lone Value (``inputs=w`` written for ``inputs=[w]``) with a message."""
     if isinstance(values, Value):
         raise TypeError(f"{what} must be a list of Values, got a single Value ({values!r}): wrap it in a list")
@@ -81,13 +92,13 @@ class _Positions:
     """Where each node stands in the topological order, looked up by ``id(node)`` like a dict (``get``, ``in``,
     ``[]``). Kept as a sorted array of ids: building a dict of a million entries was a good part of compile()."""
 
-    def __init__(self, np, nodes: list[Value]) -> None:
+    def __init__(self, np: ModuleType, nodes: Sequence[Value | None]) -> None:
         ids = np.fromiter(map(id, nodes), dtype=np.uint64, count=len(nodes))
         self._np = np
         self._order = np.argsort(ids, kind="stable")
         self._sorted = ids[self._order]
 
-    def lookup(self, ids):
+    def lookup(self, ids: NDArray[np.uint64]) -> IndexArray:
         """The positions of an array of ids, -1 where an id is not a node of the graph."""
         np = self._np
         if not self._sorted.size:
@@ -95,7 +106,7 @@ class _Positions:
         at = np.minimum(np.searchsorted(self._sorted, ids), self._sorted.size - 1)
         return np.where(self._sorted[at] == ids, self._order[at], -1)
 
-    def get(self, key: int, default=None):
+    def get(self, key: int, default: int | None = None) -> int | None:
         found = int(self.lookup(self._np.array([key], dtype=self._np.uint64))[0])
         return default if found < 0 else found
 
@@ -113,7 +124,9 @@ class _Positions:
 _next_base = 0
 
 
-def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list, list[int], list[int], list[int], int]:
+def _list_graph(
+    root: Value, find: Sequence[Value]
+) -> tuple[list[Value], list[Op | None], list[int], list[int], list[int], int]:
     """The nodes in ``engine.topological_order``, the rules of those that are not leaves, each node's operands as
     marks (see below), and the marks of the Values in ``find``.
 
@@ -128,7 +141,7 @@ def _list_graph(root: Value, find: Sequence[Value]) -> tuple[list[Value], list, 
     global _next_base
     opened = object()  # the node's operands have been pushed
     nodes: list[Value] = []
-    rules: list = []
+    rules: list[Op | None] = []
     first: list[int] = []
     second: list[int] = []
     add_node, add_rule, add_first, add_second = nodes.append, rules.append, first.append, second.append
@@ -184,7 +197,7 @@ class _Traced:
         import numpy as np
 
         nodes, rules, first, second, found, base = _list_graph(output, find)
-        self.nodes = nodes
+        self.nodes: Sequence[Value | None] = nodes  # (None only in a listing made by ``of``: see there)
         n = len(nodes)
         self.first = np.fromiter(first, dtype=np.intp, count=n)
         self.first -= base
@@ -195,7 +208,15 @@ class _Traced:
         self.op_names, self.op_codes = self._op_codes(np, rules, self.first >= 0)
 
     @classmethod
-    def of(cls, nodes: list, first, second, op_names: list[str], op_codes, found) -> _Traced:
+    def of(
+        cls,
+        nodes: list[Value | None],
+        first: IndexArray,
+        second: IndexArray,
+        op_names: list[str],
+        op_codes: IndexArray,
+        found: IndexArray,
+    ) -> _Traced:
         """A listing written elsewhere (``mlp_listing``): the arrays ``__init__`` would make, and ``nodes`` with the
         leaves' Values (the other entries are never read)."""
         traced = cls.__new__(cls)
@@ -204,7 +225,7 @@ class _Traced:
         return traced
 
     @staticmethod
-    def _op_codes(np, rules: list, computed):
+    def _op_codes(np: ModuleType, rules: list[Op | None], computed: NDArray[np.bool_]) -> tuple[list[str], IndexArray]:
         """The distinct op names ('' for a leaf) and each node's code into them, from the rules of the ``computed``
         nodes (a boolean array). The few distinct rules are named once each; codes are numbered in order of first
         appearance, so they follow the graph, not addresses (the first node is always a leaf: '' is code 0)."""
@@ -224,7 +245,7 @@ class _Traced:
         codes[computed] = rule_codes
         return names, codes
 
-    def has_op(self, *names: str):
+    def has_op(self, *names: str) -> NDArray[np.bool_]:
         """A boolean array: which nodes' op is one of ``names``."""
         import numpy as np
 
@@ -243,9 +264,9 @@ class _Traced:
         return () if x < 0 else (x,) if y < 0 else (x, y)
 
 
-def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, Any, list[int]]:
+def _fuse(traced: _Traced, keep: set[int]) -> tuple[list[KernelNode], IndexArray, list[int]]:
     """Turn the traced nodes into kernel nodes: ``("op", name, operands)``, ``("sum", plain, plain_sign, left,
-    right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are None.
+    right, prod_sign)`` (arrays, ``_flatten_sums``) or ``("prod", factors)``; leaves and absorbed nodes are ``()``.
     Returns them with the indices of the leaves (an array) and of the computed nodes that remain (a list), each in
     graph order.
 
@@ -277,7 +298,7 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, Any, list[int]]:
     if product_of_products.any():  # (as lists for _flatten_prod's Python walk; most graphs have no such chain)
         into_prod_list, first_list, second_list = into_prod.tolist(), first.tolist(), second.tolist()
     names, codes = traced.op_names, traced.op_codes.tolist()
-    kernel_nodes: list = [None] * n
+    kernel_nodes: list[KernelNode] = [()] * n
     computed = np.flatnonzero(~(into_sum | into_prod) & (first >= 0)).tolist()
     for i in computed:
         name = names[codes[i]]
@@ -290,7 +311,16 @@ def _fuse(traced: _Traced, keep: set[int]) -> tuple[list, Any, list[int]]:
     return kernel_nodes, np.flatnonzero(first < 0), computed
 
 
-def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_prod) -> dict:
+def _flatten_sums(
+    np: ModuleType,
+    first: IndexArray,
+    second: IndexArray,
+    consumer: IndexArray,
+    is_sum: NDArray[np.bool_],
+    is_sub: NDArray[np.bool_],
+    into_sum: NDArray[np.bool_],
+    into_prod: NDArray[np.bool_],
+) -> dict[int, KernelNode]:
     """Every kept sum's signed terms: ``{i: ("sum", plain, plain_sign, left, right, prod_sign)}`` (arrays).
 
     A kept sum node (the root of a fused chain) owns the terms of every sum node absorbed into it: their operands
@@ -343,7 +373,7 @@ def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_pr
     roots, plain, left, right, term_sign = (x[order] for x in (roots, plain, left, right, term_sign))
     starts = np.flatnonzero(np.r_[True, roots[1:] != roots[:-1]]) if roots.size else np.zeros(0, np.intp)
     ends = np.r_[starts[1:], roots.size] if roots.size else starts
-    result = {}
+    result: dict[int, KernelNode] = {}
     for r, a, b in zip(roots[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
         is_plain = plain[a:b] >= 0
         result[r] = (
@@ -357,7 +387,7 @@ def _flatten_sums(np, first, second, consumer, is_sum, is_sub, into_sum, into_pr
     return result
 
 
-def _flatten_prod(i: int, first: list, second: list, into_prod: list) -> list[int]:
+def _flatten_prod(i: int, first: list[int], second: list[int], into_prod: list[bool]) -> list[int]:
     factors: list[int] = []
     stack = [i]
     while stack:
@@ -370,7 +400,7 @@ def _flatten_prod(i: int, first: list, second: list, into_prod: list) -> list[in
     return factors
 
 
-def _operands(node: tuple):
+def _operands(node: KernelNode) -> list[int] | IndexArray:
     if node[0] == "op":
         return list(node[2])
     if node[0] == "prod":
@@ -380,7 +410,7 @@ def _operands(node: tuple):
     return np.concatenate([node[1], node[3], node[4]])
 
 
-def _group_key(node: tuple, depth: int) -> tuple:
+def _group_key(node: KernelNode, depth: int) -> tuple[Any, ...]:
     if node[0] == "op":
         return (depth, "op", node[1])
     if node[0] == "prod":
@@ -388,7 +418,9 @@ def _group_key(node: tuple, depth: int) -> tuple:
     return (depth, "sum", len(node[1]), len(node[3]))
 
 
-def _schedule(traced: _Traced, keep: set[int], batched=(), params=()):
+def _schedule(
+    traced: _Traced, keep: set[int], batched: IndexArray | Sequence[int] = (), params: IndexArray | Sequence[int] = ()
+) -> tuple[list[Value], list[Kernel], IndexArray, int]:
     """Group the kernel nodes by depth and kind; return the leaves, the kernels, the output's slot and the size.
 
     Built twice: the first build shows in which order the kernels read the leaves; the second gives the leaves
@@ -402,7 +434,7 @@ def _schedule(traced: _Traced, keep: set[int], batched=(), params=()):
 
     kernel_nodes, leaves, computed = _fuse(traced, keep)
     depth = np.zeros(len(kernel_nodes), dtype=np.intp)
-    groups: dict[tuple, list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
+    groups: dict[tuple[Any, ...], list[int]] = {}  # insertion-ordered: the same graph always gives the same schedule
     for i in computed:
         node = kernel_nodes[i]
         depth[i] = 1 + depth[_operands(node)].max()
@@ -429,15 +461,23 @@ def _schedule(traced: _Traced, keep: set[int], batched=(), params=()):
         leaves = leaves[new_order]
         kernels, slot = _build(np, tk, kernel_nodes, groups, ordered_keys, leaves)
     size = len(leaves) + sum(len(members) for members in groups.values())
-    return list(map(traced.nodes.__getitem__, leaves.tolist())), kernels, slot, size
+    leaf_values = cast("list[Value]", list(map(traced.nodes.__getitem__, leaves.tolist())))  # a leaf has its Value
+    return leaf_values, kernels, slot, size
 
 
-def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves):
+def _build(
+    np: ModuleType,
+    tk: ModuleType,
+    kernel_nodes: list[KernelNode],
+    groups: dict[tuple[Any, ...], list[int]],
+    ordered_keys: list[tuple[Any, ...]],
+    leaves: IndexArray,
+) -> tuple[list[Kernel], IndexArray]:
     """Assign slots (leaves first, in the order given, then group by group) and build one kernel per group."""
     slot = np.full(len(kernel_nodes), -1, dtype=np.intp)
     slot[leaves] = np.arange(len(leaves))
     next_slot = len(leaves)
-    kernels = []
+    kernels: list[Kernel] = []
     for key in ordered_keys:
         members = groups[key]
         kind = key[1]
@@ -462,12 +502,12 @@ def _build(np, tk, kernel_nodes: list, groups: dict, ordered_keys: list, leaves)
     return kernels, slot
 
 
-def _signs(np, signs):
+def _signs(np: ModuleType, signs: FloatArray) -> FloatArray | None:
     """The sign matrix, or None when every sign is +1 (the common case, which then costs nothing)."""
     return None if signs.size == 0 or bool(np.all(signs == 1.0)) else signs
 
 
-def _distinct_rows(np, matrix):
+def _distinct_rows(np: ModuleType, matrix: IndexArray) -> tuple[IndexArray, IndexArray]:
     """The distinct rows of an integer matrix, ordered by their first entry, and each row's index among them.
 
     Rows are compared as raw bytes (much faster than ``np.unique(axis=0)`` on wide rows); ordering them by their
@@ -485,7 +525,14 @@ def _distinct_rows(np, matrix):
     return rows[order], rank[which.ravel()]
 
 
-def _sum_kernel(np, tk, kernel_nodes: list, members: list[int], slot, next_slot: int):
+def _sum_kernel(
+    np: ModuleType,
+    tk: ModuleType,
+    kernel_nodes: list[KernelNode],
+    members: list[int],
+    slot: IndexArray,
+    next_slot: int,
+) -> tuple[SumKernel, list[int]]:
     """Build a SumKernel for a group of sums of one shape, as a matrix product when the products allow it."""
     n = len(members)
     sums = [kernel_nodes[i] for i in members]
@@ -580,7 +627,7 @@ class Tape:
         finally:
             self._replaying.release()
 
-    def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], slice | object]:
+    def _grad_targets(self, inputs: Iterable[Value] | None) -> tuple[list[Value], slice | IndexArray]:
         """The leaves that backward() writes to, and their slots (a slice, or an index array)."""
         if inputs is None:
             return self.leaves, slice(0, len(self.leaves))
@@ -605,7 +652,7 @@ class Tape:
             f"output={self.output.data!r})"
         )
 
-    def forward(self, values=None) -> float:
+    def forward(self, values: ArrayLike | None = None) -> float:
         """Re-read every leaf's ``.data``, recompute every node; return the output (also written to its .data).
 
         ``values``: instead of reading the leaves' ``.data``, take their numbers from this array (one per leaf, in
@@ -615,7 +662,7 @@ class Tape:
         with self._replay():
             return self._forward(values)
 
-    def _forward(self, values=None) -> float:
+    def _forward(self, values: ArrayLike | None = None) -> float:
         np = self._np
         parents, op = self._root_links
         now = self.output.parents
@@ -672,7 +719,7 @@ class Tape:
         with self._replay():
             self._backward(gradient, write_grads)
 
-    def leaf_data(self):
+    def leaf_data(self) -> FloatArray:
         """The tape's own array of leaf values, in ``tape.leaves`` order: the numbers the last ``forward()`` used
         (before any, the leaves' ``.data`` when the tape was compiled).
 
@@ -682,7 +729,7 @@ class Tape:
         """
         return self._leaf_data
 
-    def leaf_grads(self):
+    def leaf_grads(self) -> FloatArray:
         """d output / d leaf from the last ``backward()``, one per leaf in ``tape.leaves`` order (a NumPy array).
 
         The array is yours, as a tensor's ``.grad`` is after PyTorch's backward: the next ``backward()`` writes its

@@ -27,8 +27,15 @@ import gc
 import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..engine import Value
+
+if TYPE_CHECKING:
+    from ..optim import Optimizer
+    from .batch_losses import BatchLoss, Targets
+    from .batch_tape import BatchTape
+    from .kernels import FloatArray, IndexArray
 
 __all__ = ["compiled_training", "CompiledTraining"]
 
@@ -36,7 +43,13 @@ _read_data = operator.attrgetter("data")
 
 
 def compiled_training(
-    model, X: Sequence, y: Sequence, loss_fn: Callable, l2: float, optimizer, params: list[Value]
+    model: Callable[[list[Value]], Any],
+    X: Sequence[Sequence[Any]],
+    y: Sequence[Any],
+    loss_fn: Callable[..., Any],
+    l2: float,
+    optimizer: Optimizer,
+    params: list[Value],
 ) -> CompiledTraining | None:
     """The compiled run for ``fit``, or None when this model, loss or data must train eagerly."""
     from ..nn import Module
@@ -83,7 +96,13 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _traced_run(
-    model, X: Sequence, y: Sequence, loss_fn: Callable, l2: float, optimizer, params: list[Value]
+    model: Callable[[list[Value]], Any],
+    X: Sequence[Sequence[Any]],
+    y: Sequence[Any],
+    loss_fn: Callable[..., Any],
+    l2: float,
+    optimizer: Optimizer,
+    params: list[Value],
 ) -> CompiledTraining | None:
     """compiled_training's work once it has settled that the model and the loss qualify."""
     import numpy as np
@@ -122,7 +141,17 @@ def _traced_run(
 class CompiledTraining:
     """One ``fit`` run on the batch tape: ``loss_and_backward(indices)``, ``step()``, and ``sync()`` at the end."""
 
-    def __init__(self, tape, single: bool, X, targets, loss, l2: float, optimizer, params: list[Value]) -> None:
+    def __init__(
+        self,
+        tape: BatchTape,
+        single: bool,
+        X: FloatArray,
+        targets: Targets,
+        loss: BatchLoss,
+        l2: float,
+        optimizer: Optimizer,
+        params: list[Value],
+    ) -> None:
         import numpy as np
 
         self._np = np
@@ -135,9 +164,9 @@ class CompiledTraining:
         self.single = single
         from ..optim import SGD, Adam, AdamW
 
-        self.tape = tape  # a batch_tape.BatchTape
-        self.theta = np.fromiter(map(_read_data, params), dtype=np.float64, count=len(params))
-        self.opt_index = None
+        self.tape = tape
+        self.theta: FloatArray = np.fromiter(map(_read_data, params), dtype=np.float64, count=len(params))
+        self.opt_index: IndexArray | None = None
         self.array_step = optimizer.has_array_step()
         # The common case, an optimizer made from model.parameters(): the same Values in the same order.
         same = len(optimizer.params) == len(params) and all(map(operator.is_, optimizer.params, params))
@@ -148,7 +177,7 @@ class CompiledTraining:
                 self.opt_index = np.array([position[id(p)] for p in optimizer.params], dtype=np.intp)
         # Where the optimizer's own rule (element by element) moves every parameter, the parameters live where the
         # tape reads them, in its slot order (``order[i]``: the parameter in slot i): no copy in or out per step.
-        self.order = None
+        self.order: IndexArray | None = None
         view = self.tape.params_view
         if same and self.array_step and type(optimizer) in (SGD, Adam, AdamW) and view is not None:
             self.order = self.tape.param_order
@@ -156,7 +185,7 @@ class CompiledTraining:
             self.theta = view
         self.grad = np.zeros_like(self.theta)
 
-    def loss_and_backward(self, indices: Sequence[int], predictions: bool = True) -> tuple[float, list | None]:
+    def loss_and_backward(self, indices: Sequence[int], predictions: bool = True) -> tuple[float, list[Any] | None]:
         """One batch's loss (plus ``l2`` times the sum of squared parameters) and the parameters' gradient; the
         predictions come back as ``fit``'s eager step gives them (floats, or lists of floats), or None when
         ``predictions`` is False (no metric reads them)."""
