@@ -192,7 +192,7 @@ def test_a_trusted_notebooks_stepper_steps_beside_an_untrusted_one_and_the_page_
         stepper.locator('button[data-move="next"]').click()
     assert stepper.get_attribute("data-position") == "3"
     narration = stepper.locator(".jg-lines").inner_text()
-    assert narration.startswith("n = x1*w1 + x2*w2 + b  (add; n.grad = 0.5)")
+    assert narration.startswith("n = (x1*w1 + x2*w2) + b  (add; n.grad = 0.5)")
     lit = stepper.locator("g.node.jg-lit title").evaluate_all("titles => titles.map(t => t.textContent)")
     assert sorted(lit) == ["n8", "n8op"]
     assert trusted.locator("b.jg-static").is_hidden()
