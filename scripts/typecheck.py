@@ -10,8 +10,8 @@ This script exits with status 1 when mypy itself fails, or when an error is in o
 folder that ``[tool.jangrad.typecheck] must_be_clean`` in ``pyproject.toml`` lists (``jangrad/`` stands for the
 package's top-level modules, ``jangrad/viz/`` for the ``.py`` files in that folder; a subfolder is listed on its
 own). A folder is added to that list once it is clean, so that it cannot regress. It prints the errors of every
-other folder, counted by folder, without failing: those folders are being changed in parallel, and their sweep comes
-after. ``--all`` fails on any error.
+other folder, counted by folder, without failing (for a folder whose sweep is still to come). ``--all`` fails on any
+error: every folder of the package is clean, and ``.ci/run`` uses it.
 """
 
 from __future__ import annotations
