@@ -17,6 +17,7 @@ import pytest
 import jangrad
 from jangrad import Value
 from jangrad.viz.graph import fmt
+from jangrad.viz.names import term_of
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "examples" / "02_neural_network_from_scratch.ipynb"
@@ -110,12 +111,12 @@ def test_each_click_lights_the_node_the_narration_is_about(opened, tmp_path):
         assert len(records) == 1
         label = shown["records"][records[0]]["label"]
         # The seed says "o.grad = 1.0"; every op step starts with the formula "<node> = ...".
-        assert shown["lines"][0].startswith(f"{label}.grad = 1.0" if k == 1 else f"{label} = ")
+        assert shown["lines"][0].startswith(f"{term_of(label)}.grad = 1.0" if k == 1 else f"{label} = ")
         if k > 1:
             assert sorted(shown["lit"]) == [records[0], records[0] + "op"]
         for part in shown["touched"]:  # every node this step sent a gradient to now shows it
             assert shown["records"][part]["grad"] == final[part]
-            assert f"{shown['records'][part]['label']}.grad += " in "\n".join(shown["lines"])
+            assert f"{term_of(shown['records'][part]['label'])}.grad += " in "\n".join(shown["lines"])
         seen_lines.append(shown["lines"][0])
     assert seen_lines[1] == "o = tanh(n)  (tanh; o.grad = 1.0)"
     assert {name: r["grad"] for name, r in state(stepper)["records"].items()} == final
