@@ -545,6 +545,34 @@ def test_gradient_plan_writes_first_contributions_and_zeroes_only_the_rest():
     assert grads.tolist() == [1.0, 1.0, 12.0, 20.0, 7.0, 5.0, 0.0]
 
 
+@pytest.mark.parametrize("inner", [1, 3])  # 1: an outer product (broadcast), 3: a matrix product
+@pytest.mark.parametrize(
+    "assign, index",
+    [
+        (True, [[2, 3, 4], [5, 6, 7]]),
+        (False, [[2, 3, 4], [5, 6, 7]]),
+        (True, [[2, 4, 6], [8, 10, 12]]),
+        (True, [[2, 3, 2], [5, 6, 7]]),
+    ],
+)
+def test_a_matrix_product_lands_in_the_gradients_as_the_plain_add_puts_it(inner, assign, index):
+    """Scatter.add_matmul writes a layer's gradient straight into a window of the gradient array when it may
+    (its first write, consecutive slots, no slot repeated); every other case adds as before. Either way the numbers
+    are add(grads, matmul(a, b))'s, bit for bit."""
+    from jangrad.compiled.kernels import Scatter, matmul
+
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((2, inner)), rng.standard_normal((inner, 3))
+    direct, plain = Scatter(np.array(index)), Scatter(np.array(index))
+    direct.assign = plain.assign = assign and len({*np.ravel(index)}) == np.size(index)
+    start = rng.standard_normal(14)
+    expected, got = start.copy(), start.copy()
+    plain.add(expected, matmul(a, b))
+    direct.add_matmul(got, a, b)
+    assert got.tobytes() == expected.tobytes()
+    assert (got[[0, 1, 13]] == start[[0, 1, 13]]).all()  # no slot outside the index is touched
+
+
 def test_forward_reads_the_tapes_own_leaf_array_in_place():
     """tape.leaf_data() is the tape's own array: forward(tape.leaf_data()) uses numbers written into it (no
     copy), and forward() without values refills it from the leaves' .data."""

@@ -235,6 +235,19 @@ class Scatter:
         else:
             self.add(grads, values * factor)
 
+    def add_matmul(self, grads: FloatArray, a: FloatArray, b: FloatArray) -> None:
+        """``add(grads, matmul(a, b))``, the product written straight into ``grads`` when this scatter writes first
+        to a window: a fresh array and its copy into place are two passes more over the gradients than the product
+        itself (most of a long dot product's backward)."""
+        if self.assign and self.window is not None and self.local is None:
+            out = grads[self.window].reshape(a.shape[0], b.shape[1])
+            if a.shape[-1] == 1:  # as matmul() below: an outer product, broadcast
+                np.multiply(a, b, out=out)
+            else:
+                np.matmul(a, b, out=out)
+        else:
+            self.add(grads, matmul(a, b))
+
 
 class PlannedScatter(Protocol):
     """What ``plan_gradients`` needs of a scatter (``Scatter``, ``batch_kernels.BatchScatter``)."""
@@ -441,8 +454,8 @@ class SumKernel:
         if self.grid is not None:
             # The mul rule (g * r, g * l) summed over the batch: a matrix product each way.
             grid = g.reshape(self.grid)
-            self.left_scatter.add(grads, matmul(grid.T, self.rv))
-            self.right_scatter.add(grads, matmul(grid, self.lv))
+            self.left_scatter.add_matmul(grads, grid.T, self.rv)
+            self.right_scatter.add_matmul(grads, grid, self.lv)
             if self.bias:
                 g = grid.sum(axis=0)
         if self.plain_scatter is not None:  # (exactly when there is a self.plain)
