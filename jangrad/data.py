@@ -235,6 +235,19 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _is_header(row: Sequence[str]) -> bool:
+    """``load_csv``'s rule: a first row with a cell that is not a number is a header."""
+    return not all(_is_number(cell) for cell in row)
+
+
+def csv_header_names(path: str) -> list[str]:
+    """The column names of a CSV file's header row, as ``load_csv`` reads them (stripped), or [] when its first
+    row is data. (The playground shows a CSV run's inputs under these names.)"""
+    with open(path, newline="", encoding="utf-8") as f:
+        first = next((row for row in csv.reader(f) if row), [])
+    return [cell.strip() for cell in first] if _is_header(first) else []
+
+
 def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> Dataset:
     """Read a CSV file of numbers: every column but ``target`` becomes X, the ``target`` column becomes y.
 
@@ -252,7 +265,7 @@ def load_csv(path: str, target: int | str = -1, header: bool | None = None) -> D
     if not rows:
         raise CSVError(f"{path}: the file has no rows")
     if header is None:
-        header = not all(_is_number(cell) for cell in rows[0][1])
+        header = _is_header(rows[0][1])
     names = [cell.strip() for cell in rows[0][1]] if header else [f"column {j}" for j in range(len(rows[0][1]))]
     body = rows[1:] if header else rows
     if not body:

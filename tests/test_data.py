@@ -182,3 +182,25 @@ def test_standardize_uses_training_statistics():
 def test_split_and_scale_reject_bad_input(call, error):
     with pytest.raises(error):
         call()
+
+
+@pytest.mark.parametrize(
+    "text, target, inputs",
+    [
+        ("a,b,label\n1,2,0\n3,4,1\n", "label", ["a", "b"]),
+        ("label, a ,b\n0,1,2\n1,3,4\n", "label", ["a", "b"]),  # stripped, as load_csv reads them
+        ("1,2,0\n3,4,1\n", "-1", ["x0", "x1"]),  # no header: the lab's own names
+        ("a,b,c\n1,2,0\n3,4,1\n", "0", ["b", "c"]),  # a target given by its index
+    ],
+)
+def test_a_csv_runs_inputs_carry_the_headers_names_in_the_lab(tmp_path, text, target, inputs):
+    from jangrad.playground.config import parse_config
+    from jangrad.playground.problem import build_problem
+
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    assert data.csv_header_names(str(path)) == (
+        [] if text[0].isdigit() else [c.strip() for c in text.split("\n")[0].split(",")]
+    )
+    lab = build_problem(parse_config({"data": "csv", "csv": text, "target": target, "samples": 4}))
+    assert lab.columns == inputs

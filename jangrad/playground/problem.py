@@ -79,21 +79,11 @@ def _raw_rows(path: str, target: str | None) -> tuple[list[list[float]], list[st
     if target is not None:
         column = int(target) if target.lstrip("-").isdigit() else target
     X, _ = data.load_csv(path, target=column)
-    with open(path, encoding="utf-8", newline="") as f:
-        first = next((row for row in csv.reader(f) if row), [])
-    if all(_is_number(cell) for cell in first):
+    names = data.csv_header_names(path)
+    if not names:
         return X, []
-    names = [cell.strip() for cell in first]
     index = names.index(column) if isinstance(column, str) else int(column) % len(names)
     return X, names[:index] + names[index + 1 :]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _shown_csv(problem: Problem, raw: list[list[float]], recipe: Recipe, columns: list[str]) -> LabData:
