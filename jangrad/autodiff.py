@@ -16,7 +16,7 @@ import math
 import numbers
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .engine import _MADE_UNDER_NO_GRAD, Value, apply_op, topological_order
 from .higher_order import VALUE_MATH, reverse_pass
@@ -185,25 +185,33 @@ def _kink_sides(
     return (left, right) if low - slack <= analytic <= high + slack else None
 
 
-def _table_op(node: Value) -> Op | None:
-    """The op-table rule that made ``node``, or None for a leaf or an op built by hand (no rule to test)."""
+class _RuleAt(NamedTuple):
+    """An op-table node's rule at the node's operands: the op, its backward rule, the op as a function of its
+    operands, the operands, which of them are variables (a constant exponent or slope is not), and the rule's first
+    derivatives there."""
+
+    op: Op
+    backward: Callable[..., Any]
+    local: Callable[[list[float]], float]
+    operands: list[float]
+    variables: range
+    first: Sequence[float]
+
+
+def _rule_at(node: Value) -> _RuleAt | None:
+    """``node``'s rule at its operands, or None for a leaf or an op built by hand (no table rule to test)."""
     op = node._rule
-    return None if op is None or node._x is None or op.forward is None else op
-
-
-def _op_function(op: Op, node: Value) -> tuple[Callable[[list[float]], float], list[float], range]:
-    """``node``'s op as a function of its operands, the operands, and which of them are variables."""
-
-    forward = op.forward
-    if forward is None:  # _table_op gives only ops with rules; an op built by hand has no forward to call
-        raise TypeError(f"op {op.name!r} has no forward rule to differentiate numerically")
+    if op is None or node._x is None or op.forward is None or op.backward is None:
+        return None
+    forward, backward = op.forward, op.backward
 
     def local(xs: list[float]) -> float:
         out: float = forward(FLOAT_MATH, *xs)
         return out
 
-    variables = range(1 if op.constant_operand else op.arity)  # a constant exponent or slope is not a variable
-    return local, [p.data for p in node.parents], variables
+    operands = [p.data for p in node.parents]
+    variables = range(1 if op.constant_operand else op.arity)
+    return _RuleAt(op, backward, local, operands, variables, backward(FLOAT_MATH, 1.0, local(operands), *operands))
 
 
 def local_kink(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> str | None:
@@ -212,12 +220,10 @@ def local_kink(node: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     At a kink (relu or abs at 0) the derivative is not defined: the slopes on either side differ, a central
     difference averages them, and the rule takes one side's slope (or a value between), as PyTorch's does.
     """
-    op = _table_op(node)
-    if op is None or op.backward is None:
+    at = _rule_at(node)
+    if at is None:
         return None
-    backward = op.backward
-    local, operands, variables = _op_function(op, node)
-    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    op, _, local, operands, variables, first = at
     for j in variables:
         sides = _kink_sides(local, operands, j, eps, first[j], atol, rtol)
         if sides is not None:
@@ -235,12 +241,10 @@ def local_disagreement(
     whole. ``order=2`` also checks the rule's own derivative (what ``grad(grad(...))`` relies on). At a kink, where
     the derivative is not defined (see ``local_kink``), a rule that takes one side's slope is not a disagreement.
     """
-    op = _table_op(node)
-    if op is None or op.backward is None:
+    at = _rule_at(node)
+    if at is None:
         return None
-    backward = op.backward
-    local, operands, variables = _op_function(op, node)
-    first = backward(FLOAT_MATH, 1.0, local(operands), *operands)
+    op, backward, local, operands, variables, first = at
     for j in variables:
         numeric = _central_difference(local, operands, j, eps)
         if (
