@@ -287,10 +287,9 @@ def test_panels_and_controls_hide_for_a_lesson_and_stay_hidden_in_the_link(page)
     expect(page.locator("#part-sample")).to_be_hidden()
 
 
-def test_adding_and_removing_points_changes_the_data_the_server_trains_on(page):
-    network_tab(page)
-    configure(page, **{"net-data": "moons", "net-samples": "40", "net-layers": "4", "net-steps": "2000"})
-    expect(page.locator("#train-state")).to_have_text("ready")
+def add_a_point(page) -> None:
+    """On 40 moons: click a class-0 point far from the moons, and see the run become a CSV run of 41 samples (the
+    data-editing steps every transport shares, with ``remove_the_point_mid_run``)."""
     page.wait_for_function("() => window.jangradLab.summary.samples === 40")
     page.click("#class-picker button[data-class='0']")  # choosing a class chooses "add"
     page.mouse.click(*canvas_point(page, 300, 20))  # the top right corner, far from the moons
@@ -298,9 +297,12 @@ def test_adding_and_removing_points_changes_the_data_the_server_trains_on(page):
     assert lab(page, "lab.summary.points.filter(p => p[2] === 0).length") == 21
     expect(page.locator("#net-data")).to_have_value("csv")
     expect(page.locator("#cli-out")).to_have_value(re.compile(r"^cat > data.csv <<'JANGRAD_CSV'\n"))
-    expect(page.locator("#cli-note")).to_have_text("repeats this run number for number")
+
+
+def remove_the_point_mid_run(page) -> None:
+    """Play 20 steps, pause, shift-click the point ``add_a_point`` added: the running session loses it, the copy
+    command says from which step, and the run steps on."""
     run = lab(page, "lab.summary.run")
-    set_pace(page, "max")
     page.click("#train-play")
     wait_for_step(page, 20)
     page.click("#train-pause")
@@ -313,6 +315,16 @@ def test_adding_and_removing_points_changes_the_data_the_server_trains_on(page):
     expect(page.locator("#cli-note")).to_contain_text("changed at step")
     page.click("#train-step")
     expect(page.locator("#train-message")).to_have_text("")
+
+
+def test_adding_and_removing_points_changes_the_data_the_server_trains_on(page):
+    network_tab(page)
+    configure(page, **{"net-data": "moons", "net-samples": "40", "net-layers": "4", "net-steps": "2000"})
+    expect(page.locator("#train-state")).to_have_text("ready")
+    add_a_point(page)
+    expect(page.locator("#cli-note")).to_have_text("repeats this run number for number")
+    set_pace(page, "max")
+    remove_the_point_mid_run(page)
     assert lab(page, "lab.summary.points.length") == 40
 
 

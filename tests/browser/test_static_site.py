@@ -27,13 +27,14 @@ import pytest
 from harness import ROOT, expect, keep_screenshot
 from site_harness import OpenSite, StaticServer, build_or_skip
 from test_network_lab import (
+    add_a_point,
     box_numbers,
     canvas,
-    canvas_point,
     click_first_point,
     configure,
     counter,
     lab,
+    remove_the_point_mid_run,
     settle,
     shown_step_and_loss,
     wait_for_step,
@@ -343,26 +344,8 @@ def test_the_optimizer_table_shows_adams_m_and_v_moving(network):
 def test_adding_and_removing_points_changes_the_data_the_page_trains_on(network):
     page = network.page
     configure(page, **{"net-data": "moons", "net-samples": "40", "net-optimizer": "sgd", "net-lr": "0.1"})
-    page.wait_for_function("() => window.jangradLab.summary.samples === 40")
-    page.click("#class-picker button[data-class='0']")  # choosing a class chooses "add"
-    page.mouse.click(*canvas_point(page, 300, 20))  # the top right corner, far from the moons
-    page.wait_for_function("() => window.jangradLab.summary.samples === 41")
-    assert lab(page, "lab.summary.points.filter(p => p[2] === 0).length") == 21
-    expect(page.locator("#net-data")).to_have_value("csv")
-    expect(page.locator("#cli-out")).to_have_value(re.compile(r"^cat > data.csv <<'JANGRAD_CSV'\n"))
-    run_number = lab(page, "lab.summary.run")
-    page.click("#train-play")
-    wait_for_step(page, 20)
-    page.click("#train-pause")
-    x, y = lab(page, "lab.boundary.toCanvas(...lab.summary.points[40].slice(0, 2))")
-    page.keyboard.down("Shift")
-    page.mouse.click(*canvas_point(page, x, y))  # shift-click: remove the nearest point, the one just added
-    page.keyboard.up("Shift")
-    page.wait_for_function("() => window.jangradLab.summary.samples === 40")
-    assert lab(page, "lab.summary.run") == run_number, "a change mid-run goes into the running session"
-    expect(page.locator("#cli-note")).to_contain_text("changed at step")
-    page.click("#train-step")
-    expect(page.locator("#train-message")).to_have_text("")
+    add_a_point(page)
+    remove_the_point_mid_run(page)
 
 
 def test_a_link_configures_the_network_lab(browser, static_server):
