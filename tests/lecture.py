@@ -1,11 +1,24 @@
-"""The lecture's own example, shared by the tests: its neuron (x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432, so
-that o = tanh(n) = 1/sqrt(2)) and its draw_dot, typed out as a learner types them."""
+"""The lecture's own examples, shared by the tests: its first expression (L = (a*b + c) * f), its neuron (x1=2, x2=0,
+w1=-3, w2=1, b=6.8813735870195432, so that o = tanh(n) = 1/sqrt(2)) and its draw_dot, typed out as a learner types
+them."""
 
 from __future__ import annotations
 
 from jangrad import Value
 
 B = 6.8813735870195432
+
+
+def lecture_L() -> Value:
+    """The lecture's first expression, every node labelled, before backward (L.backward() gives a.grad = 6)."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L
 
 
 def neuron_nodes() -> dict[str, Value]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from lecture import neuron_nodes
+from lecture import lecture_L, neuron_nodes
 
 import jangrad
 from jangrad import Value
@@ -28,17 +28,6 @@ def reused_graph() -> Value:
     out = (c * 2).tanh() + b**2 + cube * a
     out.label = "out"
     return out
-
-
-def lecture_L() -> Value:
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
 
 
 def snapshot(root: Value) -> list[tuple]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from lecture import lecture_L
 from strategies import SETTINGS, expression_dags
 
 import jangrad
@@ -29,13 +30,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def lecture():
     """Karpathy's first example: L = (a*b + c) * f, every node labelled, after backward."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L = lecture_L()
     L.backward()
     return L
 
