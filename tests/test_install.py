@@ -99,31 +99,27 @@ def core_env(tmp_path_factory) -> Path:
     """A fresh venv with the wheel built from this checkout and the core dependencies only; its python."""
     where = tmp_path_factory.mktemp("core-install")
     # Built as pip builds it for a user: in an isolated environment with the build requirements of pyproject.toml.
-    built = subprocess.run(
+    _pip_or_skip(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(where), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=_clean_env(),
+        "cannot fetch the build requirements (no package index?)",
     )
-    if built.returncode != 0 and any(trouble in built.stderr for trouble in NETWORK_TROUBLE):
-        pytest.skip(f"cannot fetch the build requirements (no package index?): {built.stderr[-300:]}")
-    assert built.returncode == 0, built.stderr
     wheel = next(where.glob("jangrad-*.whl"))
     assert wheel.name.startswith(f"jangrad-{jangrad.__version__}-")
     subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True, timeout=300, env=_clean_env())
     python = where / "venv" / "bin" / "python"
-    installed = subprocess.run(
+    _pip_or_skip(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=_clean_env(),
+        "cannot install NumPy into a fresh environment (no package index?)",
     )
-    if installed.returncode != 0 and any(trouble in installed.stderr for trouble in NETWORK_TROUBLE):
-        pytest.skip(f"cannot install NumPy into a fresh environment (no package index?): {installed.stderr[-300:]}")
-    assert installed.returncode == 0, installed.stderr
     return python
+
+
+def _pip_or_skip(command: list[str], why_skipped: str) -> None:
+    """Run a pip command; skip the test, saying ``why_skipped``, when it failed for want of a package index."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=_clean_env())
+    if done.returncode != 0 and any(trouble in done.stderr for trouble in NETWORK_TROUBLE):
+        pytest.skip(f"{why_skipped}: {done.stderr[-300:]}")
+    assert done.returncode == 0, done.stderr
 
 
 def _clean_env() -> dict[str, str]:
